@@ -1,0 +1,123 @@
+//! Domain events: the only way state changes. The store appends them (idempotent on a natural
+//! key) and the graph folds them; replaying any of them changes nothing.
+
+use crate::model::Platform;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A change to the catalog. Serialized as the event log's `payload`, tagged by `kind`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind")]
+pub enum Event {
+    /// A manifest (or index) was pushed to a repository, optionally with a tag, and enriched
+    /// with what its config says.
+    #[serde(rename = "image.registered")]
+    ImageRegistered(ImageRegistered),
+    /// A tag was removed from a repository.
+    #[serde(rename = "tag.deleted")]
+    TagDeleted {
+        registry: String,
+        repository: String,
+        tag: String,
+    },
+    /// A manifest was deleted from a repository by digest (its tags go with it).
+    #[serde(rename = "manifest.deleted")]
+    ManifestDeleted {
+        registry: String,
+        repository: String,
+        digest: String,
+    },
+    /// A component was given an owner.
+    #[serde(rename = "owner.set")]
+    OwnerSet {
+        component: String,
+        team: String,
+        /// `label` (from an image) or `api` (the setOwner mutation); api beats label.
+        via: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImageRegistered {
+    pub registry: String,
+    pub repository: String,
+    pub digest: String,
+    pub tag: Option<String>,
+    pub media_type: String,
+    pub size: i64,
+    pub platforms: Vec<Platform>,
+    pub labels: BTreeMap<String, String>,
+    pub created: Option<DateTime<Utc>>,
+    /// Derived with [`crate::identity`] when the event was made, so a rule change never
+    /// rewrites history.
+    pub component: String,
+    pub version: Option<String>,
+}
+
+/// The kinds, as stored in the event log's `kind` column and filtered on in GraphQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    ImageRegistered,
+    TagDeleted,
+    ManifestDeleted,
+    OwnerSet,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 4] = [
+        EventKind::ImageRegistered,
+        EventKind::TagDeleted,
+        EventKind::ManifestDeleted,
+        EventKind::OwnerSet,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::ImageRegistered => "image.registered",
+            EventKind::TagDeleted => "tag.deleted",
+            EventKind::ManifestDeleted => "manifest.deleted",
+            EventKind::OwnerSet => "owner.set",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EventKind> {
+        EventKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl Event {
+    pub fn kind(&self) -> EventKind {
+        match self {
+            Event::ImageRegistered(_) => EventKind::ImageRegistered,
+            Event::TagDeleted { .. } => EventKind::TagDeleted,
+            Event::ManifestDeleted { .. } => EventKind::ManifestDeleted,
+            Event::OwnerSet { .. } => EventKind::OwnerSet,
+        }
+    }
+}
+
+/// An event as the log holds it: a sequence number, the natural key that makes it idempotent,
+/// when it happened at the source, and who/what reported it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordedEvent {
+    pub seq: i64,
+    pub key: String,
+    pub occurred_at: DateTime<Utc>,
+    pub recorded_at: DateTime<Utc>,
+    /// `distribution`, `reconcile`, `api`, ...
+    pub source: String,
+    /// The user agent / token name / registry instance that caused it.
+    pub actor: String,
+    pub event: Event,
+}
+
+/// An event about to be recorded: everything but the sequence number and recording time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub key: String,
+    pub occurred_at: DateTime<Utc>,
+    pub source: String,
+    pub actor: String,
+    pub event: Event,
+}

@@ -1,0 +1,650 @@
+//! The in-memory catalog: a materialized view of the event log.
+//!
+//! petgraph stays private; callers see names, digests and plain read models. Nodes are
+//! components, component versions, images and teams; edges are `version_of`, `built_from` and
+//! `owned_by`. Repository tags are kept beside the graph (they are labels on a digest, not
+//! things). Every rule that decides whether an event changes state lives in `apply`, and it is
+//! order-insensitive: an older event never overwrites newer state.
+
+use crate::event::{Event, ImageRegistered, RecordedEvent};
+use crate::identity::{compare_versions, labels};
+use crate::model::{self, Platform};
+use chrono::{DateTime, Utc};
+use petgraph::stable_graph::{NodeIndex, StableDiGraph};
+use petgraph::visit::EdgeRef;
+use petgraph::Direction as PgDirection;
+use std::collections::{BTreeMap, HashMap};
+
+#[derive(Debug, Clone)]
+enum Node {
+    Component(ComponentNode),
+    Version(VersionNode),
+    Image(ImageNode),
+    Team(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Edge {
+    /// ComponentVersion -> Component
+    VersionOf,
+    /// ComponentVersion -> Image
+    BuiltFrom,
+    /// Component -> Team
+    OwnedBy,
+}
+
+#[derive(Debug, Clone)]
+struct ComponentNode {
+    name: String,
+    /// (api beats label, then later beats earlier)
+    owner_rank: Option<(bool, DateTime<Utc>)>,
+}
+
+#[derive(Debug, Clone)]
+struct VersionNode {
+    component: String,
+    version: String,
+    digest: String,
+    registry: String,
+    repository: String,
+    revision: Option<String>,
+    source: Option<String>,
+    created: Option<DateTime<Utc>>,
+    pushed_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+struct ImageNode {
+    digest: String,
+    media_type: String,
+    size: i64,
+    platforms: Vec<Platform>,
+    labels: BTreeMap<String, String>,
+    created: Option<DateTime<Utc>>,
+}
+
+/// A tag's state; `digest: None` is a tombstone, so a late push older than the delete loses.
+#[derive(Debug, Clone)]
+struct TagState {
+    digest: Option<String>,
+    since: DateTime<Utc>,
+}
+
+/// A digest in a repository: first and last push, last delete. Whether it is deleted, and
+/// whether a tag pointing at it still stands, is derived from these maxima and minima at read
+/// time, so no arrival order can leave a different answer.
+#[derive(Debug, Clone, Default)]
+struct RepoImage {
+    first_pushed: Option<DateTime<Utc>>,
+    last_pushed: Option<DateTime<Utc>>,
+    last_deleted: Option<DateTime<Utc>>,
+}
+
+impl RepoImage {
+    fn deleted_at(&self) -> Option<DateTime<Utc>> {
+        self.last_deleted
+            .filter(|d| self.last_pushed.is_none_or(|p| *d >= p))
+    }
+
+    /// A tag set at `since` survives unless the manifest was deleted at or after it
+    /// (deleting a manifest removes its tags; re-pushing by digest does not restore them).
+    fn keeps_tag_since(&self, since: DateTime<Utc>) -> bool {
+        self.last_deleted.is_none_or(|d| d < since)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct RepoState {
+    tags: BTreeMap<String, TagState>,
+    digests: HashMap<String, RepoImage>,
+}
+
+/// One page of a keyset-paginated list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub has_next: bool,
+}
+
+/// The catalog's current state, built by folding events.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    graph: StableDiGraph<Node, Edge>,
+    components: BTreeMap<String, NodeIndex>,
+    versions: HashMap<(String, String), NodeIndex>,
+    images: HashMap<String, NodeIndex>,
+    teams: BTreeMap<String, NodeIndex>,
+    repos: HashMap<(String, String), RepoState>,
+    last_seq: i64,
+}
+
+impl Catalog {
+    pub fn new() -> Catalog {
+        Catalog::default()
+    }
+
+    /// The highest event sequence number folded in so far.
+    pub fn last_seq(&self) -> i64 {
+        self.last_seq
+    }
+
+    pub fn node_count(&self) -> usize {
+        self.graph.node_count()
+    }
+
+    pub fn edge_count(&self) -> usize {
+        self.graph.edge_count()
+    }
+
+    /// Folds one recorded event in. Events at or below `last_seq` were seen already and are
+    /// ignored, so tailing the log and applying in-process may overlap safely.
+    pub fn apply(&mut self, rec: &RecordedEvent) {
+        if rec.seq != 0 && rec.seq <= self.last_seq {
+            return;
+        }
+        self.last_seq = self.last_seq.max(rec.seq);
+        let t = rec.occurred_at;
+        match &rec.event {
+            Event::ImageRegistered(e) => self.image_registered(e, t),
+            Event::TagDeleted {
+                registry,
+                repository,
+                tag,
+            } => {
+                let repo = self.repo(registry, repository);
+                let entry = repo.tags.entry(tag.clone()).or_insert(TagState {
+                    digest: None,
+                    since: t,
+                });
+                if entry.since <= t {
+                    *entry = TagState {
+                        digest: None,
+                        since: t,
+                    };
+                }
+            }
+            Event::ManifestDeleted {
+                registry,
+                repository,
+                digest,
+            } => self.manifest_deleted(registry, repository, digest, t),
+            Event::OwnerSet {
+                component,
+                team,
+                via,
+            } => self.set_owner(component, team, via == "api", t),
+        }
+    }
+
+    fn repo(&mut self, registry: &str, repository: &str) -> &mut RepoState {
+        self.repos
+            .entry((registry.to_string(), repository.to_string()))
+            .or_default()
+    }
+
+    fn image_registered(&mut self, e: &ImageRegistered, t: DateTime<Utc>) {
+        let image = self.ensure_image(e);
+        let repo = self.repo(&e.registry, &e.repository);
+        let ri = repo.digests.entry(e.digest.clone()).or_default();
+        ri.first_pushed = Some(ri.first_pushed.map_or(t, |p| p.min(t)));
+        ri.last_pushed = Some(ri.last_pushed.map_or(t, |p| p.max(t)));
+        if let Some(tag) = &e.tag {
+            let entry = repo.tags.entry(tag.clone()).or_insert(TagState {
+                digest: Some(e.digest.clone()),
+                since: t,
+            });
+            if entry.since <= t {
+                *entry = TagState {
+                    digest: Some(e.digest.clone()),
+                    since: t,
+                };
+            }
+        }
+        let component = self.ensure_component(&e.component);
+        if let Some(version) = &e.version {
+            self.upsert_version(e, version, component, image, t);
+        }
+        if let Some(owner) = e.labels.get(labels::OWNER).map(|s| s.trim()) {
+            if !owner.is_empty() {
+                self.set_owner(&e.component, owner, false, t);
+            }
+        }
+    }
+
+    fn upsert_version(
+        &mut self,
+        e: &ImageRegistered,
+        version: &str,
+        component: NodeIndex,
+        image: NodeIndex,
+        t: DateTime<Utc>,
+    ) {
+        let key = (e.component.clone(), version.to_string());
+        let node = VersionNode {
+            component: e.component.clone(),
+            version: version.to_string(),
+            digest: e.digest.clone(),
+            registry: e.registry.clone(),
+            repository: e.repository.clone(),
+            revision: e.labels.get(labels::REVISION).cloned(),
+            source: e.labels.get(labels::SOURCE).cloned(),
+            created: e.created,
+            pushed_at: t,
+        };
+        match self.versions.get(&key).copied() {
+            None => {
+                let idx = self.graph.add_node(Node::Version(node));
+                self.graph.add_edge(idx, component, Edge::VersionOf);
+                self.graph.add_edge(idx, image, Edge::BuiltFrom);
+                self.versions.insert(key, idx);
+            }
+            Some(idx) => {
+                let Some(Node::Version(cur)) = self.graph.node_weight_mut(idx) else {
+                    return;
+                };
+                if cur.digest == node.digest {
+                    // The same image again (another tag, a replay, a reconcile): keep the
+                    // first push time.
+                    if t < cur.pushed_at {
+                        cur.pushed_at = t;
+                    }
+                } else if cur.pushed_at <= t {
+                    // The version was re-pushed with new content: it now points at the new image.
+                    *cur = node;
+                    let old: Vec<_> = self
+                        .graph
+                        .edges_directed(idx, PgDirection::Outgoing)
+                        .filter(|er| *er.weight() == Edge::BuiltFrom)
+                        .map(|er| er.id())
+                        .collect();
+                    for id in old {
+                        self.graph.remove_edge(id);
+                    }
+                    self.graph.add_edge(idx, image, Edge::BuiltFrom);
+                }
+            }
+        }
+    }
+
+    fn manifest_deleted(&mut self, registry: &str, repository: &str, digest: &str, t: DateTime<Utc>) {
+        let ri = self.repo(registry, repository).digests.entry(digest.to_string()).or_default();
+        ri.last_deleted = Some(ri.last_deleted.map_or(t, |d| d.max(t)));
+    }
+
+    fn set_owner(&mut self, component: &str, team: &str, api: bool, t: DateTime<Utc>) {
+        let c = self.ensure_component(component);
+        let rank = (api, t);
+        let Some(Node::Component(node)) = self.graph.node_weight_mut(c) else {
+            return;
+        };
+        if node.owner_rank.is_some_and(|cur| cur > rank) {
+            return;
+        }
+        node.owner_rank = Some(rank);
+        let team = self.ensure_team(team);
+        let old: Vec<_> = self
+            .graph
+            .edges_directed(c, PgDirection::Outgoing)
+            .filter(|er| *er.weight() == Edge::OwnedBy)
+            .map(|er| er.id())
+            .collect();
+        for id in old {
+            self.graph.remove_edge(id);
+        }
+        self.graph.add_edge(c, team, Edge::OwnedBy);
+    }
+
+    fn ensure_component(&mut self, name: &str) -> NodeIndex {
+        if let Some(i) = self.components.get(name) {
+            return *i;
+        }
+        let i = self.graph.add_node(Node::Component(ComponentNode {
+            name: name.to_string(),
+            owner_rank: None,
+        }));
+        self.components.insert(name.to_string(), i);
+        i
+    }
+
+    fn ensure_team(&mut self, name: &str) -> NodeIndex {
+        if let Some(i) = self.teams.get(name) {
+            return *i;
+        }
+        let i = self.graph.add_node(Node::Team(name.to_string()));
+        self.teams.insert(name.to_string(), i);
+        i
+    }
+
+    fn ensure_image(&mut self, e: &ImageRegistered) -> NodeIndex {
+        if let Some(i) = self.images.get(&e.digest) {
+            // Content-addressed: what a digest says never changes, but a first sighting by
+            // a tag delete may have left the details empty.
+            if let Some(Node::Image(img)) = self.graph.node_weight_mut(*i) {
+                if img.platforms.is_empty() && !e.platforms.is_empty() {
+                    img.platforms = e.platforms.clone();
+                }
+            }
+            return *i;
+        }
+        let i = self.graph.add_node(Node::Image(ImageNode {
+            digest: e.digest.clone(),
+            media_type: e.media_type.clone(),
+            size: e.size,
+            platforms: e.platforms.clone(),
+            labels: e.labels.clone(),
+            created: e.created,
+        }));
+        self.images.insert(e.digest.clone(), i);
+        i
+    }
+
+    // ----- queries -----
+
+    fn owner_of(&self, c: NodeIndex) -> Option<String> {
+        self.graph
+            .edges_directed(c, PgDirection::Outgoing)
+            .find(|er| *er.weight() == Edge::OwnedBy)
+            .and_then(|er| match self.graph.node_weight(er.target()) {
+                Some(Node::Team(t)) => Some(t.clone()),
+                _ => None,
+            })
+    }
+
+    fn version_nodes(&self, c: NodeIndex) -> impl Iterator<Item = &VersionNode> {
+        self.graph
+            .edges_directed(c, PgDirection::Incoming)
+            .filter(|er| *er.weight() == Edge::VersionOf)
+            .filter_map(|er| match self.graph.node_weight(er.source()) {
+                Some(Node::Version(v)) => Some(v),
+                _ => None,
+            })
+    }
+
+    fn component_at(&self, c: NodeIndex) -> Option<model::Component> {
+        let Some(Node::Component(node)) = self.graph.node_weight(c) else {
+            return None;
+        };
+        let live: Vec<&VersionNode> = self
+            .version_nodes(c)
+            .filter(|v| self.deleted_at(&v.registry, &v.repository, &v.digest).is_none())
+            .collect();
+        Some(model::Component {
+            name: node.name.clone(),
+            owner: self.owner_of(c),
+            version_count: live.len(),
+            latest_version: live
+                .iter()
+                .max_by(|a, b| compare_versions(&a.version, &b.version))
+                .map(|v| v.version.clone()),
+        })
+    }
+
+    /// Components by name prefix (and optionally owner), ordered by name, after a cursor.
+    pub fn components(
+        &self,
+        prefix: &str,
+        owner: Option<&str>,
+        first: usize,
+        after: Option<&str>,
+    ) -> Page<model::Component> {
+        let mut items = Vec::new();
+        let mut has_next = false;
+        let names: Box<dyn Iterator<Item = (&String, &NodeIndex)>> = match after {
+            Some(a) if a >= prefix => Box::new(
+                self.components
+                    .range::<str, _>((std::ops::Bound::Excluded(a), std::ops::Bound::Unbounded)),
+            ),
+            _ => Box::new(
+                self.components
+                    .range::<str, _>((std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded)),
+            ),
+        };
+        for (name, idx) in names {
+            if !name.starts_with(prefix) {
+                break;
+            }
+            if let Some(o) = owner {
+                if self.owner_of(*idx).as_deref() != Some(o) {
+                    continue;
+                }
+            }
+            if items.len() == first {
+                has_next = true;
+                break;
+            }
+            if let Some(c) = self.component_at(*idx) {
+                items.push(c);
+            }
+        }
+        Page { items, has_next }
+    }
+
+    pub fn component(&self, name: &str) -> Option<model::Component> {
+        self.components.get(name).and_then(|i| self.component_at(*i))
+    }
+
+    /// The tags of a repository that stand now, `tag -> digest`.
+    fn live_tags<'a>(&'a self, registry: &str, repository: &str) -> impl Iterator<Item = (&'a String, &'a String)> + 'a {
+        self.repos
+            .get(&(registry.to_string(), repository.to_string()))
+            .into_iter()
+            .flat_map(|r| {
+                r.tags.iter().filter_map(move |(tag, s)| {
+                    let d = s.digest.as_ref()?;
+                    let stands = r.digests.get(d).is_none_or(|ri| ri.keeps_tag_since(s.since));
+                    stands.then_some((tag, d))
+                })
+            })
+    }
+
+    fn tags_for(&self, registry: &str, repository: &str, digest: &str) -> Vec<String> {
+        self.live_tags(registry, repository)
+            .filter(|(_, d)| d.as_str() == digest)
+            .map(|(t, _)| t.clone())
+            .collect()
+    }
+
+    fn deleted_at(&self, registry: &str, repository: &str, digest: &str) -> Option<DateTime<Utc>> {
+        self.repos
+            .get(&(registry.to_string(), repository.to_string()))
+            .and_then(|r| r.digests.get(digest))
+            .and_then(RepoImage::deleted_at)
+    }
+
+    fn platforms_of(&self, digest: &str) -> Vec<Platform> {
+        match self.images.get(digest).and_then(|i| self.graph.node_weight(*i)) {
+            Some(Node::Image(img)) => img.platforms.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// A component's versions, newest first (semver order where versions parse).
+    pub fn versions(&self, component: &str, include_deleted: bool) -> Vec<model::ComponentVersion> {
+        let Some(c) = self.components.get(component) else {
+            return Vec::new();
+        };
+        let mut out: Vec<model::ComponentVersion> = self
+            .version_nodes(*c)
+            .filter(|v| include_deleted || self.deleted_at(&v.registry, &v.repository, &v.digest).is_none())
+            .map(|v| self.version_model(v))
+            .collect();
+        out.sort_by(|a, b| compare_versions(&b.version, &a.version));
+        out
+    }
+
+    pub fn version(&self, component: &str, version: &str) -> Option<model::ComponentVersion> {
+        let idx = self
+            .versions
+            .get(&(component.to_string(), version.to_string()))?;
+        match self.graph.node_weight(*idx) {
+            Some(Node::Version(v)) => Some(self.version_model(v)),
+            _ => None,
+        }
+    }
+
+    fn version_model(&self, v: &VersionNode) -> model::ComponentVersion {
+        model::ComponentVersion {
+            component: v.component.clone(),
+            version: v.version.clone(),
+            digest: v.digest.clone(),
+            registry: v.registry.clone(),
+            repository: v.repository.clone(),
+            tags: self.tags_for(&v.registry, &v.repository, &v.digest),
+            revision: v.revision.clone(),
+            source: v.source.clone(),
+            created: v.created,
+            pushed_at: v.pushed_at,
+            deleted_at: self.deleted_at(&v.registry, &v.repository, &v.digest),
+            platforms: self.platforms_of(&v.digest),
+        }
+    }
+
+    /// An image by digest, with every repository holding it and the tags there.
+    pub fn image(&self, digest: &str) -> Option<model::Image> {
+        let Some(Node::Image(img)) = self.images.get(digest).and_then(|i| self.graph.node_weight(*i))
+        else {
+            return None;
+        };
+        let mut repositories: Vec<model::ImageRepository> = self
+            .repos
+            .iter()
+            .filter_map(|((registry, repository), r)| {
+                r.digests.get(digest).and_then(|ri| {
+                    Some(model::ImageRepository {
+                        registry: registry.clone(),
+                        repository: repository.clone(),
+                        tags: self.tags_for(registry, repository, digest),
+                        pushed_at: ri.first_pushed?,
+                        deleted_at: ri.deleted_at(),
+                    })
+                })
+            })
+            .collect();
+        repositories.sort_by(|a, b| (&a.registry, &a.repository).cmp(&(&b.registry, &b.repository)));
+        Some(model::Image {
+            digest: img.digest.clone(),
+            media_type: img.media_type.clone(),
+            size: img.size,
+            platforms: img.platforms.clone(),
+            labels: img.labels.clone(),
+            created: img.created,
+            repositories,
+        })
+    }
+
+    /// What a repository's tags point at now (`tag -> digest`); the reconcile loop diffs
+    /// the registry against this.
+    pub fn repository_tags(&self, registry: &str, repository: &str) -> BTreeMap<String, String> {
+        self.live_tags(registry, repository)
+            .map(|(t, d)| (t.clone(), d.clone()))
+            .collect()
+    }
+
+    /// Repositories of a registry the catalog has seen.
+    pub fn repositories(&self, registry: &str) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .repos
+            .keys()
+            .filter(|(r, _)| r == registry)
+            .map(|(_, repo)| repo.clone())
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// When a tag's current state was set (the reconcile loop keys its observations by it).
+    pub fn tag_since(&self, registry: &str, repository: &str, tag: &str) -> Option<DateTime<Utc>> {
+        self.repos
+            .get(&(registry.to_string(), repository.to_string()))
+            .and_then(|r| r.tags.get(tag))
+            .map(|s| s.since)
+    }
+
+    /// True when the image's manifest and config were fetched before (digests are immutable,
+    /// so the worker never fetches them again).
+    pub fn knows_image(&self, digest: &str) -> bool {
+        self.images.contains_key(digest)
+    }
+
+    fn team_at(&self, idx: NodeIndex) -> Option<model::Team> {
+        let Some(Node::Team(name)) = self.graph.node_weight(idx) else {
+            return None;
+        };
+        let mut components: Vec<String> = self
+            .graph
+            .edges_directed(idx, PgDirection::Incoming)
+            .filter(|er| *er.weight() == Edge::OwnedBy)
+            .filter_map(|er| match self.graph.node_weight(er.source()) {
+                Some(Node::Component(c)) => Some(c.name.clone()),
+                _ => None,
+            })
+            .collect();
+        components.sort();
+        Some(model::Team {
+            name: name.clone(),
+            components,
+        })
+    }
+
+    pub fn teams(&self, first: usize, after: Option<&str>) -> Page<model::Team> {
+        let iter: Box<dyn Iterator<Item = (&String, &NodeIndex)>> = match after {
+            Some(a) => Box::new(
+                self.teams
+                    .range::<str, _>((std::ops::Bound::Excluded(a), std::ops::Bound::Unbounded)),
+            ),
+            None => Box::new(self.teams.iter()),
+        };
+        let mut items = Vec::new();
+        let mut has_next = false;
+        for (_, idx) in iter {
+            if items.len() == first {
+                has_next = true;
+                break;
+            }
+            if let Some(t) = self.team_at(*idx) {
+                items.push(t);
+            }
+        }
+        Page { items, has_next }
+    }
+
+    pub fn team(&self, name: &str) -> Option<model::Team> {
+        self.teams.get(name).and_then(|i| self.team_at(*i))
+    }
+
+    /// Checks the graph's invariants; tests call it after every fold.
+    #[doc(hidden)]
+    pub fn verify(&self) -> Result<(), String> {
+        for idx in self.graph.node_indices() {
+            let out = |w: Edge| {
+                self.graph
+                    .edges_directed(idx, PgDirection::Outgoing)
+                    .filter(|e| *e.weight() == w)
+                    .count()
+            };
+            match &self.graph[idx] {
+                Node::Version(v) => {
+                    if out(Edge::VersionOf) != 1 || out(Edge::BuiltFrom) != 1 {
+                        return Err(format!("version {}@{} lacks its edges", v.component, v.version));
+                    }
+                    let built = self
+                        .graph
+                        .edges_directed(idx, PgDirection::Outgoing)
+                        .find(|e| *e.weight() == Edge::BuiltFrom)
+                        .map(|e| e.target());
+                    match built.map(|b| &self.graph[b]) {
+                        Some(Node::Image(i)) if i.digest == v.digest => {}
+                        _ => return Err(format!("version {} points at the wrong image", v.version)),
+                    }
+                }
+                Node::Component(c) => {
+                    if out(Edge::OwnedBy) > 1 {
+                        return Err(format!("component {} has two owners", c.name));
+                    }
+                }
+                Node::Image(_) | Node::Team(_) => {}
+            }
+        }
+        Ok(())
+    }
+}

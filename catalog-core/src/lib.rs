@@ -1,0 +1,14 @@
+//! The catalog's domain and graph.
+//!
+//! Pure by design: no I/O, no async, no web or database types. Everything here is a function of
+//! the events it is given, so the graph can always be rebuilt from the store's event log, and
+//! the same code answers in-process, over HTTP, and in benchmarks.
+
+pub mod event;
+pub mod graph;
+pub mod identity;
+pub mod model;
+
+pub use event::{Event, EventKind, RecordedEvent};
+pub use graph::{Catalog, Page};
+pub use model::{Component, ComponentVersion, Image, Platform, Team};

@@ -1,0 +1,122 @@
+//! Reconcile: a registry keeps undelivered notifications only in memory, so a periodic pass
+//! walks each configured registry (`_catalog`, then `tags/list` and the manifest digest of
+//! each tag) and queues what the catalog missed: tags it lacks or holds at another digest,
+//! and tags it holds that the registry no longer has.
+//!
+//! Idempotent: an observation's key names the tag state it corrects (the time that state was
+//! set), so two passes, or two replicas, that see the same difference queue the same key.
+
+use crate::inbox::InboxWriter;
+use crate::item::{Delete, InboxBody, Push};
+use crate::metrics::Metrics;
+use crate::registry::Registries;
+use crate::SharedCatalog;
+use chrono::Utc;
+use std::collections::BTreeSet;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub repositories: usize,
+    pub tags: usize,
+    pub queued: usize,
+}
+
+pub struct Reconciler {
+    pub registries: Arc<Registries>,
+    pub catalog: SharedCatalog,
+    pub inbox: InboxWriter,
+    pub metrics: Arc<Metrics>,
+}
+
+impl Reconciler {
+    /// Runs a pass over every registry now, then every `interval`.
+    pub async fn run(self: Arc<Self>, interval: Duration) {
+        loop {
+            for host in self.registries.hosts() {
+                match self.reconcile(&host).await {
+                    Ok(r) => tracing::info!(registry = %host, repositories = r.repositories, tags = r.tags, queued = r.queued, "reconciled"),
+                    Err(e) => tracing::warn!(registry = %host, error = %e, "reconcile failed; next pass will retry"),
+                }
+            }
+            tokio::time::sleep(interval).await;
+        }
+    }
+
+    /// One pass over one registry.
+    #[tracing::instrument(skip_all, fields(registry = %host))]
+    pub async fn reconcile(&self, host: &str) -> anyhow::Result<Report> {
+        self.metrics.reconcile_runs.fetch_add(1, Ordering::Relaxed);
+        let mut report = Report::default();
+        let listed = self.registries.repositories(host).await?;
+        let known = self.catalog.read().map(|c| c.repositories(host)).unwrap_or_default();
+        let repos: BTreeSet<String> = listed.iter().cloned().chain(known).collect();
+        let mut items = Vec::new();
+        for repo in &repos {
+            report.repositories += 1;
+            let tags = if listed.contains(repo) {
+                match self.registries.tags(host, repo).await {
+                    Ok(t) => t,
+                    // A repository whose every manifest was deleted answers NAME_UNKNOWN.
+                    Err(e) if e.to_string().contains("NAME_UNKNOWN") => Vec::new(),
+                    Err(e) => return Err(e.into()),
+                }
+            } else {
+                Vec::new()
+            };
+            let (have, since) = {
+                let Ok(c) = self.catalog.read() else { continue };
+                let have = c.repository_tags(host, repo);
+                let since: Vec<(String, i64)> = have
+                    .keys()
+                    .chain(tags.iter())
+                    .map(|t| (t.clone(), c.tag_since(host, repo, t).map_or(0, |s| s.timestamp_micros())))
+                    .collect();
+                (have, since.into_iter().collect::<std::collections::HashMap<_, _>>())
+            };
+            let now = Utc::now();
+            for tag in &tags {
+                report.tags += 1;
+                let digest = self.registries.resolve_tag(host, repo, tag).await?;
+                if have.get(tag) == Some(&digest) {
+                    continue;
+                }
+                let s = since.get(tag).copied().unwrap_or(0);
+                items.push(InboxBody::Push(Push {
+                    key: format!("reconcile:{host}/{repo}:{tag}@{digest}^{s}"),
+                    registry: host.to_string(),
+                    repository: repo.clone(),
+                    digest,
+                    tag: Some(tag.clone()),
+                    media_type: None,
+                    size: None,
+                    occurred_at: now,
+                    source: "reconcile".into(),
+                    actor: "reconcile".into(),
+                }));
+            }
+            for (tag, digest) in &have {
+                if tags.contains(tag) {
+                    continue;
+                }
+                let s = since.get(tag).copied().unwrap_or(0);
+                items.push(InboxBody::Delete(Delete {
+                    key: format!("reconcile:{host}/{repo}:{tag}-{digest}^{s}"),
+                    registry: host.to_string(),
+                    repository: repo.clone(),
+                    digest: None,
+                    tag: Some(tag.clone()),
+                    occurred_at: now,
+                    source: "reconcile".into(),
+                    actor: "reconcile".into(),
+                }));
+            }
+        }
+        report.queued = items.len();
+        self.metrics.reconcile_registered.fetch_add(items.len() as u64, Ordering::Relaxed);
+        self.inbox.append("reconcile", &items).await?;
+        Ok(report)
+    }
+}

@@ -1,0 +1,340 @@
+//! The OCI registry client: which registries we know (and how to authenticate to each), and
+//! the reads the worker and the reconcile loop need, through `oci-client` (rustls with ring).
+//!
+//! Digests are content addresses: what a manifest or config says never changes, so callers
+//! fetch an image once and never again.
+
+use catalog_core::Platform;
+use chrono::{DateTime, Utc};
+use oci_client::client::{ClientConfig, ClientProtocol};
+use oci_client::secrets::RegistryAuth;
+use oci_client::{Client, Reference};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::str::FromStr;
+use std::time::Duration;
+
+const ACCEPT: [&str; 4] = [
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+];
+
+/// A registry the catalog may read from, parsed from `--registry`:
+/// `[http|https]://[user[:password]@]host[:port]`. A password written `$NAME` is read from
+/// the environment variable NAME, so it need not appear on a command line.
+#[derive(Clone)]
+pub struct RegistryConfig {
+    pub host: String,
+    pub insecure_http: bool,
+    user: Option<String>,
+    password: Option<String>,
+}
+
+impl std::fmt::Debug for RegistryConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistryConfig")
+            .field("host", &self.host)
+            .field("insecure_http", &self.insecure_http)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+impl FromStr for RegistryConfig {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<RegistryConfig, String> {
+        let (insecure_http, rest) = match s.split_once("://") {
+            Some(("http", r)) => (true, r),
+            Some(("https", r)) => (false, r),
+            Some((scheme, _)) => return Err(format!("registry {s:?}: scheme {scheme:?} is not http or https")),
+            None => (false, s),
+        };
+        let rest = rest.trim_end_matches('/');
+        let (creds, host) = match rest.rsplit_once('@') {
+            Some((c, h)) => (Some(c), h),
+            None => (None, rest),
+        };
+        if host.is_empty() || host.contains('/') {
+            return Err(format!("registry {s:?}: expected [http[s]://][user:password@]host[:port]"));
+        }
+        let (user, password) = match creds {
+            None => (None, None),
+            Some(c) => {
+                let (u, p) = c.split_once(':').unwrap_or((c, ""));
+                let p = match p.strip_prefix('$') {
+                    Some(var) => std::env::var(var)
+                        .map_err(|_| format!("registry {host}: password variable ${var} is not set"))?,
+                    None => p.to_string(),
+                };
+                (Some(u.to_string()), Some(p))
+            }
+        };
+        Ok(RegistryConfig {
+            host: host.to_string(),
+            insecure_http,
+            user,
+            password,
+        })
+    }
+}
+
+impl RegistryConfig {
+    fn auth(&self) -> RegistryAuth {
+        match (&self.user, &self.password) {
+            (Some(u), Some(p)) => RegistryAuth::Basic(u.clone(), p.clone()),
+            _ => RegistryAuth::Anonymous,
+        }
+    }
+
+    /// How it prints in logs and `--help`: never the password.
+    pub fn display(&self) -> String {
+        let scheme = if self.insecure_http { "http" } else { "https" };
+        match &self.user {
+            Some(u) => format!("{scheme}://{u}:***@{}", self.host),
+            None => format!("{scheme}://{}", self.host),
+        }
+    }
+}
+
+/// What an image's manifest and config say.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageFacts {
+    pub media_type: String,
+    pub size: i64,
+    pub platforms: Vec<Platform>,
+    pub labels: BTreeMap<String, String>,
+    pub created: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("registry {0} is not configured (add --registry http[s]://{0})")]
+    Unknown(String),
+    #[error("{0}")]
+    Oci(#[from] oci_client::errors::OciDistributionError),
+    #[error("unexpected content: {0}")]
+    Content(String),
+}
+
+/// The configured registries, each with its own client (protocol and token cache).
+pub struct Registries {
+    entries: HashMap<String, (RegistryConfig, Client)>,
+}
+
+impl Registries {
+    pub fn new(configs: &[RegistryConfig]) -> Registries {
+        // reqwest is built without a default crypto provider: ring is ours (no aws-lc, no OpenSSL).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let entries = configs
+            .iter()
+            .map(|c| {
+                let client = Client::new(ClientConfig {
+                    protocol: if c.insecure_http {
+                        ClientProtocol::Http
+                    } else {
+                        ClientProtocol::Https
+                    },
+                    connect_timeout: Some(Duration::from_secs(5)),
+                    read_timeout: Some(Duration::from_secs(30)),
+                    platform_resolver: None,
+                    ..ClientConfig::default()
+                });
+                (c.host.clone(), (c.clone(), client))
+            })
+            .collect();
+        Registries { entries }
+    }
+
+    pub fn hosts(&self) -> Vec<String> {
+        let mut h: Vec<String> = self.entries.keys().cloned().collect();
+        h.sort();
+        h
+    }
+
+    pub fn is_configured(&self, host: &str) -> bool {
+        self.entries.contains_key(host)
+    }
+
+    fn entry(&self, host: &str) -> Result<&(RegistryConfig, Client), RegistryError> {
+        self.entries
+            .get(host)
+            .ok_or_else(|| RegistryError::Unknown(host.to_string()))
+    }
+
+    async fn manifest(&self, host: &str, repo: &str, digest: &str) -> Result<(Value, usize), RegistryError> {
+        let (cfg, client) = self.entry(host)?;
+        let r = Reference::with_digest(host.to_string(), repo.to_string(), digest.to_string());
+        let (bytes, _) = client.pull_manifest_raw(&r, &cfg.auth(), &ACCEPT).await?;
+        let v: Value = serde_json::from_slice(&bytes)
+            .map_err(|e| RegistryError::Content(format!("manifest {digest} is not JSON: {e}")))?;
+        Ok((v, bytes.len()))
+    }
+
+    async fn config(&self, host: &str, repo: &str, digest: &str) -> Result<Value, RegistryError> {
+        let (_, client) = self.entry(host)?;
+        let r = Reference::with_digest(host.to_string(), repo.to_string(), digest.to_string());
+        let mut buf: Vec<u8> = Vec::new();
+        client.pull_blob(&r, digest, &mut buf).await?;
+        serde_json::from_slice(&buf).map_err(|e| RegistryError::Content(format!("config {digest} is not JSON: {e}")))
+    }
+
+    /// Fetches the manifest (or index, and each platform's manifest) and the config blob(s).
+    pub async fn fetch_image(&self, host: &str, repo: &str, digest: &str) -> Result<ImageFacts, RegistryError> {
+        let (m, size) = self.manifest(host, repo, digest).await?;
+        let media_type = m
+            .get("mediaType")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| {
+                if m.get("manifests").is_some() {
+                    ACCEPT[1].to_string()
+                } else {
+                    ACCEPT[0].to_string()
+                }
+            });
+        if let Some(children) = m.get("manifests").and_then(Value::as_array) {
+            let mut platforms = Vec::new();
+            for child in children {
+                let Some(p) = child.get("platform") else { continue };
+                let os = p.get("os").and_then(Value::as_str).unwrap_or("unknown");
+                // BuildKit attestations sit in indexes as platform unknown/unknown.
+                if os == "unknown" {
+                    continue;
+                }
+                let Some(d) = child.get("digest").and_then(Value::as_str) else { continue };
+                platforms.push(Platform {
+                    os: os.to_string(),
+                    architecture: p.get("architecture").and_then(Value::as_str).unwrap_or("unknown").to_string(),
+                    variant: p.get("variant").and_then(Value::as_str).map(str::to_string),
+                    digest: d.to_string(),
+                });
+            }
+            // Labels and creation time from one platform's config: linux/amd64 when present.
+            let pick = platforms
+                .iter()
+                .find(|p| p.os == "linux" && p.architecture == "amd64")
+                .or(platforms.first())
+                .map(|p| p.digest.clone());
+            let (labels, created) = match pick {
+                Some(child) => {
+                    let (cm, _) = self.manifest(host, repo, &child).await?;
+                    let cfg = self.config(host, repo, config_digest(&cm, &child)?).await?;
+                    labels_and_created(&cfg)
+                }
+                None => (BTreeMap::new(), None),
+            };
+            return Ok(ImageFacts {
+                media_type,
+                size: size as i64,
+                platforms,
+                labels,
+                created,
+            });
+        }
+        let cfg = self.config(host, repo, config_digest(&m, digest)?).await?;
+        let (labels, created) = labels_and_created(&cfg);
+        let platform = Platform {
+            os: cfg.get("os").and_then(Value::as_str).unwrap_or("unknown").to_string(),
+            architecture: cfg.get("architecture").and_then(Value::as_str).unwrap_or("unknown").to_string(),
+            variant: cfg.get("variant").and_then(Value::as_str).map(str::to_string),
+            digest: digest.to_string(),
+        };
+        Ok(ImageFacts {
+            media_type,
+            size: size as i64,
+            platforms: vec![platform],
+            labels,
+            created,
+        })
+    }
+
+    /// What a tag points at now.
+    pub async fn resolve_tag(&self, host: &str, repo: &str, tag: &str) -> Result<String, RegistryError> {
+        let (cfg, client) = self.entry(host)?;
+        let r = Reference::with_tag(host.to_string(), repo.to_string(), tag.to_string());
+        client.store_auth_if_needed(host, &cfg.auth()).await;
+        Ok(client.fetch_manifest_digest(&r, &cfg.auth()).await?)
+    }
+
+    /// Every repository, following `_catalog` pagination.
+    pub async fn repositories(&self, host: &str) -> Result<Vec<String>, RegistryError> {
+        let (cfg, client) = self.entry(host)?;
+        let r = Reference::with_tag(host.to_string(), "library/x".to_string(), "latest".to_string());
+        let mut out: Vec<String> = Vec::new();
+        loop {
+            let page = client.catalog(&r, &cfg.auth(), Some(500), out.last().map(String::as_str)).await?;
+            let n = page.repositories.len();
+            out.extend(page.repositories);
+            if n < 500 {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// Every tag of a repository, following `tags/list` pagination.
+    pub async fn tags(&self, host: &str, repo: &str) -> Result<Vec<String>, RegistryError> {
+        let (cfg, client) = self.entry(host)?;
+        let r = Reference::with_tag(host.to_string(), repo.to_string(), "latest".to_string());
+        let mut out: Vec<String> = Vec::new();
+        loop {
+            let page = client.list_tags(&r, &cfg.auth(), Some(500), out.last().map(String::as_str)).await?;
+            let n = page.tags.len();
+            out.extend(page.tags);
+            if n < 500 {
+                return Ok(out);
+            }
+        }
+    }
+}
+
+fn config_digest<'a>(manifest: &'a Value, digest: &str) -> Result<&'a str, RegistryError> {
+    manifest
+        .get("config")
+        .and_then(|c| c.get("digest"))
+        .and_then(Value::as_str)
+        .ok_or_else(|| RegistryError::Content(format!("manifest {digest} has no config (schema 1 or an artifact?)")))
+}
+
+fn labels_and_created(cfg: &Value) -> (BTreeMap<String, String>, Option<DateTime<Utc>>) {
+    let labels: BTreeMap<String, String> = cfg
+        .get("config")
+        .and_then(|c| c.get("Labels"))
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+                .collect()
+        })
+        .unwrap_or_default();
+    let parse = |s: &str| DateTime::parse_from_rfc3339(s).ok().map(|d| d.with_timezone(&Utc));
+    let created = labels
+        .get(catalog_core::identity::labels::CREATED)
+        .and_then(|s| parse(s))
+        .or_else(|| cfg.get("created").and_then(Value::as_str).and_then(parse));
+    (labels, created)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_flags_parse() {
+        let r: RegistryConfig = "http://127.0.0.1:5000".parse().unwrap();
+        assert!(r.insecure_http);
+        assert_eq!(r.host, "127.0.0.1:5000");
+        assert!(matches!(r.auth(), RegistryAuth::Anonymous));
+        let r: RegistryConfig = "https://bot:s3cret@ghcr.io".parse().unwrap();
+        assert!(!r.insecure_http);
+        assert!(matches!(r.auth(), RegistryAuth::Basic(u, p) if u == "bot" && p == "s3cret"));
+        assert!(!format!("{r:?}").contains("s3cret"));
+        assert!(!r.display().contains("s3cret"));
+        assert!("ftp://x".parse::<RegistryConfig>().is_err());
+        assert!("https://u:$CATALOG_TEST_UNSET_VAR@x".parse::<RegistryConfig>().is_err());
+        assert_eq!("quay.io".parse::<RegistryConfig>().unwrap().host, "quay.io");
+    }
+}

@@ -1,0 +1,222 @@
+//! The enrichment worker: claims inbox items, fetches what the registry knows about each new
+//! image (once per digest: digests are immutable), turns items into domain events, and
+//! records a whole batch in one transaction. Failures retry with exponential backoff; an item
+//! that keeps failing is parked with its error (visible in GraphQL, retryable by an admin).
+
+use crate::item::{Delete, InboxBody, Push};
+use crate::metrics::Metrics;
+use crate::registry::{ImageFacts, Registries};
+use crate::sync::GraphSync;
+use catalog_core::event::{Event, ImageRegistered, NewEvent};
+use catalog_core::identity;
+use catalog_schema::{from_micros, to_micros, InboxItem, Store};
+use chrono::Utc;
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+use tracing::Instrument;
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Items claimed (and committed) together.
+    pub batch: i64,
+    /// How long a claim holds before another worker may take the item.
+    pub lease: Duration,
+    /// Attempts before an item is parked.
+    pub max_attempts: i32,
+    /// First retry delay; doubles per attempt, capped at 5 minutes.
+    pub retry_base: Duration,
+    /// How often to look for due retries and other processes' work when not woken.
+    pub poll: Duration,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            batch: 512,
+            lease: Duration::from_secs(120),
+            max_attempts: 8,
+            retry_base: Duration::from_secs(2),
+            poll: Duration::from_secs(1),
+        }
+    }
+}
+
+pub struct Worker {
+    pub store: Store,
+    pub registries: Arc<Registries>,
+    pub sync: Arc<GraphSync>,
+    pub metrics: Arc<Metrics>,
+    pub wake: Arc<Notify>,
+    pub config: WorkerConfig,
+}
+
+impl Worker {
+    /// Runs until the task is dropped.
+    pub async fn run(self: Arc<Self>) {
+        loop {
+            match self.process_once().await {
+                Ok(n) if n > 0 => continue,
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "worker pass failed"),
+            }
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(self.config.poll) => {
+                    // Other processes may have written events.
+                    let sync = self.sync.clone();
+                    let _ = tokio::task::spawn_blocking(move || sync.sync()).await;
+                }
+            }
+        }
+    }
+
+    /// Claims and processes one batch; returns how many items it claimed.
+    pub async fn process_once(&self) -> anyhow::Result<usize> {
+        let store = self.store.clone();
+        let (lease, batch) = (self.config.lease, self.config.batch);
+        let items = tokio::task::spawn_blocking(move || store.inbox_claim(to_micros(Utc::now()), lease, batch)).await??;
+        if items.is_empty() {
+            return Ok(0);
+        }
+        let n = items.len();
+        let mut good: Vec<(Option<i64>, Vec<NewEvent>)> = Vec::new();
+        let mut received: Vec<i64> = Vec::new();
+        let mut facts_cache: HashMap<String, ImageFacts> = HashMap::new();
+        for item in items {
+            let span = tracing::info_span!("inbox_item", id = item.id, source = %item.source, attempt = item.attempts);
+            match self.events_for(&item, &mut facts_cache).instrument(span.clone()).await {
+                Ok(events) => {
+                    received.push(item.received_at);
+                    good.push((Some(item.id), events));
+                }
+                Err(e) => {
+                    let _g = span.enter();
+                    self.fail(&item, &e.to_string()).await;
+                }
+            }
+        }
+        let store = self.store.clone();
+        let recorded = tokio::task::spawn_blocking(move || store.record(&good)).await??;
+        self.metrics.events_recorded.fetch_add(recorded.len() as u64, Ordering::Relaxed);
+        let sync = self.sync.clone();
+        tokio::task::spawn_blocking(move || sync.sync()).await??;
+        let now = Utc::now();
+        for r in received {
+            let d = (now - from_micros(r)).to_std().unwrap_or_default();
+            self.metrics.worker_latency.observe(d);
+        }
+        self.metrics.worker_items.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+
+    async fn fail(&self, item: &InboxItem, error: &str) {
+        let park = item.attempts >= self.config.max_attempts;
+        let factor = 2u32.saturating_pow((item.attempts - 1).clamp(0, 16) as u32);
+        let delay = (self.config.retry_base * factor).min(Duration::from_secs(300));
+        let retry_at = to_micros(Utc::now()) + delay.as_micros() as i64;
+        self.metrics.worker_failures.fetch_add(1, Ordering::Relaxed);
+        if park {
+            self.metrics.worker_parked.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(id = item.id, attempts = item.attempts, error, "inbox item parked");
+        } else {
+            tracing::info!(id = item.id, attempts = item.attempts, retry_in = ?delay, error, "inbox item failed; will retry");
+        }
+        let store = self.store.clone();
+        let (id, error) = (item.id, error.to_string());
+        let r = tokio::task::spawn_blocking(move || store.inbox_fail(id, &error, retry_at, park)).await;
+        if !matches!(r, Ok(Ok(()))) {
+            tracing::error!(id, "could not record an inbox failure; the lease will expire and retry it");
+        }
+    }
+
+    async fn events_for(
+        &self,
+        item: &InboxItem,
+        cache: &mut HashMap<String, ImageFacts>,
+    ) -> anyhow::Result<Vec<NewEvent>> {
+        let body: InboxBody = serde_json::from_str(&item.body)
+            .map_err(|e| anyhow::anyhow!("unreadable inbox item: {e}"))?;
+        Ok(match body {
+            InboxBody::Push(p) => {
+                let facts = self.facts(&p, cache).await?;
+                vec![push_event(p, facts)]
+            }
+            InboxBody::Delete(d) => vec![delete_event(d)],
+        })
+    }
+
+    /// What the registry says about an image: from the graph when we have seen the digest,
+    /// else fetched (once per batch per digest).
+    async fn facts(&self, p: &Push, cache: &mut HashMap<String, ImageFacts>) -> anyhow::Result<ImageFacts> {
+        if let Some(f) = cache.get(&p.digest) {
+            return Ok(f.clone());
+        }
+        let known = self.sync.catalog().read().ok().and_then(|c| c.image(&p.digest));
+        let facts = match known {
+            Some(img) => ImageFacts {
+                media_type: img.media_type,
+                size: img.size,
+                platforms: img.platforms,
+                labels: img.labels,
+                created: img.created,
+            },
+            None => {
+                let f = self.registries.fetch_image(&p.registry, &p.repository, &p.digest).await?;
+                self.metrics.registry_fetches.fetch_add(1, Ordering::Relaxed);
+                f
+            }
+        };
+        cache.insert(p.digest.clone(), facts.clone());
+        Ok(facts)
+    }
+}
+
+/// The event a push becomes, with component and version derived by the core's rules.
+pub fn push_event(p: Push, f: ImageFacts) -> NewEvent {
+    let component = identity::component_name(&p.repository, &f.labels);
+    let version = identity::version_of(p.tag.as_deref(), &f.labels);
+    NewEvent {
+        key: p.key,
+        occurred_at: p.occurred_at,
+        source: p.source,
+        actor: p.actor,
+        event: Event::ImageRegistered(ImageRegistered {
+            registry: p.registry,
+            repository: p.repository,
+            digest: p.digest,
+            tag: p.tag,
+            media_type: f.media_type,
+            size: p.size.unwrap_or(f.size),
+            platforms: f.platforms,
+            labels: f.labels,
+            created: f.created,
+            component,
+            version,
+        }),
+    }
+}
+
+fn delete_event(d: Delete) -> NewEvent {
+    let event = match (d.digest, d.tag) {
+        (Some(digest), _) => Event::ManifestDeleted {
+            registry: d.registry,
+            repository: d.repository,
+            digest,
+        },
+        (None, tag) => Event::TagDeleted {
+            registry: d.registry,
+            repository: d.repository,
+            tag: tag.unwrap_or_default(),
+        },
+    };
+    NewEvent {
+        key: d.key,
+        occurred_at: d.occurred_at,
+        source: d.source,
+        actor: d.actor,
+        event,
+    }
+}

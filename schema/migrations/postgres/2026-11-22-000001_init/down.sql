@@ -1,0 +1,11 @@
+DROP TABLE tokens;
+DROP TABLE ownership;
+DROP TABLE teams;
+DROP TABLE component_versions;
+DROP TABLE components;
+DROP TABLE tag_history;
+DROP TABLE tags;
+DROP TABLE repository_images;
+DROP TABLE images;
+DROP TABLE inbox;
+DROP TABLE events;

@@ -1,0 +1,136 @@
+// The diesel schema for both dialects; `tests/integration.rs` checks it against the migrations.
+
+diesel::table! {
+    events (seq) {
+        seq -> BigInt,
+        key -> Text,
+        kind -> Text,
+        payload -> Text,
+        source -> Text,
+        actor -> Text,
+        occurred_at -> BigInt,
+        recorded_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    inbox (id) {
+        id -> BigInt,
+        source -> Text,
+        body -> Text,
+        received_at -> BigInt,
+        attempts -> Integer,
+        next_attempt_at -> BigInt,
+        lease_until -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+        state -> Text,
+    }
+}
+
+diesel::table! {
+    images (digest) {
+        digest -> Text,
+        media_type -> Text,
+        size -> BigInt,
+        platforms -> Text,
+        labels -> Text,
+        created -> Nullable<BigInt>,
+        first_seen -> BigInt,
+    }
+}
+
+diesel::table! {
+    repository_images (registry, repository, digest) {
+        registry -> Text,
+        repository -> Text,
+        digest -> Text,
+        pushed_at -> Nullable<BigInt>,
+        last_pushed_at -> Nullable<BigInt>,
+        last_deleted_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    tags (registry, repository, tag) {
+        registry -> Text,
+        repository -> Text,
+        tag -> Text,
+        digest -> Nullable<Text>,
+        since -> BigInt,
+    }
+}
+
+diesel::table! {
+    tag_history (id) {
+        id -> BigInt,
+        seq -> BigInt,
+        registry -> Text,
+        repository -> Text,
+        tag -> Text,
+        digest -> Nullable<Text>,
+        at -> BigInt,
+    }
+}
+
+diesel::table! {
+    components (name) {
+        name -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    component_versions (component, version) {
+        component -> Text,
+        version -> Text,
+        digest -> Text,
+        registry -> Text,
+        repository -> Text,
+        revision -> Nullable<Text>,
+        source -> Nullable<Text>,
+        created -> Nullable<BigInt>,
+        pushed_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    teams (name) {
+        name -> Text,
+        email -> Nullable<Text>,
+        chat -> Nullable<Text>,
+        pager -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    ownership (component) {
+        component -> Text,
+        team -> Text,
+        via_rank -> Integer,
+        since -> BigInt,
+    }
+}
+
+diesel::table! {
+    tokens (name) {
+        name -> Text,
+        hash -> Text,
+        scopes -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    events,
+    inbox,
+    images,
+    repository_images,
+    tags,
+    tag_history,
+    components,
+    component_versions,
+    teams,
+    ownership,
+    tokens,
+);

@@ -1,0 +1,409 @@
+//! The write path, written once and compiled for each concrete connection type, so it can use
+//! each dialect's `ON CONFLICT`, `RETURNING` and transaction flavour through the same DSL.
+//!
+//! Every state update is a conditional statement (`... WHERE since <= :t`), never
+//! read-modify-write, so the rules hold under concurrent workers and for any arrival order:
+//! an older event never overwrites newer state.
+
+use super::{InboxItem, NewInboxItem};
+use crate::schema::*;
+use crate::time::to_micros;
+use catalog_core::event::{Event, ImageRegistered, NewEvent, RecordedEvent};
+use catalog_core::identity::labels;
+use diesel::prelude::*;
+use std::collections::BTreeMap;
+
+macro_rules! write_path {
+    ($name:ident, $Conn:ty, $tx:ident) => {
+        pub mod $name {
+            use super::*;
+
+            pub const NAME: &str = stringify!($name);
+            type C = $Conn;
+
+            pub fn inbox_append(c: &mut C, items: &[NewInboxItem]) -> QueryResult<usize> {
+                c.$tx(|c| {
+                    // Chunked: SQLite caps bind parameters per statement.
+                    let mut n = 0;
+                    for chunk in items.chunks(1000) {
+                        n += diesel::insert_into(inbox::table).values(chunk).execute(c)?;
+                    }
+                    Ok(n)
+                })
+            }
+
+            pub fn inbox_claim(c: &mut C, now: i64, until: i64, limit: i64) -> QueryResult<Vec<InboxItem>> {
+                c.$tx(|c| {
+                    let ids: Vec<i64> = inbox::table
+                        .filter(inbox::state.eq("pending"))
+                        .filter(inbox::next_attempt_at.le(now))
+                        .filter(inbox::lease_until.is_null().or(inbox::lease_until.lt(now)))
+                        .order(inbox::id.asc())
+                        .limit(limit)
+                        .select(inbox::id)
+                        .load(c)?;
+                    if ids.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    // Re-checked in the UPDATE: a concurrent claimer that got there first
+                    // leaves nothing for us to take twice.
+                    diesel::update(
+                        inbox::table
+                            .filter(inbox::id.eq_any(&ids))
+                            .filter(inbox::lease_until.is_null().or(inbox::lease_until.lt(now))),
+                    )
+                    .set((inbox::lease_until.eq(until), inbox::attempts.eq(inbox::attempts + 1)))
+                    .returning(InboxItem::as_returning())
+                    .get_results(c)
+                })
+            }
+
+            pub fn inbox_fail(c: &mut C, id: i64, error: &str, retry_at: i64, park: bool) -> QueryResult<()> {
+                diesel::update(inbox::table.find(id))
+                    .set((
+                        inbox::last_error.eq(error),
+                        inbox::next_attempt_at.eq(retry_at),
+                        inbox::lease_until.eq(None::<i64>),
+                        inbox::state.eq(if park { "parked" } else { "pending" }),
+                    ))
+                    .execute(c)?;
+                Ok(())
+            }
+
+            pub fn inbox_retry(c: &mut C, id: i64, now: i64) -> QueryResult<usize> {
+                diesel::update(inbox::table.find(id).filter(inbox::state.eq("parked")))
+                    .set((
+                        inbox::state.eq("pending"),
+                        inbox::attempts.eq(0),
+                        inbox::next_attempt_at.eq(now),
+                        inbox::lease_until.eq(None::<i64>),
+                    ))
+                    .execute(c)
+            }
+
+            pub fn record(
+                c: &mut C,
+                batch: &[(Option<i64>, Vec<NewEvent>)],
+                now: i64,
+            ) -> QueryResult<Vec<RecordedEvent>> {
+                c.$tx(|c| {
+                    let mut out = Vec::new();
+                    for (inbox_id, events) in batch {
+                        for e in events {
+                            if let Some(rec) = append(c, e, now)? {
+                                apply(c, &rec)?;
+                                out.push(rec);
+                            }
+                        }
+                        if let Some(id) = inbox_id {
+                            diesel::delete(inbox::table.find(*id)).execute(c)?;
+                        }
+                    }
+                    Ok(out)
+                })
+            }
+
+            fn append(c: &mut C, e: &NewEvent, now: i64) -> QueryResult<Option<RecordedEvent>> {
+                let payload = serde_json::to_string(&e.event)
+                    .map_err(|err| diesel::result::Error::SerializationError(Box::new(err)))?;
+                let seq: Option<i64> = diesel::insert_into(events::table)
+                    .values((
+                        events::key.eq(&e.key),
+                        events::kind.eq(e.event.kind().as_str()),
+                        events::payload.eq(payload),
+                        events::source.eq(&e.source),
+                        events::actor.eq(&e.actor),
+                        events::occurred_at.eq(to_micros(e.occurred_at)),
+                        events::recorded_at.eq(now),
+                    ))
+                    .on_conflict(events::key)
+                    .do_nothing()
+                    .returning(events::seq)
+                    .get_result(c)
+                    .optional()?;
+                Ok(seq.map(|seq| RecordedEvent {
+                    seq,
+                    key: e.key.clone(),
+                    occurred_at: e.occurred_at,
+                    recorded_at: crate::time::from_micros(now),
+                    source: e.source.clone(),
+                    actor: e.actor.clone(),
+                    event: e.event.clone(),
+                }))
+            }
+
+            fn apply(c: &mut C, rec: &RecordedEvent) -> QueryResult<()> {
+                let t = to_micros(rec.occurred_at);
+                match &rec.event {
+                    Event::ImageRegistered(e) => image_registered(c, rec.seq, e, t),
+                    Event::TagDeleted { registry, repository, tag } => {
+                        set_tag(c, rec.seq, registry, repository, tag, None, t)
+                    }
+                    Event::ManifestDeleted { registry, repository, digest } => {
+                        manifest_deleted(c, registry, repository, digest, t)
+                    }
+                    Event::OwnerSet { component, team, via } => {
+                        set_owner(c, component, team, i32::from(via == "api"), t)
+                    }
+                }
+            }
+
+            fn image_registered(c: &mut C, seq: i64, e: &ImageRegistered, t: i64) -> QueryResult<()> {
+                diesel::insert_into(images::table)
+                    .values((
+                        images::digest.eq(&e.digest),
+                        images::media_type.eq(&e.media_type),
+                        images::size.eq(e.size),
+                        images::platforms.eq(json(&e.platforms)),
+                        images::labels.eq(json(&e.labels)),
+                        images::created.eq(e.created.map(to_micros)),
+                        images::first_seen.eq(t),
+                    ))
+                    .on_conflict(images::digest)
+                    .do_nothing()
+                    .execute(c)?;
+                repository_image(c, &e.registry, &e.repository, &e.digest)?;
+                {
+                    use repository_images as ri;
+                    let this = ri::table
+                        .filter(ri::registry.eq(&e.registry))
+                        .filter(ri::repository.eq(&e.repository))
+                        .filter(ri::digest.eq(&e.digest));
+                    diesel::update(this.filter(ri::pushed_at.is_null().or(ri::pushed_at.gt(t))))
+                        .set(ri::pushed_at.eq(t))
+                        .execute(c)?;
+                    diesel::update(this.filter(ri::last_pushed_at.is_null().or(ri::last_pushed_at.lt(t))))
+                        .set(ri::last_pushed_at.eq(t))
+                        .execute(c)?;
+                }
+                if let Some(tag) = &e.tag {
+                    set_tag(c, seq, &e.registry, &e.repository, tag, Some(&e.digest), t)?;
+                }
+                diesel::insert_into(components::table)
+                    .values((components::name.eq(&e.component), components::created_at.eq(t)))
+                    .on_conflict(components::name)
+                    .do_nothing()
+                    .execute(c)?;
+                if let Some(version) = &e.version {
+                    upsert_version(c, e, version, t)?;
+                }
+                if let Some(owner) = e.labels.get(labels::OWNER).map(|s| s.trim()).filter(|s| !s.is_empty()) {
+                    set_owner(c, &e.component, owner, 0, t)?;
+                }
+                Ok(())
+            }
+
+            fn upsert_version(c: &mut C, e: &ImageRegistered, version: &str, t: i64) -> QueryResult<()> {
+                use component_versions as cv;
+                let row = (
+                    cv::component.eq(&e.component),
+                    cv::version.eq(version),
+                    cv::digest.eq(&e.digest),
+                    cv::registry.eq(&e.registry),
+                    cv::repository.eq(&e.repository),
+                    cv::revision.eq(e.labels.get(labels::REVISION)),
+                    cv::source.eq(e.labels.get(labels::SOURCE)),
+                    cv::created.eq(e.created.map(to_micros)),
+                    cv::pushed_at.eq(t),
+                );
+                let inserted = diesel::insert_into(cv::table)
+                    .values(row)
+                    .on_conflict((cv::component, cv::version))
+                    .do_nothing()
+                    .execute(c)?;
+                if inserted > 0 {
+                    return Ok(());
+                }
+                let this = cv::table
+                    .filter(cv::component.eq(&e.component))
+                    .filter(cv::version.eq(version));
+                // Same image again: keep the first push.
+                diesel::update(this.filter(cv::digest.eq(&e.digest)).filter(cv::pushed_at.gt(t)))
+                    .set(cv::pushed_at.eq(t))
+                    .execute(c)?;
+                // New content under the same version, newer than what we hold: it moves.
+                diesel::update(this.filter(cv::digest.ne(&e.digest)).filter(cv::pushed_at.le(t)))
+                    .set(row)
+                    .execute(c)?;
+                Ok(())
+            }
+
+            fn set_tag(
+                c: &mut C,
+                seq: i64,
+                registry: &str,
+                repository: &str,
+                tag: &str,
+                digest: Option<&str>,
+                t: i64,
+            ) -> QueryResult<()> {
+                diesel::insert_into(tag_history::table)
+                    .values((
+                        tag_history::seq.eq(seq),
+                        tag_history::registry.eq(registry),
+                        tag_history::repository.eq(repository),
+                        tag_history::tag.eq(tag),
+                        tag_history::digest.eq(digest),
+                        tag_history::at.eq(t),
+                    ))
+                    .execute(c)?;
+                let inserted = diesel::insert_into(tags::table)
+                    .values((
+                        tags::registry.eq(registry),
+                        tags::repository.eq(repository),
+                        tags::tag.eq(tag),
+                        tags::digest.eq(digest),
+                        tags::since.eq(t),
+                    ))
+                    .on_conflict((tags::registry, tags::repository, tags::tag))
+                    .do_nothing()
+                    .execute(c)?;
+                if inserted == 0 {
+                    diesel::update(
+                        tags::table
+                            .filter(tags::registry.eq(registry))
+                            .filter(tags::repository.eq(repository))
+                            .filter(tags::tag.eq(tag))
+                            .filter(tags::since.le(t)),
+                    )
+                    .set((tags::digest.eq(digest), tags::since.eq(t)))
+                    .execute(c)?;
+                }
+                Ok(())
+            }
+
+            fn repository_image(c: &mut C, registry: &str, repository: &str, digest: &str) -> QueryResult<()> {
+                use repository_images as ri;
+                diesel::insert_into(ri::table)
+                    .values((ri::registry.eq(registry), ri::repository.eq(repository), ri::digest.eq(digest)))
+                    .on_conflict((ri::registry, ri::repository, ri::digest))
+                    .do_nothing()
+                    .execute(c)?;
+                Ok(())
+            }
+
+            /// Only the last delete is kept; whether the manifest (and the tags set before
+            /// the delete) are gone is derived when read, as the graph does.
+            fn manifest_deleted(c: &mut C, registry: &str, repository: &str, digest: &str, t: i64) -> QueryResult<()> {
+                use repository_images as ri;
+                repository_image(c, registry, repository, digest)?;
+                diesel::update(
+                    ri::table
+                        .filter(ri::registry.eq(registry))
+                        .filter(ri::repository.eq(repository))
+                        .filter(ri::digest.eq(digest))
+                        .filter(ri::last_deleted_at.is_null().or(ri::last_deleted_at.lt(t))),
+                )
+                .set(ri::last_deleted_at.eq(t))
+                .execute(c)?;
+                Ok(())
+            }
+
+            fn set_owner(c: &mut C, component: &str, team: &str, rank: i32, t: i64) -> QueryResult<()> {
+                diesel::insert_into(components::table)
+                    .values((components::name.eq(component), components::created_at.eq(t)))
+                    .on_conflict(components::name)
+                    .do_nothing()
+                    .execute(c)?;
+                diesel::insert_into(teams::table)
+                    .values((teams::name.eq(team), teams::created_at.eq(t)))
+                    .on_conflict(teams::name)
+                    .do_nothing()
+                    .execute(c)?;
+                let inserted = diesel::insert_into(ownership::table)
+                    .values((
+                        ownership::component.eq(component),
+                        ownership::team.eq(team),
+                        ownership::via_rank.eq(rank),
+                        ownership::since.eq(t),
+                    ))
+                    .on_conflict(ownership::component)
+                    .do_nothing()
+                    .execute(c)?;
+                if inserted == 0 {
+                    diesel::update(
+                        ownership::table.filter(ownership::component.eq(component)).filter(
+                            ownership::via_rank
+                                .lt(rank)
+                                .or(ownership::via_rank.eq(rank).and(ownership::since.le(t))),
+                        ),
+                    )
+                    .set((ownership::team.eq(team), ownership::via_rank.eq(rank), ownership::since.eq(t)))
+                    .execute(c)?;
+                }
+                Ok(())
+            }
+
+            pub fn state_counts(c: &mut C) -> QueryResult<BTreeMap<&'static str, i64>> {
+                let mut m = BTreeMap::new();
+                m.insert("images", images::table.count().get_result(c)?);
+                m.insert("components", components::table.count().get_result(c)?);
+                m.insert("component_versions", component_versions::table.count().get_result(c)?);
+                m.insert("teams", teams::table.count().get_result(c)?);
+                m.insert("ownership", ownership::table.count().get_result(c)?);
+                m.insert("tags", tags::table.filter(tags::digest.is_not_null()).count().get_result(c)?);
+                m.insert("tag_history", tag_history::table.count().get_result(c)?);
+                Ok(m)
+            }
+
+            pub fn versions_of(c: &mut C, component: &str) -> QueryResult<Vec<(String, String, bool)>> {
+                use component_versions as cv;
+                use repository_images as ri;
+                let rows: Vec<(String, String, Option<i64>, Option<i64>)> = cv::table
+                    .left_join(
+                        ri::table.on(ri::registry
+                            .eq(cv::registry)
+                            .and(ri::repository.eq(cv::repository))
+                            .and(ri::digest.eq(cv::digest))),
+                    )
+                    .filter(cv::component.eq(component))
+                    .order(cv::version.asc())
+                    .select((cv::version, cv::digest, ri::last_pushed_at.nullable(), ri::last_deleted_at.nullable()))
+                    .load(c)?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(v, d, pushed, deleted)| {
+                        let gone = deleted.is_some_and(|del| pushed.is_none_or(|p| del >= p));
+                        (v, d, gone)
+                    })
+                    .collect())
+            }
+
+            pub fn current_tags(c: &mut C, registry: &str, repository: &str) -> QueryResult<BTreeMap<String, String>> {
+                use repository_images as ri;
+                let rows: Vec<(String, Option<String>, i64, Option<i64>)> = tags::table
+                    .left_join(
+                        ri::table.on(ri::registry
+                            .eq(tags::registry)
+                            .and(ri::repository.eq(tags::repository))
+                            .and(ri::digest.nullable().eq(tags::digest))),
+                    )
+                    .filter(tags::registry.eq(registry))
+                    .filter(tags::repository.eq(repository))
+                    .select((tags::tag, tags::digest, tags::since, ri::last_deleted_at.nullable()))
+                    .load(c)?;
+                Ok(rows
+                    .into_iter()
+                    .filter(|(_, _, since, deleted)| deleted.is_none_or(|d| d < *since))
+                    .filter_map(|(t, d, _, _)| d.map(|d| (t, d)))
+                    .collect())
+            }
+
+            pub fn owner_of(c: &mut C, component: &str) -> QueryResult<Option<String>> {
+                ownership::table
+                    .filter(ownership::component.eq(component))
+                    .select(ownership::team)
+                    .first(c)
+                    .optional()
+            }
+        }
+    };
+}
+
+/// JSON text for the `platforms` / `labels` columns (plain maps and lists: cannot fail).
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".to_string())
+}
+
+write_path!(pg, diesel::PgConnection, transaction);
+write_path!(sqlite, diesel::SqliteConnection, immediate_transaction);
