@@ -1,1 +1,11 @@
+//! The catalog's HTTP shell: actix-web routes for GraphQL, webhooks, operations and the
+//! embedded UI, around transport-agnostic GraphQL resolvers and the ingest machinery.
 
+pub mod auth;
+pub mod config;
+pub mod errors;
+pub mod graphql;
+pub mod hooks;
+pub mod ops;
+pub mod server;
+pub mod ui;

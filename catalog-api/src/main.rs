@@ -1,1 +1,49 @@
-fn main() {}
+use catalog_api::config::{Cli, Command};
+use catalog_api::server;
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => {
+            // `catalog` alone is `catalog serve` with defaults (and CATALOG_* variables).
+            let args = Cli::parse_from(["catalog", "serve"]);
+            match args.command {
+                Some(Command::Serve(a)) => run_serve(a, false),
+                _ => Err(anyhow::anyhow!("cannot build default serve arguments")),
+            }
+        }
+        Some(Command::Serve(a)) => run_serve(a, false),
+        Some(Command::Worker(a)) => run_serve(a, true),
+        Some(Command::Migrate(db)) => {
+            server::init_tracing(catalog_api::config::LogFormat::Text);
+            catalog_schema::Store::open(&db.database_url, 2)
+                .map(|_| eprintln!("migrations are up to date"))
+                .map_err(anyhow::Error::from)
+        }
+        Some(Command::Token(t)) => server::token(t),
+        Some(Command::Schema) => {
+            print!("{}", catalog_api::graphql::sdl());
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_serve(args: catalog_api::config::ServeArgs, worker_only: bool) -> anyhow::Result<()> {
+    server::init_tracing(args.log_format);
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    actix_web::rt::System::new().block_on(async move {
+        if worker_only {
+            server::worker(args).await
+        } else {
+            server::serve(args).await
+        }
+    })
+}

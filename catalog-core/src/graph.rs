@@ -532,6 +532,24 @@ impl Catalog {
         })
     }
 
+    /// The component versions built from an image.
+    pub fn image_versions(&self, digest: &str) -> Vec<model::ComponentVersion> {
+        let Some(i) = self.images.get(digest) else {
+            return Vec::new();
+        };
+        let mut out: Vec<model::ComponentVersion> = self
+            .graph
+            .edges_directed(*i, PgDirection::Incoming)
+            .filter(|er| *er.weight() == Edge::BuiltFrom)
+            .filter_map(|er| match self.graph.node_weight(er.source()) {
+                Some(Node::Version(v)) => Some(self.version_model(v)),
+                _ => None,
+            })
+            .collect();
+        out.sort_by(|a, b| (&a.component, &a.version).cmp(&(&b.component, &b.version)));
+        out
+    }
+
     /// What a repository's tags point at now (`tag -> digest`); the reconcile loop diffs
     /// the registry against this.
     pub fn repository_tags(&self, registry: &str, repository: &str) -> BTreeMap<String, String> {

@@ -1,0 +1,144 @@
+//! Bearer tokens with scopes (`read`, `ingest`, `admin`; admin implies the others).
+//!
+//! Secrets are never stored: the store keeps SHA-256 hashes, and tokens given by flag are
+//! hashed at start. A fresh install with no token at all gets a bootstrap admin token written
+//! to a 0600 file beside the database, so the catalog is never open by accident.
+
+use crate::errors::ApiError;
+use actix_web::HttpRequest;
+use catalog_schema::{Store, Token};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Read,
+    Ingest,
+    Admin,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Read => "read",
+            Scope::Ingest => "ingest",
+            Scope::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Scope> {
+        match s.trim() {
+            "read" => Some(Scope::Read),
+            "ingest" => Some(Scope::Ingest),
+            "admin" => Some(Scope::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// Who is calling, as far as the bearer token tells.
+#[derive(Debug, Clone, Default)]
+pub enum Caller {
+    #[default]
+    Anonymous,
+    Token(Token),
+    /// A token was sent but is not valid.
+    Invalid(String),
+}
+
+impl Caller {
+    pub fn has(&self, scope: Scope) -> bool {
+        match self {
+            Caller::Token(t) => t.scopes.iter().any(|s| s == scope.as_str() || s == "admin"),
+            _ => false,
+        }
+    }
+
+    pub fn name(&self) -> String {
+        match self {
+            Caller::Token(t) => t.name.clone(),
+            _ => "anonymous".to_string(),
+        }
+    }
+
+    /// Ok when the caller may act with `scope`; else a 401 (no/invalid token) or 403.
+    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+        match self {
+            Caller::Anonymous => Err(ApiError::Unauthenticated(format!(
+                "missing bearer token: send `Authorization: Bearer <token>` with the {} scope",
+                scope.as_str()
+            ))),
+            Caller::Invalid(why) => Err(ApiError::Unauthenticated(why.clone())),
+            Caller::Token(t) if self.has(scope) => {
+                let _ = t;
+                Ok(())
+            }
+            Caller::Token(t) => Err(ApiError::Forbidden(format!(
+                "token {:?} lacks the {} scope (it has: {})",
+                t.name,
+                scope.as_str(),
+                t.scopes.join(", ")
+            ))),
+        }
+    }
+}
+
+pub fn hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// A new random secret: `cat_` and 32 random bytes in hex.
+pub fn generate() -> Result<String, ApiError> {
+    let mut b = [0u8; 32];
+    getrandom::fill(&mut b).map_err(|e| ApiError::Internal(format!("no randomness: {e}")))?;
+    Ok(format!("cat_{}", hex::encode(b)))
+}
+
+/// Resolves bearer tokens: those given by flag (in memory) first, then the store.
+#[derive(Clone)]
+pub struct Authenticator {
+    store: Store,
+    static_tokens: HashMap<String, Token>,
+}
+
+impl Authenticator {
+    pub fn new(store: Store, flagged: &[(String, &str, &[&str])]) -> Authenticator {
+        let static_tokens = flagged
+            .iter()
+            .map(|(secret, name, scopes)| {
+                (
+                    hash(secret),
+                    Token {
+                        name: name.to_string(),
+                        scopes: scopes.iter().map(|s| s.to_string()).collect(),
+                    },
+                )
+            })
+            .collect();
+        Authenticator { store, static_tokens }
+    }
+
+    pub fn has_static_tokens(&self) -> bool {
+        !self.static_tokens.is_empty()
+    }
+
+    /// Identifies the caller of a request (blocking store lookup off the async thread).
+    pub async fn caller(&self, req: &HttpRequest) -> Result<Caller, ApiError> {
+        let Some(h) = req.headers().get("authorization") else {
+            return Ok(Caller::Anonymous);
+        };
+        let Some(secret) = h.to_str().ok().and_then(|s| s.strip_prefix("Bearer ").or_else(|| s.strip_prefix("bearer "))) else {
+            return Ok(Caller::Invalid("Authorization header must be `Bearer <token>`".into()));
+        };
+        let hashed = hash(secret.trim());
+        if let Some(t) = self.static_tokens.get(&hashed) {
+            return Ok(Caller::Token(t.clone()));
+        }
+        let store = self.store.clone();
+        let found = actix_web::web::block(move || store.token_lookup(&hashed)).await??;
+        Ok(match found {
+            Some(t) => Caller::Token(t),
+            None => Caller::Invalid("invalid bearer token (unknown or revoked)".into()),
+        })
+    }
+}

@@ -1,0 +1,149 @@
+//! The command line: clap derive, every flag with its `CATALOG_*` variable, one `Config`
+//! struct handed down (never a global). Secrets are wrapped so they never print.
+
+use catalog_ingest::registry::RegistryConfig;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::time::Duration;
+
+/// A secret from a flag or variable; Debug prints `<redacted>`.
+#[derive(Clone)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Secret, String> {
+        if s.len() < 8 {
+            return Err("a token must be at least 8 characters".into());
+        }
+        Ok(Secret(s.to_string()))
+    }
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let (n, unit) = s.trim().split_at(s.trim().find(|c: char| !c.is_ascii_digit()).unwrap_or(s.trim().len()));
+    let n: u64 = n.parse().map_err(|_| format!("{s:?}: expected e.g. 30s, 5m, 500ms"))?;
+    Ok(match unit {
+        "ms" => Duration::from_millis(n),
+        "" | "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n * 60),
+        "h" => Duration::from_secs(n * 3600),
+        _ => return Err(format!("{s:?}: unit must be ms, s, m or h")),
+    })
+}
+
+#[derive(Debug, Parser)]
+#[command(name = "catalog", version, about = "A service catalog and inventory tracker: what runs where, built from what, owned by whom.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API (GraphQL, webhooks, UI) and run the workers (the default).
+    Serve(ServeArgs),
+    /// Run only the workers (inbox processing and reconcile), for scaling out on PostgreSQL.
+    Worker(ServeArgs),
+    /// Run database migrations and exit.
+    Migrate(DbArgs),
+    /// Manage bearer tokens stored in the database.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Print the GraphQL schema (SDL) the server serves.
+    Schema,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DbArgs {
+    /// Database: a SQLite file path, or postgres://user@host/db.
+    #[arg(long, env = "CATALOG_DATABASE_URL", default_value = "catalog.db")]
+    pub database_url: String,
+    /// Database connections in the pool.
+    #[arg(long, env = "CATALOG_DB_POOL", default_value_t = 8)]
+    pub db_pool: u32,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Address to listen on.
+    #[arg(long, env = "CATALOG_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// A registry to read images from (repeatable; comma-separated in the variable):
+    /// [http|https]://[user[:password]@]host[:port]. A password written $NAME is read from
+    /// the variable NAME. Notifications from other registries are parked until configured.
+    #[arg(long = "registry", env = "CATALOG_REGISTRIES", value_delimiter = ',')]
+    pub registries: Vec<RegistryConfig>,
+    /// How often to reconcile each registry (walk _catalog and tags/list), e.g. 5m; 0 disables.
+    #[arg(long, env = "CATALOG_RECONCILE_INTERVAL", default_value = "5m", value_parser = parse_duration)]
+    pub reconcile_interval: Duration,
+    /// A token with the ingest scope (for registries and CD tools), in addition to stored ones.
+    #[arg(long, env = "CATALOG_INGEST_TOKEN", hide_env_values = true)]
+    pub ingest_token: Option<Secret>,
+    /// A token with the admin scope, in addition to stored ones.
+    #[arg(long, env = "CATALOG_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<Secret>,
+    /// Require a token with the read scope for queries (by default reads are open).
+    #[arg(long, env = "CATALOG_REQUIRE_READ_TOKEN")]
+    pub require_read_token: bool,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "CATALOG_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "CATALOG_HTTP_WORKERS")]
+    pub http_workers: Option<usize>,
+    /// Inbox items claimed and committed together.
+    #[arg(long, env = "CATALOG_WORKER_BATCH", default_value_t = 512)]
+    pub worker_batch: i64,
+    /// Attempts before a failing inbox item is parked.
+    #[arg(long, env = "CATALOG_MAX_ATTEMPTS", default_value_t = 8)]
+    pub max_attempts: i32,
+    /// First retry delay of a failing item; doubles per attempt (max 5m).
+    #[arg(long, env = "CATALOG_RETRY_BASE", default_value = "2s", value_parser = parse_duration)]
+    pub retry_base: Duration,
+    /// Do not process the inbox in this process (API only; run `catalog worker` elsewhere).
+    #[arg(long, env = "CATALOG_NO_WORKER")]
+    pub no_worker: bool,
+    /// Log format: text for people, json for log pipelines.
+    #[arg(long, env = "CATALOG_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+    /// Where the bootstrap admin token is written on a first start with no token configured
+    /// (default: beside the SQLite file, or ./catalog-admin.token).
+    #[arg(long, env = "CATALOG_BOOTSTRAP_TOKEN_FILE")]
+    pub bootstrap_token_file: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print its secret (shown once).
+    Create {
+        #[command(flatten)]
+        db: DbArgs,
+        /// A name to recognise it by (e.g. registry-prod, argocd).
+        #[arg(long)]
+        name: String,
+        /// Scopes, comma-separated: read, ingest, admin.
+        #[arg(long, value_delimiter = ',', default_value = "ingest")]
+        scope: Vec<String>,
+    },
+    /// Revoke a token by name.
+    Revoke {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        name: String,
+    },
+}

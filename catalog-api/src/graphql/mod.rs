@@ -1,0 +1,81 @@
+//! The GraphQL schema: one query/mutation object per aggregate, merged. Resolvers know
+//! nothing of HTTP; they read the in-memory graph for current state and the store for
+//! history, and check scopes through the `Caller` in the request data.
+
+mod audit;
+mod catalog;
+mod types;
+
+use crate::auth::{Caller, Scope};
+use crate::errors::ApiError;
+use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
+use catalog_ingest::inbox::InboxWriter;
+use catalog_ingest::registry::Registries;
+use catalog_ingest::sync::GraphSync;
+use catalog_ingest::SharedCatalog;
+use catalog_schema::Store;
+use std::sync::Arc;
+
+/// What resolvers need, shared by every request.
+#[derive(Clone)]
+pub struct AppCtx {
+    pub store: Store,
+    pub catalog: SharedCatalog,
+    pub sync: Arc<GraphSync>,
+    pub inbox: InboxWriter,
+    pub registries: Arc<Registries>,
+}
+
+#[derive(MergedObject, Default)]
+pub struct Query(catalog::CatalogQuery, audit::AuditQuery);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(catalog::CatalogMutation, audit::AuditMutation);
+
+pub type CatalogSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Limits that keep any one query cheap: nesting depth and summed field complexity.
+pub const MAX_DEPTH: usize = 12;
+pub const MAX_COMPLEXITY: usize = 5000;
+
+pub fn build_schema(ctx: Option<AppCtx>) -> CatalogSchema {
+    let mut b = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY);
+    if let Some(c) = ctx {
+        b = b.data(c);
+    }
+    b.finish()
+}
+
+/// The SDL as committed in `schema/catalog.graphql`.
+pub fn sdl() -> String {
+    build_schema(None).sdl()
+}
+
+fn app<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a AppCtx> {
+    ctx.data::<AppCtx>()
+}
+
+fn require(ctx: &Context<'_>, scope: Scope) -> async_graphql::Result<Caller> {
+    let caller = ctx.data::<Caller>().cloned().unwrap_or_default();
+    caller.require(scope).map_err(|e| e.graphql())?;
+    Ok(caller)
+}
+
+/// Runs blocking store work off the async threads.
+async fn blocking<R: Send + 'static>(
+    f: impl FnOnce() -> Result<R, catalog_schema::StoreError> + Send + 'static,
+) -> async_graphql::Result<R> {
+    let r = actix_web::web::block(f).await.map_err(|e| ApiError::from(e).graphql())?;
+    r.map_err(|e| ApiError::from(e).graphql())
+}
+
+/// `first` bounded to 1..=500 (a named error otherwise).
+fn page_size(first: Option<i32>) -> async_graphql::Result<usize> {
+    let f = first.unwrap_or(50);
+    if !(1..=500).contains(&f) {
+        return Err(ApiError::bad("first", format!("must be between 1 and 500, got {f}")).graphql());
+    }
+    Ok(f as usize)
+}

@@ -1,0 +1,207 @@
+//! GraphQL object types over the core's read models.
+
+use super::app;
+use async_graphql::{Context, Object, SimpleObject};
+use catalog_core::model;
+use chrono::{DateTime, Utc};
+
+#[derive(SimpleObject, Clone)]
+pub struct Platform {
+    pub os: String,
+    pub architecture: String,
+    pub variant: Option<String>,
+    /// The platform-specific manifest digest.
+    pub digest: String,
+    /// `os/architecture[/variant]`.
+    pub name: String,
+}
+
+impl From<&model::Platform> for Platform {
+    fn from(p: &model::Platform) -> Platform {
+        Platform {
+            os: p.os.clone(),
+            architecture: p.architecture.clone(),
+            variant: p.variant.clone(),
+            digest: p.digest.clone(),
+            name: p.name(),
+        }
+    }
+}
+
+#[derive(SimpleObject, Clone)]
+pub struct Label {
+    pub name: String,
+    pub value: String,
+}
+
+/// A logical service, e.g. `shop/cart`.
+pub struct Component(pub model::Component);
+
+#[Object]
+impl Component {
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// The team that owns it (from the `dev.catalog.owner` label or `setOwner`).
+    async fn owner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Team>> {
+        let Some(o) = &self.0.owner else { return Ok(None) };
+        let c = app(ctx)?.catalog.read().map_err(|_| "graph lock poisoned")?;
+        Ok(c.team(o).map(Team))
+    }
+
+    /// The highest live version (semver order where versions parse).
+    async fn latest_version(&self) -> Option<&str> {
+        self.0.latest_version.as_deref()
+    }
+
+    async fn version_count(&self) -> i32 {
+        self.0.version_count as i32
+    }
+
+    /// Versions, newest first; deleted ones only when asked.
+    async fn versions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false)] include_deleted: bool,
+    ) -> async_graphql::Result<Vec<ComponentVersion>> {
+        let c = app(ctx)?.catalog.read().map_err(|_| "graph lock poisoned")?;
+        Ok(c.versions(&self.0.name, include_deleted).into_iter().map(ComponentVersion).collect())
+    }
+
+    async fn version(&self, ctx: &Context<'_>, version: String) -> async_graphql::Result<Option<ComponentVersion>> {
+        let c = app(ctx)?.catalog.read().map_err(|_| "graph lock poisoned")?;
+        Ok(c.version(&self.0.name, &version).map(ComponentVersion))
+    }
+}
+
+/// A version of a component: one image digest, the commit it was built from, where it lives.
+pub struct ComponentVersion(pub model::ComponentVersion);
+
+#[Object]
+impl ComponentVersion {
+    async fn component(&self) -> &str {
+        &self.0.component
+    }
+    async fn version(&self) -> &str {
+        &self.0.version
+    }
+    async fn digest(&self) -> &str {
+        &self.0.digest
+    }
+    async fn registry(&self) -> &str {
+        &self.0.registry
+    }
+    async fn repository(&self) -> &str {
+        &self.0.repository
+    }
+    /// Tags of the repository pointing at this digest now.
+    async fn tags(&self) -> &[String] {
+        &self.0.tags
+    }
+    /// `org.opencontainers.image.revision`: the commit it was built from.
+    async fn revision(&self) -> Option<&str> {
+        self.0.revision.as_deref()
+    }
+    /// `org.opencontainers.image.source`: the source repository URL.
+    async fn source(&self) -> Option<&str> {
+        self.0.source.as_deref()
+    }
+    /// `org.opencontainers.image.created`, else the config's `created`.
+    async fn created(&self) -> Option<DateTime<Utc>> {
+        self.0.created
+    }
+    /// When the registry first reported it.
+    async fn pushed_at(&self) -> DateTime<Utc> {
+        self.0.pushed_at
+    }
+    /// When its manifest was deleted from the registry, if it was.
+    async fn deleted_at(&self) -> Option<DateTime<Utc>> {
+        self.0.deleted_at
+    }
+    async fn platforms(&self) -> Vec<Platform> {
+        self.0.platforms.iter().map(Platform::from).collect()
+    }
+    async fn image(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Image>> {
+        let c = app(ctx)?.catalog.read().map_err(|_| "graph lock poisoned")?;
+        Ok(c.image(&self.0.digest).map(Image))
+    }
+}
+
+/// An image (a manifest or a multi-platform index), by digest.
+pub struct Image(pub model::Image);
+
+#[derive(SimpleObject)]
+pub struct ImageRepository {
+    pub registry: String,
+    pub repository: String,
+    pub tags: Vec<String>,
+    pub pushed_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+#[Object]
+impl Image {
+    async fn digest(&self) -> &str {
+        &self.0.digest
+    }
+    async fn media_type(&self) -> &str {
+        &self.0.media_type
+    }
+    /// Size of the manifest or index in bytes.
+    async fn size(&self) -> i64 {
+        self.0.size
+    }
+    /// One entry per platform (one for a single-platform image).
+    async fn platforms(&self) -> Vec<Platform> {
+        self.0.platforms.iter().map(Platform::from).collect()
+    }
+    /// The config's labels (for an index, those of its linux/amd64 image, else the first).
+    async fn labels(&self) -> Vec<Label> {
+        self.0
+            .labels
+            .iter()
+            .map(|(k, v)| Label {
+                name: k.clone(),
+                value: v.clone(),
+            })
+            .collect()
+    }
+    async fn created(&self) -> Option<DateTime<Utc>> {
+        self.0.created
+    }
+    async fn repositories(&self) -> Vec<ImageRepository> {
+        self.0
+            .repositories
+            .iter()
+            .map(|r| ImageRepository {
+                registry: r.registry.clone(),
+                repository: r.repository.clone(),
+                tags: r.tags.clone(),
+                pushed_at: r.pushed_at,
+                deleted_at: r.deleted_at,
+            })
+            .collect()
+    }
+    /// Component versions built from this image.
+    async fn component_versions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ComponentVersion>> {
+        let c = app(ctx)?.catalog.read().map_err(|_| "graph lock poisoned")?;
+        Ok(c.image_versions(&self.0.digest).into_iter().map(ComponentVersion).collect())
+    }
+}
+
+/// A team owning components.
+pub struct Team(pub model::Team);
+
+#[Object]
+impl Team {
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// The components it owns, by name.
+    async fn components(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Component>> {
+        let c = app(ctx)?.catalog.read().map_err(|_| "graph lock poisoned")?;
+        Ok(self.0.components.iter().filter_map(|n| c.component(n)).map(Component).collect())
+    }
+}

@@ -1,0 +1,55 @@
+//! `/hooks/*`: authenticate, size-limit, check the content type, parse and validate
+//! synchronously, append to the durable inbox, answer 202. Nothing is written unless the
+//! whole request is valid.
+
+pub mod distribution;
+
+use crate::errors::ApiError;
+use actix_web::{web, HttpRequest};
+use futures_util::StreamExt;
+
+/// Reads the body up to `limit` bytes; a larger one is refused without reading it all.
+pub async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<web::Bytes, ApiError> {
+    let too_large = |n: usize| {
+        ApiError::PayloadTooLarge(format!(
+            "body is {n} bytes or more; the limit is {limit} bytes (--max-body-bytes)"
+        ))
+    };
+    if let Some(n) = req
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        if n > limit {
+            return Err(too_large(n));
+        }
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::bad("body", format!("could not read the body: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large(body.len() + chunk.len()));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// Checks the request's media type (parameters such as charset ignored) against `allowed`.
+pub fn require_content_type(req: &HttpRequest, allowed: &[&str]) -> Result<(), ApiError> {
+    let ct = req
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if allowed.iter().any(|a| *a == essence) {
+        return Ok(());
+    }
+    Err(ApiError::UnsupportedMediaType(format!(
+        "content type {:?} is not accepted here; send one of: {}",
+        if ct.is_empty() { "(none)" } else { ct },
+        allowed.join(", ")
+    )))
+}

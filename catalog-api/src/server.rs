@@ -1,0 +1,342 @@
+//! Wiring: the shared state, the routes, and `serve` / `worker` start-up.
+
+use crate::auth::{self, Authenticator, Scope};
+use crate::config::{ServeArgs, TokenCommand};
+use crate::errors::ApiError;
+use crate::graphql::{build_schema, AppCtx, CatalogSchema};
+use crate::hooks::{read_body, require_content_type};
+use crate::{hooks, ops, ui};
+use actix_web::dev::Service;
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use anyhow::Context as _;
+use catalog_core::Catalog;
+use catalog_ingest::inbox::InboxWriter;
+use catalog_ingest::reconcile::Reconciler;
+use catalog_ingest::registry::Registries;
+use catalog_ingest::sync::GraphSync;
+use catalog_ingest::worker::{Worker, WorkerConfig};
+use catalog_ingest::Metrics;
+use catalog_schema::Store;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use tokio::sync::Notify;
+use tracing::Instrument;
+
+/// Everything a request handler needs.
+pub struct AppState {
+    pub ctx: AppCtx,
+    pub schema: CatalogSchema,
+    pub auth: Authenticator,
+    pub metrics: Arc<Metrics>,
+    pub max_body: usize,
+    pub require_read: bool,
+    pub ready: Arc<AtomicBool>,
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/graphql", web::post().to(graphql))
+        .route("/graphql", web::get().to(ui::graphiql))
+        .route("/hooks/distribution", web::post().to(hooks::distribution::handle))
+        .route("/healthz", web::get().to(ops::healthz))
+        .route("/readyz", web::get().to(ops::readyz))
+        .route("/metrics", web::get().to(ops::metrics))
+        .route("/", web::get().to(ui::index))
+        .route("/ui/{path:.*}", web::get().to(ui::asset));
+}
+
+async fn graphql(req: HttpRequest, payload: web::Payload, st: web::Data<AppState>) -> HttpResponse {
+    match execute(&req, payload, &st).await {
+        Ok(r) => r,
+        Err(e) => {
+            let body = serde_json::json!({"errors": [{"message": e.to_string(), "extensions": {"code": e.code()}}]});
+            let mut r = HttpResponse::build(e.status());
+            if e.status() == actix_web::http::StatusCode::UNAUTHORIZED {
+                r.insert_header(("WWW-Authenticate", "Bearer realm=\"catalog\""));
+            }
+            r.json(body)
+        }
+    }
+}
+
+async fn execute(req: &HttpRequest, payload: web::Payload, st: &AppState) -> Result<HttpResponse, ApiError> {
+    require_content_type(req, &["application/json", "application/graphql-response+json"])?;
+    let body = read_body(req, payload, st.max_body).await?;
+    let gql: async_graphql::Request = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad("body", format!("expected {{\"query\": ..., \"variables\"?: ...}} as JSON: {e}"))
+    })?;
+    let caller = st.auth.caller(req).await?;
+    if st.require_read_token() {
+        caller.require(Scope::Read)?;
+    }
+    let resp = st.schema.execute(gql.data(caller)).await;
+    let mut value = serde_json::to_value(&resp).map_err(|e| ApiError::Internal(e.to_string()))?;
+    // Every error carries extensions.code; the first auth error sets the HTTP status.
+    let mut status = actix_web::http::StatusCode::OK;
+    if let Some(errors) = value.get_mut("errors").and_then(|e| e.as_array_mut()) {
+        for e in errors {
+            let code = e
+                .pointer("/extensions/code")
+                .and_then(|c| c.as_str())
+                .map(str::to_string);
+            match code {
+                Some(c) => {
+                    if status == actix_web::http::StatusCode::OK {
+                        if let Some(s) = ApiError::status_for_code(&c) {
+                            status = s;
+                        }
+                    }
+                }
+                None => {
+                    e["extensions"] = serde_json::json!({"code": "GRAPHQL_VALIDATION_FAILED"});
+                }
+            }
+        }
+    }
+    let mut r = HttpResponse::build(status);
+    if status == actix_web::http::StatusCode::UNAUTHORIZED {
+        r.insert_header(("WWW-Authenticate", "Bearer realm=\"catalog\""));
+    }
+    Ok(r.json(value))
+}
+
+impl AppState {
+    fn require_read_token(&self) -> bool {
+        self.require_read
+    }
+}
+
+pub fn init_tracing(format: crate::config::LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("CATALOG_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        crate::config::LogFormat::Json => b.json().try_init(),
+        crate::config::LogFormat::Text => b.try_init(),
+    };
+}
+
+/// Where the bootstrap admin token goes: `--bootstrap-token-file`, else beside the SQLite
+/// file, else the working directory.
+fn bootstrap_path(args: &ServeArgs) -> PathBuf {
+    if let Some(p) = &args.bootstrap_token_file {
+        return PathBuf::from(p);
+    }
+    let url = &args.db.database_url;
+    if !url.starts_with("postgres") {
+        let db = Path::new(url.strip_prefix("sqlite://").unwrap_or(url));
+        if let Some(dir) = db.parent() {
+            return dir.join("catalog-admin.token");
+        }
+    }
+    PathBuf::from("catalog-admin.token")
+}
+
+/// A first start with no token anywhere: create an admin token and write it to a 0600 file.
+fn bootstrap_admin(store: &Store, auth: &Authenticator, args: &ServeArgs) -> anyhow::Result<()> {
+    if auth.has_static_tokens() || store.token_count()? > 0 {
+        return Ok(());
+    }
+    let secret = auth::generate().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let path = bootstrap_path(args);
+    write_secret(&path, &secret)?;
+    store.token_create("bootstrap-admin", &auth::hash(&secret), &["admin".to_string()])?;
+    tracing::warn!(
+        path = %path.display(),
+        "first start: no token configured, so an admin token was created and written to this file \
+         (mode 0600); use it to create ingest tokens: catalog token create --name registry --scope ingest"
+    );
+    Ok(())
+}
+
+fn write_secret(path: &Path, secret: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    let mut f = o.open(path).with_context(|| format!("cannot write {}", path.display()))?;
+    writeln!(f, "{secret}")?;
+    Ok(())
+}
+
+struct Core {
+    store: Store,
+    ctx: AppCtx,
+    metrics: Arc<Metrics>,
+    wake: Arc<Notify>,
+    ready: Arc<AtomicBool>,
+}
+
+async fn start_core(args: &ServeArgs) -> anyhow::Result<Core> {
+    let db = args.db.clone();
+    let store = tokio::task::spawn_blocking(move || Store::open(&db.database_url, db.db_pool))
+        .await?
+        .context("cannot open the database")?;
+    tracing::info!(backend = store.backend().as_str(), url = %redact_url(&args.db.database_url), "database ready");
+    let catalog = Arc::new(RwLock::new(Catalog::new()));
+    let sync = Arc::new(GraphSync::new(store.clone(), catalog.clone()));
+    let ready = Arc::new(AtomicBool::new(false));
+    let metrics = Arc::new(Metrics::default());
+    let wake = Arc::new(Notify::new());
+    let inbox = InboxWriter::start(store.clone(), wake.clone(), metrics.clone());
+    let registries = Arc::new(Registries::new(&args.registries));
+    for r in &args.registries {
+        tracing::info!(registry = %r.display(), "registry configured");
+    }
+    {
+        let (sync, ready) = (sync.clone(), ready.clone());
+        let t = std::time::Instant::now();
+        let n = tokio::task::spawn_blocking(move || {
+            let n = sync.sync();
+            ready.store(true, Ordering::Release);
+            n
+        })
+        .await??;
+        tracing::info!(events = n, took = ?t.elapsed(), "graph rebuilt from the event log");
+    }
+    let ctx = AppCtx {
+        store: store.clone(),
+        catalog,
+        sync,
+        inbox,
+        registries,
+    };
+    Ok(Core {
+        store,
+        ctx,
+        metrics,
+        wake,
+        ready,
+    })
+}
+
+fn spawn_workers(core: &Core, args: &ServeArgs) {
+    let worker = Arc::new(Worker {
+        store: core.store.clone(),
+        registries: core.ctx.registries.clone(),
+        sync: core.ctx.sync.clone(),
+        metrics: core.metrics.clone(),
+        wake: core.wake.clone(),
+        config: WorkerConfig {
+            batch: args.worker_batch.clamp(1, 10_000),
+            max_attempts: args.max_attempts.max(1),
+            retry_base: args.retry_base,
+            ..WorkerConfig::default()
+        },
+    });
+    tokio::spawn(worker.run().instrument(tracing::info_span!("worker")));
+    if !args.reconcile_interval.is_zero() && !args.registries.is_empty() {
+        let rec = Arc::new(Reconciler {
+            registries: core.ctx.registries.clone(),
+            catalog: core.ctx.catalog.clone(),
+            inbox: core.ctx.inbox.clone(),
+            metrics: core.metrics.clone(),
+        });
+        tokio::spawn(rec.run(args.reconcile_interval).instrument(tracing::info_span!("reconcile")));
+    }
+}
+
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}***{}", &url[..s + 3], &url[at..]),
+        _ => url.to_string(),
+    }
+}
+
+/// `catalog serve`: API and workers in one process.
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let core = start_core(&args).await?;
+    let flagged: Vec<(String, &str, &[&str])> = [
+        args.ingest_token.as_ref().map(|s| (s.0.clone(), "flag:ingest", &["ingest"][..])),
+        args.admin_token.as_ref().map(|s| (s.0.clone(), "flag:admin", &["admin"][..])),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let auth = Authenticator::new(core.store.clone(), &flagged);
+    {
+        let (store, auth, a) = (core.store.clone(), auth.clone(), args.clone());
+        tokio::task::spawn_blocking(move || bootstrap_admin(&store, &auth, &a)).await??;
+    }
+    if !args.no_worker {
+        spawn_workers(&core, &args);
+    }
+    let state = web::Data::new(AppState {
+        schema: build_schema(Some(core.ctx.clone())),
+        ctx: core.ctx.clone(),
+        auth,
+        metrics: core.metrics.clone(),
+        max_body: args.max_body_bytes,
+        require_read: args.require_read_token,
+        ready: core.ready.clone(),
+    });
+    let workers = args
+        .http_workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .wrap_fn(|req, srv| {
+                let span = tracing::info_span!("request", method = %req.method(), path = %req.path());
+                let fut = srv.call(req);
+                async move {
+                    let res = fut.await;
+                    if let Ok(r) = &res {
+                        tracing::debug!(status = r.status().as_u16(), "response");
+                    }
+                    res
+                }
+                .instrument(span)
+            })
+            .configure(routes)
+    })
+    .workers(workers)
+    .backlog(4096)
+    .bind(&args.listen)
+    .with_context(|| format!("cannot listen on {}", args.listen))?;
+    for a in server.addrs() {
+        tracing::info!(addr = %a, "listening");
+    }
+    server.run().await?;
+    Ok(())
+}
+
+/// `catalog worker`: inbox processing and reconcile only.
+pub async fn worker(args: ServeArgs) -> anyhow::Result<()> {
+    let core = start_core(&args).await?;
+    spawn_workers(&core, &args);
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}
+
+/// `catalog token ...`
+pub fn token(cmd: TokenCommand) -> anyhow::Result<()> {
+    match cmd {
+        TokenCommand::Create { db, name, scope } => {
+            for s in &scope {
+                if Scope::parse(s).is_none() {
+                    anyhow::bail!("--scope: unknown scope {s:?}; use read, ingest or admin");
+                }
+            }
+            let store = Store::open(&db.database_url, 2)?;
+            let secret = auth::generate().map_err(|e| anyhow::anyhow!("{e}"))?;
+            if !store.token_create(&name, &auth::hash(&secret), &scope)? {
+                anyhow::bail!("a token named {name:?} exists; revoke it first or choose another name");
+            }
+            println!("{secret}");
+            Ok(())
+        }
+        TokenCommand::Revoke { db, name } => {
+            let store = Store::open(&db.database_url, 2)?;
+            if !store.token_delete(&name)? {
+                anyhow::bail!("no token named {name:?}");
+            }
+            Ok(())
+        }
+    }
+}
+
