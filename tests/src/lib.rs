@@ -1,1 +1,11 @@
+//! Test harness for end-to-end suites and benchmarks against real parts: the built `catalog`
+//! binary (spawned, killed, restarted), Debian's docker-registry, umoci and skopeo, and
+//! PostgreSQL. Nothing here is a mock.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod capture;
+pub mod registry;
+pub mod server;
+
+pub use server::{CatalogServer, ServerOpts};

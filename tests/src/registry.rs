@@ -304,11 +304,11 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// notify: Some((url, bearer_token)) adds a notifications endpoint named "catalog" posting to `url`
+    /// notify: (url, bearer_token) pairs; each adds a notifications endpoint posting to `url`
     /// with header `Authorization: Bearer <token>`, timeout 2s, threshold 3, backoff 1s, ignoring actions [pull]
     /// and mediatypes [application/octet-stream], and `notifications.events.includereferences: true`.
     /// Waits until GET http://127.0.0.1:<port>/v2/ answers 200 (max 15 s), else error including the registry's log.
-    pub fn start(notify: Option<(&str, &str)>) -> Result<Registry> {
+    pub fn start(notify: &[(&str, &str)]) -> Result<Registry> {
         let storage = TempDir::new("e2e-registry-storage")?;
         let mut last_err = None;
         // A port picked by binding :0 can be taken by someone else before the registry binds it: retry.
@@ -333,11 +333,11 @@ impl Registry {
 
     /// Same, but reusing the storage dir and port of a previous registry (for restart tests): `stop()` the
     /// previous one first and keep it alive (dropping it deletes the storage). Storage is not removed on drop here.
-    pub fn start_with(port: u16, storage: &Path, notify: Option<(&str, &str)>) -> Result<Registry> {
+    pub fn start_with(port: u16, storage: &Path, notify: &[(&str, &str)]) -> Result<Registry> {
         Self::launch(port, storage, notify)
     }
 
-    fn launch(port: u16, storage: &Path, notify: Option<(&str, &str)>) -> Result<Registry> {
+    fn launch(port: u16, storage: &Path, notify: &[(&str, &str)]) -> Result<Registry> {
         require_tool("docker-registry", "docker-registry")?;
         let work = TempDir::new("e2e-registry")?;
         let config_path = work.path().join("config.yml");
@@ -460,7 +460,7 @@ fn registry_config(
     port: u16,
     storage: &Path,
     instance: &str,
-    notify: Option<(&str, &str)>,
+    notify: &[(&str, &str)],
 ) -> Result<String> {
     let q = |s: &str| serde_json::to_string(s);
     let storage = storage
@@ -489,13 +489,12 @@ http:
         addr = q(&format!("127.0.0.1:{port}"))?,
         instance = q(instance)?,
     );
-    if let Some((url, token)) = notify {
+    if !notify.is_empty() {
+        c.push_str("notifications:\n  events:\n    includereferences: true\n  endpoints:\n");
+    }
+    for (n, (url, token)) in notify.iter().enumerate() {
         c.push_str(&format!(
-            "notifications:
-  events:
-    includereferences: true
-  endpoints:
-    - name: catalog
+            "    - name: endpoint{n}
       url: {url}
       headers:
         Authorization: [{auth}]

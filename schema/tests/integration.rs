@@ -1,0 +1,1275 @@
+//! The Store, checked against both backends: every test body is written once, taking a `&Store`
+//! (and the database it lives in), and `both!` runs it on a fresh SQLite file and on a fresh
+//! PostgreSQL database. Nothing is shared between tests, so they run in parallel.
+//!
+//! PostgreSQL must be running (trust auth, user `postgres`); the admin URL comes from
+//! `CATALOG_TEST_PG_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`). When it is not
+//! reachable the PostgreSQL tests fail, they never skip.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use catalog_core::event::{Event, ImageRegistered, NewEvent, RecordedEvent};
+use catalog_core::identity::{self, labels};
+use catalog_core::{Catalog, Platform};
+use catalog_schema::{Backend, InboxItem, InboxState, NewInboxItem, Store, Token};
+use chrono::{DateTime, TimeZone, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Integer, Text};
+use diesel::{PgConnection, SqliteConnection};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+// ===================================================================================
+// Harness: one fresh database per test, removed when the test ends (even on failure).
+// ===================================================================================
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Sqlite,
+    Postgres,
+}
+
+const DEFAULT_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn unique_suffix() -> String {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{}_{n}_{nanos}", std::process::id())
+}
+
+fn pg_admin_url() -> String {
+    std::env::var("CATALOG_TEST_PG_URL")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_PG_URL.to_string())
+}
+
+/// The admin URL with its database name replaced.
+fn pg_url_for(admin: &str, database: &str) -> String {
+    let (base, query) = match admin.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (admin, None),
+    };
+    let host_start = base.find("://").map_or(0, |i| i + 3);
+    let without_db = match base[host_start..].find('/') {
+        Some(i) => &base[..host_start + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{without_db}/{database}?{q}"),
+        None => format!("{without_db}/{database}"),
+    }
+}
+
+fn pg_admin_conn(admin: &str) -> PgConnection {
+    PgConnection::establish(admin).unwrap_or_else(|e| {
+        panic!(
+            "PostgreSQL not reachable at {admin}: start it with \
+             `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start` \
+             or set CATALOG_TEST_PG_URL ({e})"
+        )
+    })
+}
+
+/// A database that exists for one test. Dropping it removes it (the SQLite directory, or the
+/// PostgreSQL database `WITH (FORCE)`), so a failing test cleans up too.
+struct TestDb {
+    kind: Kind,
+    url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Dir(PathBuf),
+    PgDatabase { admin: String, name: String },
+}
+
+impl TestDb {
+    fn new(kind: Kind) -> TestDb {
+        match kind {
+            Kind::Sqlite => {
+                let dir = std::env::temp_dir().join(format!("catalog_schema_test_{}", unique_suffix()));
+                std::fs::create_dir_all(&dir).unwrap();
+                let url = dir.join("catalog.db").to_string_lossy().into_owned();
+                TestDb {
+                    kind,
+                    url,
+                    cleanup: Cleanup::Dir(dir),
+                }
+            }
+            Kind::Postgres => {
+                let admin = pg_admin_url();
+                let name = format!("catalog_test_{}", unique_suffix());
+                let mut conn = pg_admin_conn(&admin);
+                diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+                    .execute(&mut conn)
+                    .unwrap_or_else(|e| panic!("CREATE DATABASE {name} at {admin}: {e}"));
+                TestDb {
+                    kind,
+                    url: pg_url_for(&admin, &name),
+                    cleanup: Cleanup::PgDatabase { admin, name },
+                }
+            }
+        }
+    }
+
+    fn open(&self) -> Store {
+        let store = Store::open(&self.url, 4).unwrap_or_else(|e| panic!("Store::open({}): {e}", self.url));
+        let want = match self.kind {
+            Kind::Sqlite => Backend::Sqlite,
+            Kind::Postgres => Backend::Postgres,
+        };
+        assert_eq!(store.backend(), want, "Store::open({}) picked the wrong backend", self.url);
+        store
+    }
+
+    /// A fresh database of the same backend (for tests that need several).
+    fn sibling(&self) -> TestDb {
+        TestDb::new(self.kind)
+    }
+
+    fn sqlite_conn(&self) -> SqliteConnection {
+        SqliteConnection::establish(&self.url).unwrap_or_else(|e| panic!("open {}: {e}", self.url))
+    }
+
+    fn pg_conn(&self) -> PgConnection {
+        PgConnection::establish(&self.url).unwrap_or_else(|e| panic!("connect {}: {e}", self.url))
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        // Never panic here: this also runs while a failed test unwinds.
+        match &self.cleanup {
+            Cleanup::Dir(dir) => {
+                if let Err(e) = std::fs::remove_dir_all(dir) {
+                    eprintln!("warning: cannot remove {}: {e}", dir.display());
+                }
+            }
+            Cleanup::PgDatabase { admin, name } => {
+                let dropped = PgConnection::establish(admin)
+                    .map_err(|e| e.to_string())
+                    .and_then(|mut c| {
+                        diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                            .execute(&mut c)
+                            .map_err(|e| e.to_string())
+                    });
+                if let Err(e) = dropped {
+                    eprintln!("warning: cannot drop database {name}: {e}");
+                }
+            }
+        }
+    }
+}
+
+/// Runs one test body on a fresh database of `kind`. The store is dropped before the database.
+fn run(kind: Kind, body: fn(&Store, &TestDb)) {
+    let db = TestDb::new(kind);
+    let store = db.open();
+    body(&store, &db);
+    drop(store);
+}
+
+macro_rules! both {
+    ($name:ident, $body:ident) => {
+        mod $name {
+            #[test]
+            fn sqlite() {
+                super::run(super::Kind::Sqlite, super::$body);
+            }
+
+            #[test]
+            fn postgres() {
+                super::run(super::Kind::Postgres, super::$body);
+            }
+        }
+    };
+}
+
+both!(migrations, migrations_are_idempotent_and_match_the_schema);
+both!(record_idempotent, record_is_idempotent);
+both!(arrival_order, arrival_order_does_not_matter);
+both!(tag_history_kept, tag_history_keeps_every_observation);
+both!(inbox, inbox_lease_fail_park_retry_and_record);
+both!(events_page, events_page_paginates_filters_and_finds_by_key);
+both!(tokens, tokens_create_lookup_count_delete);
+
+// ===================================================================================
+// Event builders
+// ===================================================================================
+
+const REG: &str = "registry.test";
+const CART: &str = "shop/cart";
+const WEB: &str = "shop/web";
+
+fn at(min: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 22, 9, min, 0).single().unwrap()
+}
+
+fn new_event(key: String, min: u32, event: Event) -> NewEvent {
+    NewEvent {
+        key,
+        occurred_at: at(min),
+        source: "test".into(),
+        actor: "integration".into(),
+        event,
+    }
+}
+
+/// A push of `digest` to `repository` (optionally tagged), as the ingest worker would make it.
+fn push(min: u32, repository: &str, tag: Option<&str>, digest: &str, labels_: &[(&str, &str)]) -> NewEvent {
+    let labels: BTreeMap<String, String> = labels_
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let component = identity::component_name(repository, &labels);
+    let version = identity::version_of(tag, &labels);
+    new_event(
+        format!("push:{repository}:{}:{digest}:{min}", tag.unwrap_or("-")),
+        min,
+        Event::ImageRegistered(ImageRegistered {
+            registry: REG.into(),
+            repository: repository.into(),
+            digest: digest.into(),
+            tag: tag.map(str::to_string),
+            media_type: "application/vnd.oci.image.manifest.v1+json".into(),
+            size: 431,
+            platforms: vec![Platform {
+                os: "linux".into(),
+                architecture: "amd64".into(),
+                variant: None,
+                digest: digest.into(),
+            }],
+            labels,
+            created: Some(at(0)),
+            component,
+            version,
+        }),
+    )
+}
+
+fn tag_deleted(min: u32, repository: &str, tag: &str) -> NewEvent {
+    new_event(
+        format!("tag-delete:{repository}:{tag}:{min}"),
+        min,
+        Event::TagDeleted {
+            registry: REG.into(),
+            repository: repository.into(),
+            tag: tag.into(),
+        },
+    )
+}
+
+fn manifest_deleted(min: u32, repository: &str, digest: &str) -> NewEvent {
+    new_event(
+        format!("manifest-delete:{repository}:{digest}:{min}"),
+        min,
+        Event::ManifestDeleted {
+            registry: REG.into(),
+            repository: repository.into(),
+            digest: digest.into(),
+        },
+    )
+}
+
+fn owner_set(min: u32, component: &str, team: &str, via: &str) -> NewEvent {
+    new_event(
+        format!("owner:{component}:{team}:{via}:{min}"),
+        min,
+        Event::OwnerSet {
+            component: component.into(),
+            team: team.into(),
+            via: via.into(),
+        },
+    )
+}
+
+/// Records events one call each, as separate deliveries would arrive.
+fn record_each(store: &Store, events: &[NewEvent]) -> Vec<RecordedEvent> {
+    let mut out = Vec::new();
+    for e in events {
+        let got = store.record(&[(None, vec![e.clone()])]).unwrap();
+        assert_eq!(got.len(), 1, "new event {} must be recorded once", e.key);
+        out.extend(got);
+    }
+    out
+}
+
+/// Folds events into the in-memory catalog, sequence numbers in the given order.
+fn fold(events: &[NewEvent]) -> Catalog {
+    let mut c = Catalog::new();
+    for (i, e) in events.iter().enumerate() {
+        c.apply(&RecordedEvent {
+            seq: i as i64 + 1,
+            key: e.key.clone(),
+            occurred_at: e.occurred_at,
+            recorded_at: e.occurred_at,
+            source: e.source.clone(),
+            actor: e.actor.clone(),
+            event: e.event.clone(),
+        });
+        c.verify().unwrap();
+    }
+    c
+}
+
+// ===================================================================================
+// 1. Migrations, and the diesel schema against what the migrations create
+// ===================================================================================
+
+/// A column as declared in `src/schema.rs`: name, SQL type (`BigInt`, `Text`, ...), nullable.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct DeclaredColumn {
+    name: String,
+    ty: String,
+    nullable: bool,
+}
+
+/// Reads `src/schema.rs` itself, so a table or column added there is checked without this file
+/// changing (and `dsl_tables` below fails to cover a table it does not list).
+fn parse_schema_rs() -> BTreeMap<String, Vec<DeclaredColumn>> {
+    let src = include_str!("../src/schema.rs");
+    let mut tables = BTreeMap::new();
+    let mut expect_header = false;
+    let mut current: Option<(String, Vec<DeclaredColumn>)> = None;
+    for line in src.lines().map(str::trim) {
+        if line.starts_with("diesel::table!") {
+            expect_header = true;
+            continue;
+        }
+        if expect_header && line.ends_with('{') {
+            let name = line.split([' ', '(']).next().unwrap().to_string();
+            current = Some((name, Vec::new()));
+            expect_header = false;
+            continue;
+        }
+        let Some((_, cols)) = current.as_mut() else {
+            continue;
+        };
+        if line == "}" {
+            let (name, cols) = current.take().unwrap();
+            tables.insert(name, cols);
+        } else if let Some((name, ty)) = line.split_once("->") {
+            let ty = ty.trim().trim_end_matches(',').trim();
+            let (ty, nullable) = match ty.strip_prefix("Nullable<").and_then(|t| t.strip_suffix('>')) {
+                Some(inner) => (inner, true),
+                None => (ty, false),
+            };
+            cols.push(DeclaredColumn {
+                name: name.trim().to_string(),
+                ty: ty.to_string(),
+                nullable,
+            });
+        }
+    }
+    assert!(current.is_none(), "unterminated table! block in schema.rs");
+    assert!(!tables.is_empty(), "no table! blocks found in schema.rs");
+    tables
+}
+
+/// Column names from the SELECT list diesel generates for `table.select(all_columns)`.
+fn select_list_names(sql: &str) -> Vec<String> {
+    let list = sql
+        .strip_prefix("SELECT ")
+        .and_then(|s| s.split(" FROM ").next())
+        .unwrap_or_else(|| panic!("unexpected SQL: {sql}"));
+    list.split(", ")
+        .map(|c| c.rsplit('.').next().unwrap().trim_matches(['`', '"']).to_string())
+        .collect()
+}
+
+/// Loads every column of a table with LIMIT 0 through the diesel DSL (the database rejects an
+/// unknown column), and returns the table's name and the column names diesel selected.
+macro_rules! dsl_table {
+    ($conn:expr, $DB:ty, $t:ident, $row:ty) => {{
+        catalog_schema::schema::$t::table
+            .select(catalog_schema::schema::$t::all_columns)
+            .limit(0)
+            .load::<$row>($conn)
+            .unwrap_or_else(|e| panic!("loading every column of {} failed: {e}", stringify!($t)));
+        let all = catalog_schema::schema::$t::table.select(catalog_schema::schema::$t::all_columns);
+        let sql = diesel::debug_query::<$DB, _>(&all).to_string();
+        (stringify!($t), select_list_names(&sql))
+    }};
+}
+
+macro_rules! dsl_tables {
+    ($conn:expr, $DB:ty) => {
+        vec![
+            dsl_table!($conn, $DB, events, (i64, String, String, String, String, String, i64, i64)),
+            dsl_table!(
+                $conn,
+                $DB,
+                inbox,
+                (i64, String, String, i64, i32, i64, Option<i64>, Option<String>, String)
+            ),
+            dsl_table!($conn, $DB, images, (String, String, i64, String, String, Option<i64>, i64)),
+            dsl_table!(
+                $conn,
+                $DB,
+                repository_images,
+                (String, String, String, Option<i64>, Option<i64>, Option<i64>)
+            ),
+            dsl_table!($conn, $DB, tags, (String, String, String, Option<String>, i64)),
+            dsl_table!($conn, $DB, tag_history, (i64, i64, String, String, String, Option<String>, i64)),
+            dsl_table!($conn, $DB, components, (String, i64)),
+            dsl_table!(
+                $conn,
+                $DB,
+                component_versions,
+                (String, String, String, String, String, Option<String>, Option<String>, Option<i64>, i64)
+            ),
+            dsl_table!(
+                $conn,
+                $DB,
+                teams,
+                (String, Option<String>, Option<String>, Option<String>, i64)
+            ),
+            dsl_table!($conn, $DB, ownership, (String, String, i32, i64)),
+            dsl_table!($conn, $DB, tokens, (String, String, String, i64)),
+        ]
+    };
+}
+
+/// A column as the database reports it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct DbColumn {
+    name: String,
+    decl_type: String,
+    nullable: bool,
+}
+
+#[derive(QueryableByName)]
+struct NameRow {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+#[derive(QueryableByName)]
+struct CountRow {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(QueryableByName)]
+struct SqliteColumnRow {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    decl_type: String,
+    #[diesel(sql_type = Integer)]
+    not_null: i32,
+    #[diesel(sql_type = Integer)]
+    pk: i32,
+}
+
+#[derive(QueryableByName)]
+struct PgColumnRow {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    decl_type: String,
+    #[diesel(sql_type = Bool)]
+    nullable: bool,
+}
+
+/// What the database holds: the DSL's view, tables, columns, and applied migrations.
+struct Introspection {
+    dsl: Vec<(&'static str, Vec<String>)>,
+    tables: BTreeSet<String>,
+    columns: BTreeMap<String, Vec<DbColumn>>,
+    migrations_applied: i64,
+}
+
+const MIGRATIONS_TABLE: &str = "__diesel_schema_migrations";
+
+fn introspect_sqlite(db: &TestDb) -> Introspection {
+    let mut c = db.sqlite_conn();
+    let c = &mut c;
+    let dsl = dsl_tables!(c, diesel::sqlite::Sqlite);
+    let tables: BTreeSet<String> = diesel::sql_query(format!(
+        "SELECT name FROM sqlite_master WHERE type = 'table' \
+         AND name NOT LIKE 'sqlite_%' AND name <> '{MIGRATIONS_TABLE}'"
+    ))
+    .load::<NameRow>(c)
+    .unwrap()
+    .into_iter()
+    .map(|r| r.name)
+    .collect();
+    let mut columns = BTreeMap::new();
+    for t in &tables {
+        let rows: Vec<SqliteColumnRow> = diesel::sql_query(format!(
+            "SELECT name, type AS decl_type, \"notnull\" AS not_null, pk FROM pragma_table_info('{t}')"
+        ))
+        .load(c)
+        .unwrap();
+        let cols = rows
+            .into_iter()
+            .map(|r| DbColumn {
+                name: r.name,
+                decl_type: r.decl_type.to_ascii_uppercase(),
+                // A primary-key column cannot hold NULL (all of ours are INTEGER PRIMARY KEY
+                // or declared NOT NULL).
+                nullable: r.not_null == 0 && r.pk == 0,
+            })
+            .collect();
+        columns.insert(t.clone(), cols);
+    }
+    let migrations_applied = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {MIGRATIONS_TABLE}"))
+        .get_result::<CountRow>(c)
+        .unwrap()
+        .n;
+    Introspection {
+        dsl,
+        tables,
+        columns,
+        migrations_applied,
+    }
+}
+
+fn introspect_pg(db: &TestDb) -> Introspection {
+    let mut c = db.pg_conn();
+    let c = &mut c;
+    let dsl = dsl_tables!(c, diesel::pg::Pg);
+    let tables: BTreeSet<String> = diesel::sql_query(
+        "SELECT table_name::text AS name FROM information_schema.tables \
+         WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name <> $1",
+    )
+    .bind::<Text, _>(MIGRATIONS_TABLE)
+    .load::<NameRow>(c)
+    .unwrap()
+    .into_iter()
+    .map(|r| r.name)
+    .collect();
+    let mut columns = BTreeMap::new();
+    for t in &tables {
+        let rows: Vec<PgColumnRow> = diesel::sql_query(
+            "SELECT column_name::text AS name, data_type::text AS decl_type, \
+             (is_nullable = 'YES') AS nullable \
+             FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1 \
+             ORDER BY ordinal_position",
+        )
+        .bind::<Text, _>(t)
+        .load(c)
+        .unwrap();
+        let cols = rows
+            .into_iter()
+            .map(|r| DbColumn {
+                name: r.name,
+                decl_type: r.decl_type.to_ascii_lowercase(),
+                nullable: r.nullable,
+            })
+            .collect();
+        columns.insert(t.clone(), cols);
+    }
+    let migrations_applied = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {MIGRATIONS_TABLE}"))
+        .get_result::<CountRow>(c)
+        .unwrap()
+        .n;
+    Introspection {
+        dsl,
+        tables,
+        columns,
+        migrations_applied,
+    }
+}
+
+/// Does a diesel SQL type fit the column type the migration declared?
+fn type_fits(kind: Kind, diesel_ty: &str, db_ty: &str) -> bool {
+    match (kind, diesel_ty) {
+        (Kind::Postgres, "BigInt") => db_ty == "bigint",
+        (Kind::Postgres, "Integer") => db_ty == "integer",
+        (Kind::Postgres, "Text") => db_ty == "text",
+        // SQLite: INTEGER PRIMARY KEY is the 64-bit rowid.
+        (Kind::Sqlite, "BigInt") => db_ty == "BIGINT" || db_ty == "INTEGER",
+        (Kind::Sqlite, "Integer") => db_ty == "INTEGER",
+        (Kind::Sqlite, "Text") => db_ty == "TEXT",
+        _ => false,
+    }
+}
+
+fn migration_dirs(backend: &str) -> BTreeSet<String> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend);
+    std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap())
+        .filter(|e| e.path().join("up.sql").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+fn migrations_are_idempotent_and_match_the_schema(store: &Store, db: &TestDb) {
+    // Store::open migrated already: nothing is left to run, on this store or a second one.
+    assert_eq!(store.migrate().unwrap(), 0, "second migrate must run nothing");
+    let again = db.open();
+    assert_eq!(again.migrate().unwrap(), 0, "reopening must run nothing");
+    again.ping().unwrap();
+    drop(again);
+    assert_eq!(store.migrate().unwrap(), 0);
+
+    // Both dialects carry the same migrations, and all of them ran.
+    let sqlite_dirs = migration_dirs("sqlite");
+    let pg_dirs = migration_dirs("postgres");
+    assert_eq!(sqlite_dirs, pg_dirs, "the two dialects' migrations differ");
+    assert!(!sqlite_dirs.is_empty());
+
+    let found = match db.kind {
+        Kind::Sqlite => introspect_sqlite(db),
+        Kind::Postgres => introspect_pg(db),
+    };
+    assert_eq!(found.migrations_applied, sqlite_dirs.len() as i64, "applied migrations");
+
+    let declared = parse_schema_rs();
+    let declared_tables: BTreeSet<String> = declared.keys().cloned().collect();
+
+    // The DSL check covers every table of schema.rs, and reads each one's columns in order.
+    let dsl_tables: BTreeSet<String> = found.dsl.iter().map(|(t, _)| t.to_string()).collect();
+    assert_eq!(dsl_tables, declared_tables, "tables loaded through the DSL vs schema.rs");
+    for (table, names) in &found.dsl {
+        let want: Vec<String> = declared[*table].iter().map(|c| c.name.clone()).collect();
+        assert_eq!(names, &want, "{table}: diesel's SELECT list vs schema.rs as parsed");
+    }
+
+    // The database has exactly the tables schema.rs declares...
+    assert_eq!(found.tables, declared_tables, "tables in the database vs schema.rs");
+
+    // ...and each has exactly the declared columns, of a fitting type and nullability.
+    let mut problems = Vec::new();
+    for (table, cols) in &declared {
+        let in_db = &found.columns[table];
+        let db_names: BTreeSet<&str> = in_db.iter().map(|c| c.name.as_str()).collect();
+        let schema_names: BTreeSet<&str> = cols.iter().map(|c| c.name.as_str()).collect();
+        for extra in db_names.difference(&schema_names) {
+            problems.push(format!("{table}.{extra}: in the database, not in schema.rs"));
+        }
+        for missing in schema_names.difference(&db_names) {
+            problems.push(format!("{table}.{missing}: in schema.rs, not in the database"));
+        }
+        for col in cols {
+            let Some(dbc) = in_db.iter().find(|c| c.name == col.name) else {
+                continue;
+            };
+            if !type_fits(db.kind, &col.ty, &dbc.decl_type) {
+                problems.push(format!(
+                    "{table}.{}: schema.rs says {} but the database says {}",
+                    col.name, col.ty, dbc.decl_type
+                ));
+            }
+            if col.nullable != dbc.nullable {
+                problems.push(format!(
+                    "{table}.{}: schema.rs nullable={} but the database nullable={}",
+                    col.name, col.nullable, dbc.nullable
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "schema.rs drifts from the migrations:\n{}", problems.join("\n"));
+}
+
+// ===================================================================================
+// 2. record is idempotent
+// ===================================================================================
+
+fn small_batch() -> Vec<NewEvent> {
+    vec![
+        push(
+            1,
+            CART,
+            Some("1.0.0"),
+            "sha256:a",
+            &[(labels::OWNER, "checkout"), (labels::REVISION, "r1")],
+        ),
+        push(2, CART, Some("latest"), "sha256:a", &[(labels::OWNER, "checkout")]),
+        push(3, CART, Some("1.1.0"), "sha256:b", &[(labels::SOURCE, "https://git/cart")]),
+        manifest_deleted(4, CART, "sha256:a"),
+        tag_deleted(5, CART, "1.1.0"),
+        owner_set(6, CART, "payments", "api"),
+    ]
+}
+
+fn record_is_idempotent(store: &Store, _db: &TestDb) {
+    let batch = small_batch();
+    let first = store.record(&[(None, batch.clone())]).unwrap();
+    assert_eq!(
+        first.iter().map(|e| e.key.as_str()).collect::<Vec<_>>(),
+        batch.iter().map(|e| e.key.as_str()).collect::<Vec<_>>(),
+        "every new event is returned, in order"
+    );
+    assert!(first.windows(2).all(|w| w[0].seq < w[1].seq), "seqs increase");
+    for (got, sent) in first.iter().zip(&batch) {
+        assert_eq!(got.event, sent.event);
+        assert_eq!(got.occurred_at, sent.occurred_at);
+    }
+    assert_eq!(store.event_count().unwrap(), batch.len() as i64);
+
+    let counts = store.state_counts().unwrap();
+    let want: BTreeMap<&str, i64> = [
+        ("images", 2),
+        ("components", 1),
+        ("component_versions", 2),
+        ("teams", 2),
+        ("ownership", 1),
+        // 1.0.0 and latest (their manifest is gone, but the rows still name it); 1.1.0 is a
+        // tombstone.
+        ("tags", 2),
+        ("tag_history", 4),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(counts, want);
+    let tags = store.current_tags(REG, CART).unwrap();
+    let owner = store.owner_of(CART).unwrap();
+    let versions = store.versions_of(CART).unwrap();
+    assert!(tags.is_empty(), "a deleted by manifest, 1.1.0 by tag: {tags:?}");
+    assert_eq!(owner.as_deref(), Some("payments"));
+    assert_eq!(
+        versions,
+        vec![
+            ("1.0.0".to_string(), "sha256:a".to_string(), true),
+            ("1.1.0".to_string(), "sha256:b".to_string(), false),
+        ]
+    );
+
+    // The same batch again: nothing new, nothing changed.
+    let second = store.record(&[(None, batch.clone())]).unwrap();
+    assert!(second.is_empty(), "a replay returned {second:?}");
+    // Again one event per call, and the whole batch twice within one call.
+    for e in &batch {
+        assert!(store.record(&[(None, vec![e.clone()])]).unwrap().is_empty());
+    }
+    assert!(store
+        .record(&[(None, batch.clone()), (None, batch.clone())])
+        .unwrap()
+        .is_empty());
+    assert_eq!(store.event_count().unwrap(), batch.len() as i64);
+    assert_eq!(store.state_counts().unwrap(), counts);
+    assert_eq!(store.current_tags(REG, CART).unwrap(), tags);
+    assert_eq!(store.owner_of(CART).unwrap(), owner);
+    assert_eq!(store.versions_of(CART).unwrap(), versions);
+
+    // A batch mixing old and new events returns only the new one, and a duplicate key inside
+    // one call is recorded once.
+    let extra = push(7, CART, Some("1.2.0"), "sha256:c", &[]);
+    let mut mixed = batch.clone();
+    mixed.push(extra.clone());
+    mixed.push(extra.clone());
+    let got = store.record(&[(None, mixed)]).unwrap();
+    assert_eq!(got.iter().map(|e| e.key.as_str()).collect::<Vec<_>>(), [extra.key.as_str()]);
+    assert_eq!(store.event_count().unwrap(), batch.len() as i64 + 1);
+}
+
+// ===================================================================================
+// 3. Arrival order does not matter, and the store agrees with the graph
+// ===================================================================================
+
+/// Two repositories; tags move between digests, a manifest is deleted and re-pushed, a tag is
+/// deleted and re-pushed, a version moves to new content, owners come from labels and the API.
+fn history() -> Vec<NewEvent> {
+    vec![
+        push(1, CART, Some("0.9.0"), "sha256:z", &[]),
+        push(
+            2,
+            CART,
+            Some("1.0.0"),
+            "sha256:a",
+            &[(labels::OWNER, "checkout"), (labels::REVISION, "r1")],
+        ),
+        push(3, CART, Some("latest"), "sha256:a", &[(labels::VERSION, "1.0.0")]),
+        push(4, CART, Some("1.1.0"), "sha256:b", &[]),
+        push(5, CART, Some("latest"), "sha256:b", &[(labels::VERSION, "1.1.0")]),
+        manifest_deleted(6, CART, "sha256:a"),
+        manifest_deleted(7, CART, "sha256:z"),
+        push(8, WEB, Some("2.0.0"), "sha256:c", &[(labels::OWNER, "web")]),
+        push(9, WEB, Some("latest"), "sha256:c", &[]),
+        tag_deleted(10, WEB, "2.0.0"),
+        owner_set(11, CART, "payments", "api"),
+        // Re-push of a deleted manifest: the version is back, and so is the tag it came with.
+        push(12, CART, Some("1.0.0"), "sha256:a", &[]),
+        push(13, WEB, Some("latest"), "sha256:e", &[(labels::VERSION, "2.1.0")]),
+        // Re-push after a tag delete.
+        push(14, WEB, Some("2.0.0"), "sha256:c", &[]),
+        // A later label must not beat the API owner.
+        push(15, CART, Some("1.2.0"), "sha256:d", &[(labels::OWNER, "checkout")]),
+        // Version 2.1.0 is pushed again with new content: it moves to the newer image.
+        push(16, WEB, Some("2.1.0"), "sha256:f", &[]),
+        owner_set(17, WEB, "web-ops", "label"),
+    ]
+}
+
+type Versions = Vec<(String, String, bool)>;
+
+/// What the tests compare: tags of both repositories, versions and owner of both components.
+#[derive(Debug, Clone, PartialEq)]
+struct View {
+    tags: BTreeMap<&'static str, BTreeMap<String, String>>,
+    versions: BTreeMap<&'static str, Versions>,
+    owners: BTreeMap<&'static str, Option<String>>,
+}
+
+fn store_view(store: &Store) -> View {
+    View {
+        tags: [CART, WEB]
+            .into_iter()
+            .map(|r| (r, store.current_tags(REG, r).unwrap()))
+            .collect(),
+        versions: [CART, WEB]
+            .into_iter()
+            .map(|c| (c, store.versions_of(c).unwrap()))
+            .collect(),
+        owners: [CART, WEB]
+            .into_iter()
+            .map(|c| (c, store.owner_of(c).unwrap()))
+            .collect(),
+    }
+}
+
+fn catalog_view(c: &Catalog) -> View {
+    View {
+        tags: [CART, WEB]
+            .into_iter()
+            .map(|r| (r, c.repository_tags(REG, r)))
+            .collect(),
+        versions: [CART, WEB]
+            .into_iter()
+            .map(|name| {
+                let mut v: Versions = c
+                    .versions(name, true)
+                    .into_iter()
+                    .map(|v| (v.version, v.digest, v.deleted_at.is_some()))
+                    .collect();
+                v.sort();
+                (name, v)
+            })
+            .collect(),
+        owners: [CART, WEB]
+            .into_iter()
+            .map(|name| (name, c.component(name).and_then(|c| c.owner)))
+            .collect(),
+    }
+}
+
+fn vs(rows: &[(&str, &str, bool)]) -> Versions {
+    rows.iter()
+        .map(|(v, d, del)| (v.to_string(), d.to_string(), *del))
+        .collect()
+}
+
+fn tagmap(rows: &[(&str, &str)]) -> BTreeMap<String, String> {
+    rows.iter().map(|(t, d)| (t.to_string(), d.to_string())).collect()
+}
+
+fn arrival_order_does_not_matter(store: &Store, db: &TestDb) {
+    let base = history();
+    let expected = catalog_view(&fold(&base));
+    // The history exercises what it claims to (so agreeing with the graph means something).
+    let hand = View {
+        tags: [
+            (
+                CART,
+                tagmap(&[
+                    ("1.0.0", "sha256:a"),
+                    ("1.1.0", "sha256:b"),
+                    ("1.2.0", "sha256:d"),
+                    ("latest", "sha256:b"),
+                ]),
+            ),
+            (
+                WEB,
+                tagmap(&[("2.0.0", "sha256:c"), ("2.1.0", "sha256:f"), ("latest", "sha256:e")]),
+            ),
+        ]
+        .into_iter()
+        .collect(),
+        versions: [
+            (
+                CART,
+                vs(&[
+                    ("0.9.0", "sha256:z", true),
+                    ("1.0.0", "sha256:a", false),
+                    ("1.1.0", "sha256:b", false),
+                    ("1.2.0", "sha256:d", false),
+                ]),
+            ),
+            (WEB, vs(&[("2.0.0", "sha256:c", false), ("2.1.0", "sha256:f", false)])),
+        ]
+        .into_iter()
+        .collect(),
+        owners: [(CART, Some("payments".to_string())), (WEB, Some("web-ops".to_string()))]
+            .into_iter()
+            .collect(),
+    };
+    assert_eq!(expected, hand, "the graph's answer for the history");
+
+    let mut orders: Vec<(&str, Vec<NewEvent>)> = vec![("original", base.clone())];
+    orders.push(("reversed", base.iter().rev().cloned().collect()));
+    for r in [5, 11] {
+        let mut v = base.clone();
+        v.rotate_left(r);
+        orders.push((if r == 5 { "rotated by 5" } else { "rotated by 11" }, v));
+    }
+
+    let mut counts_seen = None;
+    for (i, (name, order)) in orders.iter().enumerate() {
+        // The original order goes into the test's own store; each other order gets its own.
+        let sibling;
+        let own_store;
+        let s: &Store = if i == 0 {
+            store
+        } else {
+            sibling = db.sibling();
+            own_store = sibling.open();
+            &own_store
+        };
+        record_each(s, order);
+        let got = store_view(s);
+        assert_eq!(got, expected, "store vs graph, {name} order");
+        // The graph folded in the same arrival order agrees as well.
+        assert_eq!(catalog_view(&fold(order)), expected, "graph, {name} order");
+        // And the state tables hold the same amount of everything whatever the order.
+        let counts = s.state_counts().unwrap();
+        match &counts_seen {
+            None => counts_seen = Some(counts),
+            Some(first) => assert_eq!(&counts, first, "state_counts, {name} order"),
+        }
+        assert_eq!(s.event_count().unwrap(), base.len() as i64);
+    }
+}
+
+// ===================================================================================
+// 4. Tag history keeps every observation, ordered by time
+// ===================================================================================
+
+fn tag_history_events() -> Vec<NewEvent> {
+    vec![
+        push(1, CART, Some("latest"), "sha256:a", &[]),
+        push(3, CART, Some("latest"), "sha256:b", &[]),
+        manifest_deleted(4, CART, "sha256:b"),
+        tag_deleted(5, CART, "latest"),
+        // An untagged push and another tag do not touch `latest`'s history.
+        push(6, CART, None, "sha256:c", &[]),
+        push(6, CART, Some("stable"), "sha256:a", &[]),
+        push(7, CART, Some("latest"), "sha256:a", &[]),
+        // A late, older observation arrives last in the original order.
+        push(2, CART, Some("latest"), "sha256:c", &[]),
+    ]
+}
+
+fn tag_history_keeps_every_observation(store: &Store, db: &TestDb) {
+    let base = tag_history_events();
+    let want: Vec<(Option<String>, DateTime<Utc>)> = vec![
+        (Some("sha256:a".into()), at(1)),
+        (Some("sha256:c".into()), at(2)),
+        (Some("sha256:b".into()), at(3)),
+        (None, at(5)),
+        (Some("sha256:a".into()), at(7)),
+    ];
+    let mut reversed = base.clone();
+    reversed.reverse();
+    let mut rotated = base.clone();
+    rotated.rotate_left(3);
+    let sibling_a = db.sibling();
+    let sibling_b = db.sibling();
+    let stores = [
+        ("original", store.clone()),
+        ("reversed", sibling_a.open()),
+        ("rotated", sibling_b.open()),
+    ];
+    for ((name, s), order) in stores.iter().zip([&base, &reversed, &rotated]) {
+        record_each(s, order);
+        let hist = s.tag_history(REG, CART, "latest").unwrap();
+        let got: Vec<(Option<String>, DateTime<Utc>)> =
+            hist.iter().map(|o| (o.digest.clone(), o.at)).collect();
+        assert_eq!(got, want, "history of latest, {name} order");
+        // Each observation points at the event that made it.
+        for o in &hist {
+            let ev = s
+                .events_page(1, o.seq - 1, None)
+                .unwrap()
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| panic!("no event with seq {}", o.seq));
+            assert_eq!(ev.seq, o.seq);
+            assert_eq!(ev.occurred_at, o.at, "{name}: observation time is the event's");
+            let digest = match &ev.event {
+                Event::ImageRegistered(e) => Some(e.digest.clone()),
+                Event::TagDeleted { .. } => None,
+                other => panic!("{name}: tag observation from {other:?}"),
+            };
+            assert_eq!(digest, o.digest);
+        }
+        assert_eq!(
+            s.tag_history(REG, CART, "stable")
+                .unwrap()
+                .iter()
+                .map(|o| (o.digest.clone(), o.at))
+                .collect::<Vec<_>>(),
+            vec![(Some("sha256:a".to_string()), at(6))]
+        );
+        assert!(s.tag_history(REG, CART, "nope").unwrap().is_empty());
+        assert!(s.tag_history(REG, WEB, "latest").unwrap().is_empty());
+        // The current tag is the newest observation.
+        assert_eq!(
+            s.current_tags(REG, CART).unwrap(),
+            tagmap(&[("latest", "sha256:a"), ("stable", "sha256:a")])
+        );
+        // Replays add no observations.
+        assert!(s.record(&[(None, order.to_vec())]).unwrap().is_empty());
+        assert_eq!(s.tag_history(REG, CART, "latest").unwrap(), hist);
+    }
+}
+
+// ===================================================================================
+// 5. The inbox: lease, fail, park, retry, and removal by record
+// ===================================================================================
+
+const SEC: i64 = 1_000_000;
+
+fn ids(items: &[InboxItem]) -> Vec<i64> {
+    let mut v: Vec<i64> = items.iter().map(|i| i.id).collect();
+    v.sort();
+    v
+}
+
+fn inbox_lease_fail_park_retry_and_record(store: &Store, _db: &TestDb) {
+    let t0: i64 = 1_800_000_000 * SEC;
+    let lease = Duration::from_secs(30);
+    assert_eq!(store.inbox_depth().unwrap(), (0, 0));
+    assert!(store.inbox_claim(t0, lease, 10).unwrap().is_empty());
+    store.inbox_append(&[]).unwrap();
+
+    let items: Vec<NewInboxItem> = (0..5)
+        .map(|i| NewInboxItem {
+            source: "distribution".into(),
+            body: format!("{{\"n\":{i}}}"),
+            received_at: t0,
+            next_attempt_at: t0,
+        })
+        .collect();
+    store.inbox_append(&items).unwrap();
+    assert_eq!(store.inbox_depth().unwrap(), (5, 0));
+
+    let all = store.inbox_items(InboxState::Pending, 100, 0).unwrap();
+    assert_eq!(all.len(), 5);
+    assert_eq!(
+        all.iter().map(|i| i.body.as_str()).collect::<Vec<_>>(),
+        items.iter().map(|i| i.body.as_str()).collect::<Vec<_>>(),
+        "oldest first"
+    );
+    assert!(all.iter().all(|i| i.attempts == 0 && i.lease_until.is_none() && i.state == "pending"));
+    let all_ids: Vec<i64> = all.iter().map(|i| i.id).collect();
+    // Keyset pagination.
+    let page1 = store.inbox_items(InboxState::Pending, 2, 0).unwrap();
+    let page2 = store.inbox_items(InboxState::Pending, 2, page1[1].id).unwrap();
+    assert_eq!(ids(&page1), all_ids[..2]);
+    assert_eq!(ids(&page2), all_ids[2..4]);
+    assert!(store.inbox_items(InboxState::Parked, 100, 0).unwrap().is_empty());
+
+    // Not ready before next_attempt_at.
+    assert!(store.inbox_claim(t0 - 1, lease, 10).unwrap().is_empty());
+
+    // A claim takes at most `limit`, oldest first, and counts the attempt.
+    let c1 = store.inbox_claim(t0, lease, 3).unwrap();
+    assert_eq!(ids(&c1), all_ids[..3]);
+    let until = t0 + 30 * SEC;
+    assert!(c1.iter().all(|i| i.attempts == 1 && i.lease_until == Some(until)), "{c1:?}");
+    // Leased items are not handed out again at the same time; the rest are.
+    let c2 = store.inbox_claim(t0, lease, 10).unwrap();
+    assert_eq!(ids(&c2), all_ids[3..]);
+    assert!(store.inbox_claim(t0, lease, 10).unwrap().is_empty());
+    assert!(store.inbox_claim(until, lease, 10).unwrap().is_empty(), "lease still holds at its end");
+    // Leased items are still pending (depth counts them).
+    assert_eq!(store.inbox_depth().unwrap(), (5, 0));
+
+    // After the lease runs out they come back, one more attempt each.
+    let t1 = until + 1;
+    let c3 = store.inbox_claim(t1, lease, 10).unwrap();
+    assert_eq!(ids(&c3), all_ids);
+    assert!(c3.iter().all(|i| i.attempts == 2), "{c3:?}");
+
+    // A failure with a retry time hides the item until then.
+    let (a, b, c, d, e) = (all_ids[0], all_ids[1], all_ids[2], all_ids[3], all_ids[4]);
+    let retry_at = t1 + 100 * SEC;
+    store.inbox_fail(a, "registry timeout", retry_at, false).unwrap();
+    let failed = store
+        .inbox_items(InboxState::Pending, 100, 0)
+        .unwrap()
+        .into_iter()
+        .find(|i| i.id == a)
+        .unwrap();
+    assert_eq!(failed.last_error.as_deref(), Some("registry timeout"));
+    assert_eq!(failed.next_attempt_at, retry_at);
+    assert_eq!(failed.lease_until, None);
+    let t2 = t1 + 50 * SEC; // the others' lease has run out, `a` is not due yet
+    let c4 = store.inbox_claim(t2, lease, 10).unwrap();
+    assert_eq!(ids(&c4), vec![b, c, d, e]);
+    assert!(store.inbox_claim(t2, lease, 10).unwrap().is_empty());
+    // Just before retry_at the others' second lease has run out too, but `a` is still hidden.
+    let c5 = store.inbox_claim(retry_at - 1, lease, 10).unwrap();
+    assert_eq!(ids(&c5), vec![b, c, d, e]);
+    let c5a = store.inbox_claim(retry_at, lease, 10).unwrap();
+    assert_eq!(ids(&c5a), vec![a]);
+    assert_eq!(c5a[0].attempts, 3);
+    assert_eq!(c5a[0].last_error.as_deref(), Some("registry timeout"), "kept until it succeeds");
+
+    // Parking keeps the item with its error and never hands it out again.
+    store.inbox_fail(b, "bad body", retry_at, true).unwrap();
+    assert_eq!(store.inbox_depth().unwrap(), (4, 1));
+    let parked = store.inbox_items(InboxState::Parked, 100, 0).unwrap();
+    assert_eq!(ids(&parked), vec![b]);
+    assert_eq!(parked[0].last_error.as_deref(), Some("bad body"));
+    assert_eq!(parked[0].state, "parked");
+    assert!(!ids(&store.inbox_items(InboxState::Pending, 100, 0).unwrap()).contains(&b));
+    let far = retry_at + 10_000 * SEC;
+    let c6 = store.inbox_claim(far, lease, 10).unwrap();
+    assert_eq!(ids(&c6), vec![a, c, d, e], "a parked item is not claimed");
+
+    // Retry puts it back once; a second retry (or one of a pending item) does nothing.
+    assert!(store.inbox_retry(b, far).unwrap());
+    assert!(!store.inbox_retry(b, far).unwrap());
+    assert!(!store.inbox_retry(a, far).unwrap());
+    assert!(!store.inbox_retry(i64::MAX, far).unwrap());
+    assert_eq!(store.inbox_depth().unwrap(), (5, 0));
+    assert!(store.inbox_items(InboxState::Parked, 100, 0).unwrap().is_empty());
+    let c7 = store.inbox_claim(far, lease, 10).unwrap();
+    assert_eq!(ids(&c7), vec![b], "the others are leased; b is ready again");
+    assert_eq!(c7[0].attempts, 1, "retry resets attempts");
+
+    // Recording an item's events removes it in the same transaction.
+    let ev = push(1, CART, Some("1.0.0"), "sha256:a", &[]);
+    let rec = store.record(&[(Some(c), vec![ev.clone()])]).unwrap();
+    assert_eq!(rec.len(), 1);
+    assert_eq!(store.inbox_depth().unwrap(), (4, 0));
+    assert!(!ids(&store.inbox_items(InboxState::Pending, 100, 0).unwrap()).contains(&c));
+    // An item whose events were recorded already (a redelivery) is removed too, and nothing
+    // is recorded twice; so is an item that produced no events.
+    let rec = store
+        .record(&[(Some(d), vec![ev.clone()]), (Some(e), vec![])])
+        .unwrap();
+    assert!(rec.is_empty());
+    assert_eq!(store.inbox_depth().unwrap(), (2, 0));
+    assert_eq!(store.event_count().unwrap(), 1);
+    assert_eq!(ids(&store.inbox_items(InboxState::Pending, 100, 0).unwrap()), vec![a, b]);
+}
+
+// ===================================================================================
+// 6. events_page and event_by_key
+// ===================================================================================
+
+fn events_page_paginates_filters_and_finds_by_key(store: &Store, _db: &TestDb) {
+    assert!(store.events_page(10, 0, None).unwrap().is_empty());
+    assert_eq!(store.event_count().unwrap(), 0);
+
+    let base = history();
+    let recorded = store.record(&[(None, base[..9].to_vec()), (None, base[9..].to_vec())]).unwrap();
+    assert_eq!(recorded.len(), base.len());
+    assert_eq!(store.event_count().unwrap(), base.len() as i64);
+
+    // All of it, page by page.
+    let mut paged = Vec::new();
+    let mut after = 0;
+    let mut pages = 0;
+    loop {
+        let page = store.events_page(5, after, None).unwrap();
+        assert!(page.len() <= 5);
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        pages += 1;
+        paged.extend(page);
+    }
+    assert_eq!(pages, base.len().div_ceil(5));
+    assert_eq!(paged, recorded, "pages concatenate to the log, as recorded");
+    assert!(paged.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert_eq!(store.events_page(100, 0, None).unwrap(), recorded);
+    assert!(store.events_page(0, 0, None).unwrap().is_empty());
+    assert!(store.events_page(10, recorded.last().unwrap().seq, None).unwrap().is_empty());
+    // `after` is exclusive.
+    let mid = &recorded[7];
+    assert_eq!(store.events_page(2, mid.seq, None).unwrap(), recorded[8..10].to_vec());
+
+    // Kind filter, alone and with a cursor.
+    let mut total = 0;
+    for kind in catalog_core::EventKind::ALL {
+        let want: Vec<RecordedEvent> = recorded
+            .iter()
+            .filter(|e| e.event.kind() == kind)
+            .cloned()
+            .collect();
+        assert!(!want.is_empty(), "the history has {}", kind.as_str());
+        let got = store.events_page(100, 0, Some(kind.as_str())).unwrap();
+        assert_eq!(got, want, "kind {}", kind.as_str());
+        total += got.len();
+        let rest = store.events_page(100, want[0].seq, Some(kind.as_str())).unwrap();
+        assert_eq!(rest, want[1..].to_vec(), "kind {} after its first", kind.as_str());
+        let one = store.events_page(1, 0, Some(kind.as_str())).unwrap();
+        assert_eq!(one, want[..1].to_vec());
+    }
+    assert_eq!(total, recorded.len());
+    assert!(store.events_page(100, 0, Some("no.such.kind")).unwrap().is_empty());
+
+    // By key.
+    for e in &recorded {
+        assert_eq!(store.event_by_key(&e.key).unwrap().as_ref(), Some(e));
+    }
+    for (sent, got) in base.iter().zip(&recorded) {
+        assert_eq!(got.key, sent.key);
+        assert_eq!(got.event, sent.event);
+        assert_eq!(got.occurred_at, sent.occurred_at);
+        assert_eq!(got.source, sent.source);
+        assert_eq!(got.actor, sent.actor);
+    }
+    assert_eq!(store.event_by_key("no-such-key").unwrap(), None);
+}
+
+// ===================================================================================
+// 7. Tokens
+// ===================================================================================
+
+fn tokens_create_lookup_count_delete(store: &Store, _db: &TestDb) {
+    assert_eq!(store.token_count().unwrap(), 0);
+    assert_eq!(store.token_lookup("h-ci").unwrap(), None);
+
+    let scopes = vec!["read".to_string(), "ingest".to_string()];
+    assert!(store.token_create("ci", "h-ci", &scopes).unwrap());
+    assert!(store.token_create("admin", "h-admin", &["admin".to_string()]).unwrap());
+    assert_eq!(store.token_count().unwrap(), 2);
+
+    assert_eq!(
+        store.token_lookup("h-ci").unwrap(),
+        Some(Token {
+            name: "ci".into(),
+            scopes: scopes.clone(),
+        })
+    );
+    assert_eq!(
+        store.token_lookup("h-admin").unwrap(),
+        Some(Token {
+            name: "admin".into(),
+            scopes: vec!["admin".into()],
+        })
+    );
+    assert_eq!(store.token_lookup("ci").unwrap(), None, "looked up by hash, not name");
+
+    // A duplicate name is refused and changes nothing; so is a duplicate hash.
+    assert!(!store.token_create("ci", "h-other", &["admin".to_string()]).unwrap());
+    assert!(!store.token_create("ci-2", "h-ci", &["admin".to_string()]).unwrap());
+    assert_eq!(store.token_count().unwrap(), 2);
+    assert_eq!(store.token_lookup("h-other").unwrap(), None);
+    assert_eq!(store.token_lookup("h-ci").unwrap().unwrap().scopes, scopes);
+
+    assert!(store.token_delete("ci").unwrap());
+    assert!(!store.token_delete("ci").unwrap());
+    assert!(!store.token_delete("nobody").unwrap());
+    assert_eq!(store.token_lookup("h-ci").unwrap(), None);
+    assert_eq!(store.token_count().unwrap(), 1);
+    // The name is free again.
+    assert!(store.token_create("ci", "h-ci-2", &["read".to_string()]).unwrap());
+    assert_eq!(store.token_lookup("h-ci-2").unwrap().unwrap().name, "ci");
+    assert_eq!(store.token_count().unwrap(), 2);
+}

@@ -1,0 +1,232 @@
+//! The `catalog` binary as a child process: start, query, kill -9, restart on the same data.
+
+use crate::registry::TempDir;
+use anyhow::{anyhow, bail, Context, Result};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+pub const INGEST_TOKEN: &str = "test-ingest-token";
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+
+/// The `catalog` binary of this workspace. The test command builds it first
+/// (`cargo build --workspace`): a nested cargo call here would resolve features differently
+/// from the outer one and rebuild the world on every run. A binary older than the sources
+/// is refused, so a suite never runs against a stale build.
+pub fn binary() -> Result<PathBuf> {
+    static BIN: OnceLock<std::result::Result<PathBuf, String>> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| root.join("target"));
+        let bin = target.join(if cfg!(debug_assertions) { "debug" } else { "release" }).join("catalog");
+        let built = std::fs::metadata(&bin)
+            .and_then(|m| m.modified())
+            .map_err(|_| format!("{} is missing: run `cargo build --workspace` first", bin.display()))?;
+        let newest = ["catalog-core/src", "schema/src", "schema/migrations", "catalog-ingest/src", "catalog-api/src", "ui"]
+            .iter()
+            .filter_map(|d| newest_mtime(&root.join(d)))
+            .max();
+        if newest.is_some_and(|n| n > built) {
+            return Err(format!("{} is older than the sources: run `cargo build --workspace` first", bin.display()));
+        }
+        Ok(bin)
+    })
+    .clone()
+    .map_err(|e| anyhow!(e))
+}
+
+fn newest_mtime(dir: &Path) -> Option<std::time::SystemTime> {
+    let mut newest = None;
+    for e in std::fs::read_dir(dir).ok()?.flatten() {
+        let p = e.path();
+        let t = if p.is_dir() { newest_mtime(&p) } else { e.metadata().and_then(|m| m.modified()).ok() };
+        newest = newest.max(t);
+    }
+    newest
+}
+
+pub fn free_port() -> Result<u16> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(l.local_addr()?.port())
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ServerOpts {
+    /// Reuse a port (e.g. one a registry already notifies); else a free one.
+    pub port: Option<u16>,
+    /// `--registry` values.
+    pub registries: Vec<String>,
+    /// `--database-url`; default: a SQLite file in the server's own directory.
+    pub database_url: Option<String>,
+    pub extra_args: Vec<String>,
+}
+
+/// A running `catalog serve`. Dropping it kills the process; the data directory lives as
+/// long as the value (so a restarted server can reuse it).
+pub struct CatalogServer {
+    child: Option<Child>,
+    pub port: u16,
+    pub dir: std::sync::Arc<TempDir>,
+    pub opts: ServerOpts,
+    http: reqwest::blocking::Client,
+}
+
+impl CatalogServer {
+    pub fn start(opts: ServerOpts) -> Result<CatalogServer> {
+        let dir = std::sync::Arc::new(TempDir::new("catalog-e2e")?);
+        Self::start_in(dir, opts)
+    }
+
+    fn start_in(dir: std::sync::Arc<TempDir>, mut opts: ServerOpts) -> Result<CatalogServer> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let port = match opts.port {
+            Some(p) => p,
+            None => free_port()?,
+        };
+        opts.port = Some(port);
+        let db = opts
+            .database_url
+            .clone()
+            .unwrap_or_else(|| dir.path().join("catalog.db").display().to_string());
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.path().join("server.log"))?;
+        let mut cmd = Command::new(binary()?);
+        cmd.arg("serve")
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["--database-url", &db])
+            .args(["--ingest-token", INGEST_TOKEN, "--admin-token", ADMIN_TOKEN])
+            .env("CATALOG_LOG", "info")
+            .env_remove("CATALOG_DATABASE_URL")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log);
+        for r in &opts.registries {
+            cmd.args(["--registry", r]);
+        }
+        cmd.args(&opts.extra_args);
+        let child = cmd.spawn().context("cannot start catalog")?;
+        let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build()?;
+        let mut s = CatalogServer {
+            child: Some(child),
+            port,
+            dir,
+            opts,
+            http,
+        };
+        s.wait_ready(Duration::from_secs(30))?;
+        Ok(s)
+    }
+
+    /// Starts a new process on the same data directory, database and port.
+    pub fn restart(mut self) -> Result<CatalogServer> {
+        self.kill();
+        let (dir, opts) = (self.dir.clone(), self.opts.clone());
+        drop(self);
+        Self::start_in(dir, opts)
+    }
+
+    fn wait_ready(&mut self, timeout: Duration) -> Result<()> {
+        let t = Instant::now();
+        while t.elapsed() < timeout {
+            if let Some(c) = self.child.as_mut() {
+                if let Some(st) = c.try_wait()? {
+                    bail!("catalog exited with {st} before it was ready; log:\n{}", self.log());
+                }
+            }
+            if let Ok(r) = self.http.get(self.url("/readyz")).send() {
+                if r.status().is_success() {
+                    return Ok(());
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        bail!("catalog not ready after {timeout:?}; log:\n{}", self.log())
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+    }
+
+    /// SIGKILL: no shutdown hooks, no flushing. What was acknowledged must survive it.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// POST /graphql with an optional token; returns (status, body).
+    pub fn graphql_as(&self, token: Option<&str>, query: &str, variables: Value) -> Result<(u16, Value)> {
+        let mut r = self
+            .http
+            .post(self.url("/graphql"))
+            .header("content-type", "application/json")
+            .body(json!({"query": query, "variables": variables}).to_string());
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        let resp = r.send()?;
+        let status = resp.status().as_u16();
+        let text = resp.text()?;
+        let v: Value = serde_json::from_str(&text).with_context(|| format!("not JSON: {text}"))?;
+        Ok((status, v))
+    }
+
+    /// A read query that must succeed; returns `data`.
+    pub fn query(&self, query: &str, variables: Value) -> Result<Value> {
+        let (status, v) = self.graphql_as(None, query, variables)?;
+        if status != 200 || v.get("errors").is_some() {
+            bail!("query failed ({status}): {v}");
+        }
+        Ok(v["data"].clone())
+    }
+
+    /// POST a raw body to a hook; returns (status, body).
+    pub fn post(&self, path: &str, content_type: &str, token: Option<&str>, body: Vec<u8>) -> Result<(u16, String)> {
+        let mut r = self.http.post(self.url(path)).header("content-type", content_type).body(body);
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        let resp = r.send()?;
+        Ok((resp.status().as_u16(), resp.text()?))
+    }
+
+    pub fn event_count(&self) -> Result<i64> {
+        Ok(self.query("{ eventCount }", json!({}))?["eventCount"].as_i64().unwrap_or(-1))
+    }
+
+    /// Items waiting in the inbox.
+    pub fn pending(&self) -> Result<usize> {
+        let d = self.query("{ inbox(state: PENDING, first: 500) { edges { node { id } } } }", json!({}))?;
+        Ok(d["inbox"]["edges"].as_array().map_or(0, Vec::len))
+    }
+
+    /// Polls `f` until it returns Some, or fails after `timeout` with the server log.
+    pub fn wait_for<T>(&self, what: &str, timeout: Duration, mut f: impl FnMut() -> Result<Option<T>>) -> Result<T> {
+        let t = Instant::now();
+        let mut last = String::new();
+        while t.elapsed() < timeout {
+            match f() {
+                Ok(Some(v)) => return Ok(v),
+                Ok(None) => {}
+                Err(e) => last = e.to_string(),
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        bail!("timed out after {timeout:?} waiting for {what} (last error: {last}); server log:\n{}", self.log())
+    }
+}
+
+impl Drop for CatalogServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

@@ -1,0 +1,8 @@
+//! End-to-end suites against real parts: the built binary, Debian's docker-registry, umoci,
+//! skopeo, real HTTP. One test binary (faster links), one module per story.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod bad_input;
+mod crash;
+mod registry_flow;
