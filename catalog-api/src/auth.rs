@@ -115,7 +115,10 @@ impl Authenticator {
                 )
             })
             .collect();
-        Authenticator { store, static_tokens }
+        Authenticator {
+            store,
+            static_tokens,
+        }
     }
 
     pub fn has_static_tokens(&self) -> bool {
@@ -127,8 +130,13 @@ impl Authenticator {
         let Some(h) = req.headers().get("authorization") else {
             return Ok(Caller::Anonymous);
         };
-        let Some(secret) = h.to_str().ok().and_then(|s| s.strip_prefix("Bearer ").or_else(|| s.strip_prefix("bearer "))) else {
-            return Ok(Caller::Invalid("Authorization header must be `Bearer <token>`".into()));
+        let Some(secret) = h.to_str().ok().and_then(|s| {
+            s.strip_prefix("Bearer ")
+                .or_else(|| s.strip_prefix("bearer "))
+        }) else {
+            return Ok(Caller::Invalid(
+                "Authorization header must be `Bearer <token>`".into(),
+            ));
         };
         let hashed = hash(secret.trim());
         if let Some(t) = self.static_tokens.get(&hashed) {

@@ -26,8 +26,14 @@ impl std::str::FromStr for Secret {
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
-    let (n, unit) = s.trim().split_at(s.trim().find(|c: char| !c.is_ascii_digit()).unwrap_or(s.trim().len()));
-    let n: u64 = n.parse().map_err(|_| format!("{s:?}: expected e.g. 30s, 5m, 500ms"))?;
+    let (n, unit) = s.trim().split_at(
+        s.trim()
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(s.trim().len()),
+    );
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("{s:?}: expected e.g. 30s, 5m, 500ms"))?;
     Ok(match unit {
         "ms" => Duration::from_millis(n),
         "" | "s" => Duration::from_secs(n),
@@ -38,7 +44,11 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 #[derive(Debug, Parser)]
-#[command(name = "catalog", version, about = "A service catalog and inventory tracker: what runs where, built from what, owned by whom.")]
+#[command(
+    name = "catalog",
+    version,
+    about = "A service catalog and inventory tracker: what runs where, built from what, owned by whom."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

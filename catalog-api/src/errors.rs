@@ -108,7 +108,9 @@ impl ApiError {
 impl From<catalog_schema::StoreError> for ApiError {
     fn from(e: catalog_schema::StoreError) -> ApiError {
         match e {
-            catalog_schema::StoreError::Connect(m) => ApiError::Unavailable(format!("database unavailable: {m}")),
+            catalog_schema::StoreError::Connect(m) => {
+                ApiError::Unavailable(format!("database unavailable: {m}"))
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }

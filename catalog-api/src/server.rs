@@ -37,7 +37,10 @@ pub struct AppState {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/graphql", web::post().to(graphql))
         .route("/graphql", web::get().to(ui::graphiql))
-        .route("/hooks/distribution", web::post().to(hooks::distribution::handle))
+        .route(
+            "/hooks/distribution",
+            web::post().to(hooks::distribution::handle),
+        )
         .route("/healthz", web::get().to(ops::healthz))
         .route("/readyz", web::get().to(ops::readyz))
         .route("/metrics", web::get().to(ops::metrics))
@@ -59,11 +62,21 @@ async fn graphql(req: HttpRequest, payload: web::Payload, st: web::Data<AppState
     }
 }
 
-async fn execute(req: &HttpRequest, payload: web::Payload, st: &AppState) -> Result<HttpResponse, ApiError> {
-    require_content_type(req, &["application/json", "application/graphql-response+json"])?;
+async fn execute(
+    req: &HttpRequest,
+    payload: web::Payload,
+    st: &AppState,
+) -> Result<HttpResponse, ApiError> {
+    require_content_type(
+        req,
+        &["application/json", "application/graphql-response+json"],
+    )?;
     let body = read_body(req, payload, st.max_body).await?;
     let gql: async_graphql::Request = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::bad("body", format!("expected {{\"query\": ..., \"variables\"?: ...}} as JSON: {e}"))
+        ApiError::bad(
+            "body",
+            format!("expected {{\"query\": ..., \"variables\"?: ...}} as JSON: {e}"),
+        )
     })?;
     let caller = st.auth.caller(req).await?;
     if st.require_read_token() {
@@ -109,7 +122,9 @@ impl AppState {
 pub fn init_tracing(format: crate::config::LogFormat) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("CATALOG_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match format {
         crate::config::LogFormat::Json => b.json().try_init(),
         crate::config::LogFormat::Text => b.try_init(),
@@ -140,7 +155,11 @@ fn bootstrap_admin(store: &Store, auth: &Authenticator, args: &ServeArgs) -> any
     let secret = auth::generate().map_err(|e| anyhow::anyhow!("{e}"))?;
     let path = bootstrap_path(args);
     write_secret(&path, &secret)?;
-    store.token_create("bootstrap-admin", &auth::hash(&secret), &["admin".to_string()])?;
+    store.token_create(
+        "bootstrap-admin",
+        &auth::hash(&secret),
+        &["admin".to_string()],
+    )?;
     tracing::warn!(
         path = %path.display(),
         "first start: no token configured, so an admin token was created and written to this file \
@@ -158,7 +177,9 @@ fn write_secret(path: &Path, secret: &str) -> anyhow::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         o.mode(0o600);
     }
-    let mut f = o.open(path).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut f = o
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     writeln!(f, "{secret}")?;
     Ok(())
 }
@@ -236,7 +257,10 @@ fn spawn_workers(core: &Core, args: &ServeArgs) {
             inbox: core.ctx.inbox.clone(),
             metrics: core.metrics.clone(),
         });
-        tokio::spawn(rec.run(args.reconcile_interval).instrument(tracing::info_span!("reconcile")));
+        tokio::spawn(
+            rec.run(args.reconcile_interval)
+                .instrument(tracing::info_span!("reconcile")),
+        );
     }
 }
 
@@ -251,8 +275,12 @@ fn redact_url(url: &str) -> String {
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let core = start_core(&args).await?;
     let flagged: Vec<(String, &str, &[&str])> = [
-        args.ingest_token.as_ref().map(|s| (s.0.clone(), "flag:ingest", &["ingest"][..])),
-        args.admin_token.as_ref().map(|s| (s.0.clone(), "flag:admin", &["admin"][..])),
+        args.ingest_token
+            .as_ref()
+            .map(|s| (s.0.clone(), "flag:ingest", &["ingest"][..])),
+        args.admin_token
+            .as_ref()
+            .map(|s| (s.0.clone(), "flag:admin", &["admin"][..])),
     ]
     .into_iter()
     .flatten()
@@ -281,7 +309,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         App::new()
             .app_data(state.clone())
             .wrap_fn(|req, srv| {
-                let span = tracing::info_span!("request", method = %req.method(), path = %req.path());
+                let span =
+                    tracing::info_span!("request", method = %req.method(), path = %req.path());
                 let fut = srv.call(req);
                 async move {
                     let res = fut.await;
@@ -325,7 +354,9 @@ pub fn token(cmd: TokenCommand) -> anyhow::Result<()> {
             let store = Store::open(&db.database_url, 2)?;
             let secret = auth::generate().map_err(|e| anyhow::anyhow!("{e}"))?;
             if !store.token_create(&name, &auth::hash(&secret), &scope)? {
-                anyhow::bail!("a token named {name:?} exists; revoke it first or choose another name");
+                anyhow::bail!(
+                    "a token named {name:?} exists; revoke it first or choose another name"
+                );
             }
             println!("{secret}");
             Ok(())
@@ -339,4 +370,3 @@ pub fn token(cmd: TokenCommand) -> anyhow::Result<()> {
         }
     }
 }
-

@@ -25,8 +25,14 @@ const ASSETS: &[Asset] = &[
     asset!("graphiql/index.html", "text/html; charset=utf-8"),
     asset!("graphiql/graphiql.min.js", "text/javascript; charset=utf-8"),
     asset!("graphiql/graphiql.min.css", "text/css; charset=utf-8"),
-    asset!("graphiql/react.production.min.js", "text/javascript; charset=utf-8"),
-    asset!("graphiql/react-dom.production.min.js", "text/javascript; charset=utf-8"),
+    asset!(
+        "graphiql/react.production.min.js",
+        "text/javascript; charset=utf-8"
+    ),
+    asset!(
+        "graphiql/react-dom.production.min.js",
+        "text/javascript; charset=utf-8"
+    ),
 ];
 
 fn serve(path: &str) -> HttpResponse {
@@ -35,7 +41,9 @@ fn serve(path: &str) -> HttpResponse {
             .content_type(a.content_type)
             .insert_header(("Cache-Control", "public, max-age=300"))
             .body(a.body),
-        None => HttpResponse::NotFound().content_type("text/plain").body("no such file\n"),
+        None => HttpResponse::NotFound()
+            .content_type("text/plain")
+            .body("no such file\n"),
     }
 }
 

@@ -266,8 +266,18 @@ impl Catalog {
         }
     }
 
-    fn manifest_deleted(&mut self, registry: &str, repository: &str, digest: &str, t: DateTime<Utc>) {
-        let ri = self.repo(registry, repository).digests.entry(digest.to_string()).or_default();
+    fn manifest_deleted(
+        &mut self,
+        registry: &str,
+        repository: &str,
+        digest: &str,
+        t: DateTime<Utc>,
+    ) {
+        let ri = self
+            .repo(registry, repository)
+            .digests
+            .entry(digest.to_string())
+            .or_default();
         ri.last_deleted = Some(ri.last_deleted.map_or(t, |d| d.max(t)));
     }
 
@@ -366,7 +376,10 @@ impl Catalog {
         };
         let live: Vec<&VersionNode> = self
             .version_nodes(c)
-            .filter(|v| self.deleted_at(&v.registry, &v.repository, &v.digest).is_none())
+            .filter(|v| {
+                self.deleted_at(&v.registry, &v.repository, &v.digest)
+                    .is_none()
+            })
             .collect();
         Some(model::Component {
             name: node.name.clone(),
@@ -394,10 +407,10 @@ impl Catalog {
                 self.components
                     .range::<str, _>((std::ops::Bound::Excluded(a), std::ops::Bound::Unbounded)),
             ),
-            _ => Box::new(
-                self.components
-                    .range::<str, _>((std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded)),
-            ),
+            _ => Box::new(self.components.range::<str, _>((
+                std::ops::Bound::Included(prefix),
+                std::ops::Bound::Unbounded,
+            ))),
         };
         for (name, idx) in names {
             if !name.starts_with(prefix) {
@@ -420,18 +433,27 @@ impl Catalog {
     }
 
     pub fn component(&self, name: &str) -> Option<model::Component> {
-        self.components.get(name).and_then(|i| self.component_at(*i))
+        self.components
+            .get(name)
+            .and_then(|i| self.component_at(*i))
     }
 
     /// The tags of a repository that stand now, `tag -> digest`.
-    fn live_tags<'a>(&'a self, registry: &str, repository: &str) -> impl Iterator<Item = (&'a String, &'a String)> + 'a {
+    fn live_tags<'a>(
+        &'a self,
+        registry: &str,
+        repository: &str,
+    ) -> impl Iterator<Item = (&'a String, &'a String)> + 'a {
         self.repos
             .get(&(registry.to_string(), repository.to_string()))
             .into_iter()
             .flat_map(|r| {
                 r.tags.iter().filter_map(move |(tag, s)| {
                     let d = s.digest.as_ref()?;
-                    let stands = r.digests.get(d).is_none_or(|ri| ri.keeps_tag_since(s.since));
+                    let stands = r
+                        .digests
+                        .get(d)
+                        .is_none_or(|ri| ri.keeps_tag_since(s.since));
                     stands.then_some((tag, d))
                 })
             })
@@ -452,7 +474,11 @@ impl Catalog {
     }
 
     fn platforms_of(&self, digest: &str) -> Vec<Platform> {
-        match self.images.get(digest).and_then(|i| self.graph.node_weight(*i)) {
+        match self
+            .images
+            .get(digest)
+            .and_then(|i| self.graph.node_weight(*i))
+        {
             Some(Node::Image(img)) => img.platforms.clone(),
             _ => Vec::new(),
         }
@@ -465,7 +491,12 @@ impl Catalog {
         };
         let mut out: Vec<model::ComponentVersion> = self
             .version_nodes(*c)
-            .filter(|v| include_deleted || self.deleted_at(&v.registry, &v.repository, &v.digest).is_none())
+            .filter(|v| {
+                include_deleted
+                    || self
+                        .deleted_at(&v.registry, &v.repository, &v.digest)
+                        .is_none()
+            })
             .map(|v| self.version_model(v))
             .collect();
         out.sort_by(|a, b| compare_versions(&b.version, &a.version));
@@ -501,7 +532,10 @@ impl Catalog {
 
     /// An image by digest, with every repository holding it and the tags there.
     pub fn image(&self, digest: &str) -> Option<model::Image> {
-        let Some(Node::Image(img)) = self.images.get(digest).and_then(|i| self.graph.node_weight(*i))
+        let Some(Node::Image(img)) = self
+            .images
+            .get(digest)
+            .and_then(|i| self.graph.node_weight(*i))
         else {
             return None;
         };
@@ -520,7 +554,8 @@ impl Catalog {
                 })
             })
             .collect();
-        repositories.sort_by(|a, b| (&a.registry, &a.repository).cmp(&(&b.registry, &b.repository)));
+        repositories
+            .sort_by(|a, b| (&a.registry, &a.repository).cmp(&(&b.registry, &b.repository)));
         Some(model::Image {
             digest: img.digest.clone(),
             media_type: img.media_type.clone(),
@@ -643,7 +678,10 @@ impl Catalog {
             match &self.graph[idx] {
                 Node::Version(v) => {
                     if out(Edge::VersionOf) != 1 || out(Edge::BuiltFrom) != 1 {
-                        return Err(format!("version {}@{} lacks its edges", v.component, v.version));
+                        return Err(format!(
+                            "version {}@{} lacks its edges",
+                            v.component, v.version
+                        ));
                     }
                     let built = self
                         .graph
@@ -652,7 +690,9 @@ impl Catalog {
                         .map(|e| e.target());
                     match built.map(|b| &self.graph[b]) {
                         Some(Node::Image(i)) if i.digest == v.digest => {}
-                        _ => return Err(format!("version {} points at the wrong image", v.version)),
+                        _ => {
+                            return Err(format!("version {} points at the wrong image", v.version))
+                        }
                     }
                 }
                 Node::Component(c) => {

@@ -73,7 +73,10 @@ pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
         let s = s.strip_prefix('v').unwrap_or(s);
         semver::Version::parse(s).ok().or_else(|| {
             // "1.2" -> "1.2.0", "1" -> "1.0.0"
-            let dots = s.split(['-', '+']).next().map_or(0, |c| c.matches('.').count());
+            let dots = s
+                .split(['-', '+'])
+                .next()
+                .map_or(0, |c| c.matches('.').count());
             let padded = match dots {
                 0 => format!("{s}.0.0"),
                 1 => format!("{s}.0"),
@@ -94,10 +97,27 @@ mod tests {
 
     #[test]
     fn version_tags() {
-        for t in ["1.0.0", "v1.2", "2.0.0-rc.1", "1.2.3+build.5", "7.1", "2024.05.1", "v3"] {
+        for t in [
+            "1.0.0",
+            "v1.2",
+            "2.0.0-rc.1",
+            "1.2.3+build.5",
+            "7.1",
+            "2024.05.1",
+            "v3",
+        ] {
             assert!(is_version_tag(t), "{t} should be a version");
         }
-        for t in ["latest", "main", "sha-abc123", "", "1..2", "v", "1.2.3.4.5", "20240501123456"] {
+        for t in [
+            "latest",
+            "main",
+            "sha-abc123",
+            "",
+            "1..2",
+            "v",
+            "1.2.3.4.5",
+            "20240501123456",
+        ] {
             assert!(!is_version_tag(t), "{t} should not be a version");
         }
     }
@@ -107,7 +127,10 @@ mod tests {
         let mut labels = BTreeMap::new();
         assert_eq!(version_of(Some("latest"), &labels), None);
         labels.insert(labels::VERSION.to_string(), "1.4.0".to_string());
-        assert_eq!(version_of(Some("latest"), &labels).as_deref(), Some("1.4.0"));
+        assert_eq!(
+            version_of(Some("latest"), &labels).as_deref(),
+            Some("1.4.0")
+        );
         assert_eq!(version_of(Some("1.5.0"), &labels).as_deref(), Some("1.5.0"));
         assert_eq!(version_of(None, &labels).as_deref(), Some("1.4.0"));
     }

@@ -1,6 +1,8 @@
 //! The fold's rules, checked as a user sees them: versions, tags, deletes, owners, and that
 //! arrival order and replays do not change the outcome.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use catalog_core::event::{Event, ImageRegistered, RecordedEvent};
 use catalog_core::identity::labels;
 use catalog_core::{Catalog, Platform};
@@ -8,7 +10,9 @@ use chrono::{DateTime, TimeZone, Utc};
 use std::collections::BTreeMap;
 
 fn at(min: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 22, 9, min, 0).single().unwrap()
+    Utc.with_ymd_and_hms(2026, 11, 22, 9, min, 0)
+        .single()
+        .unwrap()
 }
 
 fn push(seq: i64, min: u32, tag: &str, digest: &str, labels_: &[(&str, &str)]) -> RecordedEvent {
@@ -59,7 +63,13 @@ fn rec(seq: i64, min: u32, event: Event) -> RecordedEvent {
 
 fn history() -> Vec<RecordedEvent> {
     vec![
-        push(1, 1, "1.0.0", "sha256:a", &[(labels::REVISION, "r1"), (labels::OWNER, "checkout")]),
+        push(
+            1,
+            1,
+            "1.0.0",
+            "sha256:a",
+            &[(labels::REVISION, "r1"), (labels::OWNER, "checkout")],
+        ),
         push(2, 2, "1.1.0", "sha256:b", &[(labels::REVISION, "r2")]),
         push(3, 3, "latest", "sha256:b", &[(labels::VERSION, "1.1.0")]),
         rec(
@@ -99,9 +109,20 @@ fn summary(c: &Catalog) -> String {
     let versions: Vec<String> = c
         .versions("shop/cart", true)
         .iter()
-        .map(|v| format!("{}={} tags={:?} deleted={}", v.version, v.digest, v.tags, v.deleted_at.is_some()))
+        .map(|v| {
+            format!(
+                "{}={} tags={:?} deleted={}",
+                v.version,
+                v.digest,
+                v.tags,
+                v.deleted_at.is_some()
+            )
+        })
         .collect();
-    format!("owner={:?} latest={:?} {:?}", comp.owner, comp.latest_version, versions)
+    format!(
+        "owner={:?} latest={:?} {:?}",
+        comp.owner, comp.latest_version, versions
+    )
 }
 
 #[test]
@@ -116,7 +137,10 @@ fn fold_gives_versions_tags_owner_and_deletes() {
     assert_eq!(comp.latest_version.as_deref(), Some("1.2.0"));
     assert_eq!(comp.version_count, 2, "1.0.0 was deleted");
     let vs = c.versions("shop/cart", false);
-    assert_eq!(vs.iter().map(|v| v.version.as_str()).collect::<Vec<_>>(), ["1.2.0", "1.1.0"]);
+    assert_eq!(
+        vs.iter().map(|v| v.version.as_str()).collect::<Vec<_>>(),
+        ["1.2.0", "1.1.0"]
+    );
     assert_eq!(vs[1].tags, ["1.1.0", "latest"]);
     assert!(vs[0].tags.is_empty(), "tag 1.2.0 was deleted");
     let all = c.versions("shop/cart", true);
@@ -179,7 +203,10 @@ fn replays_change_nothing() {
 #[test]
 fn prefix_search_and_pagination() {
     let mut c = Catalog::new();
-    for (i, name) in ["shop/cart", "shop/web", "shop/api", "bank/ledger"].iter().enumerate() {
+    for (i, name) in ["shop/cart", "shop/web", "shop/api", "bank/ledger"]
+        .iter()
+        .enumerate()
+    {
         let mut e = push(i as i64 + 1, 1, "1.0.0", &format!("sha256:{i}"), &[]);
         if let Event::ImageRegistered(r) = &mut e.event {
             r.component = name.to_string();
@@ -188,10 +215,16 @@ fn prefix_search_and_pagination() {
         c.apply(&e);
     }
     let p = c.components("shop/", None, 2, None);
-    assert_eq!(p.items.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["shop/api", "shop/cart"]);
+    assert_eq!(
+        p.items.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+        ["shop/api", "shop/cart"]
+    );
     assert!(p.has_next);
     let p2 = c.components("shop/", None, 2, Some("shop/cart"));
-    assert_eq!(p2.items.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["shop/web"]);
+    assert_eq!(
+        p2.items.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+        ["shop/web"]
+    );
     assert!(!p2.has_next);
     assert!(c.components("zzz", None, 10, None).items.is_empty());
 }

@@ -52,12 +52,15 @@ impl InboxWriter {
                             Err(_) => break,
                         }
                     }
-                    let items: Vec<NewInboxItem> = batch.iter().flat_map(|r| r.items.iter().cloned()).collect();
+                    let items: Vec<NewInboxItem> =
+                        batch.iter().flat_map(|r| r.items.iter().cloned()).collect();
                     let result = store.inbox_append(&items).map_err(|e| e.to_string());
                     if let Err(e) = &result {
                         tracing::error!(error = %e, requests = batch.len(), "inbox commit failed");
                     }
-                    metrics.inbox_commits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    metrics
+                        .inbox_commits
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     for r in batch {
                         let _ = r.done.send(result.clone());
                     }
@@ -80,7 +83,8 @@ impl InboxWriter {
             .map(|b| {
                 Ok(NewInboxItem {
                     source: source.to_string(),
-                    body: serde_json::to_string(b).map_err(|e| InboxError::Encode(e.to_string()))?,
+                    body: serde_json::to_string(b)
+                        .map_err(|e| InboxError::Encode(e.to_string()))?,
                     received_at: now,
                     next_attempt_at: now,
                 })
@@ -91,6 +95,8 @@ impl InboxWriter {
             .send(Request { items, done })
             .await
             .map_err(|_| InboxError::Closed)?;
-        wait.await.map_err(|_| InboxError::Closed)?.map_err(InboxError::Write)
+        wait.await
+            .map_err(|_| InboxError::Closed)?
+            .map_err(InboxError::Write)
     }
 }

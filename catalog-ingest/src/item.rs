@@ -77,7 +77,10 @@ pub fn valid_digest(d: &str) -> bool {
         "sha512" => hex.len() == 128,
         _ => false,
     };
-    len_ok && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    len_ok
+        && hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// The OCI distribution spec's repository name grammar (lowercase path components).
@@ -86,10 +89,19 @@ pub fn valid_repository(r: &str) -> bool {
         && r.len() <= 255
         && r.split('/').all(|c| {
             !c.is_empty()
-                && c.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-                && c.bytes().last().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
                 && c.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_' || b == b'-')
+                    .next()
+                    .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+                && c.bytes()
+                    .last()
+                    .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+                && c.bytes().all(|b| {
+                    b.is_ascii_lowercase()
+                        || b.is_ascii_digit()
+                        || b == b'.'
+                        || b == b'_'
+                        || b == b'-'
+                })
         })
 }
 
@@ -97,6 +109,9 @@ pub fn valid_repository(r: &str) -> bool {
 pub fn valid_tag(t: &str) -> bool {
     !t.is_empty()
         && t.len() <= 128
-        && t.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
-        && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-')
+        && t.bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && t.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-')
 }

@@ -7,8 +7,8 @@ pub mod inbox;
 pub mod item;
 pub mod metrics;
 pub mod reconcile;
-pub mod sync;
 pub mod registry;
+pub mod sync;
 pub mod worker;
 
 pub use item::InboxBody;

@@ -7,7 +7,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 /// Upper bounds (seconds) of the latency histograms.
-const BUCKETS: [f64; 12] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
+const BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
+];
 
 #[derive(Debug, Default)]
 pub struct Histogram {
@@ -25,17 +27,26 @@ impl Histogram {
             }
         }
         self.count.fetch_add(1, Ordering::Relaxed);
-        self.sum_micros.fetch_add(d.as_micros() as u64, Ordering::Relaxed);
+        self.sum_micros
+            .fetch_add(d.as_micros() as u64, Ordering::Relaxed);
     }
 
     fn render(&self, out: &mut String, name: &str, help: &str) {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
         for (i, b) in BUCKETS.iter().enumerate() {
-            let _ = writeln!(out, "{name}_bucket{{le=\"{b}\"}} {}", self.counts[i].load(Ordering::Relaxed));
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{le=\"{b}\"}} {}",
+                self.counts[i].load(Ordering::Relaxed)
+            );
         }
         let count = self.count.load(Ordering::Relaxed);
         let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}");
-        let _ = writeln!(out, "{name}_sum {}", self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6);
+        let _ = writeln!(
+            out,
+            "{name}_sum {}",
+            self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6
+        );
         let _ = writeln!(out, "{name}_count {count}");
     }
 }
@@ -76,35 +87,123 @@ impl Metrics {
 
     pub fn render(&self, g: &Gauges) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "# HELP catalog_hook_requests_total Webhook requests by hook and HTTP status.");
+        let _ = writeln!(
+            out,
+            "# HELP catalog_hook_requests_total Webhook requests by hook and HTTP status."
+        );
         let _ = writeln!(out, "# TYPE catalog_hook_requests_total counter");
         if let Ok(m) = self.hook_requests.lock() {
             for ((hook, status), n) in m.iter() {
-                let _ = writeln!(out, "catalog_hook_requests_total{{hook=\"{hook}\",status=\"{status}\"}} {n}");
+                let _ = writeln!(
+                    out,
+                    "catalog_hook_requests_total{{hook=\"{hook}\",status=\"{status}\"}} {n}"
+                );
             }
         }
         let counter = |out: &mut String, name: &str, help: &str, v: &AtomicU64| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}", v.load(Ordering::Relaxed));
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+                v.load(Ordering::Relaxed)
+            );
         };
         let gauge = |out: &mut String, name: &str, help: &str, v: String| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
         };
-        counter(&mut out, "catalog_hook_items_total", "Items accepted into the inbox.", &self.hook_items);
-        self.hook_ack_latency.render(&mut out, "catalog_hook_ack_seconds", "Time from request to durable acknowledgement.");
-        counter(&mut out, "catalog_inbox_commits_total", "Inbox group commits.", &self.inbox_commits);
-        gauge(&mut out, "catalog_inbox_depth", "Inbox items waiting to be processed.", g.inbox_pending.to_string());
-        gauge(&mut out, "catalog_inbox_parked", "Inbox items parked after repeated failures.", g.inbox_parked.to_string());
-        self.worker_latency.render(&mut out, "catalog_worker_item_seconds", "Time from receipt to recorded, per inbox item.");
-        counter(&mut out, "catalog_worker_items_total", "Inbox items processed.", &self.worker_items);
-        counter(&mut out, "catalog_worker_failures_total", "Failed processing attempts.", &self.worker_failures);
-        counter(&mut out, "catalog_worker_parked_total", "Items parked.", &self.worker_parked);
-        counter(&mut out, "catalog_registry_fetches_total", "Images fetched from registries.", &self.registry_fetches);
-        counter(&mut out, "catalog_events_recorded_total", "Events appended to the log by this process.", &self.events_recorded);
-        counter(&mut out, "catalog_reconcile_runs_total", "Reconcile passes.", &self.reconcile_runs);
-        counter(&mut out, "catalog_reconcile_registered_total", "Tags the reconcile found missing or stale.", &self.reconcile_registered);
-        gauge(&mut out, "catalog_graph_nodes", "Nodes in the in-memory graph.", g.graph_nodes.to_string());
-        gauge(&mut out, "catalog_graph_edges", "Edges in the in-memory graph.", g.graph_edges.to_string());
-        gauge(&mut out, "catalog_graph_seq", "Last event sequence number in the graph.", g.graph_seq.to_string());
+        counter(
+            &mut out,
+            "catalog_hook_items_total",
+            "Items accepted into the inbox.",
+            &self.hook_items,
+        );
+        self.hook_ack_latency.render(
+            &mut out,
+            "catalog_hook_ack_seconds",
+            "Time from request to durable acknowledgement.",
+        );
+        counter(
+            &mut out,
+            "catalog_inbox_commits_total",
+            "Inbox group commits.",
+            &self.inbox_commits,
+        );
+        gauge(
+            &mut out,
+            "catalog_inbox_depth",
+            "Inbox items waiting to be processed.",
+            g.inbox_pending.to_string(),
+        );
+        gauge(
+            &mut out,
+            "catalog_inbox_parked",
+            "Inbox items parked after repeated failures.",
+            g.inbox_parked.to_string(),
+        );
+        self.worker_latency.render(
+            &mut out,
+            "catalog_worker_item_seconds",
+            "Time from receipt to recorded, per inbox item.",
+        );
+        counter(
+            &mut out,
+            "catalog_worker_items_total",
+            "Inbox items processed.",
+            &self.worker_items,
+        );
+        counter(
+            &mut out,
+            "catalog_worker_failures_total",
+            "Failed processing attempts.",
+            &self.worker_failures,
+        );
+        counter(
+            &mut out,
+            "catalog_worker_parked_total",
+            "Items parked.",
+            &self.worker_parked,
+        );
+        counter(
+            &mut out,
+            "catalog_registry_fetches_total",
+            "Images fetched from registries.",
+            &self.registry_fetches,
+        );
+        counter(
+            &mut out,
+            "catalog_events_recorded_total",
+            "Events appended to the log by this process.",
+            &self.events_recorded,
+        );
+        counter(
+            &mut out,
+            "catalog_reconcile_runs_total",
+            "Reconcile passes.",
+            &self.reconcile_runs,
+        );
+        counter(
+            &mut out,
+            "catalog_reconcile_registered_total",
+            "Tags the reconcile found missing or stale.",
+            &self.reconcile_registered,
+        );
+        gauge(
+            &mut out,
+            "catalog_graph_nodes",
+            "Nodes in the in-memory graph.",
+            g.graph_nodes.to_string(),
+        );
+        gauge(
+            &mut out,
+            "catalog_graph_edges",
+            "Edges in the in-memory graph.",
+            g.graph_edges.to_string(),
+        );
+        gauge(
+            &mut out,
+            "catalog_graph_seq",
+            "Last event sequence number in the graph.",
+            g.graph_seq.to_string(),
+        );
         out
     }
 }

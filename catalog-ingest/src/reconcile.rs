@@ -37,8 +37,12 @@ impl Reconciler {
         loop {
             for host in self.registries.hosts() {
                 match self.reconcile(&host).await {
-                    Ok(r) => tracing::info!(registry = %host, repositories = r.repositories, tags = r.tags, queued = r.queued, "reconciled"),
-                    Err(e) => tracing::warn!(registry = %host, error = %e, "reconcile failed; next pass will retry"),
+                    Ok(r) => {
+                        tracing::info!(registry = %host, repositories = r.repositories, tags = r.tags, queued = r.queued, "reconciled")
+                    }
+                    Err(e) => {
+                        tracing::warn!(registry = %host, error = %e, "reconcile failed; next pass will retry")
+                    }
                 }
             }
             tokio::time::sleep(interval).await;
@@ -51,7 +55,11 @@ impl Reconciler {
         self.metrics.reconcile_runs.fetch_add(1, Ordering::Relaxed);
         let mut report = Report::default();
         let listed = self.registries.repositories(host).await?;
-        let known = self.catalog.read().map(|c| c.repositories(host)).unwrap_or_default();
+        let known = self
+            .catalog
+            .read()
+            .map(|c| c.repositories(host))
+            .unwrap_or_default();
         let repos: BTreeSet<String> = listed.iter().cloned().chain(known).collect();
         let mut items = Vec::new();
         for repo in &repos {
@@ -72,9 +80,20 @@ impl Reconciler {
                 let since: Vec<(String, i64)> = have
                     .keys()
                     .chain(tags.iter())
-                    .map(|t| (t.clone(), c.tag_since(host, repo, t).map_or(0, |s| s.timestamp_micros())))
+                    .map(|t| {
+                        (
+                            t.clone(),
+                            c.tag_since(host, repo, t)
+                                .map_or(0, |s| s.timestamp_micros()),
+                        )
+                    })
                     .collect();
-                (have, since.into_iter().collect::<std::collections::HashMap<_, _>>())
+                (
+                    have,
+                    since
+                        .into_iter()
+                        .collect::<std::collections::HashMap<_, _>>(),
+                )
             };
             let now = Utc::now();
             for tag in &tags {
@@ -115,7 +134,9 @@ impl Reconciler {
             }
         }
         report.queued = items.len();
-        self.metrics.reconcile_registered.fetch_add(items.len() as u64, Ordering::Relaxed);
+        self.metrics
+            .reconcile_registered
+            .fetch_add(items.len() as u64, Ordering::Relaxed);
         self.inbox.append("reconcile", &items).await?;
         Ok(report)
     }

@@ -50,7 +50,11 @@ impl FromStr for RegistryConfig {
         let (insecure_http, rest) = match s.split_once("://") {
             Some(("http", r)) => (true, r),
             Some(("https", r)) => (false, r),
-            Some((scheme, _)) => return Err(format!("registry {s:?}: scheme {scheme:?} is not http or https")),
+            Some((scheme, _)) => {
+                return Err(format!(
+                    "registry {s:?}: scheme {scheme:?} is not http or https"
+                ))
+            }
             None => (false, s),
         };
         let rest = rest.trim_end_matches('/');
@@ -59,15 +63,18 @@ impl FromStr for RegistryConfig {
             None => (None, rest),
         };
         if host.is_empty() || host.contains('/') {
-            return Err(format!("registry {s:?}: expected [http[s]://][user:password@]host[:port]"));
+            return Err(format!(
+                "registry {s:?}: expected [http[s]://][user:password@]host[:port]"
+            ));
         }
         let (user, password) = match creds {
             None => (None, None),
             Some(c) => {
                 let (u, p) = c.split_once(':').unwrap_or((c, ""));
                 let p = match p.strip_prefix('$') {
-                    Some(var) => std::env::var(var)
-                        .map_err(|_| format!("registry {host}: password variable ${var} is not set"))?,
+                    Some(var) => std::env::var(var).map_err(|_| {
+                        format!("registry {host}: password variable ${var} is not set")
+                    })?,
                     None => p.to_string(),
                 };
                 (Some(u.to_string()), Some(p))
@@ -165,7 +172,12 @@ impl Registries {
             .ok_or_else(|| RegistryError::Unknown(host.to_string()))
     }
 
-    async fn manifest(&self, host: &str, repo: &str, digest: &str) -> Result<(Value, usize), RegistryError> {
+    async fn manifest(
+        &self,
+        host: &str,
+        repo: &str,
+        digest: &str,
+    ) -> Result<(Value, usize), RegistryError> {
         let (cfg, client) = self.entry(host)?;
         let r = Reference::with_digest(host.to_string(), repo.to_string(), digest.to_string());
         let (bytes, _) = client.pull_manifest_raw(&r, &cfg.auth(), &ACCEPT).await?;
@@ -179,11 +191,17 @@ impl Registries {
         let r = Reference::with_digest(host.to_string(), repo.to_string(), digest.to_string());
         let mut buf: Vec<u8> = Vec::new();
         client.pull_blob(&r, digest, &mut buf).await?;
-        serde_json::from_slice(&buf).map_err(|e| RegistryError::Content(format!("config {digest} is not JSON: {e}")))
+        serde_json::from_slice(&buf)
+            .map_err(|e| RegistryError::Content(format!("config {digest} is not JSON: {e}")))
     }
 
     /// Fetches the manifest (or index, and each platform's manifest) and the config blob(s).
-    pub async fn fetch_image(&self, host: &str, repo: &str, digest: &str) -> Result<ImageFacts, RegistryError> {
+    pub async fn fetch_image(
+        &self,
+        host: &str,
+        repo: &str,
+        digest: &str,
+    ) -> Result<ImageFacts, RegistryError> {
         let (m, size) = self.manifest(host, repo, digest).await?;
         let media_type = m
             .get("mediaType")
@@ -199,16 +217,24 @@ impl Registries {
         if let Some(children) = m.get("manifests").and_then(Value::as_array) {
             let mut platforms = Vec::new();
             for child in children {
-                let Some(p) = child.get("platform") else { continue };
+                let Some(p) = child.get("platform") else {
+                    continue;
+                };
                 let os = p.get("os").and_then(Value::as_str).unwrap_or("unknown");
                 // BuildKit attestations sit in indexes as platform unknown/unknown.
                 if os == "unknown" {
                     continue;
                 }
-                let Some(d) = child.get("digest").and_then(Value::as_str) else { continue };
+                let Some(d) = child.get("digest").and_then(Value::as_str) else {
+                    continue;
+                };
                 platforms.push(Platform {
                     os: os.to_string(),
-                    architecture: p.get("architecture").and_then(Value::as_str).unwrap_or("unknown").to_string(),
+                    architecture: p
+                        .get("architecture")
+                        .and_then(Value::as_str)
+                        .unwrap_or("unknown")
+                        .to_string(),
                     variant: p.get("variant").and_then(Value::as_str).map(str::to_string),
                     digest: d.to_string(),
                 });
@@ -238,9 +264,20 @@ impl Registries {
         let cfg = self.config(host, repo, config_digest(&m, digest)?).await?;
         let (labels, created) = labels_and_created(&cfg);
         let platform = Platform {
-            os: cfg.get("os").and_then(Value::as_str).unwrap_or("unknown").to_string(),
-            architecture: cfg.get("architecture").and_then(Value::as_str).unwrap_or("unknown").to_string(),
-            variant: cfg.get("variant").and_then(Value::as_str).map(str::to_string),
+            os: cfg
+                .get("os")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown")
+                .to_string(),
+            architecture: cfg
+                .get("architecture")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown")
+                .to_string(),
+            variant: cfg
+                .get("variant")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             digest: digest.to_string(),
         };
         Ok(ImageFacts {
@@ -253,7 +290,12 @@ impl Registries {
     }
 
     /// What a tag points at now.
-    pub async fn resolve_tag(&self, host: &str, repo: &str, tag: &str) -> Result<String, RegistryError> {
+    pub async fn resolve_tag(
+        &self,
+        host: &str,
+        repo: &str,
+        tag: &str,
+    ) -> Result<String, RegistryError> {
         let (cfg, client) = self.entry(host)?;
         let r = Reference::with_tag(host.to_string(), repo.to_string(), tag.to_string());
         client.store_auth_if_needed(host, &cfg.auth()).await;
@@ -263,10 +305,16 @@ impl Registries {
     /// Every repository, following `_catalog` pagination.
     pub async fn repositories(&self, host: &str) -> Result<Vec<String>, RegistryError> {
         let (cfg, client) = self.entry(host)?;
-        let r = Reference::with_tag(host.to_string(), "library/x".to_string(), "latest".to_string());
+        let r = Reference::with_tag(
+            host.to_string(),
+            "library/x".to_string(),
+            "latest".to_string(),
+        );
         let mut out: Vec<String> = Vec::new();
         loop {
-            let page = client.catalog(&r, &cfg.auth(), Some(500), out.last().map(String::as_str)).await?;
+            let page = client
+                .catalog(&r, &cfg.auth(), Some(500), out.last().map(String::as_str))
+                .await?;
             let n = page.repositories.len();
             out.extend(page.repositories);
             if n < 500 {
@@ -281,7 +329,9 @@ impl Registries {
         let r = Reference::with_tag(host.to_string(), repo.to_string(), "latest".to_string());
         let mut out: Vec<String> = Vec::new();
         loop {
-            let page = client.list_tags(&r, &cfg.auth(), Some(500), out.last().map(String::as_str)).await?;
+            let page = client
+                .list_tags(&r, &cfg.auth(), Some(500), out.last().map(String::as_str))
+                .await?;
             let n = page.tags.len();
             out.extend(page.tags);
             if n < 500 {
@@ -296,7 +346,11 @@ fn config_digest<'a>(manifest: &'a Value, digest: &str) -> Result<&'a str, Regis
         .get("config")
         .and_then(|c| c.get("digest"))
         .and_then(Value::as_str)
-        .ok_or_else(|| RegistryError::Content(format!("manifest {digest} has no config (schema 1 or an artifact?)")))
+        .ok_or_else(|| {
+            RegistryError::Content(format!(
+                "manifest {digest} has no config (schema 1 or an artifact?)"
+            ))
+        })
 }
 
 fn labels_and_created(cfg: &Value) -> (BTreeMap<String, String>, Option<DateTime<Utc>>) {
@@ -310,7 +364,11 @@ fn labels_and_created(cfg: &Value) -> (BTreeMap<String, String>, Option<DateTime
                 .collect()
         })
         .unwrap_or_default();
-    let parse = |s: &str| DateTime::parse_from_rfc3339(s).ok().map(|d| d.with_timezone(&Utc));
+    let parse = |s: &str| {
+        DateTime::parse_from_rfc3339(s)
+            .ok()
+            .map(|d| d.with_timezone(&Utc))
+    };
     let created = labels
         .get(catalog_core::identity::labels::CREATED)
         .and_then(|s| parse(s))
@@ -334,7 +392,9 @@ mod tests {
         assert!(!format!("{r:?}").contains("s3cret"));
         assert!(!r.display().contains("s3cret"));
         assert!("ftp://x".parse::<RegistryConfig>().is_err());
-        assert!("https://u:$CATALOG_TEST_UNSET_VAR@x".parse::<RegistryConfig>().is_err());
+        assert!("https://u:$CATALOG_TEST_UNSET_VAR@x"
+            .parse::<RegistryConfig>()
+            .is_err());
         assert_eq!("quay.io".parse::<RegistryConfig>().unwrap().host, "quay.io");
     }
 }

@@ -77,7 +77,10 @@ impl Worker {
     pub async fn process_once(&self) -> anyhow::Result<usize> {
         let store = self.store.clone();
         let (lease, batch) = (self.config.lease, self.config.batch);
-        let items = tokio::task::spawn_blocking(move || store.inbox_claim(to_micros(Utc::now()), lease, batch)).await??;
+        let items = tokio::task::spawn_blocking(move || {
+            store.inbox_claim(to_micros(Utc::now()), lease, batch)
+        })
+        .await??;
         if items.is_empty() {
             return Ok(0);
         }
@@ -87,7 +90,11 @@ impl Worker {
         let mut facts_cache: HashMap<String, ImageFacts> = HashMap::new();
         for item in items {
             let span = tracing::info_span!("inbox_item", id = item.id, source = %item.source, attempt = item.attempts);
-            match self.events_for(&item, &mut facts_cache).instrument(span.clone()).await {
+            match self
+                .events_for(&item, &mut facts_cache)
+                .instrument(span.clone())
+                .await
+            {
                 Ok(events) => {
                     received.push(item.received_at);
                     good.push((Some(item.id), events));
@@ -100,7 +107,9 @@ impl Worker {
         }
         let store = self.store.clone();
         let recorded = tokio::task::spawn_blocking(move || store.record(&good)).await??;
-        self.metrics.events_recorded.fetch_add(recorded.len() as u64, Ordering::Relaxed);
+        self.metrics
+            .events_recorded
+            .fetch_add(recorded.len() as u64, Ordering::Relaxed);
         let sync = self.sync.clone();
         tokio::task::spawn_blocking(move || sync.sync()).await??;
         let now = Utc::now();
@@ -108,7 +117,9 @@ impl Worker {
             let d = (now - from_micros(r)).to_std().unwrap_or_default();
             self.metrics.worker_latency.observe(d);
         }
-        self.metrics.worker_items.fetch_add(n as u64, Ordering::Relaxed);
+        self.metrics
+            .worker_items
+            .fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
 
@@ -120,15 +131,24 @@ impl Worker {
         self.metrics.worker_failures.fetch_add(1, Ordering::Relaxed);
         if park {
             self.metrics.worker_parked.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(id = item.id, attempts = item.attempts, error, "inbox item parked");
+            tracing::warn!(
+                id = item.id,
+                attempts = item.attempts,
+                error,
+                "inbox item parked"
+            );
         } else {
             tracing::info!(id = item.id, attempts = item.attempts, retry_in = ?delay, error, "inbox item failed; will retry");
         }
         let store = self.store.clone();
         let (id, error) = (item.id, error.to_string());
-        let r = tokio::task::spawn_blocking(move || store.inbox_fail(id, &error, retry_at, park)).await;
+        let r =
+            tokio::task::spawn_blocking(move || store.inbox_fail(id, &error, retry_at, park)).await;
         if !matches!(r, Ok(Ok(()))) {
-            tracing::error!(id, "could not record an inbox failure; the lease will expire and retry it");
+            tracing::error!(
+                id,
+                "could not record an inbox failure; the lease will expire and retry it"
+            );
         }
     }
 
@@ -150,11 +170,20 @@ impl Worker {
 
     /// What the registry says about an image: from the graph when we have seen the digest,
     /// else fetched (once per batch per digest).
-    async fn facts(&self, p: &Push, cache: &mut HashMap<String, ImageFacts>) -> anyhow::Result<ImageFacts> {
+    async fn facts(
+        &self,
+        p: &Push,
+        cache: &mut HashMap<String, ImageFacts>,
+    ) -> anyhow::Result<ImageFacts> {
         if let Some(f) = cache.get(&p.digest) {
             return Ok(f.clone());
         }
-        let known = self.sync.catalog().read().ok().and_then(|c| c.image(&p.digest));
+        let known = self
+            .sync
+            .catalog()
+            .read()
+            .ok()
+            .and_then(|c| c.image(&p.digest));
         let facts = match known {
             Some(img) => ImageFacts {
                 media_type: img.media_type,
@@ -164,8 +193,13 @@ impl Worker {
                 created: img.created,
             },
             None => {
-                let f = self.registries.fetch_image(&p.registry, &p.repository, &p.digest).await?;
-                self.metrics.registry_fetches.fetch_add(1, Ordering::Relaxed);
+                let f = self
+                    .registries
+                    .fetch_image(&p.registry, &p.repository, &p.digest)
+                    .await?;
+                self.metrics
+                    .registry_fetches
+                    .fetch_add(1, Ordering::Relaxed);
                 f
             }
         };

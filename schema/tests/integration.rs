@@ -95,7 +95,8 @@ impl TestDb {
     fn new(kind: Kind) -> TestDb {
         match kind {
             Kind::Sqlite => {
-                let dir = std::env::temp_dir().join(format!("catalog_schema_test_{}", unique_suffix()));
+                let dir =
+                    std::env::temp_dir().join(format!("catalog_schema_test_{}", unique_suffix()));
                 std::fs::create_dir_all(&dir).unwrap();
                 let url = dir.join("catalog.db").to_string_lossy().into_owned();
                 TestDb {
@@ -121,12 +122,18 @@ impl TestDb {
     }
 
     fn open(&self) -> Store {
-        let store = Store::open(&self.url, 4).unwrap_or_else(|e| panic!("Store::open({}): {e}", self.url));
+        let store =
+            Store::open(&self.url, 4).unwrap_or_else(|e| panic!("Store::open({}): {e}", self.url));
         let want = match self.kind {
             Kind::Sqlite => Backend::Sqlite,
             Kind::Postgres => Backend::Postgres,
         };
-        assert_eq!(store.backend(), want, "Store::open({}) picked the wrong backend", self.url);
+        assert_eq!(
+            store.backend(),
+            want,
+            "Store::open({}) picked the wrong backend",
+            self.url
+        );
         store
     }
 
@@ -157,9 +164,11 @@ impl Drop for TestDb {
                 let dropped = PgConnection::establish(admin)
                     .map_err(|e| e.to_string())
                     .and_then(|mut c| {
-                        diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                            .execute(&mut c)
-                            .map_err(|e| e.to_string())
+                        diesel::sql_query(format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .execute(&mut c)
+                        .map_err(|e| e.to_string())
                     });
                 if let Err(e) = dropped {
                     eprintln!("warning: cannot drop database {name}: {e}");
@@ -210,7 +219,9 @@ const CART: &str = "shop/cart";
 const WEB: &str = "shop/web";
 
 fn at(min: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 22, 9, min, 0).single().unwrap()
+    Utc.with_ymd_and_hms(2026, 11, 22, 9, min, 0)
+        .single()
+        .unwrap()
 }
 
 fn new_event(key: String, min: u32, event: Event) -> NewEvent {
@@ -224,7 +235,13 @@ fn new_event(key: String, min: u32, event: Event) -> NewEvent {
 }
 
 /// A push of `digest` to `repository` (optionally tagged), as the ingest worker would make it.
-fn push(min: u32, repository: &str, tag: Option<&str>, digest: &str, labels_: &[(&str, &str)]) -> NewEvent {
+fn push(
+    min: u32,
+    repository: &str,
+    tag: Option<&str>,
+    digest: &str,
+    labels_: &[(&str, &str)],
+) -> NewEvent {
     let labels: BTreeMap<String, String> = labels_
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -358,7 +375,10 @@ fn parse_schema_rs() -> BTreeMap<String, Vec<DeclaredColumn>> {
             tables.insert(name, cols);
         } else if let Some((name, ty)) = line.split_once("->") {
             let ty = ty.trim().trim_end_matches(',').trim();
-            let (ty, nullable) = match ty.strip_prefix("Nullable<").and_then(|t| t.strip_suffix('>')) {
+            let (ty, nullable) = match ty
+                .strip_prefix("Nullable<")
+                .and_then(|t| t.strip_suffix('>'))
+            {
                 Some(inner) => (inner, true),
                 None => (ty, false),
             };
@@ -381,7 +401,13 @@ fn select_list_names(sql: &str) -> Vec<String> {
         .and_then(|s| s.split(" FROM ").next())
         .unwrap_or_else(|| panic!("unexpected SQL: {sql}"));
     list.split(", ")
-        .map(|c| c.rsplit('.').next().unwrap().trim_matches(['`', '"']).to_string())
+        .map(|c| {
+            c.rsplit('.')
+                .next()
+                .unwrap()
+                .trim_matches(['`', '"'])
+                .to_string()
+        })
         .collect()
 }
 
@@ -403,28 +429,75 @@ macro_rules! dsl_table {
 macro_rules! dsl_tables {
     ($conn:expr, $DB:ty) => {
         vec![
-            dsl_table!($conn, $DB, events, (i64, String, String, String, String, String, i64, i64)),
+            dsl_table!(
+                $conn,
+                $DB,
+                events,
+                (i64, String, String, String, String, String, i64, i64)
+            ),
             dsl_table!(
                 $conn,
                 $DB,
                 inbox,
-                (i64, String, String, i64, i32, i64, Option<i64>, Option<String>, String)
+                (
+                    i64,
+                    String,
+                    String,
+                    i64,
+                    i32,
+                    i64,
+                    Option<i64>,
+                    Option<String>,
+                    String
+                )
             ),
-            dsl_table!($conn, $DB, images, (String, String, i64, String, String, Option<i64>, i64)),
+            dsl_table!(
+                $conn,
+                $DB,
+                images,
+                (String, String, i64, String, String, Option<i64>, i64)
+            ),
             dsl_table!(
                 $conn,
                 $DB,
                 repository_images,
-                (String, String, String, Option<i64>, Option<i64>, Option<i64>)
+                (
+                    String,
+                    String,
+                    String,
+                    Option<i64>,
+                    Option<i64>,
+                    Option<i64>
+                )
             ),
-            dsl_table!($conn, $DB, tags, (String, String, String, Option<String>, i64)),
-            dsl_table!($conn, $DB, tag_history, (i64, i64, String, String, String, Option<String>, i64)),
+            dsl_table!(
+                $conn,
+                $DB,
+                tags,
+                (String, String, String, Option<String>, i64)
+            ),
+            dsl_table!(
+                $conn,
+                $DB,
+                tag_history,
+                (i64, i64, String, String, String, Option<String>, i64)
+            ),
             dsl_table!($conn, $DB, components, (String, i64)),
             dsl_table!(
                 $conn,
                 $DB,
                 component_versions,
-                (String, String, String, String, String, Option<String>, Option<String>, Option<i64>, i64)
+                (
+                    String,
+                    String,
+                    String,
+                    String,
+                    String,
+                    Option<String>,
+                    Option<String>,
+                    Option<i64>,
+                    i64
+                )
             ),
             dsl_table!(
                 $conn,
@@ -522,10 +595,11 @@ fn introspect_sqlite(db: &TestDb) -> Introspection {
             .collect();
         columns.insert(t.clone(), cols);
     }
-    let migrations_applied = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {MIGRATIONS_TABLE}"))
-        .get_result::<CountRow>(c)
-        .unwrap()
-        .n;
+    let migrations_applied =
+        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {MIGRATIONS_TABLE}"))
+            .get_result::<CountRow>(c)
+            .unwrap()
+            .n;
     Introspection {
         dsl,
         tables,
@@ -569,10 +643,11 @@ fn introspect_pg(db: &TestDb) -> Introspection {
             .collect();
         columns.insert(t.clone(), cols);
     }
-    let migrations_applied = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {MIGRATIONS_TABLE}"))
-        .get_result::<CountRow>(c)
-        .unwrap()
-        .n;
+    let migrations_applied =
+        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {MIGRATIONS_TABLE}"))
+            .get_result::<CountRow>(c)
+            .unwrap()
+            .n;
     Introspection {
         dsl,
         tables,
@@ -596,7 +671,9 @@ fn type_fits(kind: Kind, diesel_ty: &str, db_ty: &str) -> bool {
 }
 
 fn migration_dirs(backend: &str) -> BTreeSet<String> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend);
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(backend);
     std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.unwrap())
@@ -607,7 +684,11 @@ fn migration_dirs(backend: &str) -> BTreeSet<String> {
 
 fn migrations_are_idempotent_and_match_the_schema(store: &Store, db: &TestDb) {
     // Store::open migrated already: nothing is left to run, on this store or a second one.
-    assert_eq!(store.migrate().unwrap(), 0, "second migrate must run nothing");
+    assert_eq!(
+        store.migrate().unwrap(),
+        0,
+        "second migrate must run nothing"
+    );
     let again = db.open();
     assert_eq!(again.migrate().unwrap(), 0, "reopening must run nothing");
     again.ping().unwrap();
@@ -624,21 +705,34 @@ fn migrations_are_idempotent_and_match_the_schema(store: &Store, db: &TestDb) {
         Kind::Sqlite => introspect_sqlite(db),
         Kind::Postgres => introspect_pg(db),
     };
-    assert_eq!(found.migrations_applied, sqlite_dirs.len() as i64, "applied migrations");
+    assert_eq!(
+        found.migrations_applied,
+        sqlite_dirs.len() as i64,
+        "applied migrations"
+    );
 
     let declared = parse_schema_rs();
     let declared_tables: BTreeSet<String> = declared.keys().cloned().collect();
 
     // The DSL check covers every table of schema.rs, and reads each one's columns in order.
     let dsl_tables: BTreeSet<String> = found.dsl.iter().map(|(t, _)| t.to_string()).collect();
-    assert_eq!(dsl_tables, declared_tables, "tables loaded through the DSL vs schema.rs");
+    assert_eq!(
+        dsl_tables, declared_tables,
+        "tables loaded through the DSL vs schema.rs"
+    );
     for (table, names) in &found.dsl {
         let want: Vec<String> = declared[*table].iter().map(|c| c.name.clone()).collect();
-        assert_eq!(names, &want, "{table}: diesel's SELECT list vs schema.rs as parsed");
+        assert_eq!(
+            names, &want,
+            "{table}: diesel's SELECT list vs schema.rs as parsed"
+        );
     }
 
     // The database has exactly the tables schema.rs declares...
-    assert_eq!(found.tables, declared_tables, "tables in the database vs schema.rs");
+    assert_eq!(
+        found.tables, declared_tables,
+        "tables in the database vs schema.rs"
+    );
 
     // ...and each has exactly the declared columns, of a fitting type and nullability.
     let mut problems = Vec::new();
@@ -647,10 +741,14 @@ fn migrations_are_idempotent_and_match_the_schema(store: &Store, db: &TestDb) {
         let db_names: BTreeSet<&str> = in_db.iter().map(|c| c.name.as_str()).collect();
         let schema_names: BTreeSet<&str> = cols.iter().map(|c| c.name.as_str()).collect();
         for extra in db_names.difference(&schema_names) {
-            problems.push(format!("{table}.{extra}: in the database, not in schema.rs"));
+            problems.push(format!(
+                "{table}.{extra}: in the database, not in schema.rs"
+            ));
         }
         for missing in schema_names.difference(&db_names) {
-            problems.push(format!("{table}.{missing}: in schema.rs, not in the database"));
+            problems.push(format!(
+                "{table}.{missing}: in schema.rs, not in the database"
+            ));
         }
         for col in cols {
             let Some(dbc) = in_db.iter().find(|c| c.name == col.name) else {
@@ -670,7 +768,11 @@ fn migrations_are_idempotent_and_match_the_schema(store: &Store, db: &TestDb) {
             }
         }
     }
-    assert!(problems.is_empty(), "schema.rs drifts from the migrations:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "schema.rs drifts from the migrations:\n{}",
+        problems.join("\n")
+    );
 }
 
 // ===================================================================================
@@ -686,8 +788,20 @@ fn small_batch() -> Vec<NewEvent> {
             "sha256:a",
             &[(labels::OWNER, "checkout"), (labels::REVISION, "r1")],
         ),
-        push(2, CART, Some("latest"), "sha256:a", &[(labels::OWNER, "checkout")]),
-        push(3, CART, Some("1.1.0"), "sha256:b", &[(labels::SOURCE, "https://git/cart")]),
+        push(
+            2,
+            CART,
+            Some("latest"),
+            "sha256:a",
+            &[(labels::OWNER, "checkout")],
+        ),
+        push(
+            3,
+            CART,
+            Some("1.1.0"),
+            "sha256:b",
+            &[(labels::SOURCE, "https://git/cart")],
+        ),
         manifest_deleted(4, CART, "sha256:a"),
         tag_deleted(5, CART, "1.1.0"),
         owner_set(6, CART, "payments", "api"),
@@ -702,7 +816,10 @@ fn record_is_idempotent(store: &Store, _db: &TestDb) {
         batch.iter().map(|e| e.key.as_str()).collect::<Vec<_>>(),
         "every new event is returned, in order"
     );
-    assert!(first.windows(2).all(|w| w[0].seq < w[1].seq), "seqs increase");
+    assert!(
+        first.windows(2).all(|w| w[0].seq < w[1].seq),
+        "seqs increase"
+    );
     for (got, sent) in first.iter().zip(&batch) {
         assert_eq!(got.event, sent.event);
         assert_eq!(got.occurred_at, sent.occurred_at);
@@ -727,7 +844,10 @@ fn record_is_idempotent(store: &Store, _db: &TestDb) {
     let tags = store.current_tags(REG, CART).unwrap();
     let owner = store.owner_of(CART).unwrap();
     let versions = store.versions_of(CART).unwrap();
-    assert!(tags.is_empty(), "a deleted by manifest, 1.1.0 by tag: {tags:?}");
+    assert!(
+        tags.is_empty(),
+        "a deleted by manifest, 1.1.0 by tag: {tags:?}"
+    );
     assert_eq!(owner.as_deref(), Some("payments"));
     assert_eq!(
         versions,
@@ -761,7 +881,10 @@ fn record_is_idempotent(store: &Store, _db: &TestDb) {
     mixed.push(extra.clone());
     mixed.push(extra.clone());
     let got = store.record(&[(None, mixed)]).unwrap();
-    assert_eq!(got.iter().map(|e| e.key.as_str()).collect::<Vec<_>>(), [extra.key.as_str()]);
+    assert_eq!(
+        got.iter().map(|e| e.key.as_str()).collect::<Vec<_>>(),
+        [extra.key.as_str()]
+    );
     assert_eq!(store.event_count().unwrap(), batch.len() as i64 + 1);
 }
 
@@ -770,7 +893,8 @@ fn record_is_idempotent(store: &Store, _db: &TestDb) {
 // ===================================================================================
 
 /// Two repositories; tags move between digests, a manifest is deleted and re-pushed, a tag is
-/// deleted and re-pushed, a version moves to new content, owners come from labels and the API.
+/// deleted and re-pushed, a version moves to new content, owners come from labels and the API,
+/// a manifest is deleted twice around a re-push.
 fn history() -> Vec<NewEvent> {
     vec![
         push(1, CART, Some("0.9.0"), "sha256:z", &[]),
@@ -781,9 +905,21 @@ fn history() -> Vec<NewEvent> {
             "sha256:a",
             &[(labels::OWNER, "checkout"), (labels::REVISION, "r1")],
         ),
-        push(3, CART, Some("latest"), "sha256:a", &[(labels::VERSION, "1.0.0")]),
+        push(
+            3,
+            CART,
+            Some("latest"),
+            "sha256:a",
+            &[(labels::VERSION, "1.0.0")],
+        ),
         push(4, CART, Some("1.1.0"), "sha256:b", &[]),
-        push(5, CART, Some("latest"), "sha256:b", &[(labels::VERSION, "1.1.0")]),
+        push(
+            5,
+            CART,
+            Some("latest"),
+            "sha256:b",
+            &[(labels::VERSION, "1.1.0")],
+        ),
         manifest_deleted(6, CART, "sha256:a"),
         manifest_deleted(7, CART, "sha256:z"),
         push(8, WEB, Some("2.0.0"), "sha256:c", &[(labels::OWNER, "web")]),
@@ -792,14 +928,31 @@ fn history() -> Vec<NewEvent> {
         owner_set(11, CART, "payments", "api"),
         // Re-push of a deleted manifest: the version is back, and so is the tag it came with.
         push(12, CART, Some("1.0.0"), "sha256:a", &[]),
-        push(13, WEB, Some("latest"), "sha256:e", &[(labels::VERSION, "2.1.0")]),
+        push(
+            13,
+            WEB,
+            Some("latest"),
+            "sha256:e",
+            &[(labels::VERSION, "2.1.0")],
+        ),
         // Re-push after a tag delete.
         push(14, WEB, Some("2.0.0"), "sha256:c", &[]),
         // A later label must not beat the API owner.
-        push(15, CART, Some("1.2.0"), "sha256:d", &[(labels::OWNER, "checkout")]),
+        push(
+            15,
+            CART,
+            Some("1.2.0"),
+            "sha256:d",
+            &[(labels::OWNER, "checkout")],
+        ),
         // Version 2.1.0 is pushed again with new content: it moves to the newer image.
         push(16, WEB, Some("2.1.0"), "sha256:f", &[]),
         owner_set(17, WEB, "web-ops", "label"),
+        // Pushed, deleted, re-pushed, deleted again: the last delete is what counts.
+        push(18, CART, Some("0.8.0"), "sha256:y", &[]),
+        manifest_deleted(19, CART, "sha256:y"),
+        push(20, CART, Some("0.8.0"), "sha256:y", &[]),
+        manifest_deleted(21, CART, "sha256:y"),
     ]
 }
 
@@ -862,7 +1015,9 @@ fn vs(rows: &[(&str, &str, bool)]) -> Versions {
 }
 
 fn tagmap(rows: &[(&str, &str)]) -> BTreeMap<String, String> {
-    rows.iter().map(|(t, d)| (t.to_string(), d.to_string())).collect()
+    rows.iter()
+        .map(|(t, d)| (t.to_string(), d.to_string()))
+        .collect()
 }
 
 fn arrival_order_does_not_matter(store: &Store, db: &TestDb) {
@@ -882,7 +1037,11 @@ fn arrival_order_does_not_matter(store: &Store, db: &TestDb) {
             ),
             (
                 WEB,
-                tagmap(&[("2.0.0", "sha256:c"), ("2.1.0", "sha256:f"), ("latest", "sha256:e")]),
+                tagmap(&[
+                    ("2.0.0", "sha256:c"),
+                    ("2.1.0", "sha256:f"),
+                    ("latest", "sha256:e"),
+                ]),
             ),
         ]
         .into_iter()
@@ -891,19 +1050,26 @@ fn arrival_order_does_not_matter(store: &Store, db: &TestDb) {
             (
                 CART,
                 vs(&[
+                    ("0.8.0", "sha256:y", true),
                     ("0.9.0", "sha256:z", true),
                     ("1.0.0", "sha256:a", false),
                     ("1.1.0", "sha256:b", false),
                     ("1.2.0", "sha256:d", false),
                 ]),
             ),
-            (WEB, vs(&[("2.0.0", "sha256:c", false), ("2.1.0", "sha256:f", false)])),
+            (
+                WEB,
+                vs(&[("2.0.0", "sha256:c", false), ("2.1.0", "sha256:f", false)]),
+            ),
         ]
         .into_iter()
         .collect(),
-        owners: [(CART, Some("payments".to_string())), (WEB, Some("web-ops".to_string()))]
-            .into_iter()
-            .collect(),
+        owners: [
+            (CART, Some("payments".to_string())),
+            (WEB, Some("web-ops".to_string())),
+        ]
+        .into_iter()
+        .collect(),
     };
     assert_eq!(expected, hand, "the graph's answer for the history");
 
@@ -912,7 +1078,14 @@ fn arrival_order_does_not_matter(store: &Store, db: &TestDb) {
     for r in [5, 11] {
         let mut v = base.clone();
         v.rotate_left(r);
-        orders.push((if r == 5 { "rotated by 5" } else { "rotated by 11" }, v));
+        orders.push((
+            if r == 5 {
+                "rotated by 5"
+            } else {
+                "rotated by 11"
+            },
+            v,
+        ));
     }
 
     let mut counts_seen = None;
@@ -996,7 +1169,10 @@ fn tag_history_keeps_every_observation(store: &Store, db: &TestDb) {
                 .next()
                 .unwrap_or_else(|| panic!("no event with seq {}", o.seq));
             assert_eq!(ev.seq, o.seq);
-            assert_eq!(ev.occurred_at, o.at, "{name}: observation time is the event's");
+            assert_eq!(
+                ev.occurred_at, o.at,
+                "{name}: observation time is the event's"
+            );
             let digest = match &ev.event {
                 Event::ImageRegistered(e) => Some(e.digest.clone()),
                 Event::TagDeleted { .. } => None,
@@ -1062,14 +1238,21 @@ fn inbox_lease_fail_park_retry_and_record(store: &Store, _db: &TestDb) {
         items.iter().map(|i| i.body.as_str()).collect::<Vec<_>>(),
         "oldest first"
     );
-    assert!(all.iter().all(|i| i.attempts == 0 && i.lease_until.is_none() && i.state == "pending"));
+    assert!(all
+        .iter()
+        .all(|i| i.attempts == 0 && i.lease_until.is_none() && i.state == "pending"));
     let all_ids: Vec<i64> = all.iter().map(|i| i.id).collect();
     // Keyset pagination.
     let page1 = store.inbox_items(InboxState::Pending, 2, 0).unwrap();
-    let page2 = store.inbox_items(InboxState::Pending, 2, page1[1].id).unwrap();
+    let page2 = store
+        .inbox_items(InboxState::Pending, 2, page1[1].id)
+        .unwrap();
     assert_eq!(ids(&page1), all_ids[..2]);
     assert_eq!(ids(&page2), all_ids[2..4]);
-    assert!(store.inbox_items(InboxState::Parked, 100, 0).unwrap().is_empty());
+    assert!(store
+        .inbox_items(InboxState::Parked, 100, 0)
+        .unwrap()
+        .is_empty());
 
     // Not ready before next_attempt_at.
     assert!(store.inbox_claim(t0 - 1, lease, 10).unwrap().is_empty());
@@ -1078,12 +1261,20 @@ fn inbox_lease_fail_park_retry_and_record(store: &Store, _db: &TestDb) {
     let c1 = store.inbox_claim(t0, lease, 3).unwrap();
     assert_eq!(ids(&c1), all_ids[..3]);
     let until = t0 + 30 * SEC;
-    assert!(c1.iter().all(|i| i.attempts == 1 && i.lease_until == Some(until)), "{c1:?}");
-    // Leased items are not handed out again at the same time; the rest are.
-    let c2 = store.inbox_claim(t0, lease, 10).unwrap();
+    assert!(
+        c1.iter()
+            .all(|i| i.attempts == 1 && i.lease_until == Some(until)),
+        "{c1:?}"
+    );
+    // Leased items are not handed out again at the same time (nor do they use up the
+    // limit); the rest are.
+    let c2 = store.inbox_claim(t0, lease, 2).unwrap();
     assert_eq!(ids(&c2), all_ids[3..]);
     assert!(store.inbox_claim(t0, lease, 10).unwrap().is_empty());
-    assert!(store.inbox_claim(until, lease, 10).unwrap().is_empty(), "lease still holds at its end");
+    assert!(
+        store.inbox_claim(until, lease, 10).unwrap().is_empty(),
+        "lease still holds at its end"
+    );
     // Leased items are still pending (depth counts them).
     assert_eq!(store.inbox_depth().unwrap(), (5, 0));
 
@@ -1096,7 +1287,9 @@ fn inbox_lease_fail_park_retry_and_record(store: &Store, _db: &TestDb) {
     // A failure with a retry time hides the item until then.
     let (a, b, c, d, e) = (all_ids[0], all_ids[1], all_ids[2], all_ids[3], all_ids[4]);
     let retry_at = t1 + 100 * SEC;
-    store.inbox_fail(a, "registry timeout", retry_at, false).unwrap();
+    store
+        .inbox_fail(a, "registry timeout", retry_at, false)
+        .unwrap();
     let failed = store
         .inbox_items(InboxState::Pending, 100, 0)
         .unwrap()
@@ -1116,7 +1309,11 @@ fn inbox_lease_fail_park_retry_and_record(store: &Store, _db: &TestDb) {
     let c5a = store.inbox_claim(retry_at, lease, 10).unwrap();
     assert_eq!(ids(&c5a), vec![a]);
     assert_eq!(c5a[0].attempts, 3);
-    assert_eq!(c5a[0].last_error.as_deref(), Some("registry timeout"), "kept until it succeeds");
+    assert_eq!(
+        c5a[0].last_error.as_deref(),
+        Some("registry timeout"),
+        "kept until it succeeds"
+    );
 
     // Parking keeps the item with its error and never hands it out again.
     store.inbox_fail(b, "bad body", retry_at, true).unwrap();
@@ -1136,7 +1333,10 @@ fn inbox_lease_fail_park_retry_and_record(store: &Store, _db: &TestDb) {
     assert!(!store.inbox_retry(a, far).unwrap());
     assert!(!store.inbox_retry(i64::MAX, far).unwrap());
     assert_eq!(store.inbox_depth().unwrap(), (5, 0));
-    assert!(store.inbox_items(InboxState::Parked, 100, 0).unwrap().is_empty());
+    assert!(store
+        .inbox_items(InboxState::Parked, 100, 0)
+        .unwrap()
+        .is_empty());
     let c7 = store.inbox_claim(far, lease, 10).unwrap();
     assert_eq!(ids(&c7), vec![b], "the others are leased; b is ready again");
     assert_eq!(c7[0].attempts, 1, "retry resets attempts");
@@ -1155,7 +1355,10 @@ fn inbox_lease_fail_park_retry_and_record(store: &Store, _db: &TestDb) {
     assert!(rec.is_empty());
     assert_eq!(store.inbox_depth().unwrap(), (2, 0));
     assert_eq!(store.event_count().unwrap(), 1);
-    assert_eq!(ids(&store.inbox_items(InboxState::Pending, 100, 0).unwrap()), vec![a, b]);
+    assert_eq!(
+        ids(&store.inbox_items(InboxState::Pending, 100, 0).unwrap()),
+        vec![a, b]
+    );
 }
 
 // ===================================================================================
@@ -1167,7 +1370,9 @@ fn events_page_paginates_filters_and_finds_by_key(store: &Store, _db: &TestDb) {
     assert_eq!(store.event_count().unwrap(), 0);
 
     let base = history();
-    let recorded = store.record(&[(None, base[..9].to_vec()), (None, base[9..].to_vec())]).unwrap();
+    let recorded = store
+        .record(&[(None, base[..9].to_vec()), (None, base[9..].to_vec())])
+        .unwrap();
     assert_eq!(recorded.len(), base.len());
     assert_eq!(store.event_count().unwrap(), base.len() as i64);
 
@@ -1188,10 +1393,16 @@ fn events_page_paginates_filters_and_finds_by_key(store: &Store, _db: &TestDb) {
     assert!(paged.windows(2).all(|w| w[0].seq < w[1].seq));
     assert_eq!(store.events_page(100, 0, None).unwrap(), recorded);
     assert!(store.events_page(0, 0, None).unwrap().is_empty());
-    assert!(store.events_page(10, recorded.last().unwrap().seq, None).unwrap().is_empty());
+    assert!(store
+        .events_page(10, recorded.last().unwrap().seq, None)
+        .unwrap()
+        .is_empty());
     // `after` is exclusive.
     let mid = &recorded[7];
-    assert_eq!(store.events_page(2, mid.seq, None).unwrap(), recorded[8..10].to_vec());
+    assert_eq!(
+        store.events_page(2, mid.seq, None).unwrap(),
+        recorded[8..10].to_vec()
+    );
 
     // Kind filter, alone and with a cursor.
     let mut total = 0;
@@ -1205,13 +1416,23 @@ fn events_page_paginates_filters_and_finds_by_key(store: &Store, _db: &TestDb) {
         let got = store.events_page(100, 0, Some(kind.as_str())).unwrap();
         assert_eq!(got, want, "kind {}", kind.as_str());
         total += got.len();
-        let rest = store.events_page(100, want[0].seq, Some(kind.as_str())).unwrap();
-        assert_eq!(rest, want[1..].to_vec(), "kind {} after its first", kind.as_str());
+        let rest = store
+            .events_page(100, want[0].seq, Some(kind.as_str()))
+            .unwrap();
+        assert_eq!(
+            rest,
+            want[1..].to_vec(),
+            "kind {} after its first",
+            kind.as_str()
+        );
         let one = store.events_page(1, 0, Some(kind.as_str())).unwrap();
         assert_eq!(one, want[..1].to_vec());
     }
     assert_eq!(total, recorded.len());
-    assert!(store.events_page(100, 0, Some("no.such.kind")).unwrap().is_empty());
+    assert!(store
+        .events_page(100, 0, Some("no.such.kind"))
+        .unwrap()
+        .is_empty());
 
     // By key.
     for e in &recorded {
@@ -1237,7 +1458,9 @@ fn tokens_create_lookup_count_delete(store: &Store, _db: &TestDb) {
 
     let scopes = vec!["read".to_string(), "ingest".to_string()];
     assert!(store.token_create("ci", "h-ci", &scopes).unwrap());
-    assert!(store.token_create("admin", "h-admin", &["admin".to_string()]).unwrap());
+    assert!(store
+        .token_create("admin", "h-admin", &["admin".to_string()])
+        .unwrap());
     assert_eq!(store.token_count().unwrap(), 2);
 
     assert_eq!(
@@ -1254,11 +1477,19 @@ fn tokens_create_lookup_count_delete(store: &Store, _db: &TestDb) {
             scopes: vec!["admin".into()],
         })
     );
-    assert_eq!(store.token_lookup("ci").unwrap(), None, "looked up by hash, not name");
+    assert_eq!(
+        store.token_lookup("ci").unwrap(),
+        None,
+        "looked up by hash, not name"
+    );
 
     // A duplicate name is refused and changes nothing; so is a duplicate hash.
-    assert!(!store.token_create("ci", "h-other", &["admin".to_string()]).unwrap());
-    assert!(!store.token_create("ci-2", "h-ci", &["admin".to_string()]).unwrap());
+    assert!(!store
+        .token_create("ci", "h-other", &["admin".to_string()])
+        .unwrap());
+    assert!(!store
+        .token_create("ci-2", "h-ci", &["admin".to_string()])
+        .unwrap());
     assert_eq!(store.token_count().unwrap(), 2);
     assert_eq!(store.token_lookup("h-other").unwrap(), None);
     assert_eq!(store.token_lookup("h-ci").unwrap().unwrap().scopes, scopes);
@@ -1269,7 +1500,9 @@ fn tokens_create_lookup_count_delete(store: &Store, _db: &TestDb) {
     assert_eq!(store.token_lookup("h-ci").unwrap(), None);
     assert_eq!(store.token_count().unwrap(), 1);
     // The name is free again.
-    assert!(store.token_create("ci", "h-ci-2", &["read".to_string()]).unwrap());
+    assert!(store
+        .token_create("ci", "h-ci-2", &["read".to_string()])
+        .unwrap());
     assert_eq!(store.token_lookup("h-ci-2").unwrap().unwrap().name, "ci");
     assert_eq!(store.token_count().unwrap(), 2);
 }

@@ -5,17 +5,20 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
+/// (content type, body) of each POST received.
+type Received = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
 #[derive(Clone)]
 pub struct Capture {
     pub port: u16,
-    bodies: Arc<Mutex<Vec<(String, Vec<u8>)>>>,
+    bodies: Received,
 }
 
 impl Capture {
     pub fn start() -> anyhow::Result<Capture> {
         let l = TcpListener::bind("127.0.0.1:0")?;
         let port = l.local_addr()?.port();
-        let bodies: Arc<Mutex<Vec<(String, Vec<u8>)>>> = Arc::default();
+        let bodies: Received = Arc::default();
         let b = bodies.clone();
         std::thread::spawn(move || {
             for stream in l.incoming() {
@@ -45,7 +48,9 @@ impl Capture {
                 if r.read_exact(&mut body).is_ok() {
                     b.lock().unwrap().push((ct, body));
                 }
-                let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+                let _ = s.write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                );
             }
         });
         Ok(Capture { port, bodies })

@@ -19,17 +19,40 @@ pub fn binary() -> Result<PathBuf> {
     static BIN: OnceLock<std::result::Result<PathBuf, String>> = OnceLock::new();
     BIN.get_or_init(|| {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| root.join("target"));
-        let bin = target.join(if cfg!(debug_assertions) { "debug" } else { "release" }).join("catalog");
+        let target = std::env::var("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| root.join("target"));
+        let bin = target
+            .join(if cfg!(debug_assertions) {
+                "debug"
+            } else {
+                "release"
+            })
+            .join("catalog");
         let built = std::fs::metadata(&bin)
             .and_then(|m| m.modified())
-            .map_err(|_| format!("{} is missing: run `cargo build --workspace` first", bin.display()))?;
-        let newest = ["catalog-core/src", "schema/src", "schema/migrations", "catalog-ingest/src", "catalog-api/src", "ui"]
-            .iter()
-            .filter_map(|d| newest_mtime(&root.join(d)))
-            .max();
+            .map_err(|_| {
+                format!(
+                    "{} is missing: run `cargo build --workspace` first",
+                    bin.display()
+                )
+            })?;
+        let newest = [
+            "catalog-core/src",
+            "schema/src",
+            "schema/migrations",
+            "catalog-ingest/src",
+            "catalog-api/src",
+            "ui",
+        ]
+        .iter()
+        .filter_map(|d| newest_mtime(&root.join(d)))
+        .max();
         if newest.is_some_and(|n| n > built) {
-            return Err(format!("{} is older than the sources: run `cargo build --workspace` first", bin.display()));
+            return Err(format!(
+                "{} is older than the sources: run `cargo build --workspace` first",
+                bin.display()
+            ));
         }
         Ok(bin)
     })
@@ -41,7 +64,11 @@ fn newest_mtime(dir: &Path) -> Option<std::time::SystemTime> {
     let mut newest = None;
     for e in std::fs::read_dir(dir).ok()?.flatten() {
         let p = e.path();
-        let t = if p.is_dir() { newest_mtime(&p) } else { e.metadata().and_then(|m| m.modified()).ok() };
+        let t = if p.is_dir() {
+            newest_mtime(&p)
+        } else {
+            e.metadata().and_then(|m| m.modified()).ok()
+        };
         newest = newest.max(t);
     }
     newest
@@ -109,7 +136,9 @@ impl CatalogServer {
         }
         cmd.args(&opts.extra_args);
         let child = cmd.spawn().context("cannot start catalog")?;
-        let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build()?;
+        let http = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()?;
         let mut s = CatalogServer {
             child: Some(child),
             port,
@@ -134,7 +163,10 @@ impl CatalogServer {
         while t.elapsed() < timeout {
             if let Some(c) = self.child.as_mut() {
                 if let Some(st) = c.try_wait()? {
-                    bail!("catalog exited with {st} before it was ready; log:\n{}", self.log());
+                    bail!(
+                        "catalog exited with {st} before it was ready; log:\n{}",
+                        self.log()
+                    );
                 }
             }
             if let Ok(r) = self.http.get(self.url("/readyz")).send() {
@@ -164,7 +196,12 @@ impl CatalogServer {
     }
 
     /// POST /graphql with an optional token; returns (status, body).
-    pub fn graphql_as(&self, token: Option<&str>, query: &str, variables: Value) -> Result<(u16, Value)> {
+    pub fn graphql_as(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> Result<(u16, Value)> {
         let mut r = self
             .http
             .post(self.url("/graphql"))
@@ -190,8 +227,18 @@ impl CatalogServer {
     }
 
     /// POST a raw body to a hook; returns (status, body).
-    pub fn post(&self, path: &str, content_type: &str, token: Option<&str>, body: Vec<u8>) -> Result<(u16, String)> {
-        let mut r = self.http.post(self.url(path)).header("content-type", content_type).body(body);
+    pub fn post(
+        &self,
+        path: &str,
+        content_type: &str,
+        token: Option<&str>,
+        body: Vec<u8>,
+    ) -> Result<(u16, String)> {
+        let mut r = self
+            .http
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .body(body);
         if let Some(t) = token {
             r = r.bearer_auth(t);
         }
@@ -200,17 +247,27 @@ impl CatalogServer {
     }
 
     pub fn event_count(&self) -> Result<i64> {
-        Ok(self.query("{ eventCount }", json!({}))?["eventCount"].as_i64().unwrap_or(-1))
+        Ok(self.query("{ eventCount }", json!({}))?["eventCount"]
+            .as_i64()
+            .unwrap_or(-1))
     }
 
     /// Items waiting in the inbox.
     pub fn pending(&self) -> Result<usize> {
-        let d = self.query("{ inbox(state: PENDING, first: 500) { edges { node { id } } } }", json!({}))?;
+        let d = self.query(
+            "{ inbox(state: PENDING, first: 500) { edges { node { id } } } }",
+            json!({}),
+        )?;
         Ok(d["inbox"]["edges"].as_array().map_or(0, Vec::len))
     }
 
     /// Polls `f` until it returns Some, or fails after `timeout` with the server log.
-    pub fn wait_for<T>(&self, what: &str, timeout: Duration, mut f: impl FnMut() -> Result<Option<T>>) -> Result<T> {
+    pub fn wait_for<T>(
+        &self,
+        what: &str,
+        timeout: Duration,
+        mut f: impl FnMut() -> Result<Option<T>>,
+    ) -> Result<T> {
         let t = Instant::now();
         let mut last = String::new();
         while t.elapsed() < timeout {
@@ -221,7 +278,10 @@ impl CatalogServer {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        bail!("timed out after {timeout:?} waiting for {what} (last error: {last}); server log:\n{}", self.log())
+        bail!(
+            "timed out after {timeout:?} waiting for {what} (last error: {last}); server log:\n{}",
+            self.log()
+        )
     }
 }
 

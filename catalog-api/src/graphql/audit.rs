@@ -80,7 +80,11 @@ impl From<Row> for InboxItem {
             attempts: r.attempts,
             next_attempt_at: from_micros(r.next_attempt_at),
             last_error: r.last_error,
-            state: if r.state == "parked" { InboxState::Parked } else { InboxState::Pending },
+            state: if r.state == "parked" {
+                InboxState::Parked
+            } else {
+                InboxState::Pending
+            },
         }
     }
 }
@@ -88,9 +92,9 @@ impl From<Row> for InboxItem {
 fn cursor(field: &str, after: Option<String>) -> async_graphql::Result<i64> {
     match after {
         None => Ok(0),
-        Some(a) => a
-            .parse::<i64>()
-            .map_err(|_| ApiError::bad(field, format!("{a:?} is not a cursor from this list")).graphql()),
+        Some(a) => a.parse::<i64>().map_err(|_| {
+            ApiError::bad(field, format!("{a:?} is not a cursor from this list")).graphql()
+        }),
     }
 }
 
@@ -112,16 +116,23 @@ impl AuditQuery {
         if let Some(k) = &kind {
             if EventKind::parse(k).is_none() {
                 let known: Vec<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
-                return Err(ApiError::bad("kind", format!("unknown kind {k:?}; one of {}", known.join(", "))).graphql());
+                return Err(ApiError::bad(
+                    "kind",
+                    format!("unknown kind {k:?}; one of {}", known.join(", ")),
+                )
+                .graphql());
             }
         }
         let store = app(ctx)?.store.clone();
-        let mut rows = blocking(move || store.events_page(first + 1, after_seq, kind.as_deref())).await?;
+        let mut rows =
+            blocking(move || store.events_page(first + 1, after_seq, kind.as_deref())).await?;
         let has_next = rows.len() as i64 > first;
         rows.truncate(first as usize);
         let mut conn = Connection::new(after_seq > 0, has_next);
-        conn.edges
-            .extend(rows.into_iter().map(|e| Edge::new(e.seq.to_string(), Event(e))));
+        conn.edges.extend(
+            rows.into_iter()
+                .map(|e| Edge::new(e.seq.to_string(), Event(e))),
+        );
         Ok(conn)
     }
 
@@ -150,8 +161,10 @@ impl AuditQuery {
         let has_next = rows.len() as i64 > first;
         rows.truncate(first as usize);
         let mut conn = Connection::new(after_id > 0, has_next);
-        conn.edges
-            .extend(rows.into_iter().map(|r| Edge::new(r.id.to_string(), InboxItem::from(r))));
+        conn.edges.extend(
+            rows.into_iter()
+                .map(|r| Edge::new(r.id.to_string(), InboxItem::from(r))),
+        );
         Ok(conn)
     }
 }
@@ -165,7 +178,9 @@ impl AuditMutation {
     /// has that id.
     async fn retry_inbox_item(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<bool> {
         require(ctx, Scope::Admin)?;
-        let id: i64 = id.parse().map_err(|_| ApiError::bad("id", "not an inbox item id").graphql())?;
+        let id: i64 = id
+            .parse()
+            .map_err(|_| ApiError::bad("id", "not an inbox item id").graphql())?;
         let a = app(ctx)?;
         let store = a.store.clone();
         let ok = blocking(move || store.inbox_retry(id, Utc::now().timestamp_micros())).await?;

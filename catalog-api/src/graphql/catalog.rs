@@ -26,23 +26,43 @@ impl CatalogQuery {
         after: Option<String>,
     ) -> async_graphql::Result<Connection<String, Component, EmptyFields, EmptyFields>> {
         let first = page_size(first)?;
-        let c = app(ctx)?.catalog.read().map_err(|_| "graph lock poisoned")?;
+        let c = app(ctx)?
+            .catalog
+            .read()
+            .map_err(|_| "graph lock poisoned")?;
         let page = c.components(&prefix, owner.as_deref(), first, after.as_deref());
         let mut conn = Connection::new(after.is_some(), page.has_next);
-        conn.edges
-            .extend(page.items.into_iter().map(|i| Edge::new(i.name.clone(), Component(i))));
+        conn.edges.extend(
+            page.items
+                .into_iter()
+                .map(|i| Edge::new(i.name.clone(), Component(i))),
+        );
         Ok(conn)
     }
 
     /// A component by its exact name.
-    async fn component(&self, ctx: &Context<'_>, name: String) -> async_graphql::Result<Option<Component>> {
-        let c = app(ctx)?.catalog.read().map_err(|_| "graph lock poisoned")?;
+    async fn component(
+        &self,
+        ctx: &Context<'_>,
+        name: String,
+    ) -> async_graphql::Result<Option<Component>> {
+        let c = app(ctx)?
+            .catalog
+            .read()
+            .map_err(|_| "graph lock poisoned")?;
         Ok(c.component(&name).map(Component))
     }
 
     /// An image by digest (`sha256:...`).
-    async fn image(&self, ctx: &Context<'_>, digest: String) -> async_graphql::Result<Option<Image>> {
-        let c = app(ctx)?.catalog.read().map_err(|_| "graph lock poisoned")?;
+    async fn image(
+        &self,
+        ctx: &Context<'_>,
+        digest: String,
+    ) -> async_graphql::Result<Option<Image>> {
+        let c = app(ctx)?
+            .catalog
+            .read()
+            .map_err(|_| "graph lock poisoned")?;
         Ok(c.image(&digest).map(Image))
     }
 
@@ -54,16 +74,26 @@ impl CatalogQuery {
         after: Option<String>,
     ) -> async_graphql::Result<Connection<String, Team, EmptyFields, EmptyFields>> {
         let first = page_size(first)?;
-        let c = app(ctx)?.catalog.read().map_err(|_| "graph lock poisoned")?;
+        let c = app(ctx)?
+            .catalog
+            .read()
+            .map_err(|_| "graph lock poisoned")?;
         let page = c.teams(first, after.as_deref());
         let mut conn = Connection::new(after.is_some(), page.has_next);
-        conn.edges
-            .extend(page.items.into_iter().map(|t| Edge::new(t.name.clone(), Team(t))));
+        conn.edges.extend(
+            page.items
+                .into_iter()
+                .map(|t| Edge::new(t.name.clone(), Team(t))),
+        );
         Ok(conn)
     }
 
+    /// A team by its exact name, with the components it owns.
     async fn team(&self, ctx: &Context<'_>, name: String) -> async_graphql::Result<Option<Team>> {
-        let c = app(ctx)?.catalog.read().map_err(|_| "graph lock poisoned")?;
+        let c = app(ctx)?
+            .catalog
+            .read()
+            .map_err(|_| "graph lock poisoned")?;
         Ok(c.team(&name).map(Team))
     }
 }
@@ -91,7 +121,12 @@ fn name_ok(field: &str, v: &str) -> async_graphql::Result<()> {
 impl CatalogMutation {
     /// Makes a team the owner of a component (admin scope). An explicit owner beats the
     /// image label `dev.catalog.owner` from then on.
-    async fn set_owner(&self, ctx: &Context<'_>, component: String, team: String) -> async_graphql::Result<Component> {
+    async fn set_owner(
+        &self,
+        ctx: &Context<'_>,
+        component: String,
+        team: String,
+    ) -> async_graphql::Result<Component> {
         let caller = require(ctx, Scope::Admin)?;
         name_ok("component", &component)?;
         name_ok("team", &team)?;
@@ -115,9 +150,9 @@ impl CatalogMutation {
         })
         .await?;
         let c = a.catalog.read().map_err(|_| "graph lock poisoned")?;
-        c.component(component.trim())
-            .map(Component)
-            .ok_or_else(|| ApiError::Internal("owner recorded but component missing".into()).graphql())
+        c.component(component.trim()).map(Component).ok_or_else(|| {
+            ApiError::Internal("owner recorded but component missing".into()).graphql()
+        })
     }
 
     /// Registers an image pushed to a registry that cannot send webhooks (ingest scope).
@@ -134,24 +169,43 @@ impl CatalogMutation {
         let caller = require(ctx, Scope::Ingest)?;
         let a = app(ctx)?;
         if !a.registries.is_configured(&registry) {
-            return Err(ApiError::bad("registry", format!("{registry:?} is not configured (start with --registry http[s]://{registry})")).graphql());
+            return Err(ApiError::bad(
+                "registry",
+                format!(
+                    "{registry:?} is not configured (start with --registry http[s]://{registry})"
+                ),
+            )
+            .graphql());
         }
         if !valid_repository(&repository) {
-            return Err(ApiError::bad("repository", format!("{repository:?} is not a repository name")).graphql());
+            return Err(ApiError::bad(
+                "repository",
+                format!("{repository:?} is not a repository name"),
+            )
+            .graphql());
         }
         if !valid_tag(&tag) {
             return Err(ApiError::bad("tag", format!("{tag:?} is not a valid tag")).graphql());
         }
         let digest = match digest {
             Some(d) if !valid_digest(&d) => {
-                return Err(ApiError::bad("digest", format!("{d:?} is not a sha256/sha512 digest")).graphql())
+                return Err(
+                    ApiError::bad("digest", format!("{d:?} is not a sha256/sha512 digest"))
+                        .graphql(),
+                )
             }
             Some(d) => d,
             None => a
                 .registries
                 .resolve_tag(&registry, &repository, &tag)
                 .await
-                .map_err(|e| ApiError::bad("tag", format!("cannot resolve {repository}:{tag} on {registry}: {e}")).graphql())?,
+                .map_err(|e| {
+                    ApiError::bad(
+                        "tag",
+                        format!("cannot resolve {repository}:{tag} on {registry}: {e}"),
+                    )
+                    .graphql()
+                })?,
         };
         let since = a
             .catalog
@@ -172,7 +226,10 @@ impl CatalogMutation {
             source: "api".into(),
             actor: caller.name(),
         });
-        a.inbox.append("api", &[item]).await.map_err(|e| ApiError::from(e).graphql())?;
+        a.inbox
+            .append("api", &[item])
+            .await
+            .map_err(|e| ApiError::from(e).graphql())?;
         Ok(RegisterImagePayload { digest, key })
     }
 }

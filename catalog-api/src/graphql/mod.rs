@@ -67,7 +67,9 @@ fn require(ctx: &Context<'_>, scope: Scope) -> async_graphql::Result<Caller> {
 async fn blocking<R: Send + 'static>(
     f: impl FnOnce() -> Result<R, catalog_schema::StoreError> + Send + 'static,
 ) -> async_graphql::Result<R> {
-    let r = actix_web::web::block(f).await.map_err(|e| ApiError::from(e).graphql())?;
+    let r = actix_web::web::block(f)
+        .await
+        .map_err(|e| ApiError::from(e).graphql())?;
     r.map_err(|e| ApiError::from(e).graphql())
 }
 
@@ -75,7 +77,9 @@ async fn blocking<R: Send + 'static>(
 fn page_size(first: Option<i32>) -> async_graphql::Result<usize> {
     let f = first.unwrap_or(50);
     if !(1..=500).contains(&f) {
-        return Err(ApiError::bad("first", format!("must be between 1 and 500, got {f}")).graphql());
+        return Err(
+            ApiError::bad("first", format!("must be between 1 and 500, got {f}")).graphql(),
+        );
     }
     Ok(f as usize)
 }

@@ -45,8 +45,13 @@ impl Component {
 
     /// The team that owns it (from the `dev.catalog.owner` label or `setOwner`).
     async fn owner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Team>> {
-        let Some(o) = &self.0.owner else { return Ok(None) };
-        let c = app(ctx)?.catalog.read().map_err(|_| "graph lock poisoned")?;
+        let Some(o) = &self.0.owner else {
+            return Ok(None);
+        };
+        let c = app(ctx)?
+            .catalog
+            .read()
+            .map_err(|_| "graph lock poisoned")?;
         Ok(c.team(o).map(Team))
     }
 
@@ -55,6 +60,7 @@ impl Component {
         self.0.latest_version.as_deref()
     }
 
+    /// How many live (not deleted) versions it has.
     async fn version_count(&self) -> i32 {
         self.0.version_count as i32
     }
@@ -65,12 +71,26 @@ impl Component {
         ctx: &Context<'_>,
         #[graphql(default = false)] include_deleted: bool,
     ) -> async_graphql::Result<Vec<ComponentVersion>> {
-        let c = app(ctx)?.catalog.read().map_err(|_| "graph lock poisoned")?;
-        Ok(c.versions(&self.0.name, include_deleted).into_iter().map(ComponentVersion).collect())
+        let c = app(ctx)?
+            .catalog
+            .read()
+            .map_err(|_| "graph lock poisoned")?;
+        Ok(c.versions(&self.0.name, include_deleted)
+            .into_iter()
+            .map(ComponentVersion)
+            .collect())
     }
 
-    async fn version(&self, ctx: &Context<'_>, version: String) -> async_graphql::Result<Option<ComponentVersion>> {
-        let c = app(ctx)?.catalog.read().map_err(|_| "graph lock poisoned")?;
+    /// One version by its exact name (deleted or not).
+    async fn version(
+        &self,
+        ctx: &Context<'_>,
+        version: String,
+    ) -> async_graphql::Result<Option<ComponentVersion>> {
+        let c = app(ctx)?
+            .catalog
+            .read()
+            .map_err(|_| "graph lock poisoned")?;
         Ok(c.version(&self.0.name, &version).map(ComponentVersion))
     }
 }
@@ -123,7 +143,10 @@ impl ComponentVersion {
         self.0.platforms.iter().map(Platform::from).collect()
     }
     async fn image(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Image>> {
-        let c = app(ctx)?.catalog.read().map_err(|_| "graph lock poisoned")?;
+        let c = app(ctx)?
+            .catalog
+            .read()
+            .map_err(|_| "graph lock poisoned")?;
         Ok(c.image(&self.0.digest).map(Image))
     }
 }
@@ -184,9 +207,18 @@ impl Image {
             .collect()
     }
     /// Component versions built from this image.
-    async fn component_versions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ComponentVersion>> {
-        let c = app(ctx)?.catalog.read().map_err(|_| "graph lock poisoned")?;
-        Ok(c.image_versions(&self.0.digest).into_iter().map(ComponentVersion).collect())
+    async fn component_versions(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<ComponentVersion>> {
+        let c = app(ctx)?
+            .catalog
+            .read()
+            .map_err(|_| "graph lock poisoned")?;
+        Ok(c.image_versions(&self.0.digest)
+            .into_iter()
+            .map(ComponentVersion)
+            .collect())
     }
 }
 
@@ -201,7 +233,16 @@ impl Team {
 
     /// The components it owns, by name.
     async fn components(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Component>> {
-        let c = app(ctx)?.catalog.read().map_err(|_| "graph lock poisoned")?;
-        Ok(self.0.components.iter().filter_map(|n| c.component(n)).map(Component).collect())
+        let c = app(ctx)?
+            .catalog
+            .read()
+            .map_err(|_| "graph lock poisoned")?;
+        Ok(self
+            .0
+            .components
+            .iter()
+            .filter_map(|n| c.component(n))
+            .map(Component)
+            .collect())
     }
 }

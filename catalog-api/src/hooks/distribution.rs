@@ -19,7 +19,11 @@ struct HookQuery {
 }
 
 #[tracing::instrument(skip_all, fields(hook = "distribution"))]
-pub async fn handle(req: HttpRequest, payload: web::Payload, st: web::Data<AppState>) -> HttpResponse {
+pub async fn handle(
+    req: HttpRequest,
+    payload: web::Payload,
+    st: web::Data<AppState>,
+) -> HttpResponse {
     let started = Instant::now();
     let resp = match accept(&req, payload, &st).await {
         Ok(r) => {
@@ -31,11 +35,16 @@ pub async fn handle(req: HttpRequest, payload: web::Payload, st: web::Data<AppSt
             e.response()
         }
     };
-    st.metrics.hook_request("distribution", resp.status().as_u16());
+    st.metrics
+        .hook_request("distribution", resp.status().as_u16());
     resp
 }
 
-async fn accept(req: &HttpRequest, payload: web::Payload, st: &AppState) -> Result<HttpResponse, ApiError> {
+async fn accept(
+    req: &HttpRequest,
+    payload: web::Payload,
+    st: &AppState,
+) -> Result<HttpResponse, ApiError> {
     st.auth.caller(req).await?.require(Scope::Ingest)?;
     require_content_type(req, &distribution::CONTENT_TYPES)?;
     let q = web::Query::<HookQuery>::from_query(req.query_string())
@@ -43,6 +52,9 @@ async fn accept(req: &HttpRequest, payload: web::Payload, st: &AppState) -> Resu
     let body = read_body(req, payload, st.max_body).await?;
     let parsed = distribution::parse(&body, q.registry.as_deref())?;
     st.ctx.inbox.append("distribution", &parsed.items).await?;
-    st.metrics.hook_items.fetch_add(parsed.items.len() as u64, Ordering::Relaxed);
-    Ok(HttpResponse::Accepted().json(json!({"accepted": parsed.items.len(), "ignored": parsed.ignored})))
+    st.metrics
+        .hook_items
+        .fetch_add(parsed.items.len() as u64, Ordering::Relaxed);
+    Ok(HttpResponse::Accepted()
+        .json(json!({"accepted": parsed.items.len(), "ignored": parsed.ignored})))
 }

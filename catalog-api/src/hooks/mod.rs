@@ -9,7 +9,11 @@ use actix_web::{web, HttpRequest};
 use futures_util::StreamExt;
 
 /// Reads the body up to `limit` bytes; a larger one is refused without reading it all.
-pub async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<web::Bytes, ApiError> {
+pub async fn read_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<web::Bytes, ApiError> {
     let too_large = |n: usize| {
         ApiError::PayloadTooLarge(format!(
             "body is {n} bytes or more; the limit is {limit} bytes (--max-body-bytes)"
@@ -27,7 +31,8 @@ pub async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usiz
     }
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::bad("body", format!("could not read the body: {e}")))?;
+        let chunk =
+            chunk.map_err(|e| ApiError::bad("body", format!("could not read the body: {e}")))?;
         if body.len() + chunk.len() > limit {
             return Err(too_large(body.len() + chunk.len()));
         }
@@ -43,7 +48,12 @@ pub fn require_content_type(req: &HttpRequest, allowed: &[&str]) -> Result<(), A
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     if allowed.iter().any(|a| *a == essence) {
         return Ok(());
     }

@@ -84,7 +84,10 @@ pub fn parse(body: &[u8], registry: Option<&str>) -> Result<Parsed, FieldError> 
         let at = |f: &str| format!("events[{i}].{f}");
         let ev: RawEvent = serde_json::from_value(raw)
             .map_err(|e| FieldError::new(format!("events[{i}]"), format!("not an event: {e}")))?;
-        let action = ev.action.as_deref().ok_or_else(|| FieldError::new(at("action"), "missing"))?;
+        let action = ev
+            .action
+            .as_deref()
+            .ok_or_else(|| FieldError::new(at("action"), "missing"))?;
         let id = ev
             .id
             .as_deref()
@@ -118,17 +121,26 @@ pub fn parse(body: &[u8], registry: Option<&str>) -> Result<Parsed, FieldError> 
             .as_deref()
             .ok_or_else(|| FieldError::new(at("target.repository"), "missing"))?;
         if !valid_repository(repository) {
-            return Err(FieldError::new(at("target.repository"), format!("{repository:?} is not a repository name")));
+            return Err(FieldError::new(
+                at("target.repository"),
+                format!("{repository:?} is not a repository name"),
+            ));
         }
         let digest = match ev.target.digest.as_deref() {
             Some(d) if !valid_digest(d) => {
-                return Err(FieldError::new(at("target.digest"), format!("{d:?} is not a sha256/sha512 digest")))
+                return Err(FieldError::new(
+                    at("target.digest"),
+                    format!("{d:?} is not a sha256/sha512 digest"),
+                ))
             }
             d => d,
         };
         let tag = match ev.target.tag.as_deref() {
             Some(t) if !valid_tag(t) => {
-                return Err(FieldError::new(at("target.tag"), format!("{t:?} is not a valid tag")))
+                return Err(FieldError::new(
+                    at("target.tag"),
+                    format!("{t:?} is not a valid tag"),
+                ))
             }
             t => t,
         };
@@ -136,7 +148,12 @@ pub fn parse(body: &[u8], registry: Option<&str>) -> Result<Parsed, FieldError> 
             .map(str::to_string)
             .or_else(|| ev.request.host.clone().filter(|h| !h.is_empty()))
             .or_else(|| ev.target.url.as_deref().and_then(url_host))
-            .ok_or_else(|| FieldError::new(at("request.host"), "missing (and no target.url or ?registry= to name the registry)"))?;
+            .ok_or_else(|| {
+                FieldError::new(
+                    at("request.host"),
+                    "missing (and no target.url or ?registry= to name the registry)",
+                )
+            })?;
         let actor = ev
             .actor
             .name
@@ -145,7 +162,12 @@ pub fn parse(body: &[u8], registry: Option<&str>) -> Result<Parsed, FieldError> 
             .unwrap_or_else(|| "registry".to_string());
         let key = format!("distribution:{id}");
         if action == "push" {
-            let digest = digest.ok_or_else(|| FieldError::new(at("target.digest"), "missing: a manifest push must name its digest"))?;
+            let digest = digest.ok_or_else(|| {
+                FieldError::new(
+                    at("target.digest"),
+                    "missing: a manifest push must name its digest",
+                )
+            })?;
             let Some(tag) = tag else {
                 out.ignored += 1;
                 continue;
@@ -164,7 +186,10 @@ pub fn parse(body: &[u8], registry: Option<&str>) -> Result<Parsed, FieldError> 
             }));
         } else {
             if digest.is_none() && tag.is_none() {
-                return Err(FieldError::new(at("target"), "a delete must name a digest or a tag"));
+                return Err(FieldError::new(
+                    at("target"),
+                    "a delete must name a digest or a tag",
+                ));
             }
             out.items.push(InboxBody::Delete(Delete {
                 key,
@@ -172,7 +197,11 @@ pub fn parse(body: &[u8], registry: Option<&str>) -> Result<Parsed, FieldError> 
                 repository: repository.to_string(),
                 // A delete by digest may carry the tag it was reached by; the digest wins.
                 digest: digest.map(str::to_string),
-                tag: if digest.is_some() { None } else { tag.map(str::to_string) },
+                tag: if digest.is_some() {
+                    None
+                } else {
+                    tag.map(str::to_string)
+                },
                 occurred_at,
                 source: "distribution".into(),
                 actor,
@@ -202,25 +231,38 @@ mod tests {
     fn manifest_push_with_tag_is_an_item() {
         let p = parse(PUSH.as_bytes(), None).unwrap();
         assert_eq!(p.items.len(), 1);
-        let InboxBody::Push(push) = &p.items[0] else { panic!("not a push") };
+        let InboxBody::Push(push) = &p.items[0] else {
+            panic!("not a push")
+        };
         assert_eq!(push.registry, "localhost:5000");
         assert_eq!(push.tag.as_deref(), Some("1.0.0"));
         assert_eq!(push.key, "distribution:dde78a4e");
         assert_eq!(push.actor, "skopeo/1.9.3");
         let p = parse(PUSH.as_bytes(), Some("reg.example")).unwrap();
         assert_eq!(p.items[0].key(), "distribution:dde78a4e");
-        let InboxBody::Push(push) = &p.items[0] else { panic!("not a push") };
+        let InboxBody::Push(push) = &p.items[0] else {
+            panic!("not a push")
+        };
         assert_eq!(push.registry, "reg.example");
     }
 
     #[test]
     fn errors_name_the_field() {
         let no_digest = PUSH.replace(r#""digest":"sha256:5c051d0a0c19b6688625ea0840c75f36cec1b88550c0dceff22bb146138164a0","#, "");
-        assert_eq!(parse(no_digest.as_bytes(), None).unwrap_err().field, "events[0].target.digest");
+        assert_eq!(
+            parse(no_digest.as_bytes(), None).unwrap_err().field,
+            "events[0].target.digest"
+        );
         let bad_time = PUSH.replace("2026-11-22T09:10:04.832757767Z", "yesterday");
-        assert_eq!(parse(bad_time.as_bytes(), None).unwrap_err().field, "events[0].timestamp");
+        assert_eq!(
+            parse(bad_time.as_bytes(), None).unwrap_err().field,
+            "events[0].timestamp"
+        );
         let bad_repo = PUSH.replace("shop/cart\"", "Shop//Cart\"");
-        assert_eq!(parse(bad_repo.as_bytes(), None).unwrap_err().field, "events[0].target.repository");
+        assert_eq!(
+            parse(bad_repo.as_bytes(), None).unwrap_err().field,
+            "events[0].target.repository"
+        );
         assert_eq!(parse(b"{\"events\": 3}", None).unwrap_err().field, "body");
         assert_eq!(parse(b"{}", None).unwrap_err().field, "events");
         assert_eq!(parse(b"{\"events\": [", None).unwrap_err().field, "body");
@@ -229,7 +271,10 @@ mod tests {
     #[test]
     fn pulls_blobs_and_untagged_pushes_are_ignored() {
         let pull = PUSH.replace("\"push\"", "\"pull\"");
-        let blob = PUSH.replace("application/vnd.oci.image.manifest.v1+json", "application/octet-stream");
+        let blob = PUSH.replace(
+            "application/vnd.oci.image.manifest.v1+json",
+            "application/octet-stream",
+        );
         let untagged = PUSH.replace(r#","tag":"1.0.0""#, "");
         for body in [pull, blob, untagged] {
             let p = parse(body.as_bytes(), None).unwrap();

@@ -194,7 +194,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("backend", &self.backend).finish()
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish()
     }
 }
 
@@ -277,7 +279,12 @@ impl Store {
 
     /// Leases up to `limit` ready items for `lease`; another worker will not see them until
     /// the lease runs out (a crashed worker's items come back).
-    pub fn inbox_claim(&self, now: i64, lease: Duration, limit: i64) -> StoreResult<Vec<InboxItem>> {
+    pub fn inbox_claim(
+        &self,
+        now: i64,
+        lease: Duration,
+        limit: i64,
+    ) -> StoreResult<Vec<InboxItem>> {
         let mut conn = self.conn()?;
         let until = now + lease.as_micros() as i64;
         Ok(with_conn!(conn, c => wp::inbox_claim(c, now, until, limit))?)
@@ -297,7 +304,12 @@ impl Store {
     }
 
     /// Items in a state, oldest first, after an id (keyset pagination).
-    pub fn inbox_items(&self, state: InboxState, first: i64, after: i64) -> StoreResult<Vec<InboxItem>> {
+    pub fn inbox_items(
+        &self,
+        state: InboxState,
+        first: i64,
+        after: i64,
+    ) -> StoreResult<Vec<InboxItem>> {
         let mut conn = self.conn()?;
         Ok(inbox::table
             .filter(inbox::state.eq(state.as_str()))
@@ -312,7 +324,10 @@ impl Store {
     pub fn inbox_depth(&self) -> StoreResult<(i64, i64)> {
         let mut conn = self.conn()?;
         let count = |conn: &mut DbConnection, s: &str| -> QueryResult<i64> {
-            inbox::table.filter(inbox::state.eq(s)).count().get_result(conn)
+            inbox::table
+                .filter(inbox::state.eq(s))
+                .count()
+                .get_result(conn)
         };
         Ok((count(&mut conn, "pending")?, count(&mut conn, "parked")?))
     }
@@ -322,7 +337,10 @@ impl Store {
     /// Appends events (idempotent on their key), updates the current-state tables, and
     /// removes the inbox items they came from, in ONE transaction. Returns only the events
     /// that were new; a replay returns nothing and changes nothing.
-    pub fn record(&self, batch: &[(Option<i64>, Vec<NewEvent>)]) -> StoreResult<Vec<RecordedEvent>> {
+    pub fn record(
+        &self,
+        batch: &[(Option<i64>, Vec<NewEvent>)],
+    ) -> StoreResult<Vec<RecordedEvent>> {
         let now = to_micros(Utc::now());
         let mut conn = self.conn()?;
         let rows = with_conn!(conn, c => wp::record(c, batch, now))?;
@@ -331,7 +349,12 @@ impl Store {
 
     /// A page of the event log in sequence order after `after`, optionally of one kind.
     /// Returns one more than `first` when there is a next page (the caller trims it).
-    pub fn events_page(&self, first: i64, after: i64, kind: Option<&str>) -> StoreResult<Vec<RecordedEvent>> {
+    pub fn events_page(
+        &self,
+        first: i64,
+        after: i64,
+        kind: Option<&str>,
+    ) -> StoreResult<Vec<RecordedEvent>> {
         let mut conn = self.conn()?;
         let mut q = events::table
             .filter(events::seq.gt(after))
@@ -367,13 +390,22 @@ impl Store {
     // ----- current state (SQL view of what the graph holds) -----
 
     /// A repository's live tags, `tag -> digest`.
-    pub fn current_tags(&self, registry: &str, repository: &str) -> StoreResult<BTreeMap<String, String>> {
+    pub fn current_tags(
+        &self,
+        registry: &str,
+        repository: &str,
+    ) -> StoreResult<BTreeMap<String, String>> {
         let mut conn = self.conn()?;
         Ok(with_conn!(conn, c => wp::current_tags(c, registry, repository))?)
     }
 
     /// Every observation of a tag, by time.
-    pub fn tag_history(&self, registry: &str, repository: &str, tag: &str) -> StoreResult<Vec<TagObservation>> {
+    pub fn tag_history(
+        &self,
+        registry: &str,
+        repository: &str,
+        tag: &str,
+    ) -> StoreResult<Vec<TagObservation>> {
         let mut conn = self.conn()?;
         let rows: Vec<(Option<String>, i64, i64)> = tag_history::table
             .filter(tag_history::registry.eq(registry))

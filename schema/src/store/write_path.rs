@@ -32,7 +32,12 @@ macro_rules! write_path {
                 })
             }
 
-            pub fn inbox_claim(c: &mut C, now: i64, until: i64, limit: i64) -> QueryResult<Vec<InboxItem>> {
+            pub fn inbox_claim(
+                c: &mut C,
+                now: i64,
+                until: i64,
+                limit: i64,
+            ) -> QueryResult<Vec<InboxItem>> {
                 c.$tx(|c| {
                     let ids: Vec<i64> = inbox::table
                         .filter(inbox::state.eq("pending"))
@@ -52,13 +57,22 @@ macro_rules! write_path {
                             .filter(inbox::id.eq_any(&ids))
                             .filter(inbox::lease_until.is_null().or(inbox::lease_until.lt(now))),
                     )
-                    .set((inbox::lease_until.eq(until), inbox::attempts.eq(inbox::attempts + 1)))
+                    .set((
+                        inbox::lease_until.eq(until),
+                        inbox::attempts.eq(inbox::attempts + 1),
+                    ))
                     .returning(InboxItem::as_returning())
                     .get_results(c)
                 })
             }
 
-            pub fn inbox_fail(c: &mut C, id: i64, error: &str, retry_at: i64, park: bool) -> QueryResult<()> {
+            pub fn inbox_fail(
+                c: &mut C,
+                id: i64,
+                error: &str,
+                retry_at: i64,
+                park: bool,
+            ) -> QueryResult<()> {
                 diesel::update(inbox::table.find(id))
                     .set((
                         inbox::last_error.eq(error),
@@ -136,19 +150,30 @@ macro_rules! write_path {
                 let t = to_micros(rec.occurred_at);
                 match &rec.event {
                     Event::ImageRegistered(e) => image_registered(c, rec.seq, e, t),
-                    Event::TagDeleted { registry, repository, tag } => {
-                        set_tag(c, rec.seq, registry, repository, tag, None, t)
-                    }
-                    Event::ManifestDeleted { registry, repository, digest } => {
-                        manifest_deleted(c, registry, repository, digest, t)
-                    }
-                    Event::OwnerSet { component, team, via } => {
-                        set_owner(c, component, team, i32::from(via == "api"), t)
-                    }
+                    Event::TagDeleted {
+                        registry,
+                        repository,
+                        tag,
+                    } => set_tag(c, rec.seq, registry, repository, tag, None, t),
+                    Event::ManifestDeleted {
+                        registry,
+                        repository,
+                        digest,
+                    } => manifest_deleted(c, registry, repository, digest, t),
+                    Event::OwnerSet {
+                        component,
+                        team,
+                        via,
+                    } => set_owner(c, component, team, i32::from(via == "api"), t),
                 }
             }
 
-            fn image_registered(c: &mut C, seq: i64, e: &ImageRegistered, t: i64) -> QueryResult<()> {
+            fn image_registered(
+                c: &mut C,
+                seq: i64,
+                e: &ImageRegistered,
+                t: i64,
+            ) -> QueryResult<()> {
                 diesel::insert_into(images::table)
                     .values((
                         images::digest.eq(&e.digest),
@@ -172,28 +197,43 @@ macro_rules! write_path {
                     diesel::update(this.filter(ri::pushed_at.is_null().or(ri::pushed_at.gt(t))))
                         .set(ri::pushed_at.eq(t))
                         .execute(c)?;
-                    diesel::update(this.filter(ri::last_pushed_at.is_null().or(ri::last_pushed_at.lt(t))))
-                        .set(ri::last_pushed_at.eq(t))
-                        .execute(c)?;
+                    diesel::update(
+                        this.filter(ri::last_pushed_at.is_null().or(ri::last_pushed_at.lt(t))),
+                    )
+                    .set(ri::last_pushed_at.eq(t))
+                    .execute(c)?;
                 }
                 if let Some(tag) = &e.tag {
                     set_tag(c, seq, &e.registry, &e.repository, tag, Some(&e.digest), t)?;
                 }
                 diesel::insert_into(components::table)
-                    .values((components::name.eq(&e.component), components::created_at.eq(t)))
+                    .values((
+                        components::name.eq(&e.component),
+                        components::created_at.eq(t),
+                    ))
                     .on_conflict(components::name)
                     .do_nothing()
                     .execute(c)?;
                 if let Some(version) = &e.version {
                     upsert_version(c, e, version, t)?;
                 }
-                if let Some(owner) = e.labels.get(labels::OWNER).map(|s| s.trim()).filter(|s| !s.is_empty()) {
+                if let Some(owner) = e
+                    .labels
+                    .get(labels::OWNER)
+                    .map(|s| s.trim())
+                    .filter(|s| !s.is_empty())
+                {
                     set_owner(c, &e.component, owner, 0, t)?;
                 }
                 Ok(())
             }
 
-            fn upsert_version(c: &mut C, e: &ImageRegistered, version: &str, t: i64) -> QueryResult<()> {
+            fn upsert_version(
+                c: &mut C,
+                e: &ImageRegistered,
+                version: &str,
+                t: i64,
+            ) -> QueryResult<()> {
                 use component_versions as cv;
                 let row = (
                     cv::component.eq(&e.component),
@@ -218,13 +258,19 @@ macro_rules! write_path {
                     .filter(cv::component.eq(&e.component))
                     .filter(cv::version.eq(version));
                 // Same image again: keep the first push.
-                diesel::update(this.filter(cv::digest.eq(&e.digest)).filter(cv::pushed_at.gt(t)))
-                    .set(cv::pushed_at.eq(t))
-                    .execute(c)?;
+                diesel::update(
+                    this.filter(cv::digest.eq(&e.digest))
+                        .filter(cv::pushed_at.gt(t)),
+                )
+                .set(cv::pushed_at.eq(t))
+                .execute(c)?;
                 // New content under the same version, newer than what we hold: it moves.
-                diesel::update(this.filter(cv::digest.ne(&e.digest)).filter(cv::pushed_at.le(t)))
-                    .set(row)
-                    .execute(c)?;
+                diesel::update(
+                    this.filter(cv::digest.ne(&e.digest))
+                        .filter(cv::pushed_at.le(t)),
+                )
+                .set(row)
+                .execute(c)?;
                 Ok(())
             }
 
@@ -272,10 +318,19 @@ macro_rules! write_path {
                 Ok(())
             }
 
-            fn repository_image(c: &mut C, registry: &str, repository: &str, digest: &str) -> QueryResult<()> {
+            fn repository_image(
+                c: &mut C,
+                registry: &str,
+                repository: &str,
+                digest: &str,
+            ) -> QueryResult<()> {
                 use repository_images as ri;
                 diesel::insert_into(ri::table)
-                    .values((ri::registry.eq(registry), ri::repository.eq(repository), ri::digest.eq(digest)))
+                    .values((
+                        ri::registry.eq(registry),
+                        ri::repository.eq(repository),
+                        ri::digest.eq(digest),
+                    ))
                     .on_conflict((ri::registry, ri::repository, ri::digest))
                     .do_nothing()
                     .execute(c)?;
@@ -284,7 +339,13 @@ macro_rules! write_path {
 
             /// Only the last delete is kept; whether the manifest (and the tags set before
             /// the delete) are gone is derived when read, as the graph does.
-            fn manifest_deleted(c: &mut C, registry: &str, repository: &str, digest: &str, t: i64) -> QueryResult<()> {
+            fn manifest_deleted(
+                c: &mut C,
+                registry: &str,
+                repository: &str,
+                digest: &str,
+                t: i64,
+            ) -> QueryResult<()> {
                 use repository_images as ri;
                 repository_image(c, registry, repository, digest)?;
                 diesel::update(
@@ -299,7 +360,13 @@ macro_rules! write_path {
                 Ok(())
             }
 
-            fn set_owner(c: &mut C, component: &str, team: &str, rank: i32, t: i64) -> QueryResult<()> {
+            fn set_owner(
+                c: &mut C,
+                component: &str,
+                team: &str,
+                rank: i32,
+                t: i64,
+            ) -> QueryResult<()> {
                 diesel::insert_into(components::table)
                     .values((components::name.eq(component), components::created_at.eq(t)))
                     .on_conflict(components::name)
@@ -322,13 +389,19 @@ macro_rules! write_path {
                     .execute(c)?;
                 if inserted == 0 {
                     diesel::update(
-                        ownership::table.filter(ownership::component.eq(component)).filter(
-                            ownership::via_rank
-                                .lt(rank)
-                                .or(ownership::via_rank.eq(rank).and(ownership::since.le(t))),
-                        ),
+                        ownership::table
+                            .filter(ownership::component.eq(component))
+                            .filter(
+                                ownership::via_rank
+                                    .lt(rank)
+                                    .or(ownership::via_rank.eq(rank).and(ownership::since.le(t))),
+                            ),
                     )
-                    .set((ownership::team.eq(team), ownership::via_rank.eq(rank), ownership::since.eq(t)))
+                    .set((
+                        ownership::team.eq(team),
+                        ownership::via_rank.eq(rank),
+                        ownership::since.eq(t),
+                    ))
                     .execute(c)?;
                 }
                 Ok(())
@@ -338,15 +411,27 @@ macro_rules! write_path {
                 let mut m = BTreeMap::new();
                 m.insert("images", images::table.count().get_result(c)?);
                 m.insert("components", components::table.count().get_result(c)?);
-                m.insert("component_versions", component_versions::table.count().get_result(c)?);
+                m.insert(
+                    "component_versions",
+                    component_versions::table.count().get_result(c)?,
+                );
                 m.insert("teams", teams::table.count().get_result(c)?);
                 m.insert("ownership", ownership::table.count().get_result(c)?);
-                m.insert("tags", tags::table.filter(tags::digest.is_not_null()).count().get_result(c)?);
+                m.insert(
+                    "tags",
+                    tags::table
+                        .filter(tags::digest.is_not_null())
+                        .count()
+                        .get_result(c)?,
+                );
                 m.insert("tag_history", tag_history::table.count().get_result(c)?);
                 Ok(m)
             }
 
-            pub fn versions_of(c: &mut C, component: &str) -> QueryResult<Vec<(String, String, bool)>> {
+            pub fn versions_of(
+                c: &mut C,
+                component: &str,
+            ) -> QueryResult<Vec<(String, String, bool)>> {
                 use component_versions as cv;
                 use repository_images as ri;
                 let rows: Vec<(String, String, Option<i64>, Option<i64>)> = cv::table
@@ -358,7 +443,12 @@ macro_rules! write_path {
                     )
                     .filter(cv::component.eq(component))
                     .order(cv::version.asc())
-                    .select((cv::version, cv::digest, ri::last_pushed_at.nullable(), ri::last_deleted_at.nullable()))
+                    .select((
+                        cv::version,
+                        cv::digest,
+                        ri::last_pushed_at.nullable(),
+                        ri::last_deleted_at.nullable(),
+                    ))
                     .load(c)?;
                 Ok(rows
                     .into_iter()
@@ -369,7 +459,11 @@ macro_rules! write_path {
                     .collect())
             }
 
-            pub fn current_tags(c: &mut C, registry: &str, repository: &str) -> QueryResult<BTreeMap<String, String>> {
+            pub fn current_tags(
+                c: &mut C,
+                registry: &str,
+                repository: &str,
+            ) -> QueryResult<BTreeMap<String, String>> {
                 use repository_images as ri;
                 let rows: Vec<(String, Option<String>, i64, Option<i64>)> = tags::table
                     .left_join(
@@ -380,7 +474,12 @@ macro_rules! write_path {
                     )
                     .filter(tags::registry.eq(registry))
                     .filter(tags::repository.eq(repository))
-                    .select((tags::tag, tags::digest, tags::since, ri::last_deleted_at.nullable()))
+                    .select((
+                        tags::tag,
+                        tags::digest,
+                        tags::since,
+                        ri::last_deleted_at.nullable(),
+                    ))
                     .load(c)?;
                 Ok(rows
                     .into_iter()

@@ -36,7 +36,10 @@ fn sigkill_loses_no_acknowledged_notification() {
         .map(|t| {
             let (url, acked, stop) = (url.clone(), acked.clone(), stop.clone());
             std::thread::spawn(move || {
-                let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+                let http = reqwest::blocking::Client::builder()
+                    .timeout(Duration::from_secs(5))
+                    .build()
+                    .unwrap();
                 let started = Instant::now();
                 let mut i = 0u64;
                 while !stop.load(Ordering::Relaxed) && started.elapsed() < Duration::from_secs(20) {
@@ -73,7 +76,9 @@ fn sigkill_loses_no_acknowledged_notification() {
 
     let server = server.restart().unwrap();
     server
-        .wait_for("the inbox to drain", Duration::from_secs(60), || Ok((server.pending()? == 0).then_some(())))
+        .wait_for("the inbox to drain", Duration::from_secs(60), || {
+            Ok((server.pending()? == 0).then_some(()))
+        })
         .unwrap();
     let mut keys = BTreeSet::new();
     let mut after: Option<String> = None;
@@ -91,8 +96,16 @@ fn sigkill_loses_no_acknowledged_notification() {
         if !d["events"]["pageInfo"]["hasNextPage"].as_bool().unwrap() {
             break;
         }
-        after = edges.last().map(|e| e["cursor"].as_str().unwrap().to_string());
+        after = edges
+            .last()
+            .map(|e| e["cursor"].as_str().unwrap().to_string());
     }
     let lost: Vec<&String> = acked.difference(&keys).collect();
-    assert!(lost.is_empty(), "{} of {} acknowledged notifications lost, e.g. {:?}", lost.len(), acked.len(), &lost[..lost.len().min(5)]);
+    assert!(
+        lost.is_empty(),
+        "{} of {} acknowledged notifications lost, e.g. {:?}",
+        lost.len(),
+        acked.len(),
+        &lost[..lost.len().min(5)]
+    );
 }

@@ -21,7 +21,10 @@ const COMPONENT: &str = r#"query($name: String!) {
 
 fn spec(version: &str, revision: &str) -> ImageSpec {
     ImageSpec::new(&format!("cart {version}"))
-        .label("org.opencontainers.image.source", "https://git.example.com/shop/cart")
+        .label(
+            "org.opencontainers.image.source",
+            "https://git.example.com/shop/cart",
+        )
         .label("org.opencontainers.image.revision", revision)
         .label("org.opencontainers.image.version", version)
         .label("org.opencontainers.image.created", "2026-11-20T10:00:00Z")
@@ -30,11 +33,15 @@ fn spec(version: &str, revision: &str) -> ImageSpec {
 
 fn versions(server: &CatalogServer, name: &str) -> anyhow::Result<Vec<Value>> {
     let d = server.query(COMPONENT, json!({"name": name}))?;
-    Ok(d["component"]["versions"].as_array().cloned().unwrap_or_default())
+    Ok(d["component"]["versions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default())
 }
 
 fn live<'a>(vs: &'a [Value], version: &str) -> Option<&'a Value> {
-    vs.iter().find(|v| v["version"] == version && v["deletedAt"].is_null())
+    vs.iter()
+        .find(|v| v["version"] == version && v["deletedAt"].is_null())
 }
 
 #[test]
@@ -42,7 +49,8 @@ fn registry_push_to_graphql_then_delete_replay_reconcile() {
     let capture = Capture::start().unwrap();
     let catalog_port = free_port().unwrap();
     let hook = format!("http://127.0.0.1:{catalog_port}/hooks/distribution");
-    let mut registry = Registry::start(&[(&hook, INGEST_TOKEN), (&capture.url(), INGEST_TOKEN)]).unwrap();
+    let mut registry =
+        Registry::start(&[(&hook, INGEST_TOKEN), (&capture.url(), INGEST_TOKEN)]).unwrap();
     let server = CatalogServer::start(ServerOpts {
         port: Some(catalog_port),
         registries: vec![format!("http://{}", registry.host())],
@@ -62,12 +70,17 @@ fn registry_push_to_graphql_then_delete_replay_reconcile() {
     assert_ne!(d1, d2);
 
     let vs = server
-        .wait_for("both versions of shop/cart", Duration::from_secs(30), || {
-            let vs = versions(&server, "shop/cart")?;
-            let ready = live(&vs, "1.0.0").is_some()
-                && live(&vs, "1.1.0").is_some_and(|v| v["tags"].as_array().is_some_and(|t| t.len() == 2));
-            Ok(ready.then_some(vs))
-        })
+        .wait_for(
+            "both versions of shop/cart",
+            Duration::from_secs(30),
+            || {
+                let vs = versions(&server, "shop/cart")?;
+                let ready = live(&vs, "1.0.0").is_some()
+                    && live(&vs, "1.1.0")
+                        .is_some_and(|v| v["tags"].as_array().is_some_and(|t| t.len() == 2));
+                Ok(ready.then_some(vs))
+            },
+        )
         .unwrap();
     let v1 = live(&vs, "1.0.0").unwrap();
     let v2 = live(&vs, "1.1.0").unwrap();
@@ -80,10 +93,15 @@ fn registry_push_to_graphql_then_delete_replay_reconcile() {
     assert_eq!(v2["tags"], json!(["1.1.0", "latest"]));
     assert_eq!(v1["platforms"][0]["name"], "linux/amd64");
     assert_eq!(vs[0]["version"], "1.1.0", "newest first");
-    let c = server.query(COMPONENT, json!({"name": "shop/cart"})).unwrap();
+    let c = server
+        .query(COMPONENT, json!({"name": "shop/cart"}))
+        .unwrap();
     assert_eq!(c["component"]["owner"]["name"], "team-checkout");
     assert_eq!(c["component"]["latestVersion"], "1.1.0");
-    assert_eq!(c["component"]["owner"]["components"], json!([{"name": "shop/cart"}]));
+    assert_eq!(
+        c["component"]["owner"]["components"],
+        json!([{"name": "shop/cart"}])
+    );
     // The image by digest, and search by prefix and owner.
     let img = server
         .query(
@@ -91,12 +109,21 @@ fn registry_push_to_graphql_then_delete_replay_reconcile() {
             json!({"d": d2}),
         )
         .unwrap();
-    assert_eq!(img["image"]["repositories"][0]["tags"], json!(["1.1.0", "latest"]));
-    assert_eq!(img["image"]["componentVersions"], json!([{"version": "1.1.0"}]));
+    assert_eq!(
+        img["image"]["repositories"][0]["tags"],
+        json!(["1.1.0", "latest"])
+    );
+    assert_eq!(
+        img["image"]["componentVersions"],
+        json!([{"version": "1.1.0"}])
+    );
     let list = server
         .query("{ components(prefix: \"shop/\", owner: \"team-checkout\") { edges { node { name } } } }", json!({}))
         .unwrap();
-    assert_eq!(list["components"]["edges"], json!([{"node": {"name": "shop/cart"}}]));
+    assert_eq!(
+        list["components"]["edges"],
+        json!([{"node": {"name": "shop/cart"}}])
+    );
 
     // A multi-platform index lists its platforms.
     layout
@@ -116,7 +143,12 @@ fn registry_push_to_graphql_then_delete_replay_reconcile() {
         })
         .unwrap();
     assert_eq!(web["digest"], di.as_str());
-    let names: Vec<&str> = web["platforms"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = web["platforms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["linux/amd64", "linux/arm64"]);
 
     // A delete by digest is reflected: 1.0.0 is gone from the live list, kept in history.
@@ -124,30 +156,55 @@ fn registry_push_to_graphql_then_delete_replay_reconcile() {
     server
         .wait_for("1.0.0 deleted", Duration::from_secs(30), || {
             let vs = versions(&server, "shop/cart")?;
-            Ok(vs.iter().find(|v| v["version"] == "1.0.0" && !v["deletedAt"].is_null()).cloned())
+            Ok(vs
+                .iter()
+                .find(|v| v["version"] == "1.0.0" && !v["deletedAt"].is_null())
+                .cloned())
         })
         .unwrap();
     let live_list = server
-        .query("{ component(name: \"shop/cart\") { versionCount versions { version } } }", json!({}))
+        .query(
+            "{ component(name: \"shop/cart\") { versionCount versions { version } } }",
+            json!({}),
+        )
         .unwrap();
-    assert_eq!(live_list["component"]["versions"], json!([{"version": "1.1.0"}]));
+    assert_eq!(
+        live_list["component"]["versions"],
+        json!([{"version": "1.1.0"}])
+    );
 
     // The same notifications sent again change nothing.
     server
-        .wait_for("the inbox to drain", Duration::from_secs(30), || Ok((server.pending()? == 0).then_some(())))
+        .wait_for("the inbox to drain", Duration::from_secs(30), || {
+            Ok((server.pending()? == 0).then_some(()))
+        })
         .unwrap();
     let before = server.event_count().unwrap();
     let before_versions = versions(&server, "shop/cart").unwrap();
     let sent = capture.bodies();
-    assert!(sent.len() >= 4, "the registry sent {} notifications", sent.len());
+    assert!(
+        sent.len() >= 4,
+        "the registry sent {} notifications",
+        sent.len()
+    );
     for (ct, body) in &sent {
-        let (status, text) = server.post("/hooks/distribution", ct, Some(INGEST_TOKEN), body.clone()).unwrap();
+        let (status, text) = server
+            .post("/hooks/distribution", ct, Some(INGEST_TOKEN), body.clone())
+            .unwrap();
         assert_eq!(status, 202, "{text}");
     }
     server
-        .wait_for("the replayed inbox to drain", Duration::from_secs(30), || Ok((server.pending()? == 0).then_some(())))
+        .wait_for(
+            "the replayed inbox to drain",
+            Duration::from_secs(30),
+            || Ok((server.pending()? == 0).then_some(())),
+        )
         .unwrap();
-    assert_eq!(server.event_count().unwrap(), before, "a replay recorded new events");
+    assert_eq!(
+        server.event_count().unwrap(),
+        before,
+        "a replay recorded new events"
+    );
     assert_eq!(versions(&server, "shop/cart").unwrap(), before_versions);
 
     // Stopped catalog; a push it never hears of (the registry's in-memory retry queue is lost
@@ -168,7 +225,10 @@ fn registry_push_to_graphql_then_delete_replay_reconcile() {
     assert_eq!(v3["digest"], d3.as_str());
     assert_eq!(v3["revision"], "cccc3333");
     let ev = server
-        .query("{ events(kind: \"image.registered\", first: 100) { edges { node { source key } } } }", json!({}))
+        .query(
+            "{ events(kind: \"image.registered\", first: 100) { edges { node { source key } } } }",
+            json!({}),
+        )
         .unwrap();
     let sources: Vec<&str> = ev["events"]["edges"]
         .as_array()
@@ -183,11 +243,15 @@ fn registry_push_to_graphql_then_delete_replay_reconcile() {
     server
         .wait_for("the reconcile pass", Duration::from_secs(30), || {
             let m = reqwest::blocking::get(server.url("/metrics"))?.text()?;
-            Ok(m.lines().any(|l| l == "catalog_reconcile_runs_total 1").then_some(()))
+            Ok(m.lines()
+                .any(|l| l == "catalog_reconcile_runs_total 1")
+                .then_some(()))
         })
         .unwrap();
     server
-        .wait_for("the inbox to drain", Duration::from_secs(30), || Ok((server.pending()? == 0).then_some(())))
+        .wait_for("the inbox to drain", Duration::from_secs(30), || {
+            Ok((server.pending()? == 0).then_some(()))
+        })
         .unwrap();
     assert_eq!(server.event_count().unwrap(), count);
     drop(registry2);

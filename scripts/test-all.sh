@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Runs every test of the catalog on a fresh machine: installs what the suites need (Debian
+# packages) when missing, makes sure PostgreSQL is up, then format, lints, the core's purity,
+# the build, and every test suite. Fails loudly; skips nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+for bin in docker-registry skopeo umoci; do
+  command -v "$bin" >/dev/null 2>&1 || need+=("$bin")
+done
+for pkg in libpq-dev libsqlite3-dev pkg-config; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if ((${#need[@]})); then
+  echo "installing: ${need[*]}"
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# The store suite runs on PostgreSQL too (127.0.0.1:5432, trust auth).
+if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
+  if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+  fi
+  pg_isready -h 127.0.0.1 -p 5432 -q || {
+    echo "PostgreSQL is not running on 127.0.0.1:5432: install it (apt-get install postgresql) and start it" >&2
+    exit 1
+  }
+fi
+
+echo "== format"
+cargo fmt --all --check
+echo "== lints"
+cargo clippy --workspace --all-targets -q -- -D warnings
+echo "== catalog-core stays pure"
+tree=$(cargo tree -p catalog-core -e normal,build --prefix none)
+for forbidden in diesel actix-web async-graphql tokio; do
+  if grep -q "^$forbidden v" <<<"$tree"; then
+    echo "catalog-core depends on $forbidden; the core must stay free of I/O frameworks" >&2
+    exit 1
+  fi
+done
+echo "== build"
+# The end-to-end suites spawn this binary; build it before the tests run.
+cargo build --workspace -q
+echo "== tests"
+cargo test --workspace
