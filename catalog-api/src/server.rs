@@ -198,6 +198,14 @@ async fn start_core(args: &ServeArgs) -> anyhow::Result<Core> {
         .await?
         .context("cannot open the database")?;
     tracing::info!(backend = store.backend().as_str(), url = %redact_url(&args.db.database_url), "database ready");
+    if store.backend() == catalog_schema::Backend::Sqlite {
+        // SQLite serves one node, so any lease left is a dead process's: take the items back.
+        let s = store.clone();
+        let freed = tokio::task::spawn_blocking(move || s.inbox_release_leases()).await??;
+        if freed > 0 {
+            tracing::warn!(items = freed, "released inbox leases of a previous process");
+        }
+    }
     let catalog = Arc::new(RwLock::new(Catalog::new()));
     let sync = Arc::new(GraphSync::new(store.clone(), catalog.clone()));
     let ready = Arc::new(AtomicBool::new(false));

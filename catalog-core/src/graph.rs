@@ -283,6 +283,8 @@ impl Catalog {
 
     fn set_owner(&mut self, component: &str, team: &str, api: bool, t: DateTime<Utc>) {
         let c = self.ensure_component(component);
+        // The team exists once named, whether or not this assignment wins (order-insensitive).
+        let team = self.ensure_team(team);
         let rank = (api, t);
         let Some(Node::Component(node)) = self.graph.node_weight_mut(c) else {
             return;
@@ -291,7 +293,6 @@ impl Catalog {
             return;
         }
         node.owner_rank = Some(rank);
-        let team = self.ensure_team(team);
         let old: Vec<_> = self
             .graph
             .edges_directed(c, PgDirection::Outgoing)

@@ -75,11 +75,12 @@ impl ManageConnection for Manager {
                 let path = self.url.strip_prefix("sqlite://").unwrap_or(&self.url);
                 let mut c = diesel::SqliteConnection::establish(path)
                     .map_err(diesel::r2d2::Error::ConnectionError)?;
+                // busy_timeout first: even switching to WAL must wait for a busy writer.
                 // WAL lets readers run beside the writer; synchronous=FULL makes every commit
                 // durable before we acknowledge it (group commit keeps that cheap).
                 c.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                     PRAGMA busy_timeout = 15000; PRAGMA foreign_keys = ON;",
+                    "PRAGMA busy_timeout = 15000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
                 )
                 .map_err(diesel::r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(c))
@@ -290,6 +291,17 @@ impl Store {
         Ok(with_conn!(conn, c => wp::inbox_claim(c, now, until, limit))?)
     }
 
+    /// Frees every lease. Only for a process that knows it is the sole worker (SQLite is one
+    /// node): items a killed process had claimed come back at once instead of after the lease.
+    pub fn inbox_release_leases(&self) -> StoreResult<usize> {
+        let mut conn = self.conn()?;
+        Ok(
+            diesel::update(inbox::table.filter(inbox::lease_until.is_not_null()))
+                .set(inbox::lease_until.eq(None::<i64>))
+                .execute(&mut *conn)?,
+        )
+    }
+
     /// Records a failed attempt: retried at `retry_at`, or parked (kept with its error, never
     /// retried automatically) when `park`.
     pub fn inbox_fail(&self, id: i64, error: &str, retry_at: i64, park: bool) -> StoreResult<()> {
@@ -347,8 +359,8 @@ impl Store {
         Ok(rows)
     }
 
-    /// A page of the event log in sequence order after `after`, optionally of one kind.
-    /// Returns one more than `first` when there is a next page (the caller trims it).
+    /// Up to `first` events of the log in sequence order after `after`, optionally of one
+    /// kind (callers that page ask for one more to learn whether a next page exists).
     pub fn events_page(
         &self,
         first: i64,
@@ -468,7 +480,11 @@ impl Store {
             .optional()?;
         Ok(row.map(|(name, scopes)| Token {
             name,
-            scopes: scopes.split(',').map(str::to_string).collect(),
+            scopes: scopes
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
         }))
     }
 

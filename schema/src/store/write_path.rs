@@ -187,6 +187,13 @@ macro_rules! write_path {
                     .on_conflict(images::digest)
                     .do_nothing()
                     .execute(c)?;
+                diesel::update(
+                    images::table
+                        .filter(images::digest.eq(&e.digest))
+                        .filter(images::first_seen.gt(t)),
+                )
+                .set(images::first_seen.eq(t))
+                .execute(c)?;
                 repository_image(c, &e.registry, &e.repository, &e.digest)?;
                 {
                     use repository_images as ri;
@@ -206,14 +213,7 @@ macro_rules! write_path {
                 if let Some(tag) = &e.tag {
                     set_tag(c, seq, &e.registry, &e.repository, tag, Some(&e.digest), t)?;
                 }
-                diesel::insert_into(components::table)
-                    .values((
-                        components::name.eq(&e.component),
-                        components::created_at.eq(t),
-                    ))
-                    .on_conflict(components::name)
-                    .do_nothing()
-                    .execute(c)?;
+                ensure_component(c, &e.component, t)?;
                 if let Some(version) = &e.version {
                     upsert_version(c, e, version, t)?;
                 }
@@ -318,6 +318,23 @@ macro_rules! write_path {
                 Ok(())
             }
 
+            /// First-seen times are the earliest event's, whatever the arrival order.
+            fn ensure_component(c: &mut C, name: &str, t: i64) -> QueryResult<()> {
+                diesel::insert_into(components::table)
+                    .values((components::name.eq(name), components::created_at.eq(t)))
+                    .on_conflict(components::name)
+                    .do_nothing()
+                    .execute(c)?;
+                diesel::update(
+                    components::table
+                        .filter(components::name.eq(name))
+                        .filter(components::created_at.gt(t)),
+                )
+                .set(components::created_at.eq(t))
+                .execute(c)?;
+                Ok(())
+            }
+
             fn repository_image(
                 c: &mut C,
                 registry: &str,
@@ -367,16 +384,19 @@ macro_rules! write_path {
                 rank: i32,
                 t: i64,
             ) -> QueryResult<()> {
-                diesel::insert_into(components::table)
-                    .values((components::name.eq(component), components::created_at.eq(t)))
-                    .on_conflict(components::name)
-                    .do_nothing()
-                    .execute(c)?;
+                ensure_component(c, component, t)?;
                 diesel::insert_into(teams::table)
                     .values((teams::name.eq(team), teams::created_at.eq(t)))
                     .on_conflict(teams::name)
                     .do_nothing()
                     .execute(c)?;
+                diesel::update(
+                    teams::table
+                        .filter(teams::name.eq(team))
+                        .filter(teams::created_at.gt(t)),
+                )
+                .set(teams::created_at.eq(t))
+                .execute(c)?;
                 let inserted = diesel::insert_into(ownership::table)
                     .values((
                         ownership::component.eq(component),

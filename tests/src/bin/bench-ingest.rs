@@ -1,2 +1,687 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-fn main() {}
+//! Ingest benchmark: how fast the catalog acknowledges Distribution notifications, and how
+//! long until all of them are queryable, against a floor (a bare actix-web handler doing one
+//! INSERT per request into the same SQLite file with the same pragmas).
+//!
+//! ```text
+//! cargo build --release --workspace && \
+//!   cargo run --release -p catalog-tests --bin bench-ingest -- [--n 20000] [--concurrency 32]
+//! ```
+//!
+//! Real parts only: Debian's docker-registry, images built with umoci and pushed with skopeo,
+//! the built `catalog` binary (target/release/catalog when this is built in release).
+
+use actix_web::{web, App, HttpResponse, HttpServer};
+use anyhow::{anyhow, bail, Context, Result};
+use catalog_tests::registry::{http_request, push, ImageSpec, Layout, Registry, MANIFEST_ACCEPT};
+use catalog_tests::server::{free_port, INGEST_TOKEN};
+use catalog_tests::{CatalogServer, ServerOpts};
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, RunQueryDsl, SqliteConnection};
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+type Bytes = web::Bytes;
+
+const CT: &str = "application/vnd.docker.distribution.events.v1+json";
+const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+/// Images (and repositories) the notifications point at.
+const K: usize = 8;
+const POLL: Duration = Duration::from_millis(20);
+const QUERYABLE_TIMEOUT: Duration = Duration::from_secs(600);
+const PRAGMAS: &str =
+    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 15000;";
+
+struct Args {
+    n: usize,
+    concurrency: usize,
+}
+
+fn parse_args() -> Result<Args> {
+    let mut a = Args {
+        n: 20_000,
+        concurrency: 32,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = |name: &str| -> Result<usize> {
+            let v = it.next().ok_or_else(|| anyhow!("{name} needs a value"))?;
+            v.parse()
+                .with_context(|| format!("{name} {v:?}: expected a positive integer"))
+        };
+        match flag.as_str() {
+            "--n" => a.n = value("--n")?,
+            "--concurrency" => a.concurrency = value("--concurrency")?,
+            "-h" | "--help" => {
+                println!("usage: bench-ingest [--n 20000] [--concurrency 32]");
+                std::process::exit(0);
+            }
+            other => bail!(
+                "unknown argument {other:?}; usage: bench-ingest [--n 20000] [--concurrency 32]"
+            ),
+        }
+    }
+    if a.n == 0 || a.concurrency == 0 {
+        bail!("--n and --concurrency must be at least 1");
+    }
+    Ok(a)
+}
+
+/// What a pushed image looks like from a notification's point of view.
+struct Pushed {
+    repository: String,
+    digest: String,
+    size: usize,
+    references: Vec<Value>,
+}
+
+fn build_and_push(registry: &Registry) -> Result<Vec<Pushed>> {
+    let layout = Layout::new()?;
+    let host = registry.host();
+    let mut out = Vec::new();
+    for k in 0..K {
+        let repository = format!("bench/app-{k}");
+        let spec = ImageSpec::new(&format!("bench app {k}"))
+            .label(
+                "org.opencontainers.image.source",
+                &format!("https://git.example.com/bench/app-{k}"),
+            )
+            .label(
+                "org.opencontainers.image.revision",
+                &format!("{:040x}", 0xbe4c_0000u64 + k as u64),
+            )
+            .label("org.opencontainers.image.version", "0.0.1")
+            .label("org.opencontainers.image.created", "2026-11-20T10:00:00Z")
+            .label("dev.catalog.owner", &format!("team-{}", k % 3));
+        let tag = format!("app-{k}");
+        layout.build(&tag, &spec)?;
+        let digest = push(&layout, &tag, &host, &repository, "0.0.1")?;
+        let r = http_request(
+            "GET",
+            &host,
+            &format!("/v2/{repository}/manifests/{digest}"),
+            &[("Accept", MANIFEST_ACCEPT)],
+            b"",
+        )?;
+        if r.status != 200 {
+            bail!("GET manifest {repository}@{digest}: HTTP {}", r.status);
+        }
+        let m = r.json()?;
+        let mut references = vec![m["config"].clone()];
+        references.extend(m["layers"].as_array().cloned().unwrap_or_default());
+        let references = references
+            .into_iter()
+            .map(|d| json!({"mediaType": d["mediaType"], "size": d["size"], "digest": d["digest"]}))
+            .collect();
+        out.push(Pushed {
+            repository,
+            digest,
+            size: r.body.len(),
+            references,
+        });
+    }
+    Ok(out)
+}
+
+/// A uuid-shaped id, unique per (run, i, salt).
+fn uuidish(run: u64, i: u64, salt: u64) -> String {
+    let a = run ^ salt.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    format!(
+        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        (a >> 32) as u32,
+        (a >> 16) as u16,
+        a & 0xfff,
+        (i >> 48) & 0xfff,
+        i & 0xffff_ffff_ffff
+    )
+}
+
+/// The notification for push `i`: the shape docker-registry 2.8 sends (see the fixture
+/// `distribution-2.8/example-manifest-push-1.0.0.http`), indented the way Go's MarshalIndent does.
+fn notification(run: u64, i: usize, img: &Pushed, registry_host: &str) -> Result<Bytes> {
+    let body = json!({"events": [{
+        "id": uuidish(run, i as u64, 1),
+        "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
+        "action": "push",
+        "target": {
+            "mediaType": OCI_MANIFEST,
+            "size": img.size,
+            "digest": img.digest,
+            "length": img.size,
+            "repository": img.repository,
+            "url": format!("http://{registry_host}/v2/{}/manifests/{}", img.repository, img.digest),
+            "tag": format!("1.0.{i}"),
+            "references": img.references,
+        },
+        "request": {
+            "id": uuidish(run, i as u64, 2),
+            "addr": format!("127.0.0.1:{}", 30000 + i % 30000),
+            "host": registry_host,
+            "method": "PUT",
+            "useragent": "skopeo/1.9.3",
+        },
+        "actor": {},
+        "source": {"addr": "bench:5000", "instanceID": uuidish(run, 0, 3)},
+    }]});
+    let mut buf = Vec::with_capacity(2048);
+    let mut ser = serde_json::Serializer::with_formatter(
+        &mut buf,
+        serde_json::ser::PrettyFormatter::with_indent(b"   "),
+    );
+    body.serialize(&mut ser)?;
+    Ok(Bytes::from(buf))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Posting
+
+struct Posted {
+    wall: Duration,
+    /// Per-request latency, sorted.
+    latencies: Vec<Duration>,
+}
+
+/// Posts every body with `concurrency` requests in flight; fails on the first non-202.
+async fn post_all(
+    http: &reqwest::Client,
+    url: &str,
+    bodies: Arc<Vec<Bytes>>,
+    concurrency: usize,
+) -> Result<Posted> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency.min(bodies.len()) {
+        let (http, url, bodies, next, stop) = (
+            http.clone(),
+            url.to_string(),
+            bodies.clone(),
+            next.clone(),
+            stop.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::with_capacity(bodies.len() / concurrency + 1);
+            let mut failures: Vec<String> = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= bodies.len() {
+                    break;
+                }
+                let t = Instant::now();
+                let r = http
+                    .post(&url)
+                    .header("content-type", CT)
+                    .bearer_auth(INGEST_TOKEN)
+                    .body(bodies[i].clone())
+                    .send()
+                    .await;
+                let outcome = match r {
+                    Ok(resp) => {
+                        let status = resp.status().as_u16();
+                        let text = resp.text().await.unwrap_or_default();
+                        (status == 202)
+                            .then_some(())
+                            .ok_or(format!("request {i}: HTTP {status}: {text}"))
+                    }
+                    Err(e) => Err(format!("request {i}: {e}")),
+                };
+                lat.push(t.elapsed());
+                if let Err(e) = outcome {
+                    failures.push(e);
+                    stop.store(true, Ordering::Relaxed);
+                }
+            }
+            (lat, failures)
+        }));
+    }
+    let mut latencies = Vec::with_capacity(bodies.len());
+    let mut failures = Vec::new();
+    for t in tasks {
+        let (l, f) = t.await?;
+        latencies.extend(l);
+        failures.extend(f);
+    }
+    let wall = started.elapsed();
+    if !failures.is_empty() {
+        bail!(
+            "{} request(s) failed (aborted after {} sent); first: {}",
+            failures.len(),
+            latencies.len(),
+            failures[0]
+        );
+    }
+    latencies.sort();
+    Ok(Posted { wall, latencies })
+}
+
+fn percentile(sorted: &[Duration], q: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2}", d.as_secs_f64() * 1000.0)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Catalog phase
+
+struct Queryable {
+    /// From the start of posting.
+    at: Duration,
+    /// (time from start of posting, events in the log) samples while waiting.
+    samples: Vec<(Duration, i64)>,
+}
+
+async fn graphql(http: &reqwest::Client, url: &str, query: &str) -> Result<Value> {
+    let r = http
+        .post(url)
+        .header("content-type", "application/json")
+        .body(json!({"query": query}).to_string())
+        .send()
+        .await?;
+    let status = r.status().as_u16();
+    let v: Value = r.json().await?;
+    if status != 200 || v.get("errors").is_some() {
+        bail!("query failed ({status}): {v}");
+    }
+    Ok(v["data"].clone())
+}
+
+/// Polls until every event is in the log, the inbox is empty, the graph has every version,
+/// and the last version pushed to bench/app-0 resolves to its digest.
+async fn wait_queryable(
+    http: &reqwest::Client,
+    url: &str,
+    started: Instant,
+    n: usize,
+    spot_version: &str,
+    spot_digest: &str,
+) -> Result<Queryable> {
+    let mut q = format!(
+        "{{ eventCount inbox(state: PENDING, first: 1) {{ edges {{ node {{ id }} }} }} \
+         spot: component(name: \"bench/app-0\") {{ version(version: \"{spot_version}\") {{ digest }} }}"
+    );
+    for k in 0..K {
+        q.push_str(&format!(
+            " c{k}: component(name: \"bench/app-{k}\") {{ versionCount }}"
+        ));
+    }
+    q.push_str(" }");
+    let mut samples = Vec::new();
+    let mut last_sample = Duration::ZERO;
+    let mut last_err = String::new();
+    let deadline = Instant::now() + QUERYABLE_TIMEOUT;
+    loop {
+        match graphql(http, url, &q).await {
+            Ok(d) => {
+                let events = d["eventCount"].as_i64().unwrap_or(-1);
+                let at = started.elapsed();
+                if samples.is_empty() || at - last_sample >= Duration::from_millis(500) {
+                    samples.push((at, events));
+                    last_sample = at;
+                }
+                let pending_empty = d["inbox"]["edges"].as_array().is_some_and(Vec::is_empty);
+                let spot_ok = d["spot"]["version"]["digest"].as_str() == Some(spot_digest);
+                let versions: i64 = (0..K)
+                    .map(|k| d[format!("c{k}")]["versionCount"].as_i64().unwrap_or(0))
+                    .sum();
+                if events == n as i64 && pending_empty && spot_ok && versions == n as i64 {
+                    samples.push((at, events));
+                    return Ok(Queryable { at, samples });
+                }
+            }
+            Err(e) => last_err = format!("{e:#}"),
+        }
+        if Instant::now() > deadline {
+            bail!("not all {n} notifications queryable after {QUERYABLE_TIMEOUT:?} (last error: {last_err})");
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Floor: a bare handler, one INSERT (its own transaction) per request, same SQLite file
+
+fn open_floor(db: &Path) -> Result<SqliteConnection> {
+    let path = db
+        .to_str()
+        .ok_or_else(|| anyhow!("database path is not UTF-8"))?;
+    let mut c = SqliteConnection::establish(path)?;
+    c.batch_execute(PRAGMAS)?;
+    Ok(c)
+}
+
+async fn floor_hook(body: Bytes, conn: web::Data<Mutex<SqliteConnection>>) -> HttpResponse {
+    let Ok(text) = String::from_utf8(body.to_vec()) else {
+        return HttpResponse::BadRequest().finish();
+    };
+    let r = web::block(move || {
+        let mut c = conn
+            .lock()
+            .map_err(|_| diesel::result::Error::BrokenTransactionManager)?;
+        diesel::sql_query("INSERT INTO bench_floor (body) VALUES (?)")
+            .bind::<diesel::sql_types::Text, _>(text)
+            .execute(&mut *c)
+    })
+    .await;
+    match r {
+        Ok(Ok(_)) => HttpResponse::Accepted().json(json!({"accepted": 1, "ignored": 0})),
+        Ok(Err(e)) => HttpResponse::InternalServerError().body(e.to_string()),
+        Err(e) => HttpResponse::InternalServerError().body(e.to_string()),
+    }
+}
+
+struct Floor {
+    port: u16,
+    handle: actix_web::dev::ServerHandle,
+    thread: std::thread::JoinHandle<std::io::Result<()>>,
+}
+
+/// Starts the floor server on its own actix System thread; `workers` HTTP workers, each with
+/// its own connection.
+fn start_floor(db: PathBuf, workers: usize) -> Result<Floor> {
+    let port = free_port()?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let thread = std::thread::Builder::new()
+        .name("floor".into())
+        .spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let server = HttpServer::new(move || {
+                    let conn = open_floor(&db).expect("floor: cannot open the database");
+                    App::new()
+                        .app_data(web::Data::new(Mutex::new(conn)))
+                        .route("/hook", web::post().to(floor_hook))
+                })
+                .workers(workers)
+                .backlog(4096)
+                .disable_signals()
+                .bind(("127.0.0.1", port))?
+                .run();
+                let _ = tx.send(server.handle());
+                server.await
+            })
+        })?;
+    let handle = rx
+        .recv_timeout(Duration::from_secs(30))
+        .map_err(|_| anyhow!("the floor server did not start"))?;
+    Ok(Floor {
+        port,
+        handle,
+        thread,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+
+struct Row {
+    name: &'static str,
+    n: usize,
+    posted: Posted,
+    queryable: Option<Duration>,
+}
+
+impl Row {
+    fn rate(&self) -> f64 {
+        self.n as f64 / self.posted.wall.as_secs_f64()
+    }
+
+    fn print(&self) {
+        let l = &self.posted.latencies;
+        println!(
+            "| {} | {} | {:.0} | {} | {} | {} | {} | {} |",
+            self.name,
+            self.n,
+            self.rate(),
+            ms(percentile(l, 0.50)),
+            ms(percentile(l, 0.90)),
+            ms(percentile(l, 0.99)),
+            ms(l.last().copied().unwrap_or_default()),
+            self.queryable
+                .map_or("n/a".to_string(), |d| format!("{:.2}", d.as_secs_f64())),
+        );
+    }
+}
+
+fn main() -> Result<()> {
+    let args = parse_args()?;
+    let total = Instant::now();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_nanos() as u64;
+
+    // --- setup (not timed): real registry, K labelled images pushed with skopeo
+    let t = Instant::now();
+    let registry = Registry::start(&[])?;
+    let images = build_and_push(&registry)?;
+    let host = registry.host();
+    eprintln!(
+        "setup: registry on {host}, {K} images built and pushed in {:.1}s",
+        t.elapsed().as_secs_f64()
+    );
+
+    let mut server = CatalogServer::start(ServerOpts {
+        registries: vec![format!("http://{host}")],
+        extra_args: vec!["--reconcile-interval".into(), "0".into()],
+        ..ServerOpts::default()
+    })?;
+    let db = server.dir.path().join("catalog.db");
+    if server.event_count()? != 0 {
+        bail!("the catalog has events before the benchmark started");
+    }
+
+    let t = Instant::now();
+    let bodies: Vec<Bytes> = (0..args.n)
+        .map(|i| notification(run, i, &images[i % K], &host))
+        .collect::<Result<_>>()?;
+    let bodies = Arc::new(bodies);
+    let body_bytes: usize = bodies.iter().map(|b| b.len()).sum();
+    let last0 = (args.n - 1) / K * K; // the last i with i % K == 0
+    eprintln!(
+        "setup: {} notifications serialized ({:.0} bytes each on average) in {:.2}s",
+        args.n,
+        body_bytes as f64 / args.n as f64,
+        t.elapsed().as_secs_f64()
+    );
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let http = reqwest::Client::builder()
+        .http1_only()
+        .no_proxy()
+        .pool_max_idle_per_host(args.concurrency)
+        .timeout(Duration::from_secs(120))
+        .build()?;
+
+    // --- phase A: the catalog
+    eprintln!(
+        "phase A: posting {} notifications to the catalog, {} in flight",
+        args.n, args.concurrency
+    );
+    let (catalog_posted, queryable) = rt.block_on(async {
+        let started = Instant::now();
+        let posted = post_all(
+            &http,
+            &server.url("/hooks/distribution"),
+            bodies.clone(),
+            args.concurrency,
+        )
+        .await?;
+        let q = wait_queryable(
+            &http,
+            &server.url("/graphql"),
+            started,
+            args.n,
+            &format!("1.0.{last0}"),
+            &images[0].digest,
+        )
+        .await?;
+        anyhow::Ok((posted, q))
+    })?;
+    let metrics = {
+        let r = reqwest::blocking::Client::new()
+            .get(server.url("/metrics"))
+            .send()?;
+        r.text()?
+    };
+    let log = server.log();
+    server.kill();
+
+    // --- phase B: the floor, same SQLite file, same pragmas
+    {
+        let mut c = open_floor(&db)?;
+        c.batch_execute(
+            "CREATE TABLE IF NOT EXISTS bench_floor (id INTEGER PRIMARY KEY, body TEXT NOT NULL);",
+        )?;
+    }
+    let floor = start_floor(db.clone(), cores)?;
+    eprintln!(
+        "phase B: posting {} notifications to the floor, {} in flight",
+        args.n, args.concurrency
+    );
+    let floor_url = format!("http://127.0.0.1:{}/hook", floor.port);
+    let floor_posted = rt.block_on(post_all(
+        &http,
+        &floor_url,
+        bodies.clone(),
+        args.concurrency,
+    ))?;
+    actix_web::rt::System::new().block_on(floor.handle.stop(true));
+    floor
+        .thread
+        .join()
+        .map_err(|_| anyhow!("the floor thread panicked"))??;
+    let floor_rows: i64 = {
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut c = open_floor(&db)?;
+        diesel::sql_query("SELECT count(*) AS n FROM bench_floor")
+            .get_result::<Count>(&mut c)?
+            .n
+    };
+    if floor_rows != args.n as i64 {
+        bail!(
+            "the floor table holds {floor_rows} rows, expected {}",
+            args.n
+        );
+    }
+
+    // --- report
+    let catalog = Row {
+        name: "catalog (hook → inbox group commit → worker → graph)",
+        n: args.n,
+        posted: catalog_posted,
+        queryable: Some(queryable.at),
+    };
+    let floor = Row {
+        name: "floor (bare handler: one INSERT per request, same SQLite file)",
+        n: args.n,
+        posted: floor_posted,
+        queryable: None,
+    };
+    println!();
+    println!(
+        "| run | notifications | acked/s | p50 ms | p90 ms | p99 ms | max ms | all queryable s |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    catalog.print();
+    floor.print();
+    println!();
+    println!(
+        "catalog / floor throughput ratio: {:.2}",
+        catalog.rate() / floor.rate()
+    );
+    println!(
+        "cores: {cores}; N = {}; concurrency = {}; K = {K} images; HTTP workers: {cores} (catalog and floor); \
+         client and servers share the same {cores} cores",
+        args.n, args.concurrency
+    );
+    println!(
+        "posting wall time: catalog {:.2}s, floor {:.2}s; average body {:.0} bytes",
+        catalog.posted.wall.as_secs_f64(),
+        floor.posted.wall.as_secs_f64(),
+        body_bytes as f64 / args.n as f64
+    );
+    println!(
+        "all queryable = eventCount == N, no PENDING inbox item, sum of versionCount over the {K} components == N, \
+         and bench/app-0 version 1.0.{last0} resolves to {}",
+        images[0].digest
+    );
+    let at_end = queryable.samples.first().map_or(-1, |s| s.1);
+    println!(
+        "events in the log when the last ack arrived: {at_end} of {}; queryable {:.2}s after the last ack",
+        args.n,
+        (queryable.at.saturating_sub(catalog.posted.wall)).as_secs_f64()
+    );
+    let timeline: Vec<String> = queryable
+        .samples
+        .iter()
+        .map(|(t, e)| format!("{:.1}s:{e}", t.as_secs_f64()))
+        .collect();
+    println!(
+        "event log while draining (time since start of posting: events): {}",
+        timeline.join(" ")
+    );
+    println!();
+    println!("catalog /metrics:");
+    let wanted = [
+        "catalog_inbox_commits_total",
+        "catalog_registry_fetches_total",
+        "catalog_hook_items_total",
+        "catalog_hook_ack_seconds_sum",
+        "catalog_hook_ack_seconds_count",
+        "catalog_events_recorded_total",
+        "catalog_worker_items_total",
+        "catalog_worker_failures_total",
+    ];
+    for line in metrics.lines() {
+        if wanted
+            .iter()
+            .any(|w| line.starts_with(&format!("{w} ")) || line.starts_with(&format!("{w}{{")))
+        {
+            println!("  {line}");
+        }
+    }
+    let commits = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("catalog_inbox_commits_total "))
+        .and_then(|v| v.trim().parse::<f64>().ok());
+    if let Some(c) = commits.filter(|c| *c > 0.0) {
+        println!(
+            "  => {:.1} notifications per inbox commit on average",
+            args.n as f64 / c
+        );
+    }
+    let warn = log.lines().filter(|l| l.contains("WARN")).count();
+    let error = log.lines().filter(|l| l.contains("ERROR")).count();
+    println!(
+        "catalog log: {} lines, {warn} WARN, {error} ERROR",
+        log.lines().count()
+    );
+    for l in log
+        .lines()
+        .filter(|l| l.contains("WARN") || l.contains("ERROR"))
+        .take(5)
+    {
+        println!("  {l}");
+    }
+    println!(
+        "total benchmark run time: {:.1}s",
+        total.elapsed().as_secs_f64()
+    );
+    drop(registry);
+    Ok(())
+}

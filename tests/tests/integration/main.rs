@@ -5,4 +5,5 @@
 
 mod bad_input;
 mod crash;
+mod ops;
 mod registry_flow;
