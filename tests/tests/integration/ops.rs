@@ -104,3 +104,94 @@ fn serve_help_documents_every_flag_and_variable() {
         );
     }
 }
+
+#[test]
+fn failing_items_retry_then_park_visibly_and_an_admin_can_retry_them() {
+    let s = CatalogServer::start(ServerOpts {
+        extra_args: ["--max-attempts", "2", "--retry-base", "100ms"]
+            .map(String::from)
+            .to_vec(),
+        ..ServerOpts::default()
+    })
+    .unwrap();
+    // A push from a registry the catalog was not told about: accepted (nothing is lost),
+    // retried, then parked with its reason.
+    let body = serde_json::json!({"events": [{
+        "id": "park-1", "timestamp": "2026-11-22T09:10:04Z", "action": "push",
+        "target": {"mediaType": "application/vnd.oci.image.manifest.v1+json", "size": 431,
+            "digest": format!("sha256:{}", "ab".repeat(32)), "repository": "shop/cart", "tag": "1.0.0"},
+        "request": {"host": "unknown-registry.example:5000", "useragent": "skopeo/1.9.3"}, "actor": {}}]});
+    let (st, _) = s
+        .post(
+            "/hooks/distribution",
+            "application/vnd.docker.distribution.events.v2+json",
+            Some(INGEST_TOKEN),
+            serde_json::to_vec(&body).unwrap(),
+        )
+        .unwrap();
+    assert_eq!(st, 202, "the v2 content type is accepted");
+    let q = "{ inbox(state: PARKED) { edges { node { id attempts lastError body } } } }";
+    let parked = s
+        .wait_for(
+            "the item to be parked",
+            std::time::Duration::from_secs(20),
+            || {
+                let d = s.query(q, serde_json::json!({}))?;
+                Ok(d["inbox"]["edges"]
+                    .as_array()
+                    .and_then(|e| e.first())
+                    .map(|e| e["node"].clone()))
+            },
+        )
+        .unwrap();
+    assert_eq!(parked["attempts"], 2);
+    assert!(
+        parked["lastError"]
+            .as_str()
+            .unwrap()
+            .contains("unknown-registry.example:5000 is not configured"),
+        "{parked}"
+    );
+    assert_eq!(parked["body"]["key"], "distribution:park-1");
+    assert_eq!(s.event_count().unwrap(), 0);
+
+    let retry = format!(
+        "mutation {{ retryInboxItem(id: \"{}\") }}",
+        parked["id"].as_str().unwrap()
+    );
+    assert_eq!(
+        s.graphql_as(Some(INGEST_TOKEN), &retry, serde_json::json!({}))
+            .unwrap()
+            .0,
+        403
+    );
+    let (st, v) = s
+        .graphql_as(
+            Some(catalog_tests::server::ADMIN_TOKEN),
+            &retry,
+            serde_json::json!({}),
+        )
+        .unwrap();
+    assert_eq!(
+        (st, v["data"]["retryInboxItem"].as_bool()),
+        (200, Some(true))
+    );
+    // Back in the queue with a fresh attempt count; it fails again and is parked again.
+    s.wait_for(
+        "the item to be parked again",
+        std::time::Duration::from_secs(20),
+        || {
+            let d = s.query(q, serde_json::json!({}))?;
+            let again = d["inbox"]["edges"][0]["node"]["attempts"] == 2
+                && s.query("{ eventCount }", serde_json::json!({}))?["eventCount"] == 0;
+            Ok(again.then_some(()))
+        },
+    )
+    .unwrap();
+    let m = reqwest::blocking::get(s.url("/metrics"))
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(m.contains("catalog_worker_parked_total 2"), "{m}");
+    assert!(m.contains("catalog_inbox_parked 1"), "{m}");
+}
