@@ -2,7 +2,7 @@
 //! `registerImage` write through the inbox/event log like every other source.
 
 use super::types::{Component, Image, Team};
-use super::{app, blocking, page_size, require};
+use super::{app, blocking, graph, page_size, require};
 use crate::auth::Scope;
 use crate::errors::ApiError;
 use async_graphql::connection::{Connection, Edge, EmptyFields};
@@ -26,10 +26,7 @@ impl CatalogQuery {
         after: Option<String>,
     ) -> async_graphql::Result<Connection<String, Component, EmptyFields, EmptyFields>> {
         let first = page_size(first)?;
-        let c = app(ctx)?
-            .catalog
-            .read()
-            .map_err(|_| "graph lock poisoned")?;
+        let c = graph(ctx)?;
         let page = c.components(&prefix, owner.as_deref(), first, after.as_deref());
         let mut conn = Connection::new(after.is_some(), page.has_next);
         conn.edges.extend(
@@ -46,10 +43,7 @@ impl CatalogQuery {
         ctx: &Context<'_>,
         name: String,
     ) -> async_graphql::Result<Option<Component>> {
-        let c = app(ctx)?
-            .catalog
-            .read()
-            .map_err(|_| "graph lock poisoned")?;
+        let c = graph(ctx)?;
         Ok(c.component(&name).map(Component))
     }
 
@@ -59,10 +53,7 @@ impl CatalogQuery {
         ctx: &Context<'_>,
         digest: String,
     ) -> async_graphql::Result<Option<Image>> {
-        let c = app(ctx)?
-            .catalog
-            .read()
-            .map_err(|_| "graph lock poisoned")?;
+        let c = graph(ctx)?;
         Ok(c.image(&digest).map(Image))
     }
 
@@ -74,10 +65,7 @@ impl CatalogQuery {
         after: Option<String>,
     ) -> async_graphql::Result<Connection<String, Team, EmptyFields, EmptyFields>> {
         let first = page_size(first)?;
-        let c = app(ctx)?
-            .catalog
-            .read()
-            .map_err(|_| "graph lock poisoned")?;
+        let c = graph(ctx)?;
         let page = c.teams(first, after.as_deref());
         let mut conn = Connection::new(after.is_some(), page.has_next);
         conn.edges.extend(
@@ -90,10 +78,7 @@ impl CatalogQuery {
 
     /// A team by its exact name, with the components it owns.
     async fn team(&self, ctx: &Context<'_>, name: String) -> async_graphql::Result<Option<Team>> {
-        let c = app(ctx)?
-            .catalog
-            .read()
-            .map_err(|_| "graph lock poisoned")?;
+        let c = graph(ctx)?;
         Ok(c.team(&name).map(Team))
     }
 }
@@ -149,7 +134,7 @@ impl CatalogMutation {
             sync.sync()
         })
         .await?;
-        let c = a.catalog.read().map_err(|_| "graph lock poisoned")?;
+        let c = graph(ctx)?;
         c.component(component.trim()).map(Component).ok_or_else(|| {
             ApiError::Internal("owner recorded but component missing".into()).graphql()
         })

@@ -57,6 +57,16 @@ fn app<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a AppCtx> {
     ctx.data::<AppCtx>()
 }
 
+/// The in-memory graph, read-locked for the duration of one resolver (never across an await).
+fn graph<'a>(
+    ctx: &Context<'a>,
+) -> async_graphql::Result<std::sync::RwLockReadGuard<'a, catalog_core::Catalog>> {
+    app(ctx)?
+        .catalog
+        .read()
+        .map_err(|_| ApiError::Internal("graph lock poisoned".into()).graphql())
+}
+
 fn require(ctx: &Context<'_>, scope: Scope) -> async_graphql::Result<Caller> {
     let caller = ctx.data::<Caller>().cloned().unwrap_or_default();
     caller.require(scope).map_err(|e| e.graphql())?;

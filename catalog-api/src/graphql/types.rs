@@ -1,6 +1,6 @@
 //! GraphQL object types over the core's read models.
 
-use super::app;
+use super::graph;
 use async_graphql::{Context, Object, SimpleObject};
 use catalog_core::model;
 use chrono::{DateTime, Utc};
@@ -48,10 +48,7 @@ impl Component {
         let Some(o) = &self.0.owner else {
             return Ok(None);
         };
-        let c = app(ctx)?
-            .catalog
-            .read()
-            .map_err(|_| "graph lock poisoned")?;
+        let c = graph(ctx)?;
         Ok(c.team(o).map(Team))
     }
 
@@ -71,10 +68,7 @@ impl Component {
         ctx: &Context<'_>,
         #[graphql(default = false)] include_deleted: bool,
     ) -> async_graphql::Result<Vec<ComponentVersion>> {
-        let c = app(ctx)?
-            .catalog
-            .read()
-            .map_err(|_| "graph lock poisoned")?;
+        let c = graph(ctx)?;
         Ok(c.versions(&self.0.name, include_deleted)
             .into_iter()
             .map(ComponentVersion)
@@ -87,10 +81,7 @@ impl Component {
         ctx: &Context<'_>,
         version: String,
     ) -> async_graphql::Result<Option<ComponentVersion>> {
-        let c = app(ctx)?
-            .catalog
-            .read()
-            .map_err(|_| "graph lock poisoned")?;
+        let c = graph(ctx)?;
         Ok(c.version(&self.0.name, &version).map(ComponentVersion))
     }
 }
@@ -143,10 +134,7 @@ impl ComponentVersion {
         self.0.platforms.iter().map(Platform::from).collect()
     }
     async fn image(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Image>> {
-        let c = app(ctx)?
-            .catalog
-            .read()
-            .map_err(|_| "graph lock poisoned")?;
+        let c = graph(ctx)?;
         Ok(c.image(&self.0.digest).map(Image))
     }
 }
@@ -211,10 +199,7 @@ impl Image {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Vec<ComponentVersion>> {
-        let c = app(ctx)?
-            .catalog
-            .read()
-            .map_err(|_| "graph lock poisoned")?;
+        let c = graph(ctx)?;
         Ok(c.image_versions(&self.0.digest)
             .into_iter()
             .map(ComponentVersion)
@@ -233,10 +218,7 @@ impl Team {
 
     /// The components it owns, by name.
     async fn components(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Component>> {
-        let c = app(ctx)?
-            .catalog
-            .read()
-            .map_err(|_| "graph lock poisoned")?;
+        let c = graph(ctx)?;
         Ok(self
             .0
             .components
