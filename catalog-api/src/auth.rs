@@ -9,6 +9,8 @@ use actix_web::HttpRequest;
 use catalog_schema::{Store, Token};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
@@ -94,11 +96,16 @@ pub fn generate() -> Result<String, ApiError> {
     Ok(format!("cat_{}", hex::encode(b)))
 }
 
-/// Resolves bearer tokens: those given by flag (in memory) first, then the store.
+/// How long a stored token, once found, is trusted without asking the store again: webhooks
+/// arrive thousands a second, revocation may take this long to bite.
+const CACHE_TTL: Duration = Duration::from_secs(10);
+
+/// Resolves bearer tokens: those given by flag (in memory) first, then the store (cached).
 #[derive(Clone)]
 pub struct Authenticator {
     store: Store,
     static_tokens: HashMap<String, Token>,
+    cache: Arc<Mutex<HashMap<String, (Token, Instant)>>>,
 }
 
 impl Authenticator {
@@ -118,6 +125,7 @@ impl Authenticator {
         Authenticator {
             store,
             static_tokens,
+            cache: Arc::default(),
         }
     }
 
@@ -142,10 +150,24 @@ impl Authenticator {
         if let Some(t) = self.static_tokens.get(&hashed) {
             return Ok(Caller::Token(t.clone()));
         }
+        if let Ok(cache) = self.cache.lock() {
+            if let Some((t, at)) = cache.get(&hashed) {
+                if at.elapsed() < CACHE_TTL {
+                    return Ok(Caller::Token(t.clone()));
+                }
+            }
+        }
         let store = self.store.clone();
-        let found = actix_web::web::block(move || store.token_lookup(&hashed)).await??;
+        let key = hashed.clone();
+        let found = actix_web::web::block(move || store.token_lookup(&key)).await??;
         Ok(match found {
-            Some(t) => Caller::Token(t),
+            Some(t) => {
+                if let Ok(mut cache) = self.cache.lock() {
+                    cache.retain(|_, (_, at)| at.elapsed() < CACHE_TTL);
+                    cache.insert(hashed, (t.clone(), Instant::now()));
+                }
+                Caller::Token(t)
+            }
             None => Caller::Invalid("invalid bearer token (unknown or revoked)".into()),
         })
     }
