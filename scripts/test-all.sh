@@ -9,6 +9,8 @@ need=()
 for bin in docker-registry skopeo umoci; do
   command -v "$bin" >/dev/null 2>&1 || need+=("$bin")
 done
+# htpasswd (bcrypt entries for the registry that requires Basic auth) is in apache2-utils.
+command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 for pkg in libpq-dev libsqlite3-dev pkg-config; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done

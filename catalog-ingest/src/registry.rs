@@ -121,8 +121,10 @@ pub struct ImageFacts {
 pub enum RegistryError {
     #[error("registry {0} is not configured (add --registry http[s]://{0})")]
     Unknown(String),
+    #[error("registry {host} refused the credentials (HTTP 401, {url}): give them with --registry http[s]://user:$PASSWORD_VAR@{host}")]
+    Unauthorized { host: String, url: String },
     #[error("{0}")]
-    Oci(#[from] oci_client::errors::OciDistributionError),
+    Oci(oci_client::errors::OciDistributionError),
     #[error("unexpected content: {0}")]
     Content(String),
 }
@@ -180,7 +182,10 @@ impl Registries {
     ) -> Result<(Value, usize), RegistryError> {
         let (cfg, client) = self.entry(host)?;
         let r = Reference::with_digest(host.to_string(), repo.to_string(), digest.to_string());
-        let (bytes, _) = client.pull_manifest_raw(&r, &cfg.auth(), &ACCEPT).await?;
+        let (bytes, _) = client
+            .pull_manifest_raw(&r, &cfg.auth(), &ACCEPT)
+            .await
+            .map_err(|e| oci_error(host, e))?;
         let v: Value = serde_json::from_slice(&bytes)
             .map_err(|e| RegistryError::Content(format!("manifest {digest} is not JSON: {e}")))?;
         Ok((v, bytes.len()))
@@ -190,7 +195,10 @@ impl Registries {
         let (_, client) = self.entry(host)?;
         let r = Reference::with_digest(host.to_string(), repo.to_string(), digest.to_string());
         let mut buf: Vec<u8> = Vec::new();
-        client.pull_blob(&r, digest, &mut buf).await?;
+        client
+            .pull_blob(&r, digest, &mut buf)
+            .await
+            .map_err(|e| oci_error(host, e))?;
         serde_json::from_slice(&buf)
             .map_err(|e| RegistryError::Content(format!("config {digest} is not JSON: {e}")))
     }
@@ -299,7 +307,10 @@ impl Registries {
         let (cfg, client) = self.entry(host)?;
         let r = Reference::with_tag(host.to_string(), repo.to_string(), tag.to_string());
         client.store_auth_if_needed(host, &cfg.auth()).await;
-        Ok(client.fetch_manifest_digest(&r, &cfg.auth()).await?)
+        client
+            .fetch_manifest_digest(&r, &cfg.auth())
+            .await
+            .map_err(|e| oci_error(host, e))
     }
 
     /// Every repository, following `_catalog` pagination.
@@ -314,7 +325,8 @@ impl Registries {
         loop {
             let page = client
                 .catalog(&r, &cfg.auth(), Some(500), out.last().map(String::as_str))
-                .await?;
+                .await
+                .map_err(|e| oci_error(host, e))?;
             let n = page.repositories.len();
             out.extend(page.repositories);
             if n < 500 {
@@ -331,13 +343,27 @@ impl Registries {
         loop {
             let page = client
                 .list_tags(&r, &cfg.auth(), Some(500), out.last().map(String::as_str))
-                .await?;
+                .await
+                .map_err(|e| oci_error(host, e))?;
             let n = page.tags.len();
             out.extend(page.tags);
             if n < 500 {
                 return Ok(out);
             }
         }
+    }
+}
+
+/// oci-client drops the registry's 401 body; name the fix instead.
+fn oci_error(host: &str, e: oci_client::errors::OciDistributionError) -> RegistryError {
+    match e {
+        oci_client::errors::OciDistributionError::UnauthorizedError { url } => {
+            RegistryError::Unauthorized {
+                host: host.to_string(),
+                url,
+            }
+        }
+        other => RegistryError::Oci(other),
     }
 }
 

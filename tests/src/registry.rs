@@ -309,12 +309,24 @@ impl Registry {
     /// and mediatypes [application/octet-stream], and `notifications.events.includereferences: true`.
     /// Waits until GET http://127.0.0.1:<port>/v2/ answers 200 (max 15 s), else error including the registry's log.
     pub fn start(notify: &[(&str, &str)]) -> Result<Registry> {
+        Self::start_inner(notify, None)
+    }
+
+    /// Same as [`Registry::start`], but the registry requires HTTP Basic auth (`auth.htpasswd`, realm
+    /// `catalog-test`) with this one user, whose bcrypt entry is made by `htpasswd -Bbn` (Debian package
+    /// apache2-utils). Readiness then accepts the 401 that /v2/ answers without credentials, as long as it
+    /// comes from this instance. Push with [`push_with_creds`].
+    pub fn start_auth(notify: &[(&str, &str)], user: &str, password: &str) -> Result<Registry> {
+        Self::start_inner(notify, Some((user, password)))
+    }
+
+    fn start_inner(notify: &[(&str, &str)], auth: Option<(&str, &str)>) -> Result<Registry> {
         let storage = TempDir::new("e2e-registry-storage")?;
         let mut last_err = None;
         // A port picked by binding :0 can be taken by someone else before the registry binds it: retry.
         for _ in 0..3 {
             let port = free_port()?;
-            match Self::launch(port, storage.path(), notify) {
+            match Self::launch(port, storage.path(), notify, auth) {
                 Ok(mut reg) => {
                     reg._own_storage = Some(storage);
                     return Ok(reg);
@@ -334,12 +346,29 @@ impl Registry {
     /// Same, but reusing the storage dir and port of a previous registry (for restart tests): `stop()` the
     /// previous one first and keep it alive (dropping it deletes the storage). Storage is not removed on drop here.
     pub fn start_with(port: u16, storage: &Path, notify: &[(&str, &str)]) -> Result<Registry> {
-        Self::launch(port, storage, notify)
+        Self::launch(port, storage, notify, None)
     }
 
-    fn launch(port: u16, storage: &Path, notify: &[(&str, &str)]) -> Result<Registry> {
+    fn launch(
+        port: u16,
+        storage: &Path,
+        notify: &[(&str, &str)],
+        auth: Option<(&str, &str)>,
+    ) -> Result<Registry> {
         require_tool("docker-registry", "docker-registry")?;
         let work = TempDir::new("e2e-registry")?;
+        let htpasswd = match auth {
+            Some((user, password)) => {
+                require_tool("htpasswd", "apache2-utils")?;
+                // -B bcrypt (the only hash docker-registry accepts), -b password from the command line, -n stdout.
+                let entry = run(Command::new("htpasswd").args(["-Bbn", user, password]))?;
+                let path = work.path().join("htpasswd");
+                fs::write(&path, entry.trim_end().to_string() + "\n")
+                    .context("writing htpasswd file")?;
+                Some(path)
+            }
+            None => None,
+        };
         let config_path = work.path().join("config.yml");
         let log_path = work.path().join("registry.log");
         // Every response carries this header, so readiness is proven against *this* process and not
@@ -351,7 +380,7 @@ impl Registry {
             .unwrap_or_default();
         fs::write(
             &config_path,
-            registry_config(port, storage, &instance, notify)?,
+            registry_config(port, storage, &instance, notify, htpasswd.as_deref())?,
         )
         .context("writing registry config")?;
         let log = fs::File::create(&log_path).context("creating registry log")?;
@@ -379,11 +408,12 @@ impl Registry {
             _work: work,
             _own_storage: None,
         };
-        reg.wait_ready(&instance, Duration::from_secs(15))?;
+        reg.wait_ready(&instance, htpasswd.is_some(), Duration::from_secs(15))?;
         Ok(reg)
     }
 
-    fn wait_ready(&mut self, instance: &str, max: Duration) -> Result<()> {
+    /// Ready when /v2/ answers 200 (or, with `auth`, 401: no credentials sent) carrying this instance's header.
+    fn wait_ready(&mut self, instance: &str, auth: bool, max: Duration) -> Result<()> {
         let deadline = Instant::now() + max;
         let host = self.host();
         loop {
@@ -394,11 +424,15 @@ impl Registry {
                 }
             }
             let last = match http_request("GET", &host, "/v2/", &[], b"") {
-                Ok(r) if r.status == 200 && r.header(INSTANCE_HEADER) == Some(instance) => {
+                Ok(r)
+                    if (r.status == 200 || (auth && r.status == 401))
+                        && r.header(INSTANCE_HEADER) == Some(instance) =>
+                {
                     return Ok(())
                 }
-                Ok(r) if r.status == 200 => format!(
-                    "HTTP 200 from another server ({INSTANCE_HEADER}: {:?})",
+                Ok(r) if r.status == 200 || (auth && r.status == 401) => format!(
+                    "HTTP {} from another server ({INSTANCE_HEADER}: {:?})",
+                    r.status,
                     r.header(INSTANCE_HEADER)
                 ),
                 Ok(r) => format!("HTTP {}", r.status),
@@ -461,6 +495,7 @@ fn registry_config(
     storage: &Path,
     instance: &str,
     notify: &[(&str, &str)],
+    htpasswd: Option<&Path>,
 ) -> Result<String> {
     let q = |s: &str| serde_json::to_string(s);
     let storage = storage
@@ -489,6 +524,15 @@ http:
         addr = q(&format!("127.0.0.1:{port}"))?,
         instance = q(instance)?,
     );
+    if let Some(path) = htpasswd {
+        let path = path
+            .to_str()
+            .ok_or_else(|| anyhow!("htpasswd path is not UTF-8: {}", path.display()))?;
+        c.push_str(&format!(
+            "auth:\n  htpasswd:\n    realm: catalog-test\n    path: {}\n",
+            q(path)?
+        ));
+    }
     if !notify.is_empty() {
         c.push_str("notifications:\n  events:\n    includereferences: true\n  endpoints:\n");
     }
@@ -724,6 +768,19 @@ fn run(cmd: &mut Command) -> Result<String> {
 /// `oci:<layout>:<tag>` to `docker://<host>/<repo>:<dest_tag>`. Returns the pushed manifest digest (skopeo's
 /// --digestfile), after checking that the tag resolves to it on the registry.
 pub fn push(layout: &Layout, tag: &str, host: &str, repo: &str, dest_tag: &str) -> Result<String> {
+    push_with_creds(layout, tag, host, repo, dest_tag, None)
+}
+
+/// [`push`] to a registry that requires HTTP Basic auth: `creds` (user, password) go to skopeo as
+/// `--dest-creds` and to the verifying HEAD request as `Authorization: Basic ...`.
+pub fn push_with_creds(
+    layout: &Layout,
+    tag: &str,
+    host: &str,
+    repo: &str,
+    dest_tag: &str,
+    creds: Option<(&str, &str)>,
+) -> Result<String> {
     require_tool("skopeo", "skopeo")?;
     let scratch = TempDir::new("e2e-skopeo")?;
     let home = scratch.path().join("home");
@@ -733,7 +790,8 @@ pub fn push(layout: &Layout, tag: &str, host: &str, repo: &str, dest_tag: &str) 
     let digest_file = scratch.path().join("digest");
     let src = format!("oci:{}", layout.image_ref(tag)?);
     let dest = format!("docker://{host}/{repo}:{dest_tag}");
-    run(Command::new("skopeo")
+    let mut skopeo = Command::new("skopeo");
+    skopeo
         .env("HOME", &home)
         .env("XDG_RUNTIME_DIR", &runtime)
         .env_remove("REGISTRY_AUTH_FILE")
@@ -749,9 +807,18 @@ pub fn push(layout: &Layout, tag: &str, host: &str, repo: &str, dest_tag: &str) 
             "2",
             "--digestfile",
         ])
-        .arg(&digest_file)
-        .arg(&src)
-        .arg(&dest))?;
+        .arg(&digest_file);
+    if let Some((user, password)) = creds {
+        skopeo.arg("--dest-creds").arg(format!("{user}:{password}"));
+    }
+    skopeo.arg(&src).arg(&dest);
+    run(&mut skopeo).map_err(|e| match creds {
+        // The command line (in the error) carries the password: keep it out of test output.
+        Some((_, password)) if !password.is_empty() => {
+            anyhow!("{}", format!("{e:#}").replace(password, "***"))
+        }
+        _ => e,
+    })?;
     let digest = fs::read_to_string(&digest_file)
         .with_context(|| format!("reading skopeo digest file for {dest}"))?
         .trim()
@@ -760,11 +827,16 @@ pub fn push(layout: &Layout, tag: &str, host: &str, repo: &str, dest_tag: &str) 
         bail!("skopeo wrote an unexpected digest {digest:?} for {dest}");
     }
 
+    let authorization = creds.map(|(u, p)| basic_auth(u, p));
+    let mut headers = vec![("Accept", MANIFEST_ACCEPT)];
+    if let Some(a) = &authorization {
+        headers.push(("Authorization", a));
+    }
     let r = http_request(
         "HEAD",
         host,
         &format!("/v2/{repo}/manifests/{dest_tag}"),
-        &[("Accept", MANIFEST_ACCEPT)],
+        &headers,
         b"",
     )?;
     if r.status != 200 {
@@ -796,6 +868,33 @@ pub fn delete_manifest(host: &str, repo: &str, digest: &str) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// `Authorization` header value for HTTP Basic auth: `Basic base64(user:password)`.
+pub fn basic_auth(user: &str, password: &str) -> String {
+    format!("Basic {}", base64(format!("{user}:{password}").as_bytes()))
+}
+
+/// Standard base64 (RFC 4648, with padding).
+fn base64(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -884,6 +983,25 @@ mod unit {
         assert_eq!(
             sha256_hex(&long),
             "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3"
+        );
+    }
+
+    #[test]
+    fn base64_known_vectors() {
+        for (input, want) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(input.as_bytes()), want, "{input:?}");
+        }
+        assert_eq!(
+            basic_auth("Aladdin", "open sesame"),
+            "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
         );
     }
 

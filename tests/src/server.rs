@@ -88,6 +88,9 @@ pub struct ServerOpts {
     /// `--database-url`; default: a SQLite file in the server's own directory.
     pub database_url: Option<String>,
     pub extra_args: Vec<String>,
+    /// Environment variables set for the child only (e.g. a registry password referenced as
+    /// `$NAME` in a `--registry` value, so it stays off the command line).
+    pub env: Vec<(String, String)>,
 }
 
 /// A running `catalog serve`. Dropping it kills the process; the data directory lives as
@@ -135,6 +138,7 @@ impl CatalogServer {
             cmd.args(["--registry", r]);
         }
         cmd.args(&opts.extra_args);
+        cmd.envs(opts.env.iter().map(|(k, v)| (k, v)));
         let child = cmd.spawn().context("cannot start catalog")?;
         let http = reqwest::blocking::Client::builder()
             .timeout(Duration::from_secs(30))

@@ -6,4 +6,5 @@
 mod bad_input;
 mod crash;
 mod ops;
+mod registry_auth;
 mod registry_flow;
