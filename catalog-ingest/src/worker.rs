@@ -9,7 +9,10 @@ use crate::registry::{ImageFacts, Registries};
 use crate::sync::GraphSync;
 use catalog_core::event::{Event, ImageRegistered, NewEvent};
 use catalog_core::identity;
-use catalog_schema::{from_micros, to_micros, InboxItem, Store};
+use catalog_schema::{from_micros, to_micros, Durability, InboxItem, Store};
+
+/// Inbox items per recording transaction.
+const RECORD_CHUNK: usize = 64;
 use chrono::Utc;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -105,11 +108,20 @@ impl Worker {
                 }
             }
         }
+        // Short transactions: SQLite has one write lock, and webhook acknowledgements queue
+        // behind whatever holds it.
         let store = self.store.clone();
-        let recorded = tokio::task::spawn_blocking(move || store.record(&good)).await??;
+        let recorded = tokio::task::spawn_blocking(move || {
+            let mut n = 0;
+            for chunk in good.chunks(RECORD_CHUNK) {
+                n += store.record_with(chunk, Durability::Deferred)?.len();
+            }
+            Ok::<_, catalog_schema::StoreError>(n)
+        })
+        .await??;
         self.metrics
             .events_recorded
-            .fetch_add(recorded.len() as u64, Ordering::Relaxed);
+            .fetch_add(recorded as u64, Ordering::Relaxed);
         let sync = self.sync.clone();
         tokio::task::spawn_blocking(move || sync.sync()).await??;
         let now = Utc::now();

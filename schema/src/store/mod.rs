@@ -184,13 +184,29 @@ pub struct Token {
     pub scopes: Vec<String>,
 }
 
+mod fair_lock;
 mod write_path;
+
+use fair_lock::{FairGuard, FairLock};
 
 /// The catalog's persistent store.
 #[derive(Clone)]
 pub struct Store {
     pool: Pool<Manager>,
     backend: Backend,
+    /// Queues this process's SQLite writers (PostgreSQL locks rows, not the database).
+    writes: std::sync::Arc<FairLock>,
+}
+
+/// How durable a write must be before it returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// On disk before returning: what is acknowledged to a sender or a user.
+    Immediate,
+    /// Derived from something already durable (the inbox): on SQLite the commit is not
+    /// fsynced on its own. A power loss can only roll it back together with the inbox
+    /// deletion in the same transaction, so the item is simply processed again.
+    Deferred,
 }
 
 impl std::fmt::Debug for Store {
@@ -235,13 +251,23 @@ impl Store {
                 backend,
             })
             .map_err(|e| StoreError::Connect(e.to_string()))?;
-        let store = Store { pool, backend };
+        let store = Store {
+            pool,
+            backend,
+            writes: std::sync::Arc::default(),
+        };
         store.migrate()?;
         Ok(store)
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// A connection for writing: on SQLite, first a turn in this process's writer queue.
+    fn writer(&self) -> StoreResult<(Option<FairGuard<'_>>, PooledConnection<Manager>)> {
+        let turn = (self.backend == Backend::Sqlite).then(|| self.writes.lock());
+        Ok((turn, self.conn()?))
     }
 
     fn conn(&self) -> StoreResult<PooledConnection<Manager>> {
@@ -273,7 +299,7 @@ impl Store {
         if items.is_empty() {
             return Ok(());
         }
-        let mut conn = self.conn()?;
+        let (_turn, mut conn) = self.writer()?;
         with_conn!(conn, c => wp::inbox_append(c, items))?;
         Ok(())
     }
@@ -286,7 +312,7 @@ impl Store {
         lease: Duration,
         limit: i64,
     ) -> StoreResult<Vec<InboxItem>> {
-        let mut conn = self.conn()?;
+        let (_turn, mut conn) = self.writer()?;
         let until = now + lease.as_micros() as i64;
         Ok(with_conn!(conn, c => wp::inbox_claim(c, now, until, limit))?)
     }
@@ -294,7 +320,7 @@ impl Store {
     /// Frees every lease. Only for a process that knows it is the sole worker (SQLite is one
     /// node): items a killed process had claimed come back at once instead of after the lease.
     pub fn inbox_release_leases(&self) -> StoreResult<usize> {
-        let mut conn = self.conn()?;
+        let (_turn, mut conn) = self.writer()?;
         Ok(
             diesel::update(inbox::table.filter(inbox::lease_until.is_not_null()))
                 .set(inbox::lease_until.eq(None::<i64>))
@@ -305,13 +331,13 @@ impl Store {
     /// Records a failed attempt: retried at `retry_at`, or parked (kept with its error, never
     /// retried automatically) when `park`.
     pub fn inbox_fail(&self, id: i64, error: &str, retry_at: i64, park: bool) -> StoreResult<()> {
-        let mut conn = self.conn()?;
+        let (_turn, mut conn) = self.writer()?;
         Ok(with_conn!(conn, c => wp::inbox_fail(c, id, error, retry_at, park))?)
     }
 
     /// Puts a parked item back in the queue.
     pub fn inbox_retry(&self, id: i64, now: i64) -> StoreResult<bool> {
-        let mut conn = self.conn()?;
+        let (_turn, mut conn) = self.writer()?;
         Ok(with_conn!(conn, c => wp::inbox_retry(c, id, now))? > 0)
     }
 
@@ -353,10 +379,28 @@ impl Store {
         &self,
         batch: &[(Option<i64>, Vec<NewEvent>)],
     ) -> StoreResult<Vec<RecordedEvent>> {
+        self.record_with(batch, Durability::Immediate)
+    }
+
+    /// [`Store::record`] with a chosen durability (the worker records `Deferred`: its input
+    /// is the durable inbox, and it should not hold SQLite's lock through an fsync per batch).
+    pub fn record_with(
+        &self,
+        batch: &[(Option<i64>, Vec<NewEvent>)],
+        durability: Durability,
+    ) -> StoreResult<Vec<RecordedEvent>> {
+        use diesel::connection::SimpleConnection;
         let now = to_micros(Utc::now());
-        let mut conn = self.conn()?;
-        let rows = with_conn!(conn, c => wp::record(c, batch, now))?;
-        Ok(rows)
+        let (_turn, mut conn) = self.writer()?;
+        let relax = durability == Durability::Deferred && self.backend == Backend::Sqlite;
+        if relax {
+            conn.batch_execute("PRAGMA synchronous = NORMAL")?;
+        }
+        let rows = with_conn!(conn, c => wp::record(c, batch, now));
+        if relax {
+            conn.batch_execute("PRAGMA synchronous = FULL")?;
+        }
+        Ok(rows?)
     }
 
     /// Up to `first` events of the log in sequence order after `after`, optionally of one
@@ -457,7 +501,7 @@ impl Store {
     // ----- tokens -----
 
     pub fn token_create(&self, name: &str, hash: &str, scopes: &[String]) -> StoreResult<bool> {
-        let mut conn = self.conn()?;
+        let (_turn, mut conn) = self.writer()?;
         let row = (
             tokens::name.eq(name),
             tokens::hash.eq(hash),
@@ -494,7 +538,7 @@ impl Store {
     }
 
     pub fn token_delete(&self, name: &str) -> StoreResult<bool> {
-        let mut conn = self.conn()?;
+        let (_turn, mut conn) = self.writer()?;
         Ok(diesel::delete(tokens::table.filter(tokens::name.eq(name))).execute(&mut *conn)? > 0)
     }
 }

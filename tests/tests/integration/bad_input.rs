@@ -10,7 +10,7 @@ const CT: &str = "application/vnd.docker.distribution.events.v1+json";
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = format!(
-        "{}/../../shared/fixtures/distribution-2.8/{name}",
+        "{}/fixtures/distribution-2.8/{name}",
         env!("CARGO_MANIFEST_DIR")
     );
     let raw = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
