@@ -51,9 +51,9 @@ mod tests {
         let first = lock.lock();
         let mut threads = Vec::new();
         for i in 0..4 {
-            let (lock, order) = (lock.clone(), order.clone());
+            let (l, order) = (lock.clone(), order.clone());
             threads.push(std::thread::spawn(move || {
-                let _g = lock.lock();
+                let _g = l.lock();
                 order.lock().unwrap().push(i);
             }));
             // Let thread i take its ticket before thread i+1 starts.

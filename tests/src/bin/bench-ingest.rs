@@ -33,18 +33,26 @@ const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 const K: usize = 8;
 const POLL: Duration = Duration::from_millis(20);
 const QUERYABLE_TIMEOUT: Duration = Duration::from_secs(600);
+/// The catalog's SQLite pragmas (schema/src/store/mod.rs); busy_timeout first, so that opening
+/// while another connection checkpoints waits instead of failing with "database is locked".
 const PRAGMAS: &str =
-    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 15000;";
+    "PRAGMA busy_timeout = 15000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;";
 
 struct Args {
     n: usize,
     concurrency: usize,
+    /// Sample the catalog's /metrics every 250 ms during phase A and print a timeline next to
+    /// the client's ack latencies (for finding bottlenecks; adds a little load).
+    timeline: bool,
 }
+
+const USAGE: &str = "usage: bench-ingest [--n 20000] [--concurrency 32] [--timeline]";
 
 fn parse_args() -> Result<Args> {
     let mut a = Args {
         n: 20_000,
         concurrency: 32,
+        timeline: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -56,13 +64,12 @@ fn parse_args() -> Result<Args> {
         match flag.as_str() {
             "--n" => a.n = value("--n")?,
             "--concurrency" => a.concurrency = value("--concurrency")?,
+            "--timeline" => a.timeline = true,
             "-h" | "--help" => {
-                println!("usage: bench-ingest [--n 20000] [--concurrency 32]");
+                println!("{USAGE}");
                 std::process::exit(0);
             }
-            other => bail!(
-                "unknown argument {other:?}; usage: bench-ingest [--n 20000] [--concurrency 32]"
-            ),
+            other => bail!("unknown argument {other:?}; {USAGE}"),
         }
     }
     if a.n == 0 || a.concurrency == 0 {
@@ -183,6 +190,8 @@ struct Posted {
     wall: Duration,
     /// Per-request latency, sorted.
     latencies: Vec<Duration>,
+    /// (when the response arrived, since the start of posting; latency), in no order.
+    completions: Vec<(Duration, Duration)>,
 }
 
 /// Posts every body with `concurrency` requests in flight; fails on the first non-202.
@@ -230,7 +239,7 @@ async fn post_all(
                     }
                     Err(e) => Err(format!("request {i}: {e}")),
                 };
-                lat.push(t.elapsed());
+                lat.push((started.elapsed(), t.elapsed()));
                 if let Err(e) = outcome {
                     failures.push(e);
                     stop.store(true, Ordering::Relaxed);
@@ -239,24 +248,29 @@ async fn post_all(
             (lat, failures)
         }));
     }
-    let mut latencies = Vec::with_capacity(bodies.len());
+    let mut completions = Vec::with_capacity(bodies.len());
     let mut failures = Vec::new();
     for t in tasks {
         let (l, f) = t.await?;
-        latencies.extend(l);
+        completions.extend(l);
         failures.extend(f);
     }
+    let mut latencies: Vec<Duration> = completions.iter().map(|c| c.1).collect();
     let wall = started.elapsed();
     if !failures.is_empty() {
         bail!(
             "{} request(s) failed (aborted after {} sent); first: {}",
             failures.len(),
-            latencies.len(),
+            completions.len(),
             failures[0]
         );
     }
     latencies.sort();
-    Ok(Posted { wall, latencies })
+    Ok(Posted {
+        wall,
+        latencies,
+        completions,
+    })
 }
 
 fn percentile(sorted: &[Duration], q: f64) -> Duration {
@@ -348,6 +362,76 @@ async fn wait_queryable(
     }
 }
 
+/// One reading of the catalog's /metrics.
+struct Sample {
+    at: Duration,
+    hook_items: f64,
+    commits: f64,
+    events: f64,
+    depth: f64,
+}
+
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+async fn sample_metrics(
+    http: reqwest::Client,
+    url: String,
+    started: Instant,
+    stop: Arc<AtomicBool>,
+) -> Vec<Sample> {
+    let mut out = Vec::new();
+    while !stop.load(Ordering::Relaxed) {
+        if let Ok(r) = http.get(&url).send().await {
+            if let Ok(text) = r.text().await {
+                out.push(Sample {
+                    at: started.elapsed(),
+                    hook_items: metric(&text, "catalog_hook_items_total"),
+                    commits: metric(&text, "catalog_inbox_commits_total"),
+                    events: metric(&text, "catalog_events_recorded_total"),
+                    depth: metric(&text, "catalog_inbox_depth"),
+                });
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    out
+}
+
+/// Per sampling interval: what the client saw (acks, worst ack latency) beside what the
+/// catalog did (items acked, inbox commits, events recorded, inbox depth).
+fn print_timeline(samples: &[Sample], completions: &[(Duration, Duration)]) {
+    println!();
+    println!("timeline (catalog /metrics every 250 ms; client acks by arrival time):");
+    println!("| t s | client acks | client max ack ms | hook items | inbox commits | events recorded | inbox depth |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    let mut prev: Option<&Sample> = None;
+    for s in samples {
+        let from = prev.map_or(Duration::ZERO, |p| p.at);
+        let acks: Vec<Duration> = completions
+            .iter()
+            .filter(|(done, _)| *done > from && *done <= s.at)
+            .map(|c| c.1)
+            .collect();
+        let d = |f: fn(&Sample) -> f64| prev.map_or(f(s), |p| f(s) - f(p));
+        println!(
+            "| {:.2} | {} | {} | {:.0} | {:.0} | {:.0} | {:.0} |",
+            s.at.as_secs_f64(),
+            acks.len(),
+            acks.iter().max().map_or("-".to_string(), |m| ms(*m)),
+            d(|x| x.hook_items),
+            d(|x| x.commits),
+            d(|x| x.events),
+            s.depth,
+        );
+        prev = Some(s);
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Floor: a bare handler, one INSERT (its own transaction) per request, same SQLite file
 
@@ -418,6 +502,47 @@ fn start_floor(db: PathBuf, workers: usize) -> Result<Floor> {
         handle,
         thread,
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// What else ran on the machine
+
+/// The 1-minute load average (other work on the same cores skews every number here).
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".to_string())
+}
+
+/// User + system CPU time of a process (`self` or a pid), from /proc (USER_HZ = 100).
+fn cpu_time(pid: &str) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
+/// The pid of the `catalog serve` listening on `port`, found through /proc.
+fn catalog_pid(port: u16) -> Option<String> {
+    let listen = format!("127.0.0.1:{port}");
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let cmd = std::fs::read(e.path().join("cmdline")).ok()?;
+        let args: Vec<&[u8]> = cmd.split(|b| *b == 0).collect();
+        let is_it = args.first().is_some_and(|a| a.ends_with(b"/catalog"))
+            && args.contains(&b"serve".as_slice())
+            && args.contains(&listen.as_bytes());
+        is_it.then_some(name)
+    })
+}
+
+fn secs(d: Option<Duration>) -> String {
+    d.map_or("?".to_string(), |d| format!("{:.1}", d.as_secs_f64()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -504,12 +629,20 @@ fn main() -> Result<()> {
         .build()?;
 
     // --- phase A: the catalog
+    let pid = catalog_pid(server.port);
+    let load_before = loadavg();
+    let (cat_cpu0, self_cpu0) = (pid.as_deref().and_then(cpu_time), cpu_time("self"));
     eprintln!(
         "phase A: posting {} notifications to the catalog, {} in flight",
         args.n, args.concurrency
     );
-    let (catalog_posted, queryable) = rt.block_on(async {
+    let (catalog_posted, queryable, samples) = rt.block_on(async {
         let started = Instant::now();
+        let stop = Arc::new(AtomicBool::new(false));
+        let sampler = args.timeline.then(|| {
+            let (http, url, stop) = (http.clone(), server.url("/metrics"), stop.clone());
+            tokio::spawn(sample_metrics(http, url, started, stop))
+        });
         let posted = post_all(
             &http,
             &server.url("/hooks/distribution"),
@@ -526,7 +659,12 @@ fn main() -> Result<()> {
             &images[0].digest,
         )
         .await?;
-        anyhow::Ok((posted, q))
+        stop.store(true, Ordering::Relaxed);
+        let samples = match sampler {
+            Some(s) => s.await?,
+            None => Vec::new(),
+        };
+        anyhow::Ok((posted, q, samples))
     })?;
     let metrics = {
         let r = reqwest::blocking::Client::new()
@@ -534,6 +672,14 @@ fn main() -> Result<()> {
             .send()?;
         r.text()?
     };
+    let cat_cpu = pid
+        .as_deref()
+        .and_then(cpu_time)
+        .zip(cat_cpu0)
+        .map(|(b, a)| b.saturating_sub(a));
+    let self_cpu1 = cpu_time("self");
+    let client_cpu_a = self_cpu1.zip(self_cpu0).map(|(b, a)| b.saturating_sub(a));
+    let load_after_a = loadavg();
     let log = server.log();
     server.kill();
 
@@ -556,7 +702,11 @@ fn main() -> Result<()> {
         bodies.clone(),
         args.concurrency,
     ))?;
-    actix_web::rt::System::new().block_on(floor.handle.stop(true));
+    let floor_cpu = cpu_time("self")
+        .zip(self_cpu1)
+        .map(|(b, a)| b.saturating_sub(a));
+    let load_after_b = loadavg();
+    rt.block_on(floor.handle.stop(true));
     floor
         .thread
         .join()
@@ -609,11 +759,30 @@ fn main() -> Result<()> {
          client and servers share the same {cores} cores",
         args.n, args.concurrency
     );
+    let mean = |r: &Row| {
+        r.posted.latencies.iter().sum::<Duration>() / r.posted.latencies.len().max(1) as u32
+    };
+    println!(
+        "mean ack latency: catalog {} ms, floor {} ms",
+        ms(mean(&catalog)),
+        ms(mean(&floor))
+    );
     println!(
         "posting wall time: catalog {:.2}s, floor {:.2}s; average body {:.0} bytes",
         catalog.posted.wall.as_secs_f64(),
         floor.posted.wall.as_secs_f64(),
         body_bytes as f64 / args.n as f64
+    );
+    println!(
+        "CPU: catalog process {}s during phase A (posting + until queryable); this process \
+         (client) {}s during phase A; this process (client + floor server) {}s during phase B",
+        secs(cat_cpu),
+        secs(client_cpu_a),
+        secs(floor_cpu)
+    );
+    println!(
+        "load average (1 min): {load_before} before phase A, {load_after_a} after phase A, \
+         {load_after_b} after phase B (above {cores} means other work shared the cores)"
     );
     println!(
         "all queryable = eventCount == N, no PENDING inbox item, sum of versionCount over the {K} components == N, \
@@ -677,6 +846,9 @@ fn main() -> Result<()> {
         .take(5)
     {
         println!("  {l}");
+    }
+    if args.timeline {
+        print_timeline(&samples, &catalog.posted.completions);
     }
     println!(
         "total benchmark run time: {:.1}s",
