@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use petgraph::stable_graph::{NodeIndex, StableDiGraph};
 use petgraph::visit::EdgeRef;
 use petgraph::Direction as PgDirection;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 #[derive(Debug, Clone)]
 enum Node {
@@ -97,6 +97,32 @@ impl RepoImage {
 struct RepoState {
     tags: BTreeMap<String, TagState>,
     digests: HashMap<String, RepoImage>,
+    /// digest -> tags whose state points at it (liveness still checked when read), so a
+    /// version's tags cost the tags of its digest, not every tag of the repository.
+    tags_of: HashMap<String, BTreeSet<String>>,
+}
+
+impl RepoState {
+    /// Moves `tag` to `new` if `new` is not older than what it holds.
+    fn set_tag(&mut self, tag: &str, new: TagState) {
+        if let Some(cur) = self.tags.get(tag) {
+            if cur.since > new.since {
+                return;
+            }
+            if let Some(old) = &cur.digest {
+                if let Some(set) = self.tags_of.get_mut(old) {
+                    set.remove(tag);
+                }
+            }
+        }
+        if let Some(d) = &new.digest {
+            self.tags_of
+                .entry(d.clone())
+                .or_default()
+                .insert(tag.to_string());
+        }
+        self.tags.insert(tag.to_string(), new);
+    }
 }
 
 /// One page of a keyset-paginated list.
@@ -151,17 +177,13 @@ impl Catalog {
                 repository,
                 tag,
             } => {
-                let repo = self.repo(registry, repository);
-                let entry = repo.tags.entry(tag.clone()).or_insert(TagState {
-                    digest: None,
-                    since: t,
-                });
-                if entry.since <= t {
-                    *entry = TagState {
+                self.repo(registry, repository).set_tag(
+                    tag,
+                    TagState {
                         digest: None,
                         since: t,
-                    };
-                }
+                    },
+                );
             }
             Event::ManifestDeleted {
                 registry,
@@ -189,16 +211,13 @@ impl Catalog {
         ri.first_pushed = Some(ri.first_pushed.map_or(t, |p| p.min(t)));
         ri.last_pushed = Some(ri.last_pushed.map_or(t, |p| p.max(t)));
         if let Some(tag) = &e.tag {
-            let entry = repo.tags.entry(tag.clone()).or_insert(TagState {
-                digest: Some(e.digest.clone()),
-                since: t,
-            });
-            if entry.since <= t {
-                *entry = TagState {
+            repo.set_tag(
+                tag,
+                TagState {
                     digest: Some(e.digest.clone()),
                     since: t,
-                };
-            }
+                },
+            );
         }
         let component = self.ensure_component(&e.component);
         if let Some(version) = &e.version {
@@ -461,9 +480,24 @@ impl Catalog {
     }
 
     fn tags_for(&self, registry: &str, repository: &str, digest: &str) -> Vec<String> {
-        self.live_tags(registry, repository)
-            .filter(|(_, d)| d.as_str() == digest)
-            .map(|(t, _)| t.clone())
+        let Some(r) = self
+            .repos
+            .get(&(registry.to_string(), repository.to_string()))
+        else {
+            return Vec::new();
+        };
+        let Some(tags) = r.tags_of.get(digest) else {
+            return Vec::new();
+        };
+        let stands = r.digests.get(digest);
+        tags.iter()
+            .filter(|t| {
+                r.tags.get(t.as_str()).is_some_and(|s| {
+                    s.digest.as_deref() == Some(digest)
+                        && stands.is_none_or(|ri| ri.keeps_tag_since(s.since))
+                })
+            })
+            .cloned()
             .collect()
     }
 
@@ -528,6 +562,25 @@ impl Catalog {
             pushed_at: v.pushed_at,
             deleted_at: self.deleted_at(&v.registry, &v.repository, &v.digest),
             platforms: self.platforms_of(&v.digest),
+        }
+    }
+
+    /// What an image's manifest and config say (content-addressed, so never stale), without
+    /// the per-repository view [`Catalog::image`] builds.
+    pub fn image_content(&self, digest: &str) -> Option<model::ImageContent> {
+        match self
+            .images
+            .get(digest)
+            .and_then(|i| self.graph.node_weight(*i))
+        {
+            Some(Node::Image(img)) => Some(model::ImageContent {
+                media_type: img.media_type.clone(),
+                size: img.size,
+                platforms: img.platforms.clone(),
+                labels: img.labels.clone(),
+                created: img.created,
+            }),
+            _ => None,
         }
     }
 
@@ -669,6 +722,26 @@ impl Catalog {
     /// Checks the graph's invariants; tests call it after every fold.
     #[doc(hidden)]
     pub fn verify(&self) -> Result<(), String> {
+        for ((registry, repo), r) in &self.repos {
+            for (tag, st) in &r.tags {
+                if let Some(d) = &st.digest {
+                    if !r.tags_of.get(d).is_some_and(|set| set.contains(tag)) {
+                        return Err(format!(
+                            "{registry}/{repo}:{tag} missing from the digest index"
+                        ));
+                    }
+                }
+            }
+            for (d, set) in &r.tags_of {
+                for tag in set {
+                    if r.tags.get(tag).and_then(|s| s.digest.as_ref()) != Some(d) {
+                        return Err(format!(
+                            "{registry}/{repo}:{tag} indexed under a stale digest"
+                        ));
+                    }
+                }
+            }
+        }
         for idx in self.graph.node_indices() {
             let out = |w: Edge| {
                 self.graph

@@ -25,6 +25,16 @@ impl Platform {
     }
 }
 
+/// What a digest's manifest and config say.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageContent {
+    pub media_type: String,
+    pub size: i64,
+    pub platforms: Vec<Platform>,
+    pub labels: BTreeMap<String, String>,
+    pub created: Option<DateTime<Utc>>,
+}
+
 /// An image, identified by its manifest (or index) digest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Image {

@@ -3,6 +3,7 @@
 //! process, another worker, or a mutation all reach the graph the same way.
 
 use crate::SharedCatalog;
+use catalog_core::RecordedEvent;
 use catalog_schema::{Store, StoreResult};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -44,6 +45,34 @@ impl GraphSync {
 
     fn last_seq(&self) -> i64 {
         self.catalog.read().map(|c| c.last_seq()).unwrap_or(0)
+    }
+
+    /// Applies events this process just committed, without reading them back, when they
+    /// continue the graph's sequence exactly; otherwise (another writer got in between)
+    /// falls back to [`GraphSync::sync`]. Blocking.
+    pub fn apply_recorded(&self, recorded: &[RecordedEvent]) -> StoreResult<usize> {
+        {
+            let Ok(_tail) = self.state.lock() else {
+                return Ok(0);
+            };
+            if let Ok(mut c) = self.catalog.write() {
+                let contiguous = recorded
+                    .iter()
+                    .enumerate()
+                    .all(|(i, e)| e.seq == c.last_seq() + 1 + i as i64);
+                if contiguous {
+                    for e in recorded {
+                        c.apply(e);
+                    }
+                    drop(c);
+                    if !recorded.is_empty() {
+                        let _ = self.changes.send(self.last_seq());
+                    }
+                    return Ok(recorded.len());
+                }
+            }
+        }
+        self.sync()
     }
 
     /// Applies every committed event the graph has not seen; returns how many. Blocking.

@@ -12,7 +12,7 @@ use catalog_core::identity;
 use catalog_schema::{from_micros, to_micros, Durability, InboxItem, Store};
 
 /// Inbox items per recording transaction.
-const RECORD_CHUNK: usize = 64;
+const RECORD_CHUNK: usize = 8;
 use chrono::Utc;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -111,10 +111,14 @@ impl Worker {
         // Short transactions: SQLite has one write lock, and webhook acknowledgements queue
         // behind whatever holds it.
         let store = self.store.clone();
+        let sync = self.sync.clone();
         let recorded = tokio::task::spawn_blocking(move || {
             let mut n = 0;
             for chunk in good.chunks(RECORD_CHUNK) {
-                n += store.record_with(chunk, Durability::Deferred)?.len();
+                let events = store.record_with(chunk, Durability::Deferred)?;
+                n += events.len();
+                // Each chunk reaches the graph as soon as it commits.
+                sync.apply_recorded(&events)?;
             }
             Ok::<_, catalog_schema::StoreError>(n)
         })
@@ -122,8 +126,6 @@ impl Worker {
         self.metrics
             .events_recorded
             .fetch_add(recorded as u64, Ordering::Relaxed);
-        let sync = self.sync.clone();
-        tokio::task::spawn_blocking(move || sync.sync()).await??;
         let now = Utc::now();
         for r in received {
             let d = (now - from_micros(r)).to_std().unwrap_or_default();
@@ -195,7 +197,7 @@ impl Worker {
             .catalog()
             .read()
             .ok()
-            .and_then(|c| c.image(&p.digest));
+            .and_then(|c| c.image_content(&p.digest));
         let facts = match known {
             Some(img) => ImageFacts {
                 media_type: img.media_type,
