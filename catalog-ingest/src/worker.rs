@@ -25,7 +25,9 @@ use tracing::Instrument;
 pub struct WorkerConfig {
     /// Items claimed (and committed) together.
     pub batch: i64,
-    /// How long a claim holds before another worker may take the item.
+    /// How long a claim holds before another worker may take the item. Short on purpose:
+    /// a crashed worker's items come back quickly, and an item processed twice (a slow
+    /// worker overtaken) changes nothing, since every event has a natural key.
     pub lease: Duration,
     /// Attempts before an item is parked.
     pub max_attempts: i32,
@@ -39,7 +41,7 @@ impl Default for WorkerConfig {
     fn default() -> Self {
         WorkerConfig {
             batch: 512,
-            lease: Duration::from_secs(120),
+            lease: Duration::from_secs(15),
             max_attempts: 8,
             retry_base: Duration::from_secs(2),
             poll: Duration::from_secs(1),

@@ -294,3 +294,48 @@ impl Drop for CatalogServer {
         self.kill();
     }
 }
+
+/// A fresh PostgreSQL database for one test, dropped (`WITH (FORCE)`) when the value goes.
+/// The server is `CATALOG_TEST_PG_URL` (default the local one, trust auth).
+pub struct PgDatabase {
+    admin: String,
+    pub name: String,
+    pub url: String,
+}
+
+impl PgDatabase {
+    pub fn create() -> Result<PgDatabase> {
+        use diesel::{Connection, RunQueryDsl};
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let admin = std::env::var("CATALOG_TEST_PG_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
+        let mut c = diesel::PgConnection::establish(&admin).map_err(|e| {
+            anyhow!(
+                "PostgreSQL not reachable at {admin}: start it with `pg_ctlcluster --skip-systemctl-redirect \
+                 $(ls /etc/postgresql) main start` or set CATALOG_TEST_PG_URL ({e})"
+            )
+        })?;
+        let name = format!(
+            "catalog_e2e_{}_{}",
+            std::process::id(),
+            N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut c)?;
+        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+        let url = format!("{base}/{name}");
+        Ok(PgDatabase { admin, name, url })
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        use diesel::{Connection, RunQueryDsl};
+        if let Ok(mut c) = diesel::PgConnection::establish(&self.admin) {
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut c);
+        }
+    }
+}

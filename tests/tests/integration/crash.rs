@@ -28,7 +28,20 @@ fn delete_notification(id: &str, n: u64) -> Vec<u8> {
 
 #[test]
 fn sigkill_loses_no_acknowledged_notification() {
-    let mut server = CatalogServer::start(ServerOpts::default()).unwrap();
+    sigkill_while_streaming(ServerOpts::default());
+}
+
+#[test]
+fn sigkill_loses_no_acknowledged_notification_on_postgres() {
+    let db = catalog_tests::server::PgDatabase::create().unwrap();
+    sigkill_while_streaming(ServerOpts {
+        database_url: Some(db.url.clone()),
+        ..ServerOpts::default()
+    });
+}
+
+fn sigkill_while_streaming(opts: ServerOpts) {
+    let mut server = CatalogServer::start(opts).unwrap();
     let url = server.url("/hooks/distribution");
     let acked: Arc<Mutex<BTreeSet<String>>> = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
