@@ -4,6 +4,7 @@
 //! Digests are content addresses: what a manifest or config says never changes, so callers
 //! fetch an image once and never again.
 
+use catalog_core::model::ImageContent;
 use catalog_core::Platform;
 use chrono::{DateTime, Utc};
 use oci_client::client::{ClientConfig, ClientProtocol};
@@ -107,16 +108,6 @@ impl RegistryConfig {
     }
 }
 
-/// What an image's manifest and config say.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ImageFacts {
-    pub media_type: String,
-    pub size: i64,
-    pub platforms: Vec<Platform>,
-    pub labels: BTreeMap<String, String>,
-    pub created: Option<DateTime<Utc>>,
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
     #[error("registry {0} is not configured (add --registry http[s]://{0})")]
@@ -209,7 +200,7 @@ impl Registries {
         host: &str,
         repo: &str,
         digest: &str,
-    ) -> Result<ImageFacts, RegistryError> {
+    ) -> Result<ImageContent, RegistryError> {
         let (m, size) = self.manifest(host, repo, digest).await?;
         let media_type = m
             .get("mediaType")
@@ -261,7 +252,7 @@ impl Registries {
                 }
                 None => (BTreeMap::new(), None),
             };
-            return Ok(ImageFacts {
+            return Ok(ImageContent {
                 media_type,
                 size: size as i64,
                 platforms,
@@ -288,7 +279,7 @@ impl Registries {
                 .map(str::to_string),
             digest: digest.to_string(),
         };
-        Ok(ImageFacts {
+        Ok(ImageContent {
             media_type,
             size: size as i64,
             platforms: vec![platform],

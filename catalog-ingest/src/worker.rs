@@ -5,10 +5,11 @@
 
 use crate::item::{Delete, InboxBody, Push};
 use crate::metrics::Metrics;
-use crate::registry::{ImageFacts, Registries};
+use crate::registry::Registries;
 use crate::sync::GraphSync;
 use catalog_core::event::{Event, ImageRegistered, NewEvent};
 use catalog_core::identity;
+use catalog_core::model::ImageContent;
 use catalog_schema::{from_micros, to_micros, Durability, InboxItem, Store};
 
 /// Inbox items per recording transaction.
@@ -92,7 +93,7 @@ impl Worker {
         let n = items.len();
         let mut good: Vec<(Option<i64>, Vec<NewEvent>)> = Vec::new();
         let mut received: Vec<i64> = Vec::new();
-        let mut facts_cache: HashMap<String, ImageFacts> = HashMap::new();
+        let mut facts_cache: HashMap<String, ImageContent> = HashMap::new();
         for item in items {
             let span = tracing::info_span!("inbox_item", id = item.id, source = %item.source, attempt = item.attempts);
             match self
@@ -171,7 +172,7 @@ impl Worker {
     async fn events_for(
         &self,
         item: &InboxItem,
-        cache: &mut HashMap<String, ImageFacts>,
+        cache: &mut HashMap<String, ImageContent>,
     ) -> anyhow::Result<Vec<NewEvent>> {
         let body: InboxBody = serde_json::from_str(&item.body)
             .map_err(|e| anyhow::anyhow!("unreadable inbox item: {e}"))?;
@@ -189,8 +190,8 @@ impl Worker {
     async fn facts(
         &self,
         p: &Push,
-        cache: &mut HashMap<String, ImageFacts>,
-    ) -> anyhow::Result<ImageFacts> {
+        cache: &mut HashMap<String, ImageContent>,
+    ) -> anyhow::Result<ImageContent> {
         if let Some(f) = cache.get(&p.digest) {
             return Ok(f.clone());
         }
@@ -201,13 +202,7 @@ impl Worker {
             .ok()
             .and_then(|c| c.image_content(&p.digest));
         let facts = match known {
-            Some(img) => ImageFacts {
-                media_type: img.media_type,
-                size: img.size,
-                platforms: img.platforms,
-                labels: img.labels,
-                created: img.created,
-            },
+            Some(content) => content,
             None => {
                 let f = self
                     .registries
@@ -225,7 +220,7 @@ impl Worker {
 }
 
 /// The event a push becomes, with component and version derived by the core's rules.
-pub fn push_event(p: Push, f: ImageFacts) -> NewEvent {
+pub fn push_event(p: Push, f: ImageContent) -> NewEvent {
     let component = identity::component_name(&p.repository, &f.labels);
     let version = identity::version_of(p.tag.as_deref(), &f.labels);
     NewEvent {
