@@ -118,6 +118,17 @@ macro_rules! write_path {
             }
 
             fn append(c: &mut C, e: &NewEvent, now: i64) -> QueryResult<Option<RecordedEvent>> {
+                // A replay is the common duplicate: answer it with a read. PostgreSQL's
+                // `ON CONFLICT DO NOTHING` would burn an identity value, leaving a hole in the
+                // sequence that graph tailers wait out before stepping over it.
+                let seen: Option<i64> = events::table
+                    .filter(events::key.eq(&e.key))
+                    .select(events::seq)
+                    .first(c)
+                    .optional()?;
+                if seen.is_some() {
+                    return Ok(None);
+                }
                 let payload = serde_json::to_string(&e.event)
                     .map_err(|err| diesel::result::Error::SerializationError(Box::new(err)))?;
                 let seq: Option<i64> = diesel::insert_into(events::table)
