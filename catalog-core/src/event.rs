@@ -1,6 +1,7 @@
 //! Domain events: the only way state changes. The store appends them (idempotent on a natural
 //! key) and the graph folds them; replaying any of them changes nothing.
 
+use crate::deployment::{ClusterSnapshot, DeploymentObserved};
 use crate::model::Platform;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -36,6 +37,12 @@ pub enum Event {
         /// `label` (from an image) or `api` (the setOwner mutation); api beats label.
         via: String,
     },
+    /// A deploy tool reported a workload's state (Argo CD, Flux, the CLI, the generic hook).
+    #[serde(rename = "deployment.observed")]
+    DeploymentObserved(DeploymentObserved),
+    /// A full view of one cluster's workloads; workloads missing from it ended.
+    #[serde(rename = "cluster.snapshot")]
+    ClusterSnapshot(ClusterSnapshot),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,14 +69,18 @@ pub enum EventKind {
     TagDeleted,
     ManifestDeleted,
     OwnerSet,
+    DeploymentObserved,
+    ClusterSnapshot,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 4] = [
+    pub const ALL: [EventKind; 6] = [
         EventKind::ImageRegistered,
         EventKind::TagDeleted,
         EventKind::ManifestDeleted,
         EventKind::OwnerSet,
+        EventKind::DeploymentObserved,
+        EventKind::ClusterSnapshot,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -78,6 +89,8 @@ impl EventKind {
             EventKind::TagDeleted => "tag.deleted",
             EventKind::ManifestDeleted => "manifest.deleted",
             EventKind::OwnerSet => "owner.set",
+            EventKind::DeploymentObserved => "deployment.observed",
+            EventKind::ClusterSnapshot => "cluster.snapshot",
         }
     }
 
@@ -93,6 +106,8 @@ impl Event {
             Event::TagDeleted { .. } => EventKind::TagDeleted,
             Event::ManifestDeleted { .. } => EventKind::ManifestDeleted,
             Event::OwnerSet { .. } => EventKind::OwnerSet,
+            Event::DeploymentObserved(_) => EventKind::DeploymentObserved,
+            Event::ClusterSnapshot(_) => EventKind::ClusterSnapshot,
         }
     }
 }

@@ -15,6 +15,9 @@ use petgraph::visit::EdgeRef;
 use petgraph::Direction as PgDirection;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+mod inventory;
+pub use inventory::{DeploymentFilter, InventoryScope, WhereIs};
+
 #[derive(Debug, Clone)]
 enum Node {
     Component(ComponentNode),
@@ -100,11 +103,25 @@ struct RepoState {
     /// digest -> tags whose state points at it (liveness still checked when read), so a
     /// version's tags cost the tags of its digest, not every tag of the repository.
     tags_of: HashMap<String, BTreeSet<String>>,
+    /// Every observation of every tag, by time (`None`: deleted), so a deployment that names
+    /// an image by tag resolves to what the tag meant when it was deployed.
+    tag_history: HashMap<String, BTreeMap<DateTime<Utc>, Option<String>>>,
 }
 
 impl RepoState {
     /// Moves `tag` to `new` if `new` is not older than what it holds.
     fn set_tag(&mut self, tag: &str, new: TagState) {
+        self.tag_history
+            .entry(tag.to_string())
+            .or_default()
+            .entry(new.since)
+            .and_modify(|d| {
+                // Two observations at the same instant: keep the larger, whatever the order.
+                if new.digest > *d {
+                    d.clone_from(&new.digest);
+                }
+            })
+            .or_insert_with(|| new.digest.clone());
         if let Some(cur) = self.tags.get(tag) {
             if cur.since > new.since {
                 return;
@@ -141,6 +158,9 @@ pub struct Catalog {
     images: HashMap<String, NodeIndex>,
     teams: BTreeMap<String, NodeIndex>,
     repos: HashMap<(String, String), RepoState>,
+    /// Per-platform manifest digest -> the index digest holding it (Kubernetes reports either).
+    platform_parent: HashMap<String, String>,
+    inventory: inventory::Inventory,
     last_seq: i64,
 }
 
@@ -195,6 +215,8 @@ impl Catalog {
                 team,
                 via,
             } => self.set_owner(component, team, via == "api", t),
+            Event::DeploymentObserved(d) => self.inventory.observe(rec, d),
+            Event::ClusterSnapshot(s) => self.inventory.snapshot(rec, s),
         }
     }
 
@@ -352,6 +374,12 @@ impl Catalog {
             if let Some(Node::Image(img)) = self.graph.node_weight_mut(*i) {
                 if img.platforms.is_empty() && !e.platforms.is_empty() {
                     img.platforms = e.platforms.clone();
+                    for p in &e.platforms {
+                        if p.digest != e.digest {
+                            self.platform_parent
+                                .insert(p.digest.clone(), e.digest.clone());
+                        }
+                    }
                 }
             }
             return *i;
@@ -365,6 +393,12 @@ impl Catalog {
             created: e.created,
         }));
         self.images.insert(e.digest.clone(), i);
+        for p in &e.platforms {
+            if p.digest != e.digest {
+                self.platform_parent
+                    .insert(p.digest.clone(), e.digest.clone());
+            }
+        }
         i
     }
 
@@ -777,6 +811,6 @@ impl Catalog {
                 Node::Image(_) | Node::Team(_) => {}
             }
         }
-        Ok(())
+        self.verify_inventory()
     }
 }

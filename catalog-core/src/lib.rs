@@ -4,11 +4,12 @@
 //! the events it is given, so the graph can always be rebuilt from the store's event log, and
 //! the same code answers in-process, over HTTP, and in benchmarks.
 
+pub mod deployment;
 pub mod event;
 pub mod graph;
 pub mod identity;
 pub mod model;
 
 pub use event::{Event, EventKind, RecordedEvent};
-pub use graph::{Catalog, Page};
+pub use graph::{Catalog, DeploymentFilter, InventoryScope, Page, WhereIs};
 pub use model::{Component, ComponentVersion, Image, Platform, Team};

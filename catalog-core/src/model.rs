@@ -90,3 +90,95 @@ pub struct Team {
     pub name: String,
     pub components: Vec<String>,
 }
+
+/// A workload running something over `[since, until)`: one deployment, as the inventory and
+/// the history show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Deployment {
+    pub environment: Option<String>,
+    pub cluster: String,
+    pub namespace: String,
+    pub workload: String,
+    pub since: DateTime<Utc>,
+    /// When it stopped running (replaced, removed, or missing from a cluster snapshot).
+    pub until: Option<DateTime<Utc>>,
+    /// The status as of the moment asked about (the last one for history).
+    pub status: crate::deployment::DeploymentStatus,
+    /// When the deploy tool last reported on it (as of the moment asked about).
+    pub reported_at: DateTime<Utc>,
+    pub replicas: Option<i32>,
+    pub runs: Vec<RunningImage>,
+    /// argocd, flux, cli, kubernetes, api: who reported the deployment.
+    pub source: String,
+    pub actor: String,
+    pub revision: Option<String>,
+    pub url: Option<String>,
+    /// Opaque and stable: the natural key of the event that started it.
+    pub id: String,
+}
+
+/// One thing running in a deployment, resolved against what the catalog knows now: an image
+/// the catalog had not seen when it was deployed is linked once it is registered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunningImage {
+    pub container: Option<String>,
+    /// The reference as the deploy tool gave it (`registry/repo:tag[@digest]`).
+    pub reference: Option<String>,
+    pub digest: Option<String>,
+    pub component: Option<String>,
+    pub version: Option<String>,
+    pub owner: Option<String>,
+    /// True when the catalog knows the image (by digest, or the tag's digest then).
+    pub known: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cluster {
+    pub name: String,
+    pub environment: Option<String>,
+    /// Workloads running now.
+    pub workloads: usize,
+    pub last_seen: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Environment {
+    pub name: String,
+    pub clusters: Vec<String>,
+}
+
+/// How one component differs between two scopes (environments, clusters or namespaces).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComponentDifference {
+    pub component: String,
+    /// Versions (or digests / references where no version is known) running in each scope.
+    pub from_versions: Vec<String>,
+    pub to_versions: Vec<String>,
+    pub change: DifferenceKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DifferenceKind {
+    OnlyInFrom,
+    OnlyInTo,
+    VersionsDiffer,
+}
+
+/// DORA's four keys for one component in one environment over a window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DoraMetrics {
+    pub component: String,
+    pub environment: Option<String>,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub deployments: usize,
+    pub deployments_per_day: f64,
+    /// Image (or version) creation to deployment, over the deployments whose creation is known.
+    pub lead_time_median_seconds: Option<f64>,
+    pub lead_time_p90_seconds: Option<f64>,
+    pub failed_deployments: usize,
+    pub change_failure_rate: Option<f64>,
+    /// First failure to the next healthy report of the same workload.
+    pub time_to_restore_median_seconds: Option<f64>,
+    pub restored: usize,
+}

@@ -228,3 +228,6 @@ fn prefix_search_and_pagination() {
     assert!(!p2.has_next);
     assert!(c.components("zzz", None, 10, None).items.is_empty());
 }
+
+#[path = "integration/inventory.rs"]
+mod inventory;

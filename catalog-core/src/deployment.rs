@@ -1,0 +1,225 @@
+//! What deploy tools tell us: a workload's state at a moment, and image references as
+//! Kubernetes and registries spell them. Plain values: the rules that fold them into an
+//! inventory live in `graph::inventory`.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The state a deploy tool reported for a workload. `Removed` ends the deployment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeploymentStatus {
+    Progressing,
+    Healthy,
+    Degraded,
+    Failed,
+    RolledBack,
+    Removed,
+}
+
+impl DeploymentStatus {
+    pub const ALL: [DeploymentStatus; 6] = [
+        DeploymentStatus::Progressing,
+        DeploymentStatus::Healthy,
+        DeploymentStatus::Degraded,
+        DeploymentStatus::Failed,
+        DeploymentStatus::RolledBack,
+        DeploymentStatus::Removed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeploymentStatus::Progressing => "progressing",
+            DeploymentStatus::Healthy => "healthy",
+            DeploymentStatus::Degraded => "degraded",
+            DeploymentStatus::Failed => "failed",
+            DeploymentStatus::RolledBack => "rolled_back",
+            DeploymentStatus::Removed => "removed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DeploymentStatus> {
+        let norm = s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+        DeploymentStatus::ALL
+            .into_iter()
+            .find(|k| k.as_str() == norm)
+    }
+
+    /// Counts against the change failure rate (DORA).
+    pub fn is_failure(self) -> bool {
+        matches!(
+            self,
+            DeploymentStatus::Degraded | DeploymentStatus::Failed | DeploymentStatus::RolledBack
+        )
+    }
+}
+
+/// A workload's state as a deploy tool saw it at the event's `occurred_at`. Each report
+/// stands alone (no "previous state" in it), so any arrival order folds to the same history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeploymentObserved {
+    pub cluster: String,
+    pub namespace: String,
+    pub workload: String,
+    /// The environment the sender puts the cluster in; configuration may override it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    pub status: DeploymentStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<i32>,
+    /// What runs in the workload (one per container, or one named component version).
+    /// Empty for `Removed`.
+    #[serde(default)]
+    pub runs: Vec<Run>,
+    /// The git revision the tool deployed (Argo's sync revision, Flux's source revision).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    /// A link back to the deploy tool (pipeline run, Argo application).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// One thing running in a workload: an image reference, a named component version, or both.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Run {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub component: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+/// A full view of one cluster's workloads (a `kubectl get pods -A -o json` snapshot): every
+/// workload it holds is observed, and every workload of the cluster missing from it ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterSnapshot {
+    pub cluster: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    /// Observations of the workloads present (their `cluster` equals the snapshot's).
+    pub workloads: Vec<DeploymentObserved>,
+}
+
+/// An image reference, normalised the way container runtimes resolve it
+/// (`nginx` is `docker.io/library/nginx`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ImageRef {
+    pub registry: String,
+    pub repository: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+}
+
+impl ImageRef {
+    /// Parses `[registry/]repository[:tag][@digest]`. The first path component is a registry
+    /// when it has a `.` or `:` or is `localhost`, as Docker decides it.
+    pub fn parse(reference: &str) -> Result<ImageRef, String> {
+        let r = reference.trim();
+        if r.is_empty() {
+            return Err("empty image reference".into());
+        }
+        if r.chars().any(char::is_whitespace) {
+            return Err(format!("`{r}` is not an image reference (contains whitespace)"));
+        }
+        let (name_tag, digest) = match r.split_once('@') {
+            Some((n, d)) => {
+                if !is_digest(d) {
+                    return Err(format!("`{d}` is not a digest (expected sha256:<64 hex>)"));
+                }
+                (n, Some(d.to_string()))
+            }
+            None => (r, None),
+        };
+        // A tag follows the last ':' after the last '/' (a ':' before it is a registry port).
+        let last_slash = name_tag.rfind('/').map_or(0, |i| i + 1);
+        let (name, tag) = match name_tag[last_slash..].rfind(':') {
+            Some(i) => (
+                &name_tag[..last_slash + i],
+                Some(name_tag[last_slash + i + 1..].to_string()),
+            ),
+            None => (name_tag, None),
+        };
+        if let Some(t) = &tag {
+            if !is_tag(t) {
+                return Err(format!("`{t}` is not a valid tag"));
+            }
+        }
+        let (registry, repository) = match name.split_once('/') {
+            Some((first, rest))
+                if first.contains('.') || first.contains(':') || first == "localhost" =>
+            {
+                (first.to_string(), rest.to_string())
+            }
+            _ => ("docker.io".to_string(), name.to_string()),
+        };
+        let repository = if registry == "docker.io" && !repository.contains('/') {
+            format!("library/{repository}")
+        } else {
+            repository
+        };
+        if repository.is_empty()
+            || !repository.split('/').all(|c| {
+                !c.is_empty()
+                    && c.bytes().all(|b| {
+                        b.is_ascii_lowercase()
+                            || b.is_ascii_digit()
+                            || matches!(b, b'.' | b'_' | b'-')
+                    })
+            })
+        {
+            return Err(format!(
+                "`{name}` is not a repository name (lowercase path components)"
+            ));
+        }
+        Ok(ImageRef {
+            registry,
+            repository,
+            tag,
+            digest,
+        })
+    }
+}
+
+impl fmt::Display for ImageRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.registry, self.repository)?;
+        if let Some(t) = &self.tag {
+            write!(f, ":{t}")?;
+        }
+        if let Some(d) = &self.digest {
+            write!(f, "@{d}")?;
+        }
+        Ok(())
+    }
+}
+
+/// `sha256:<64 lowercase hex>` or `sha512:<128>`.
+pub fn is_digest(d: &str) -> bool {
+    let Some((alg, hex)) = d.split_once(':') else {
+        return false;
+    };
+    let len_ok = match alg {
+        "sha256" => hex.len() == 64,
+        "sha512" => hex.len() == 128,
+        _ => false,
+    };
+    len_ok
+        && hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+fn is_tag(t: &str) -> bool {
+    !t.is_empty()
+        && t.len() <= 128
+        && t.bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && t.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+}

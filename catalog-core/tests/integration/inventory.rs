@@ -1,0 +1,357 @@
+//! The inventory's time travel: a hand-computed history across two clusters, asked at several
+//! moments, must give the same answers whatever order (and however often) events arrive.
+
+use super::{at, push, rec};
+use catalog_core::deployment::{
+    ClusterSnapshot, DeploymentObserved, DeploymentStatus as S, ImageRef, Run,
+};
+use catalog_core::event::{Event, RecordedEvent};
+use catalog_core::model::DifferenceKind;
+use catalog_core::{Catalog, DeploymentFilter, InventoryScope, WhereIs};
+use std::collections::HashMap;
+
+/// `shop/cart:1.0.0` in registry `r` (the registry the `push` helper uses).
+fn image(reference: &str) -> Run {
+    let mut r = ImageRef::parse(&format!("r.test/{reference}")).unwrap();
+    r.registry = "r".into();
+    Run {
+        container: None,
+        image: Some(r),
+        component: None,
+        version: None,
+    }
+}
+
+fn observed(cluster: &str, ns: &str, workload: &str, status: S, runs: Vec<Run>) -> DeploymentObserved {
+    DeploymentObserved {
+        cluster: cluster.into(),
+        namespace: ns.into(),
+        workload: workload.into(),
+        environment: None,
+        status,
+        replicas: Some(2),
+        runs,
+        revision: None,
+        url: None,
+    }
+}
+
+fn deploy(seq: i64, min: u32, cluster: &str, workload: &str, status: S, reference: Option<&str>) -> RecordedEvent {
+    let runs = reference.map(|r| vec![image(r)]).unwrap_or_default();
+    let mut e = rec(seq, 0, Event::DeploymentObserved(observed(cluster, "shop", workload, status, runs)));
+    e.key = format!("d{seq}");
+    e.occurred_at = at_min(min);
+    e
+}
+
+const CART: &str = "shop/cart";
+const API: &str = "shop/api";
+
+/// prod-eu-1 and staging-1, workloads cart and api (namespace shop):
+/// - 10 prod cart 1.0.0 healthy; 20 staging cart 1.1.0; 30 prod cart 1.1.0 progressing;
+///   40 prod cart 1.1.0 failed; 50 prod cart rolled back to 1.0.0; 60 staging api 2.0.0;
+///   70 staging snapshot lists only cart 1.1.0 (api ends); 80 prod cart removed;
+///   90 prod api 2.0.0; 100 staging api 2.1.0 comes back.
+fn sequence() -> Vec<RecordedEvent> {
+    let mut snap = rec(
+        7,
+        0,
+        Event::ClusterSnapshot(ClusterSnapshot {
+            cluster: "staging-1".into(),
+            environment: Some("staging".into()),
+            workloads: vec![observed(
+                "staging-1",
+                "shop",
+                "cart",
+                S::Healthy,
+                vec![Run {
+                    container: Some("cart".into()),
+                    ..image(&format!("{CART}:1.1.0@sha256:{}", "b".repeat(64)))
+                }],
+            )],
+        }),
+    );
+    snap.key = "snap7".into();
+    snap.occurred_at = at_min(70);
+    let mut first = deploy(1, 10, "prod-eu-1", "cart", S::Healthy, Some(&format!("{CART}:1.0.0")));
+    if let Event::DeploymentObserved(d) = &mut first.event {
+        d.environment = Some("prod".into());
+    }
+    vec![
+        first,
+        deploy(2, 20, "staging-1", "cart", S::Healthy, Some(&format!("{CART}:1.1.0"))),
+        deploy(3, 30, "prod-eu-1", "cart", S::Progressing, Some(&format!("{CART}:1.1.0"))),
+        deploy(4, 40, "prod-eu-1", "cart", S::Failed, Some(&format!("{CART}:1.1.0"))),
+        deploy(5, 50, "prod-eu-1", "cart", S::RolledBack, Some(&format!("{CART}:1.0.0"))),
+        deploy(6, 60, "staging-1", "api", S::Healthy, Some(&format!("{API}:2.0.0"))),
+        snap,
+        deploy(8, 80, "prod-eu-1", "cart", S::Removed, None),
+        deploy(9, 90, "prod-eu-1", "api", S::Healthy, Some(&format!("{API}:2.0.0"))),
+        deploy(10, 100, "staging-1", "api", S::Healthy, Some(&format!("{API}:2.1.0"))),
+    ]
+}
+
+fn at_min(m: u32) -> chrono::DateTime<chrono::Utc> {
+    at(0) + chrono::Duration::minutes(i64::from(m))
+}
+
+/// (workload, version, status, since minute) of a cluster at a minute.
+fn view(c: &Catalog, cluster: &str, m: u32) -> Vec<(String, String, String, i64)> {
+    c.inventory(
+        &InventoryScope {
+            cluster: Some(cluster.into()),
+            ..Default::default()
+        },
+        Some(at_min(m)),
+    )
+    .into_iter()
+    .map(|d| {
+        (
+            d.workload,
+            d.runs[0].version.clone().unwrap_or_default(),
+            d.status.as_str().to_string(),
+            (d.since - at(0)).num_minutes(),
+        )
+    })
+    .collect()
+}
+
+fn row(w: &str, v: &str, s: &str, since: i64) -> (String, String, String, i64) {
+    (w.into(), v.into(), s.into(), since)
+}
+
+/// Times are minutes after 09:00.
+fn expectations(c: &Catalog) {
+    let prod = |m| view(c, "prod-eu-1", m);
+    let staging = |m| view(c, "staging-1", m);
+    assert_eq!(prod(5), vec![]);
+    assert_eq!(prod(10), vec![row("cart", "1.0.0", "healthy", 10)]);
+    assert_eq!(prod(29), vec![row("cart", "1.0.0", "healthy", 10)]);
+    assert_eq!(prod(30), vec![row("cart", "1.1.0", "progressing", 30)]);
+    assert_eq!(prod(45), vec![row("cart", "1.1.0", "failed", 30)]);
+    assert_eq!(prod(55), vec![row("cart", "1.0.0", "rolled_back", 50)]);
+    assert_eq!(prod(85), vec![]);
+    assert_eq!(prod(95), vec![row("api", "2.0.0", "healthy", 90)]);
+    assert_eq!(staging(25), vec![row("cart", "1.1.0", "healthy", 20)]);
+    assert_eq!(
+        staging(65),
+        vec![row("api", "2.0.0", "healthy", 60), row("cart", "1.1.0", "healthy", 20)]
+    );
+    // The snapshot at 70 lists cart (same version: the deployment goes on) but not api.
+    assert_eq!(staging(75), vec![row("cart", "1.1.0", "healthy", 20)]);
+    assert_eq!(
+        staging(105),
+        vec![row("api", "2.1.0", "healthy", 100), row("cart", "1.1.0", "healthy", 20)]
+    );
+
+    // History of prod's cart, newest first, with until.
+    let hist = c.deployments(
+        &DeploymentFilter {
+            scope: InventoryScope {
+                cluster: Some("prod-eu-1".into()),
+                ..Default::default()
+            },
+            workload: Some("cart".into()),
+            component: None,
+        },
+        10,
+        None,
+    );
+    let spans: Vec<(i64, Option<i64>, String)> = hist
+        .items
+        .iter()
+        .map(|d| {
+            (
+                (d.since - at(0)).num_minutes(),
+                d.until.map(|u| (u - at(0)).num_minutes()),
+                d.status.as_str().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        spans,
+        vec![
+            (50, Some(80), "rolled_back".to_string()),
+            (30, Some(50), "failed".to_string()),
+            (10, Some(30), "healthy".to_string()),
+        ]
+    );
+    // Staging's api ended with the snapshot.
+    let api = c.deployments(
+        &DeploymentFilter {
+            workload: Some("api".into()),
+            scope: InventoryScope {
+                cluster: Some("staging-1".into()),
+                ..Default::default()
+            },
+            component: None,
+        },
+        10,
+        None,
+    );
+    let spans: Vec<(i64, Option<i64>)> = api
+        .items
+        .iter()
+        .map(|d| ((d.since - at(0)).num_minutes(), d.until.map(|u| (u - at(0)).num_minutes())))
+        .collect();
+    assert_eq!(spans, vec![(100, None), (60, Some(70))]);
+
+    // Where is cart at 45 and now.
+    let cart_at = |m| -> Vec<(String, String)> {
+        c.where_is(&WhereIs::Component("shop/cart".into()), Some(at_min(m)))
+            .into_iter()
+            .map(|d| (d.cluster, d.runs[0].version.clone().unwrap_or_default()))
+            .collect()
+    };
+    assert_eq!(
+        cart_at(45),
+        vec![("prod-eu-1".into(), "1.1.0".into()), ("staging-1".into(), "1.1.0".into())]
+    );
+    assert_eq!(cart_at(200), vec![("staging-1".into(), "1.1.0".into())]);
+
+    // Environments: prod from an event; staging from the snapshot.
+    let envs: Vec<(String, Vec<String>)> = c
+        .environments()
+        .into_iter()
+        .map(|e| (e.name, e.clusters))
+        .collect();
+    assert_eq!(
+        envs,
+        vec![
+            ("prod".into(), vec!["prod-eu-1".into()]),
+            ("staging".into(), vec!["staging-1".into()])
+        ]
+    );
+
+    // Staging against prod at 65: cart 1.1.0 vs 1.0.0, api only in staging.
+    let diff = c.inventory_diff(
+        &InventoryScope {
+            environment: Some("staging".into()),
+            ..Default::default()
+        },
+        &InventoryScope {
+            environment: Some("prod".into()),
+            ..Default::default()
+        },
+        Some(at_min(65)),
+    );
+    let d: Vec<(String, Vec<String>, Vec<String>, DifferenceKind)> = diff
+        .into_iter()
+        .map(|d| (d.component, d.from_versions, d.to_versions, d.change))
+        .collect();
+    assert_eq!(
+        d,
+        vec![
+            ("shop/api".into(), vec!["2.0.0".into()], vec![], DifferenceKind::OnlyInFrom),
+            (
+                "shop/cart".into(),
+                vec!["1.1.0".into()],
+                vec!["1.0.0".into()],
+                DifferenceKind::VersionsDiffer
+            ),
+        ]
+    );
+
+    // DORA for cart in prod over the hour: 3 deployments (10, 30, 50); the one at 30 failed
+    // (at 40) and was restored by the rollback at 50.
+    let m = c.dora("shop/cart", Some("prod"), at_min(0), at_min(60));
+    assert_eq!(m.deployments, 3);
+    assert_eq!(m.failed_deployments, 1);
+    assert_eq!(m.change_failure_rate, Some(1.0 / 3.0));
+    assert_eq!(m.time_to_restore_median_seconds, Some(600.0));
+    assert_eq!(m.deployments_per_day, 3.0 * 24.0);
+}
+
+/// A deterministic shuffle (xorshift), so a failure names its seed.
+fn shuffled(events: &[RecordedEvent], seed: u64) -> Vec<RecordedEvent> {
+    let mut v = events.to_vec();
+    let mut x = seed.max(1);
+    for i in (1..v.len()).rev() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        v.swap(i, (x % (i as u64 + 1)) as usize);
+    }
+    v
+}
+
+fn fold_rebased(events: &[RecordedEvent]) -> Catalog {
+    let mut c = Catalog::new();
+    for e in events {
+        let mut e = e.clone();
+        e.seq = 0;
+        c.apply(&e);
+        c.verify().unwrap();
+    }
+    c
+}
+
+#[test]
+fn inventory_at_any_moment_matches_the_hand_computed_history() {
+    let events = sequence();
+    expectations(&fold_rebased(&events));
+}
+
+#[test]
+fn any_arrival_order_and_any_replay_give_the_same_answers() {
+    let events = sequence();
+    for seed in 1..=60u64 {
+        let mut order = shuffled(&events, seed);
+        // Replays: the first three again, at the end.
+        order.extend(order[..3].to_vec());
+        let c = fold_rebased(&order);
+        expectations(&c);
+    }
+}
+
+#[test]
+fn an_image_deployed_before_it_is_registered_is_linked_when_it_is() {
+    let mut c = Catalog::new();
+    let d = format!("sha256:{}", "a".repeat(64));
+    let ev = deploy(1, 5, "prod", "cart", S::Healthy, Some("shop/cart:1.0.0"));
+    c.apply(&ev);
+    let now = c.where_is(&WhereIs::Component("shop/cart".into()), None);
+    assert_eq!(now.len(), 1);
+    assert!(!now[0].runs[0].known, "not registered yet");
+    assert_eq!(now[0].runs[0].digest, None);
+    assert_eq!(now[0].runs[0].version.as_deref(), Some("1.0.0"));
+    // The push is registered later (it happened earlier, at minute 1).
+    let mut p = push(2, 1, "1.0.0", &d, &[(catalog_core::identity::labels::OWNER, "checkout")]);
+    p.key = "p2".into();
+    c.apply(&p);
+    c.verify().unwrap();
+    let now = c.where_is(&WhereIs::Component("shop/cart".into()), None);
+    assert_eq!(now[0].runs[0].digest.as_deref(), Some(d.as_str()));
+    assert!(now[0].runs[0].known);
+    assert_eq!(now[0].runs[0].owner.as_deref(), Some("checkout"));
+    assert_eq!(c.where_is(&WhereIs::Image(d.clone()), None).len(), 1);
+}
+
+#[test]
+fn a_moving_tag_resolves_to_what_it_meant_when_deployed() {
+    let mut c = Catalog::new();
+    let (a, b) = (format!("sha256:{}", "a".repeat(64)), format!("sha256:{}", "b".repeat(64)));
+    c.apply(&push(1, 1, "latest", &a, &[]));
+    c.apply(&deploy(2, 2, "prod", "cart", S::Healthy, Some("shop/cart:latest")));
+    c.apply(&push(3, 3, "latest", &b, &[]));
+    let d = c.where_is(&WhereIs::Image(a.clone()), None);
+    assert_eq!(d.len(), 1, "the workload still runs what `latest` was at minute 2");
+    assert!(c.where_is(&WhereIs::Image(b), None).is_empty());
+    c.verify().unwrap();
+}
+
+#[test]
+fn configuration_maps_clusters_to_environments() {
+    let mut c = fold_rebased(&sequence());
+    c.set_cluster_environments(HashMap::from([("staging-1".to_string(), "qa".to_string())]));
+    let names: Vec<String> = c.environments().into_iter().map(|e| e.name).collect();
+    assert_eq!(names, vec!["prod".to_string(), "qa".to_string()]);
+    let qa = c.inventory(
+        &InventoryScope {
+            environment: Some("qa".into()),
+            ..Default::default()
+        },
+        None,
+    );
+    assert_eq!(qa.len(), 2);
+}
