@@ -8,7 +8,7 @@ mod time;
 
 pub use store::{
     Backend, DbConnection, Durability, InboxItem, InboxState, NewInboxItem, Store, StoreError,
-    StoreResult, TagObservation, Token,
+    ObservationRow, StoreResult, TagObservation, Token,
 };
 pub use time::{from_micros, to_micros};
 

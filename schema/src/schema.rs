@@ -121,6 +121,41 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    deployment_observations (cluster, namespace, workload, at, event_key) {
+        cluster -> Text,
+        namespace -> Text,
+        workload -> Text,
+        at -> BigInt,
+        event_key -> Text,
+        seq -> BigInt,
+        status -> Text,
+        replicas -> Nullable<Integer>,
+        runs -> Text,
+        revision -> Nullable<Text>,
+        source -> Text,
+    }
+}
+
+diesel::table! {
+    cluster_snapshots (cluster, at, event_key) {
+        cluster -> Text,
+        at -> BigInt,
+        event_key -> Text,
+        seq -> BigInt,
+        workloads -> Integer,
+    }
+}
+
+diesel::table! {
+    clusters (name) {
+        name -> Text,
+        environment -> Nullable<Text>,
+        environment_at -> Nullable<BigInt>,
+        last_seen -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     events,
     inbox,
@@ -133,4 +168,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     teams,
     ownership,
     tokens,
+    deployment_observations,
+    cluster_snapshots,
+    clusters,
 );

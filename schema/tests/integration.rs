@@ -209,6 +209,14 @@ both!(tag_history_kept, tag_history_keeps_every_observation);
 both!(inbox, inbox_lease_fail_park_retry_and_record);
 both!(events_page, events_page_paginates_filters_and_finds_by_key);
 both!(tokens, tokens_create_lookup_count_delete);
+both!(
+    deployments_recorded,
+    observations_and_snapshots_match_the_graph_at_every_moment
+);
+use deployments::observations_and_snapshots_match_the_graph_at_every_moment;
+
+#[path = "integration/deployments.rs"]
+mod deployments;
 
 // ===================================================================================
 // Event builders

@@ -177,6 +177,22 @@ pub struct TagObservation {
     pub seq: i64,
 }
 
+/// One workload's observation, as [`Store::inventory_sql`] returns it.
+#[derive(Debug, Clone, PartialEq, QueryableByName)]
+pub struct ObservationRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub namespace: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub workload: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub status: String,
+    /// JSON array of runs.
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub runs: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub at: i64,
+}
+
 /// A bearer token's identity (the secret itself is never stored).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Token {
@@ -496,6 +512,48 @@ impl Store {
     pub fn owner_of(&self, component: &str) -> StoreResult<Option<String>> {
         let mut conn = self.conn()?;
         Ok(with_conn!(conn, c => wp::owner_of(c, component))?)
+    }
+
+    // ----- deployments -----
+
+    /// What runs in a cluster at `at` (micros), computed by SQL alone from the observation
+    /// and snapshot tables: each workload's latest observation at or before `at`, unless it
+    /// is a removal or a later snapshot (not after `at`) left the workload out. The same
+    /// rule the in-memory inventory folds; benchmarks use it as the baseline.
+    pub fn inventory_sql(&self, cluster: &str, at: i64) -> StoreResult<Vec<ObservationRow>> {
+        const SQL: &str = "SELECT o.namespace, o.workload, o.status, o.runs, o.at \
+            FROM deployment_observations o \
+            WHERE o.cluster = $1 AND o.at <= $2 AND o.status <> 'removed' \
+            AND NOT EXISTS (SELECT 1 FROM deployment_observations n \
+                WHERE n.cluster = o.cluster AND n.namespace = o.namespace \
+                AND n.workload = o.workload AND n.at <= $2 \
+                AND (n.at > o.at OR (n.at = o.at AND n.event_key > o.event_key))) \
+            AND NOT EXISTS (SELECT 1 FROM cluster_snapshots s \
+                WHERE s.cluster = o.cluster AND s.at > o.at AND s.at <= $2) \
+            ORDER BY o.namespace, o.workload";
+        use diesel::sql_types::{BigInt, Text};
+        let mut conn = self.conn()?;
+        Ok(match &mut *conn {
+            DbConnection::Postgresql(c) => diesel::sql_query(SQL)
+                .bind::<Text, _>(cluster)
+                .bind::<BigInt, _>(at)
+                .load(c)?,
+            // SQLite numbers its parameters the same way with `?NNN`.
+            DbConnection::Sqlite(c) => diesel::sql_query(SQL.replace('$', "?"))
+                .bind::<Text, _>(cluster)
+                .bind::<BigInt, _>(at)
+                .load(c)?,
+        })
+    }
+
+    /// (name, environment) of every cluster the store has seen.
+    pub fn clusters(&self) -> StoreResult<Vec<(String, Option<String>)>> {
+        use crate::schema::clusters;
+        let mut conn = self.conn()?;
+        Ok(clusters::table
+            .order(clusters::name.asc())
+            .select((clusters::name, clusters::environment))
+            .load(&mut *conn)?)
     }
 
     // ----- tokens -----

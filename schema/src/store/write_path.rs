@@ -8,6 +8,7 @@
 use super::{InboxItem, NewInboxItem};
 use crate::schema::*;
 use crate::time::to_micros;
+use catalog_core::deployment::DeploymentObserved;
 use catalog_core::event::{Event, ImageRegistered, NewEvent, RecordedEvent};
 use catalog_core::identity::labels;
 use diesel::prelude::*;
@@ -176,7 +177,101 @@ macro_rules! write_path {
                         team,
                         via,
                     } => set_owner(c, component, team, i32::from(via == "api"), t),
+                    Event::DeploymentObserved(d) => {
+                        touch_cluster(c, &d.cluster, d.environment.as_deref(), t)?;
+                        observe(c, rec, &d.cluster, std::slice::from_ref(d), t)
+                    }
+                    Event::ClusterSnapshot(s) => {
+                        touch_cluster(c, &s.cluster, s.environment.as_deref(), t)?;
+                        diesel::insert_into(cluster_snapshots::table)
+                            .values((
+                                cluster_snapshots::cluster.eq(&s.cluster),
+                                cluster_snapshots::at.eq(t),
+                                cluster_snapshots::event_key.eq(&rec.key),
+                                cluster_snapshots::seq.eq(rec.seq),
+                                cluster_snapshots::workloads.eq(s.workloads.len() as i32),
+                            ))
+                            .on_conflict_do_nothing()
+                            .execute(c)?;
+                        observe(c, rec, &s.cluster, &s.workloads, t)
+                    }
                 }
+            }
+
+            fn observe(
+                c: &mut C,
+                rec: &RecordedEvent,
+                cluster: &str,
+                list: &[DeploymentObserved],
+                t: i64,
+            ) -> QueryResult<()> {
+                use deployment_observations as o;
+                let rows: Vec<_> = list
+                    .iter()
+                    .map(|d| {
+                        (
+                            o::cluster.eq(cluster),
+                            o::namespace.eq(&d.namespace),
+                            o::workload.eq(&d.workload),
+                            o::at.eq(t),
+                            o::event_key.eq(&rec.key),
+                            o::seq.eq(rec.seq),
+                            o::status.eq(d.status.as_str()),
+                            o::replicas.eq(d.replicas),
+                            o::runs.eq(json(&d.runs)),
+                            o::revision.eq(d.revision.as_deref()),
+                            o::source.eq(&rec.source),
+                        )
+                    })
+                    .collect();
+                // 11 binds a row: under SQLite's parameter cap per statement.
+                for chunk in rows.chunks(500) {
+                    diesel::insert_into(o::table)
+                        .values(chunk)
+                        .on_conflict_do_nothing()
+                        .execute(c)?;
+                }
+                Ok(())
+            }
+
+            /// Records a cluster, its last sighting, and the environment the latest event
+            /// names (conditional updates: any arrival order ends the same).
+            fn touch_cluster(
+                c: &mut C,
+                name: &str,
+                environment: Option<&str>,
+                t: i64,
+            ) -> QueryResult<()> {
+                let env = environment.map(str::trim).filter(|e| !e.is_empty());
+                diesel::insert_into(clusters::table)
+                    .values((
+                        clusters::name.eq(name),
+                        clusters::environment.eq(env),
+                        clusters::environment_at.eq(env.map(|_| t)),
+                        clusters::last_seen.eq(t),
+                    ))
+                    .on_conflict_do_nothing()
+                    .execute(c)?;
+                let this = clusters::table.filter(clusters::name.eq(name));
+                diesel::update(this.filter(clusters::last_seen.lt(t)))
+                    .set(clusters::last_seen.eq(t))
+                    .execute(c)?;
+                if let Some(env) = env {
+                    diesel::update(this.filter(
+                        clusters::environment_at
+                            .is_null()
+                            .or(clusters::environment_at.lt(t))
+                            .or(clusters::environment_at
+                                .eq(t)
+                                .and(clusters::environment.lt(env))),
+                    ))
+                    .set((
+                        clusters::environment.eq(env),
+                        clusters::environment_at.eq(t),
+                    ))
+                    .execute(c)?;
+                }
+                Ok(())
             }
 
             fn image_registered(
@@ -456,6 +551,15 @@ macro_rules! write_path {
                         .get_result(c)?,
                 );
                 m.insert("tag_history", tag_history::table.count().get_result(c)?);
+                m.insert(
+                    "deployment_observations",
+                    deployment_observations::table.count().get_result(c)?,
+                );
+                m.insert(
+                    "cluster_snapshots",
+                    cluster_snapshots::table.count().get_result(c)?,
+                );
+                m.insert("clusters", clusters::table.count().get_result(c)?);
                 Ok(m)
             }
 

@@ -1,0 +1,3 @@
+DROP TABLE clusters;
+DROP TABLE cluster_snapshots;
+DROP TABLE deployment_observations;
