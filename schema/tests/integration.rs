@@ -515,6 +515,31 @@ macro_rules! dsl_tables {
             ),
             dsl_table!($conn, $DB, ownership, (String, String, i32, i64)),
             dsl_table!($conn, $DB, tokens, (String, String, String, i64)),
+            dsl_table!(
+                $conn,
+                $DB,
+                deployment_observations,
+                (
+                    String,
+                    String,
+                    String,
+                    i64,
+                    String,
+                    i64,
+                    String,
+                    Option<i32>,
+                    String,
+                    Option<String>,
+                    String
+                )
+            ),
+            dsl_table!($conn, $DB, cluster_snapshots, (String, i64, String, i64, i32)),
+            dsl_table!(
+                $conn,
+                $DB,
+                clusters,
+                (String, Option<String>, Option<i64>, i64)
+            ),
         ]
     };
 }
@@ -845,6 +870,9 @@ fn record_is_idempotent(store: &Store, _db: &TestDb) {
         // tombstone.
         ("tags", 2),
         ("tag_history", 4),
+        ("deployment_observations", 0),
+        ("cluster_snapshots", 0),
+        ("clusters", 0),
     ]
     .into_iter()
     .collect();
@@ -1377,7 +1405,9 @@ fn events_page_paginates_filters_and_finds_by_key(store: &Store, _db: &TestDb) {
     assert!(store.events_page(10, 0, None).unwrap().is_empty());
     assert_eq!(store.event_count().unwrap(), 0);
 
-    let base = history();
+    // Every kind of event, deployments and snapshots included.
+    let mut base = history();
+    base.extend(deployments::events());
     let recorded = store
         .record(&[(None, base[..9].to_vec()), (None, base[9..].to_vec())])
         .unwrap();

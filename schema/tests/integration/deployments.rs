@@ -43,7 +43,7 @@ fn deploy(n: u32, min: u32, cluster: &str, workload: &str, status: S, tag: Optio
     )
 }
 
-fn events() -> Vec<NewEvent> {
+pub(super) fn events() -> Vec<NewEvent> {
     vec![
         deploy(1, 1, "prod-1", "cart", S::Healthy, Some("1.0.0")),
         deploy(2, 2, "staging-1", "cart", S::Healthy, Some("1.1.0")),
