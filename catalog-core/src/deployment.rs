@@ -124,7 +124,9 @@ impl ImageRef {
             return Err("empty image reference".into());
         }
         if r.chars().any(char::is_whitespace) {
-            return Err(format!("`{r}` is not an image reference (contains whitespace)"));
+            return Err(format!(
+                "`{r}` is not an image reference (contains whitespace)"
+            ));
         }
         let (name_tag, digest) = match r.split_once('@') {
             Some((n, d)) => {

@@ -10,6 +10,30 @@ pub enum InboxBody {
     Push(Push),
     /// A manifest deleted by digest, or a tag deleted.
     Delete(Delete),
+    /// An event complete at intake (deployments need no enrichment): recorded as it is.
+    Record(Record),
+}
+
+/// A domain event made by a hook's parser, waiting in the inbox to be recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    pub key: String,
+    pub occurred_at: DateTime<Utc>,
+    pub source: String,
+    pub actor: String,
+    pub event: catalog_core::Event,
+}
+
+impl Record {
+    pub fn into_event(self) -> catalog_core::event::NewEvent {
+        catalog_core::event::NewEvent {
+            key: self.key,
+            occurred_at: self.occurred_at,
+            source: self.source,
+            actor: self.actor,
+            event: self.event,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,6 +70,7 @@ impl InboxBody {
         match self {
             InboxBody::Push(p) => &p.key,
             InboxBody::Delete(d) => &d.key,
+            InboxBody::Record(r) => &r.key,
         }
     }
 }

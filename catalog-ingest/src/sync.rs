@@ -5,7 +5,7 @@
 use crate::SharedCatalog;
 use catalog_core::RecordedEvent;
 use catalog_schema::{Store, StoreResult};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 
@@ -20,7 +20,7 @@ pub struct GraphSync {
     catalog: SharedCatalog,
     /// Serialises tailers; holds when the current hole was first seen.
     state: Mutex<Option<Instant>>,
-    changes: broadcast::Sender<i64>,
+    changes: broadcast::Sender<Arc<[RecordedEvent]>>,
 }
 
 impl GraphSync {
@@ -38,9 +38,17 @@ impl GraphSync {
         &self.catalog
     }
 
-    /// Notified with the new last sequence number after events reach the graph.
-    pub fn subscribe(&self) -> broadcast::Receiver<i64> {
+    /// Receives the events that reached the graph, batch by batch, once they are visible to
+    /// readers (live dashboards subscribe through GraphQL). A slow receiver skips batches
+    /// (`Lagged`) rather than holding anything up.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<[RecordedEvent]>> {
         self.changes.subscribe()
+    }
+
+    fn publish(&self, events: &[RecordedEvent]) {
+        if !events.is_empty() && self.changes.receiver_count() > 0 {
+            let _ = self.changes.send(Arc::from(events.to_vec()));
+        }
     }
 
     fn last_seq(&self) -> i64 {
@@ -65,9 +73,7 @@ impl GraphSync {
                         c.apply(e);
                     }
                     drop(c);
-                    if !recorded.is_empty() {
-                        let _ = self.changes.send(self.last_seq());
-                    }
+                    self.publish(recorded);
                     return Ok(recorded.len());
                 }
             }
@@ -113,13 +119,11 @@ impl GraphSync {
                     c.apply(e);
                 }
             }
+            self.publish(&page[..take]);
             applied += take;
             if (page.len() as i64) < PAGE && take == page.len() {
                 break;
             }
-        }
-        if applied > 0 {
-            let _ = self.changes.send(self.last_seq());
         }
         Ok(applied)
     }

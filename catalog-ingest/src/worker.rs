@@ -182,6 +182,7 @@ impl Worker {
                 vec![push_event(p, facts)]
             }
             InboxBody::Delete(d) => vec![delete_event(d)],
+            InboxBody::Record(r) => vec![r.into_event()],
         })
     }
 

@@ -533,7 +533,12 @@ macro_rules! dsl_tables {
                     String
                 )
             ),
-            dsl_table!($conn, $DB, cluster_snapshots, (String, i64, String, i64, i32)),
+            dsl_table!(
+                $conn,
+                $DB,
+                cluster_snapshots,
+                (String, i64, String, i64, i32)
+            ),
             dsl_table!(
                 $conn,
                 $DB,

@@ -60,7 +60,10 @@ pub struct InventoryScope {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WhereIs {
     Component(String),
-    Version { component: String, version: String },
+    Version {
+        component: String,
+        version: String,
+    },
     /// An image digest (an index or one of its platform manifests).
     Image(String),
 }
@@ -463,7 +466,11 @@ impl Catalog {
             let pick = versions
                 .iter()
                 .find(|v| run.component.as_deref() == Some(v.component.as_str()))
-                .or_else(|| versions.iter().find(|v| Some(v.repository.as_str()) == repo))
+                .or_else(|| {
+                    versions
+                        .iter()
+                        .find(|v| Some(v.repository.as_str()) == repo)
+                })
                 .or_else(|| versions.first());
             if let Some(v) = pick {
                 component = Some(v.component.clone());
@@ -530,12 +537,7 @@ impl Catalog {
     }
 
     /// The deployment observation `k` of workload `id` belongs to, as of observation `o`.
-    fn deployment_model(
-        &self,
-        id: WorkloadId,
-        k: &ObsKey,
-        o: &Obs,
-    ) -> Option<model::Deployment> {
+    fn deployment_model(&self, id: WorkloadId, k: &ObsKey, o: &Obs) -> Option<model::Deployment> {
         let inv = &self.inventory;
         let w = &inv.workloads[id as usize];
         let (start, until) = inv.interval(id, k)?;
@@ -610,7 +612,9 @@ impl Catalog {
         if let WhereIs::Image(d) = what {
             let d = self.platform_parent.get(d).unwrap_or(d);
             digests.push(d.clone());
-            if let Some(Node::Image(img)) = self.images.get(d).and_then(|i| self.graph.node_weight(*i)) {
+            if let Some(Node::Image(img)) =
+                self.images.get(d).and_then(|i| self.graph.node_weight(*i))
+            {
                 digests.extend(img.platforms.iter().map(|p| p.digest.clone()));
             }
             for (_, repo) in self.repos.keys().filter(|k| {
@@ -782,7 +786,12 @@ impl Catalog {
     }
 
     /// The deployment live now in one workload (what a subscription sends when it changes).
-    pub fn workload(&self, cluster: &str, namespace: &str, workload: &str) -> Option<model::Deployment> {
+    pub fn workload(
+        &self,
+        cluster: &str,
+        namespace: &str,
+        workload: &str,
+    ) -> Option<model::Deployment> {
         let id = *self.inventory.ids.get(&(
             Arc::from(cluster),
             namespace.to_string(),
@@ -924,13 +933,19 @@ impl Catalog {
                     continue;
                 };
                 let w = &inv.workloads[*id as usize];
-                let start = (since, Arc::<str>::from(d.id.rsplit_once('#').map_or("", |x| x.1)));
+                let start = (
+                    since,
+                    Arc::<str>::from(d.id.rsplit_once('#').map_or("", |x| x.1)),
+                );
                 let end = d.until.map_or(Micros::MAX, micros);
                 let failure = w
                     .timeline
                     .range(start.clone()..at_start(end))
                     .find(|(_, o)| {
-                        matches!(o.status, DeploymentStatus::Failed | DeploymentStatus::Degraded)
+                        matches!(
+                            o.status,
+                            DeploymentStatus::Failed | DeploymentStatus::Degraded
+                        )
                     })
                     .map(|(k, _)| k.0)
                     .or_else(|| {
@@ -943,16 +958,12 @@ impl Catalog {
                     });
                 if let Some(ft) = failure {
                     failed += 1;
-                    if let Some((rk, _)) = w
-                        .timeline
-                        .range(at_start(ft + 1)..)
-                        .find(|(_, o)| {
-                            matches!(
-                                o.status,
-                                DeploymentStatus::Healthy | DeploymentStatus::RolledBack
-                            )
-                        })
-                    {
+                    if let Some((rk, _)) = w.timeline.range(at_start(ft + 1)..).find(|(_, o)| {
+                        matches!(
+                            o.status,
+                            DeploymentStatus::Healthy | DeploymentStatus::RolledBack
+                        )
+                    }) {
                         restore.push((rk.0 - ft) as f64 / 1e6);
                     }
                 }

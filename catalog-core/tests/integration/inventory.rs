@@ -22,7 +22,13 @@ fn image(reference: &str) -> Run {
     }
 }
 
-fn observed(cluster: &str, ns: &str, workload: &str, status: S, runs: Vec<Run>) -> DeploymentObserved {
+fn observed(
+    cluster: &str,
+    ns: &str,
+    workload: &str,
+    status: S,
+    runs: Vec<Run>,
+) -> DeploymentObserved {
     DeploymentObserved {
         cluster: cluster.into(),
         namespace: ns.into(),
@@ -36,9 +42,20 @@ fn observed(cluster: &str, ns: &str, workload: &str, status: S, runs: Vec<Run>) 
     }
 }
 
-fn deploy(seq: i64, min: u32, cluster: &str, workload: &str, status: S, reference: Option<&str>) -> RecordedEvent {
+fn deploy(
+    seq: i64,
+    min: u32,
+    cluster: &str,
+    workload: &str,
+    status: S,
+    reference: Option<&str>,
+) -> RecordedEvent {
     let runs = reference.map(|r| vec![image(r)]).unwrap_or_default();
-    let mut e = rec(seq, 0, Event::DeploymentObserved(observed(cluster, "shop", workload, status, runs)));
+    let mut e = rec(
+        seq,
+        0,
+        Event::DeploymentObserved(observed(cluster, "shop", workload, status, runs)),
+    );
     e.key = format!("d{seq}");
     e.occurred_at = at_min(min);
     e
@@ -73,21 +90,77 @@ fn sequence() -> Vec<RecordedEvent> {
     );
     snap.key = "snap7".into();
     snap.occurred_at = at_min(70);
-    let mut first = deploy(1, 10, "prod-eu-1", "cart", S::Healthy, Some(&format!("{CART}:1.0.0")));
+    let mut first = deploy(
+        1,
+        10,
+        "prod-eu-1",
+        "cart",
+        S::Healthy,
+        Some(&format!("{CART}:1.0.0")),
+    );
     if let Event::DeploymentObserved(d) = &mut first.event {
         d.environment = Some("prod".into());
     }
     vec![
         first,
-        deploy(2, 20, "staging-1", "cart", S::Healthy, Some(&format!("{CART}:1.1.0"))),
-        deploy(3, 30, "prod-eu-1", "cart", S::Progressing, Some(&format!("{CART}:1.1.0"))),
-        deploy(4, 40, "prod-eu-1", "cart", S::Failed, Some(&format!("{CART}:1.1.0"))),
-        deploy(5, 50, "prod-eu-1", "cart", S::RolledBack, Some(&format!("{CART}:1.0.0"))),
-        deploy(6, 60, "staging-1", "api", S::Healthy, Some(&format!("{API}:2.0.0"))),
+        deploy(
+            2,
+            20,
+            "staging-1",
+            "cart",
+            S::Healthy,
+            Some(&format!("{CART}:1.1.0")),
+        ),
+        deploy(
+            3,
+            30,
+            "prod-eu-1",
+            "cart",
+            S::Progressing,
+            Some(&format!("{CART}:1.1.0")),
+        ),
+        deploy(
+            4,
+            40,
+            "prod-eu-1",
+            "cart",
+            S::Failed,
+            Some(&format!("{CART}:1.1.0")),
+        ),
+        deploy(
+            5,
+            50,
+            "prod-eu-1",
+            "cart",
+            S::RolledBack,
+            Some(&format!("{CART}:1.0.0")),
+        ),
+        deploy(
+            6,
+            60,
+            "staging-1",
+            "api",
+            S::Healthy,
+            Some(&format!("{API}:2.0.0")),
+        ),
         snap,
         deploy(8, 80, "prod-eu-1", "cart", S::Removed, None),
-        deploy(9, 90, "prod-eu-1", "api", S::Healthy, Some(&format!("{API}:2.0.0"))),
-        deploy(10, 100, "staging-1", "api", S::Healthy, Some(&format!("{API}:2.1.0"))),
+        deploy(
+            9,
+            90,
+            "prod-eu-1",
+            "api",
+            S::Healthy,
+            Some(&format!("{API}:2.0.0")),
+        ),
+        deploy(
+            10,
+            100,
+            "staging-1",
+            "api",
+            S::Healthy,
+            Some(&format!("{API}:2.1.0")),
+        ),
     ]
 }
 
@@ -135,13 +208,19 @@ fn expectations(c: &Catalog) {
     assert_eq!(staging(25), vec![row("cart", "1.1.0", "healthy", 20)]);
     assert_eq!(
         staging(65),
-        vec![row("api", "2.0.0", "healthy", 60), row("cart", "1.1.0", "healthy", 20)]
+        vec![
+            row("api", "2.0.0", "healthy", 60),
+            row("cart", "1.1.0", "healthy", 20)
+        ]
     );
     // The snapshot at 70 lists cart (same version: the deployment goes on) but not api.
     assert_eq!(staging(75), vec![row("cart", "1.1.0", "healthy", 20)]);
     assert_eq!(
         staging(105),
-        vec![row("api", "2.1.0", "healthy", 100), row("cart", "1.1.0", "healthy", 20)]
+        vec![
+            row("api", "2.1.0", "healthy", 100),
+            row("cart", "1.1.0", "healthy", 20)
+        ]
     );
 
     // History of prod's cart, newest first, with until.
@@ -192,7 +271,12 @@ fn expectations(c: &Catalog) {
     let spans: Vec<(i64, Option<i64>)> = api
         .items
         .iter()
-        .map(|d| ((d.since - at(0)).num_minutes(), d.until.map(|u| (u - at(0)).num_minutes())))
+        .map(|d| {
+            (
+                (d.since - at(0)).num_minutes(),
+                d.until.map(|u| (u - at(0)).num_minutes()),
+            )
+        })
         .collect();
     assert_eq!(spans, vec![(100, None), (60, Some(70))]);
 
@@ -205,7 +289,10 @@ fn expectations(c: &Catalog) {
     };
     assert_eq!(
         cart_at(45),
-        vec![("prod-eu-1".into(), "1.1.0".into()), ("staging-1".into(), "1.1.0".into())]
+        vec![
+            ("prod-eu-1".into(), "1.1.0".into()),
+            ("staging-1".into(), "1.1.0".into())
+        ]
     );
     assert_eq!(cart_at(200), vec![("staging-1".into(), "1.1.0".into())]);
 
@@ -242,7 +329,12 @@ fn expectations(c: &Catalog) {
     assert_eq!(
         d,
         vec![
-            ("shop/api".into(), vec!["2.0.0".into()], vec![], DifferenceKind::OnlyInFrom),
+            (
+                "shop/api".into(),
+                vec!["2.0.0".into()],
+                vec![],
+                DifferenceKind::OnlyInFrom
+            ),
             (
                 "shop/cart".into(),
                 vec!["1.1.0".into()],
@@ -316,7 +408,13 @@ fn an_image_deployed_before_it_is_registered_is_linked_when_it_is() {
     assert_eq!(now[0].runs[0].digest, None);
     assert_eq!(now[0].runs[0].version.as_deref(), Some("1.0.0"));
     // The push is registered later (it happened earlier, at minute 1).
-    let mut p = push(2, 1, "1.0.0", &d, &[(catalog_core::identity::labels::OWNER, "checkout")]);
+    let mut p = push(
+        2,
+        1,
+        "1.0.0",
+        &d,
+        &[(catalog_core::identity::labels::OWNER, "checkout")],
+    );
     p.key = "p2".into();
     c.apply(&p);
     c.verify().unwrap();
@@ -330,12 +428,26 @@ fn an_image_deployed_before_it_is_registered_is_linked_when_it_is() {
 #[test]
 fn a_moving_tag_resolves_to_what_it_meant_when_deployed() {
     let mut c = Catalog::new();
-    let (a, b) = (format!("sha256:{}", "a".repeat(64)), format!("sha256:{}", "b".repeat(64)));
+    let (a, b) = (
+        format!("sha256:{}", "a".repeat(64)),
+        format!("sha256:{}", "b".repeat(64)),
+    );
     c.apply(&push(1, 1, "latest", &a, &[]));
-    c.apply(&deploy(2, 2, "prod", "cart", S::Healthy, Some("shop/cart:latest")));
+    c.apply(&deploy(
+        2,
+        2,
+        "prod",
+        "cart",
+        S::Healthy,
+        Some("shop/cart:latest"),
+    ));
     c.apply(&push(3, 3, "latest", &b, &[]));
     let d = c.where_is(&WhereIs::Image(a.clone()), None);
-    assert_eq!(d.len(), 1, "the workload still runs what `latest` was at minute 2");
+    assert_eq!(
+        d.len(),
+        1,
+        "the workload still runs what `latest` was at minute 2"
+    );
     assert!(c.where_is(&WhereIs::Image(b), None).is_empty());
     c.verify().unwrap();
 }

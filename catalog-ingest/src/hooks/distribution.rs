@@ -64,12 +64,7 @@ struct RawActor {
     name: Option<String>,
 }
 
-/// What one envelope yields: the items to store and how many events were ignored.
-#[derive(Debug, Default)]
-pub struct Parsed {
-    pub items: Vec<InboxBody>,
-    pub ignored: usize,
-}
+pub use super::Parsed;
 
 /// Parses and validates an envelope. `registry` overrides the registry host the events name
 /// (the hook's `?registry=` parameter).

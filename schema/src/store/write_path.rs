@@ -257,14 +257,16 @@ macro_rules! write_path {
                     .set(clusters::last_seen.eq(t))
                     .execute(c)?;
                 if let Some(env) = env {
-                    diesel::update(this.filter(
-                        clusters::environment_at
-                            .is_null()
-                            .or(clusters::environment_at.lt(t))
-                            .or(clusters::environment_at
-                                .eq(t)
-                                .and(clusters::environment.lt(env))),
-                    ))
+                    diesel::update(
+                        this.filter(
+                            clusters::environment_at
+                                .is_null()
+                                .or(clusters::environment_at.lt(t))
+                                .or(clusters::environment_at
+                                    .eq(t)
+                                    .and(clusters::environment.lt(env))),
+                        ),
+                    )
                     .set((
                         clusters::environment.eq(env),
                         clusters::environment_at.eq(t),

@@ -15,7 +15,14 @@ fn observed(cluster: &str, workload: &str, status: S, tag: Option<&str>) -> Depl
         cluster: cluster.into(),
         namespace: "shop".into(),
         workload: workload.into(),
-        environment: Some(if cluster.starts_with("prod") { "prod" } else { "staging" }.into()),
+        environment: Some(
+            if cluster.starts_with("prod") {
+                "prod"
+            } else {
+                "staging"
+            }
+            .into(),
+        ),
         status,
         replicas: Some(3),
         runs: tag
@@ -35,7 +42,14 @@ fn observed(cluster: &str, workload: &str, status: S, tag: Option<&str>) -> Depl
     }
 }
 
-fn deploy(n: u32, min: u32, cluster: &str, workload: &str, status: S, tag: Option<&str>) -> NewEvent {
+fn deploy(
+    n: u32,
+    min: u32,
+    cluster: &str,
+    workload: &str,
+    status: S,
+    tag: Option<&str>,
+) -> NewEvent {
     new_event(
         format!("deploy:{n}"),
         min,
@@ -83,7 +97,12 @@ fn graph_view(c: &Catalog, cluster: &str, m: u32) -> Vec<(String, String)> {
         Some(at(m)),
     )
     .into_iter()
-    .map(|d| (format!("{}/{}", d.namespace, d.workload), d.status.as_str().to_string()))
+    .map(|d| {
+        (
+            format!("{}/{}", d.namespace, d.workload),
+            d.status.as_str().to_string(),
+        )
+    })
     .collect()
 }
 
@@ -97,7 +116,10 @@ pub(super) fn observations_and_snapshots_match_the_graph_at_every_moment(
     let recorded = record_each(store, &evs);
     assert_eq!(recorded.len(), evs.len());
     let counts = store.state_counts().unwrap();
-    assert_eq!(counts["deployment_observations"], 8, "7 reports + 1 workload in the snapshot");
+    assert_eq!(
+        counts["deployment_observations"], 8,
+        "7 reports + 1 workload in the snapshot"
+    );
     assert_eq!(counts["cluster_snapshots"], 1);
     assert_eq!(counts["clusters"], 2);
     // Replays change nothing.
@@ -120,13 +142,22 @@ pub(super) fn observations_and_snapshots_match_the_graph_at_every_moment(
         }
     }
     // Spot checks against the hand-computed history.
-    assert_eq!(sql_view(store, "prod-1", 3), vec![("shop/cart".into(), "failed".into())]);
+    assert_eq!(
+        sql_view(store, "prod-1", 3),
+        vec![("shop/cart".into(), "failed".into())]
+    );
     assert_eq!(sql_view(store, "prod-1", 7), vec![]);
     assert_eq!(
         sql_view(store, "staging-1", 5),
-        vec![("shop/api".into(), "healthy".into()), ("shop/cart".into(), "healthy".into())]
+        vec![
+            ("shop/api".into(), "healthy".into()),
+            ("shop/cart".into(), "healthy".into())
+        ]
     );
-    assert_eq!(sql_view(store, "staging-1", 6), vec![("shop/cart".into(), "healthy".into())]);
+    assert_eq!(
+        sql_view(store, "staging-1", 6),
+        vec![("shop/cart".into(), "healthy".into())]
+    );
     let clusters = store.clusters().unwrap();
     assert_eq!(
         clusters,
