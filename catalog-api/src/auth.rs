@@ -135,10 +135,15 @@ impl Authenticator {
 
     /// Identifies the caller of a request (blocking store lookup off the async thread).
     pub async fn caller(&self, req: &HttpRequest) -> Result<Caller, ApiError> {
-        let Some(h) = req.headers().get("authorization") else {
-            return Ok(Caller::Anonymous);
-        };
-        let Some(secret) = h.to_str().ok().and_then(|s| {
+        match req.headers().get("authorization") {
+            None => Ok(Caller::Anonymous),
+            Some(h) => self.caller_from(h.to_str().ok()).await,
+        }
+    }
+
+    /// The caller an `Authorization` value names (`None`: a value that is not text).
+    pub async fn caller_from(&self, authorization: Option<&str>) -> Result<Caller, ApiError> {
+        let Some(secret) = authorization.and_then(|s| {
             s.strip_prefix("Bearer ")
                 .or_else(|| s.strip_prefix("bearer "))
         }) else {

@@ -43,6 +43,17 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     })
 }
 
+fn parse_cluster_environment(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((c, e)) if !c.trim().is_empty() && !e.trim().is_empty() => {
+            Ok((c.trim().to_string(), e.trim().to_string()))
+        }
+        _ => Err(format!(
+            "{s:?}: expected CLUSTER=ENVIRONMENT, e.g. prod-eu-1=prod"
+        )),
+    }
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "catalog",
@@ -67,6 +78,60 @@ pub enum Command {
     Token(TokenCommand),
     /// Print the GraphQL schema (SDL) the server serves.
     Schema,
+    /// Record a deployment from a CI pipeline (a client of a running catalog's API).
+    /// Exit codes: 0 recorded, 2 refused input, 3 token refused, 4 catalog unreachable or failing.
+    Deploy(DeployArgs),
+}
+
+/// `catalog deploy`: what was deployed where.
+#[derive(Debug, Clone, Args)]
+pub struct DeployArgs {
+    /// The catalog to record in.
+    #[arg(long, env = "CATALOG_SERVER", default_value = "http://127.0.0.1:8080")]
+    pub server: String,
+    /// A token with the ingest scope.
+    #[arg(long, env = "CATALOG_TOKEN", hide_env_values = true)]
+    pub token: Option<Secret>,
+    #[arg(long)]
+    pub cluster: String,
+    #[arg(long)]
+    pub namespace: String,
+    /// The component deployed (with --version), e.g. shop/cart.
+    #[arg(long, requires = "version")]
+    pub component: Option<String>,
+    /// The version deployed (with --component).
+    #[arg(long, requires = "component")]
+    pub version: Option<String>,
+    /// The image deployed, e.g. registry.example.com/shop/cart:1.4.2[@sha256:...].
+    #[arg(long, required_unless_present_any = ["component", "status"])]
+    pub image: Option<String>,
+    /// The workload name (default: the component's or image repository's last path segment).
+    #[arg(long)]
+    pub workload: Option<String>,
+    /// The cluster's environment, e.g. prod.
+    #[arg(long)]
+    pub environment: Option<String>,
+    /// progressing, healthy, degraded, failed, rolled_back or removed.
+    #[arg(long, default_value = "healthy")]
+    pub status: String,
+    #[arg(long)]
+    pub replicas: Option<i32>,
+    /// The git revision deployed.
+    #[arg(long, env = "CATALOG_REVISION")]
+    pub revision: Option<String>,
+    /// A link back to the pipeline run.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// When it happened (RFC 3339; default now).
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Idempotency key: the same id recorded twice is one deployment (default: derived
+    /// from the arguments and the time).
+    #[arg(long)]
+    pub id: Option<String>,
+    /// Give up after this long of retrying an unreachable or failing catalog.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -112,6 +177,9 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "CATALOG_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// Largest `/hooks/kubernetes` snapshot accepted, in bytes (a pod list is large).
+    #[arg(long, env = "CATALOG_MAX_SNAPSHOT_BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub max_snapshot_bytes: usize,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "CATALOG_HTTP_WORKERS")]
     pub http_workers: Option<usize>,
@@ -130,6 +198,14 @@ pub struct ServeArgs {
     /// Log format: text for people, json for log pipelines.
     #[arg(long, env = "CATALOG_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
+    /// Puts a cluster in an environment (repeatable; comma-separated in the variable):
+    /// CLUSTER=ENVIRONMENT, e.g. prod-eu-1=prod. Overrides what deploy events say.
+    #[arg(long = "cluster-environment", env = "CATALOG_CLUSTER_ENVIRONMENTS", value_delimiter = ',', value_parser = parse_cluster_environment)]
+    pub cluster_environments: Vec<(String, String)>,
+    /// Shared secret of Flux's generic-hmac provider: /hooks/flux then accepts a request whose
+    /// X-Signature matches, and refuses one whose signature does not (401).
+    #[arg(long, env = "CATALOG_FLUX_HMAC_SECRET", hide_env_values = true)]
+    pub flux_hmac_secret: Option<Secret>,
     /// Where the bootstrap admin token is written on a first start with no token configured
     /// (default: beside the SQLite file, or ./catalog-admin.token).
     #[arg(long, env = "CATALOG_BOOTSTRAP_TOKEN_FILE")]

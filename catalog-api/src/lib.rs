@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod deploy;
 pub mod errors;
 pub mod graphql;
 pub mod hooks;

@@ -22,6 +22,10 @@ fn main() -> std::process::ExitCode {
                 .map_err(anyhow::Error::from)
         }
         Some(Command::Token(t)) => server::token(t),
+        Some(Command::Deploy(a)) => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            return catalog_api::deploy::run(a);
+        }
         Some(Command::Schema) => {
             print!("{}", catalog_api::graphql::sdl());
             Ok(())

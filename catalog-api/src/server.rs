@@ -30,16 +30,30 @@ pub struct AppState {
     pub auth: Authenticator,
     pub metrics: Arc<Metrics>,
     pub max_body: usize,
+    /// The body limit of `/hooks/kubernetes` (a pod list of a large cluster runs to MBs).
+    pub max_snapshot: usize,
+    /// Flux generic-hmac secret: signed Flux requests are checked against it.
+    pub flux_secret: Option<Vec<u8>>,
     pub require_read: bool,
     pub ready: Arc<AtomicBool>,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/graphql", web::post().to(graphql))
-        .route("/graphql", web::get().to(ui::graphiql))
+        .route("/graphql", web::get().to(graphql_get))
         .route(
             "/hooks/distribution",
             web::post().to(hooks::distribution::handle),
+        )
+        .route(
+            "/hooks/deployments",
+            web::post().to(hooks::deployments::generic),
+        )
+        .route("/hooks/argocd", web::post().to(hooks::deployments::argocd))
+        .route("/hooks/flux", web::post().to(hooks::deployments::flux))
+        .route(
+            "/hooks/kubernetes",
+            web::post().to(hooks::deployments::kubernetes),
         )
         .route("/healthz", web::get().to(ops::healthz))
         .route("/readyz", web::get().to(ops::readyz))
@@ -59,6 +73,60 @@ async fn graphql(req: HttpRequest, payload: web::Payload, st: web::Data<AppState
             }
             r.json(body)
         }
+    }
+}
+
+/// `GET /graphql`: a WebSocket upgrade starts a subscription session (`graphql-transport-ws`
+/// or the older `graphql-ws`); anything else gets the offline GraphiQL page.
+async fn graphql_get(
+    req: HttpRequest,
+    payload: web::Payload,
+    st: web::Data<AppState>,
+) -> HttpResponse {
+    let upgrade = req
+        .headers()
+        .get("upgrade")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    if !upgrade {
+        return ui::graphiql().await;
+    }
+    let caller = match st.auth.caller(&req).await {
+        Ok(c) => c,
+        Err(e) => return e.response(),
+    };
+    let require_read = st.require_read_token();
+    let st2 = st.clone();
+    let started = async_graphql_actix_web::GraphQLSubscription::new(st.schema.clone())
+        .on_connection_init(move |init: serde_json::Value| async move {
+            // Browsers cannot set headers on a WebSocket: the token may come in the
+            // connection_init payload instead, as `{"Authorization": "Bearer ..."}`.
+            let from_payload = init
+                .get("Authorization")
+                .or_else(|| init.get("authorization"))
+                .and_then(|v| v.as_str())
+                .map(str::to_string);
+            let caller = match (&caller, from_payload) {
+                (auth::Caller::Anonymous, Some(h)) => st2
+                    .auth
+                    .caller_from(Some(&h))
+                    .await
+                    .map_err(|e| async_graphql::Error::new(e.to_string()))?,
+                _ => caller,
+            };
+            if require_read {
+                caller
+                    .require(Scope::Read)
+                    .map_err(|e| async_graphql::Error::new(e.to_string()))?;
+            }
+            let mut data = async_graphql::Data::default();
+            data.insert(caller);
+            Ok(data)
+        })
+        .start(&req, payload);
+    match started {
+        Ok(r) => r,
+        Err(e) => ApiError::bad("upgrade", format!("WebSocket handshake failed: {e}")).response(),
     }
 }
 
@@ -206,7 +274,9 @@ async fn start_core(args: &ServeArgs) -> anyhow::Result<Core> {
             tracing::warn!(items = freed, "released inbox leases of a previous process");
         }
     }
-    let catalog = Arc::new(RwLock::new(Catalog::new()));
+    let mut fresh = Catalog::new();
+    fresh.set_cluster_environments(args.cluster_environments.iter().cloned().collect());
+    let catalog = Arc::new(RwLock::new(fresh));
     let sync = Arc::new(GraphSync::new(store.clone(), catalog.clone()));
     let ready = Arc::new(AtomicBool::new(false));
     let metrics = Arc::new(Metrics::default());
@@ -307,6 +377,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         auth,
         metrics: core.metrics.clone(),
         max_body: args.max_body_bytes,
+        max_snapshot: args.max_snapshot_bytes,
+        flux_secret: args
+            .flux_hmac_secret
+            .as_ref()
+            .map(|s| s.0.clone().into_bytes()),
         require_read: args.require_read_token,
         ready: core.ready.clone(),
     });

@@ -4,11 +4,12 @@
 
 mod audit;
 mod catalog;
+mod inventory;
 mod types;
 
 use crate::auth::{Caller, Scope};
 use crate::errors::ApiError;
-use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
+use async_graphql::{Context, MergedObject, Schema};
 use catalog_ingest::inbox::InboxWriter;
 use catalog_ingest::registry::Registries;
 use catalog_ingest::sync::GraphSync;
@@ -27,21 +28,29 @@ pub struct AppCtx {
 }
 
 #[derive(MergedObject, Default)]
-pub struct Query(catalog::CatalogQuery, audit::AuditQuery);
+pub struct Query(
+    catalog::CatalogQuery,
+    inventory::InventoryQuery,
+    audit::AuditQuery,
+);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(catalog::CatalogMutation, audit::AuditMutation);
 
-pub type CatalogSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type CatalogSchema = Schema<Query, Mutation, inventory::Subscription>;
 
 /// Limits that keep any one query cheap: nesting depth and summed field complexity.
 pub const MAX_DEPTH: usize = 12;
 pub const MAX_COMPLEXITY: usize = 5000;
 
 pub fn build_schema(ctx: Option<AppCtx>) -> CatalogSchema {
-    let mut b = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY);
+    let mut b = Schema::build(
+        Query::default(),
+        Mutation::default(),
+        inventory::Subscription,
+    )
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY);
     if let Some(c) = ctx {
         b = b.data(c);
     }

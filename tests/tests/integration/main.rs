@@ -5,6 +5,7 @@
 
 mod bad_input;
 mod crash;
+mod deployments;
 mod ops;
 mod registry_auth;
 mod registry_flow;

@@ -1,0 +1,496 @@
+//! Deployments and inventory: what runs where, now or `at` any past moment; history; the
+//! difference between two environments; DORA metrics; and a live stream of changes.
+
+use super::types::{ComponentVersion, Image, Team};
+use super::{app, graph, page_size};
+use crate::errors::ApiError;
+use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::{
+    ComplexObject, Context, Enum, InputObject, Object, SimpleObject, Subscription,
+};
+use catalog_core::deployment::DeploymentStatus as CoreStatus;
+use catalog_core::event::Event;
+use catalog_core::{model, DeploymentFilter, InventoryScope, WhereIs};
+use chrono::{DateTime, Utc};
+use futures_util::Stream;
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum DeploymentStatus {
+    Progressing,
+    Healthy,
+    Degraded,
+    Failed,
+    RolledBack,
+    Removed,
+}
+
+impl From<CoreStatus> for DeploymentStatus {
+    fn from(s: CoreStatus) -> Self {
+        match s {
+            CoreStatus::Progressing => DeploymentStatus::Progressing,
+            CoreStatus::Healthy => DeploymentStatus::Healthy,
+            CoreStatus::Degraded => DeploymentStatus::Degraded,
+            CoreStatus::Failed => DeploymentStatus::Failed,
+            CoreStatus::RolledBack => DeploymentStatus::RolledBack,
+            CoreStatus::Removed => DeploymentStatus::Removed,
+        }
+    }
+}
+
+/// A workload running something over `[since, until)`.
+#[derive(SimpleObject, Clone)]
+pub struct Deployment {
+    /// Stable: `cluster/namespace/workload#<key of the event that started it>`.
+    pub id: String,
+    pub environment: Option<String>,
+    pub cluster: String,
+    pub namespace: String,
+    pub workload: String,
+    pub since: DateTime<Utc>,
+    /// When it stopped running: replaced, removed, or missing from a cluster snapshot.
+    pub until: Option<DateTime<Utc>>,
+    /// As of the moment asked about (the last one for history).
+    pub status: DeploymentStatus,
+    /// When the deploy tool last reported on it (as of the moment asked about).
+    pub reported_at: DateTime<Utc>,
+    pub replicas: Option<i32>,
+    /// What runs in it, resolved against the catalog as it is now.
+    pub runs: Vec<RunningImage>,
+    /// argocd, flux, cli, kubernetes or api.
+    pub source: String,
+    /// The token (or sender) that reported it.
+    pub actor: String,
+    /// The git revision the deploy tool deployed.
+    pub revision: Option<String>,
+    /// A link back to the deploy tool.
+    pub url: Option<String>,
+}
+
+impl From<model::Deployment> for Deployment {
+    fn from(d: model::Deployment) -> Self {
+        Deployment {
+            id: d.id,
+            environment: d.environment,
+            cluster: d.cluster,
+            namespace: d.namespace,
+            workload: d.workload,
+            since: d.since,
+            until: d.until,
+            status: d.status.into(),
+            reported_at: d.reported_at,
+            replicas: d.replicas,
+            runs: d.runs.into_iter().map(RunningImage).collect(),
+            source: d.source,
+            actor: d.actor,
+            revision: d.revision,
+            url: d.url,
+        }
+    }
+}
+
+/// One thing running in a deployment. An image the catalog had not seen when it was deployed
+/// is linked once it is registered (`known` turns true).
+#[derive(Clone)]
+pub struct RunningImage(model::RunningImage);
+
+#[Object]
+impl RunningImage {
+    async fn container(&self) -> Option<&str> {
+        self.0.container.as_deref()
+    }
+    /// The reference as the deploy tool gave it.
+    async fn reference(&self) -> Option<&str> {
+        self.0.reference.as_deref()
+    }
+    /// The digest: as reported, else what the tag pointed at when it was deployed.
+    async fn digest(&self) -> Option<&str> {
+        self.0.digest.as_deref()
+    }
+    async fn component(&self) -> Option<&str> {
+        self.0.component.as_deref()
+    }
+    async fn version(&self) -> Option<&str> {
+        self.0.version.as_deref()
+    }
+    /// The owning team's name (see `ownerTeam` for the team itself).
+    async fn owner(&self) -> Option<&str> {
+        self.0.owner.as_deref()
+    }
+    /// True when the catalog knows the image.
+    async fn known(&self) -> bool {
+        self.0.known
+    }
+    async fn owner_team(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Team>> {
+        let Some(o) = &self.0.owner else {
+            return Ok(None);
+        };
+        Ok(graph(ctx)?.team(o).map(Team))
+    }
+    async fn component_version(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<ComponentVersion>> {
+        let (Some(c), Some(v)) = (&self.0.component, &self.0.version) else {
+            return Ok(None);
+        };
+        Ok(graph(ctx)?.version(c, v).map(ComponentVersion))
+    }
+    async fn image(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Image>> {
+        let Some(d) = &self.0.digest else {
+            return Ok(None);
+        };
+        Ok(graph(ctx)?.image(d).map(Image))
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct Cluster {
+    pub name: String,
+    pub environment: Option<String>,
+    /// Workloads running now.
+    pub workloads: i32,
+    pub last_seen: DateTime<Utc>,
+}
+
+#[derive(SimpleObject)]
+pub struct Environment {
+    pub name: String,
+    pub clusters: Vec<String>,
+}
+
+/// Environment, cluster and/or namespace; all empty means everywhere.
+#[derive(InputObject, Clone, Default)]
+pub struct ScopeInput {
+    pub environment: Option<String>,
+    pub cluster: Option<String>,
+    pub namespace: Option<String>,
+}
+
+impl From<ScopeInput> for InventoryScope {
+    fn from(s: ScopeInput) -> Self {
+        InventoryScope {
+            environment: s.environment,
+            cluster: s.cluster,
+            namespace: s.namespace,
+        }
+    }
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum DifferenceKind {
+    /// Runs in `from` only.
+    OnlyInFrom,
+    /// Runs in `to` only.
+    OnlyInTo,
+    /// Runs in both, in different versions.
+    VersionsDiffer,
+}
+
+#[derive(SimpleObject)]
+pub struct ComponentDifference {
+    pub component: String,
+    pub from_versions: Vec<String>,
+    pub to_versions: Vec<String>,
+    pub change: DifferenceKind,
+}
+
+/// DORA's four keys for one component in one environment over a window.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct DoraMetrics {
+    pub component: String,
+    pub environment: Option<String>,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// Deployments started in the window (a new version in a workload).
+    pub deployments: i32,
+    pub deployments_per_day: f64,
+    /// From the image's creation (else the version's first push) to its deployment.
+    pub lead_time_median_seconds: Option<f64>,
+    pub lead_time_p90_seconds: Option<f64>,
+    /// Deployments that failed or degraded, or were rolled back by the next one.
+    pub failed_deployments: i32,
+    pub change_failure_rate: Option<f64>,
+    /// From a failure to the workload's next healthy (or rolled-back) report.
+    pub time_to_restore_median_seconds: Option<f64>,
+    pub restored: i32,
+}
+
+#[ComplexObject]
+impl DoraMetrics {
+    /// Hours, for people: the median lead time.
+    async fn lead_time_median_hours(&self) -> Option<f64> {
+        self.lead_time_median_seconds.map(|s| s / 3600.0)
+    }
+}
+
+/// A change to one workload, as it reached the catalog.
+#[derive(SimpleObject)]
+pub struct DeploymentChange {
+    /// The event's sequence number in the log.
+    pub seq: i64,
+    /// When it happened at the source.
+    pub at: DateTime<Utc>,
+    pub cluster: String,
+    pub namespace: String,
+    pub workload: String,
+    /// What the event reported.
+    pub status: DeploymentStatus,
+    /// What runs there now (null when the workload no longer runs).
+    pub deployment: Option<Deployment>,
+}
+
+fn parse_digest(field: &str, d: &str) -> async_graphql::Result<String> {
+    if catalog_core::deployment::is_digest(d) {
+        Ok(d.to_string())
+    } else {
+        Err(ApiError::bad(field, format!("{d:?} is not a digest (sha256:<64 hex>)")).graphql())
+    }
+}
+
+#[derive(Default)]
+pub struct InventoryQuery;
+
+#[Object]
+impl InventoryQuery {
+    /// What runs in an environment, cluster or namespace (all empty: everywhere), now or as it
+    /// was `at` a past moment; by cluster, namespace and workload.
+    async fn inventory(
+        &self,
+        ctx: &Context<'_>,
+        environment: Option<String>,
+        cluster: Option<String>,
+        namespace: Option<String>,
+        at: Option<DateTime<Utc>>,
+    ) -> async_graphql::Result<Vec<Deployment>> {
+        let scope = InventoryScope {
+            environment,
+            cluster,
+            namespace,
+        };
+        let items = graph(ctx)?.inventory(&scope, at);
+        Ok(items.into_iter().map(Deployment::from).collect())
+    }
+
+    /// Where a component, a component version, or an image (by digest, an index or one of
+    /// its platform manifests) runs, now or `at` a past moment. Give `component` (with an
+    /// optional `version`) or `image`.
+    async fn where_is(
+        &self,
+        ctx: &Context<'_>,
+        component: Option<String>,
+        version: Option<String>,
+        image: Option<String>,
+        at: Option<DateTime<Utc>>,
+    ) -> async_graphql::Result<Vec<Deployment>> {
+        let what = match (component, version, image) {
+            (Some(c), None, None) => WhereIs::Component(c),
+            (Some(component), Some(version), None) => WhereIs::Version { component, version },
+            (None, None, Some(d)) => WhereIs::Image(parse_digest("image", &d)?),
+            (None, Some(_), _) => {
+                return Err(ApiError::bad("version", "needs `component`").graphql())
+            }
+            (None, None, None) => {
+                return Err(ApiError::bad(
+                    "component",
+                    "give `component` (and `version`) or `image`",
+                )
+                .graphql())
+            }
+            (Some(_), _, Some(_)) => {
+                return Err(
+                    ApiError::bad("image", "give either `component` or `image`, not both")
+                        .graphql(),
+                )
+            }
+        };
+        let items = graph(ctx)?.where_is(&what, at);
+        Ok(items.into_iter().map(Deployment::from).collect())
+    }
+
+    /// Deployment history, newest first, Relay-paginated; each deployment as it ended (or
+    /// stands now).
+    #[allow(clippy::too_many_arguments)]
+    async fn deployments(
+        &self,
+        ctx: &Context<'_>,
+        environment: Option<String>,
+        cluster: Option<String>,
+        namespace: Option<String>,
+        workload: Option<String>,
+        component: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, Deployment, EmptyFields, EmptyFields>> {
+        let first = page_size(first)?;
+        let filter = DeploymentFilter {
+            scope: InventoryScope {
+                environment,
+                cluster,
+                namespace,
+            },
+            workload,
+            component,
+        };
+        let c = graph(ctx)?;
+        let page = c.deployments(&filter, first, after.as_deref());
+        let mut conn = Connection::new(after.is_some(), page.has_next);
+        for d in page.items {
+            let cursor = c.deployment_cursor(&d).unwrap_or_default();
+            conn.edges.push(Edge::new(cursor, Deployment::from(d)));
+        }
+        Ok(conn)
+    }
+
+    /// Environments and their clusters (configuration, else what events said).
+    async fn environments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Environment>> {
+        Ok(graph(ctx)?
+            .environments()
+            .into_iter()
+            .map(|e| Environment {
+                name: e.name,
+                clusters: e.clusters,
+            })
+            .collect())
+    }
+
+    /// Every cluster the catalog has heard of.
+    async fn clusters(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Cluster>> {
+        Ok(graph(ctx)?
+            .clusters()
+            .into_iter()
+            .map(|c| Cluster {
+                name: c.name,
+                environment: c.environment,
+                workloads: c.workloads as i32,
+                last_seen: c.last_seen,
+            })
+            .collect())
+    }
+
+    /// What runs differently in two scopes (e.g. staging against prod), component by
+    /// component, now or `at` a moment; components running the same versions are left out.
+    async fn inventory_diff(
+        &self,
+        ctx: &Context<'_>,
+        from: ScopeInput,
+        to: ScopeInput,
+        at: Option<DateTime<Utc>>,
+    ) -> async_graphql::Result<Vec<ComponentDifference>> {
+        let diff = graph(ctx)?.inventory_diff(&from.into(), &to.into(), at);
+        Ok(diff
+            .into_iter()
+            .map(|d| ComponentDifference {
+                component: d.component,
+                from_versions: d.from_versions,
+                to_versions: d.to_versions,
+                change: match d.change {
+                    model::DifferenceKind::OnlyInFrom => DifferenceKind::OnlyInFrom,
+                    model::DifferenceKind::OnlyInTo => DifferenceKind::OnlyInTo,
+                    model::DifferenceKind::VersionsDiffer => DifferenceKind::VersionsDiffer,
+                },
+            })
+            .collect())
+    }
+
+    /// DORA metrics of a component over `[from, to)`, in one environment or everywhere.
+    async fn dora(
+        &self,
+        ctx: &Context<'_>,
+        component: String,
+        environment: Option<String>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> async_graphql::Result<DoraMetrics> {
+        if to <= from {
+            return Err(ApiError::bad("to", "must be after `from`").graphql());
+        }
+        let m = graph(ctx)?.dora(&component, environment.as_deref(), from, to);
+        Ok(DoraMetrics {
+            component: m.component,
+            environment: m.environment,
+            from: m.from,
+            to: m.to,
+            deployments: m.deployments as i32,
+            deployments_per_day: m.deployments_per_day,
+            lead_time_median_seconds: m.lead_time_median_seconds,
+            lead_time_p90_seconds: m.lead_time_p90_seconds,
+            failed_deployments: m.failed_deployments as i32,
+            change_failure_rate: m.change_failure_rate,
+            time_to_restore_median_seconds: m.time_to_restore_median_seconds,
+            restored: m.restored as i32,
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct Subscription;
+
+#[Subscription]
+impl Subscription {
+    /// Deployment changes as they reach the catalog, optionally only those of an
+    /// environment, cluster or namespace. A client too slow to keep up skips changes rather
+    /// than slowing ingest; re-query `inventory` after reconnecting.
+    async fn deployment_changed(
+        &self,
+        ctx: &Context<'_>,
+        environment: Option<String>,
+        cluster: Option<String>,
+        namespace: Option<String>,
+    ) -> async_graphql::Result<impl Stream<Item = DeploymentChange>> {
+        let app = app(ctx)?.clone();
+        let mut rx = app.sync.subscribe();
+        let scope = InventoryScope {
+            environment,
+            cluster,
+            namespace,
+        };
+        Ok(async_stream::stream! {
+            loop {
+                let batch = match rx.recv().await {
+                    Ok(b) => b,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                };
+                let mut out = Vec::new();
+                if let Ok(c) = app.catalog.read() {
+                    for e in batch.iter() {
+                        let observed: Vec<&catalog_core::deployment::DeploymentObserved> =
+                            match &e.event {
+                                Event::DeploymentObserved(d) => vec![d],
+                                Event::ClusterSnapshot(s) => s.workloads.iter().collect(),
+                                _ => continue,
+                            };
+                        for d in observed {
+                            let env = c
+                                .environments()
+                                .into_iter()
+                                .find(|en| en.clusters.contains(&d.cluster))
+                                .map(|en| en.name);
+                            let in_scope = scope.cluster.as_ref().is_none_or(|x| *x == d.cluster)
+                                && scope.namespace.as_ref().is_none_or(|x| *x == d.namespace)
+                                && scope.environment.as_ref().is_none_or(|x| Some(x) == env.as_ref());
+                            if !in_scope {
+                                continue;
+                            }
+                            out.push(DeploymentChange {
+                                seq: e.seq,
+                                at: e.occurred_at,
+                                cluster: d.cluster.clone(),
+                                namespace: d.namespace.clone(),
+                                workload: d.workload.clone(),
+                                status: d.status.into(),
+                                deployment: c
+                                    .workload(&d.cluster, &d.namespace, &d.workload)
+                                    .map(Deployment::from),
+                            });
+                        }
+                    }
+                }
+                for change in out {
+                    yield change;
+                }
+            }
+        })
+    }
+}

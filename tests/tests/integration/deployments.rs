@@ -1,0 +1,649 @@
+//! Deployments end to end with real parts: an image pushed to the real registry, a deployment
+//! recorded by `catalog deploy`, and `whereIs` answering with digest, cluster, namespace and
+//! owner; a live subscription; every deployment hook fed a realistic payload; bad input and
+//! bad signatures refused with nothing written; a cluster snapshot replacing the cluster's view.
+
+use catalog_tests::registry::{push, ImageSpec, Layout, Registry};
+use catalog_tests::server::{binary, free_port, INGEST_TOKEN};
+use catalog_tests::{CatalogServer, ServerOpts};
+use serde_json::{json, Value};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const WHERE_IS: &str = r#"query($c: String, $v: String, $i: String, $at: DateTime) {
+  whereIs(component: $c, version: $v, image: $i, at: $at) {
+    environment cluster namespace workload since until status source actor revision url
+    runs { reference digest component version owner known ownerTeam { name } }
+  }
+}"#;
+
+const INVENTORY: &str = r#"query($e: String, $c: String, $n: String, $at: DateTime) {
+  inventory(environment: $e, cluster: $c, namespace: $n, at: $at) {
+    environment cluster namespace workload since until status replicas source
+    runs { container reference digest component version known }
+  }
+}"#;
+
+fn fixture(path: &str) -> Vec<u8> {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../catalog-ingest/fixtures")
+        .join(path);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// Runs `catalog deploy` against a server; returns (exit code, stdout, stderr).
+fn deploy(server_url: &str, token: &str, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(binary().unwrap())
+        .arg("deploy")
+        .args(["--server", server_url, "--token", token])
+        .args(args)
+        .env_remove("CATALOG_TOKEN")
+        .env_remove("CATALOG_SERVER")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn where_is(server: &CatalogServer, vars: Value) -> Vec<Value> {
+    server.query(WHERE_IS, vars).unwrap()["whereIs"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn inventory(server: &CatalogServer, vars: Value) -> Vec<Value> {
+    server.query(INVENTORY, vars).unwrap()["inventory"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// A `graphql-transport-ws` subscription over a real WebSocket.
+struct Subscription {
+    ws: tungstenite::WebSocket<std::net::TcpStream>,
+}
+
+impl Subscription {
+    fn open(port: u16, query: &str) -> Subscription {
+        use tungstenite::client::IntoClientRequest;
+        let mut req = format!("ws://127.0.0.1:{port}/graphql")
+            .into_client_request()
+            .unwrap();
+        req.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            "graphql-transport-ws".parse().unwrap(),
+        );
+        let stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let (mut ws, resp) = tungstenite::client(req, stream).unwrap();
+        assert_eq!(resp.status().as_u16(), 101);
+        ws.send(tungstenite::Message::text(
+            json!({"type": "connection_init", "payload": {}}).to_string(),
+        ))
+        .unwrap();
+        let mut s = Subscription { ws };
+        assert_eq!(s.next_json()["type"], "connection_ack");
+        s.ws.send(tungstenite::Message::text(
+            json!({"id": "1", "type": "subscribe", "payload": {"query": query}}).to_string(),
+        ))
+        .unwrap();
+        s
+    }
+
+    fn next_json(&mut self) -> Value {
+        loop {
+            match self.ws.read().unwrap() {
+                tungstenite::Message::Text(t) => {
+                    let v: Value = serde_json::from_str(t.as_str()).unwrap();
+                    if v["type"] == "ping" {
+                        self.ws
+                            .send(tungstenite::Message::text(
+                                json!({"type": "pong"}).to_string(),
+                            ))
+                            .unwrap();
+                        continue;
+                    }
+                    return v;
+                }
+                tungstenite::Message::Ping(_) | tungstenite::Message::Pong(_) => continue,
+                other => panic!("unexpected WebSocket message: {other:?}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn catalog_deploy_then_where_is_answers_with_digest_cluster_namespace_and_owner() {
+    let port = free_port().unwrap();
+    let hook = format!("http://127.0.0.1:{port}/hooks/distribution");
+    let registry = Registry::start(&[(&hook, INGEST_TOKEN)]).unwrap();
+    let host = registry.host();
+    let server = CatalogServer::start(ServerOpts {
+        port: Some(port),
+        registries: vec![format!("http://{host}")],
+        ..ServerOpts::default()
+    })
+    .unwrap();
+    let url = server.url("");
+
+    let layout = Layout::new().unwrap();
+    layout
+        .build(
+            "v1",
+            &ImageSpec::new("cart 1.0.0")
+                .label("org.opencontainers.image.revision", "aaaa1111")
+                .label("org.opencontainers.image.created", "2026-11-20T10:00:00Z")
+                .label("dev.catalog.owner", "team-checkout"),
+        )
+        .unwrap();
+    let d1 = push(&layout, "v1", &host, "shop/cart", "1.0.0").unwrap();
+    server
+        .wait_for("shop/cart 1.0.0", Duration::from_secs(30), || {
+            let v = server.query(
+                "{ component(name: \"shop/cart\") { version(version: \"1.0.0\") { digest } } }",
+                json!({}),
+            )?;
+            Ok((v["component"]["version"]["digest"] == d1.as_str()).then_some(()))
+        })
+        .unwrap();
+
+    // A live dashboard subscribes before anything is deployed.
+    let mut sub = Subscription::open(
+        port,
+        "subscription { deploymentChanged(cluster: \"prod-eu-1\") { cluster namespace workload status deployment { runs { version digest owner } } } }",
+    );
+
+    // Deployed by component and version, then by image reference (the tag resolves).
+    let (code, out, err) = deploy(
+        &url,
+        INGEST_TOKEN,
+        &[
+            "--cluster",
+            "prod-eu-1",
+            "--namespace",
+            "payments",
+            "--component",
+            "shop/cart",
+            "--version",
+            "1.0.0",
+            "--environment",
+            "prod",
+            "--revision",
+            "aaaa1111",
+            "--url",
+            "https://ci.example.com/run/42",
+            "--id",
+            "pipeline-42",
+        ],
+    );
+    assert_eq!(code, 0, "stdout: {out}\nstderr: {err}");
+    assert!(out.contains("recorded"), "{out}");
+    let image_ref = format!("{host}/shop/cart:1.0.0");
+    let (code, out, err) = deploy(
+        &url,
+        INGEST_TOKEN,
+        &[
+            "--cluster",
+            "staging-1",
+            "--namespace",
+            "shop",
+            "--image",
+            &image_ref,
+            "--workload",
+            "cart",
+        ],
+    );
+    assert_eq!(code, 0, "stdout: {out}\nstderr: {err}");
+
+    let found = server
+        .wait_for(
+            "whereIs shop/cart in two clusters",
+            Duration::from_secs(30),
+            || {
+                let w = where_is(&server, json!({"c": "shop/cart"}));
+                Ok((w.len() == 2).then_some(w))
+            },
+        )
+        .unwrap();
+    let prod = found.iter().find(|d| d["cluster"] == "prod-eu-1").unwrap();
+    assert_eq!(prod["cluster"], "prod-eu-1");
+    assert_eq!(prod["namespace"], "payments");
+    assert_eq!(prod["workload"], "cart");
+    assert_eq!(prod["environment"], "prod");
+    assert_eq!(prod["status"], "HEALTHY");
+    assert_eq!(prod["source"], "cli");
+    assert_eq!(prod["actor"], "flag:ingest");
+    assert_eq!(prod["revision"], "aaaa1111");
+    assert_eq!(prod["url"], "https://ci.example.com/run/42");
+    assert_eq!(prod["runs"][0]["digest"], d1.as_str());
+    assert_eq!(prod["runs"][0]["version"], "1.0.0");
+    assert_eq!(prod["runs"][0]["owner"], "team-checkout");
+    assert_eq!(prod["runs"][0]["ownerTeam"]["name"], "team-checkout");
+    assert_eq!(prod["runs"][0]["known"], true);
+    let staging = found.iter().find(|d| d["cluster"] == "staging-1").unwrap();
+    assert_eq!(staging["cluster"], "staging-1");
+    assert_eq!(staging["runs"][0]["reference"], image_ref.as_str());
+    assert_eq!(
+        staging["runs"][0]["digest"],
+        d1.as_str(),
+        "the tag resolved to its digest"
+    );
+    assert_eq!(staging["runs"][0]["owner"], "team-checkout");
+    // By image digest and by version, too.
+    assert_eq!(where_is(&server, json!({"i": d1})).len(), 2);
+    assert_eq!(
+        where_is(&server, json!({"c": "shop/cart", "v": "1.0.0"})).len(),
+        2
+    );
+    assert!(where_is(&server, json!({"c": "shop/cart", "v": "9.9.9"})).is_empty());
+
+    // The subscription saw the prod deployment, with the owner to page.
+    let msg = sub.next_json();
+    assert_eq!(msg["type"], "next", "{msg}");
+    let change = &msg["payload"]["data"]["deploymentChanged"];
+    assert_eq!(change["cluster"], "prod-eu-1");
+    assert_eq!(change["workload"], "cart");
+    assert_eq!(change["status"], "HEALTHY");
+    assert_eq!(change["deployment"]["runs"][0]["digest"], d1.as_str());
+    assert_eq!(change["deployment"]["runs"][0]["owner"], "team-checkout");
+
+    // Replays change nothing: the same --id again is the same deployment.
+    let before = server.event_count().unwrap();
+    let (code, _, err) = deploy(
+        &url,
+        INGEST_TOKEN,
+        &[
+            "--cluster",
+            "prod-eu-1",
+            "--namespace",
+            "payments",
+            "--component",
+            "shop/cart",
+            "--version",
+            "1.0.0",
+            "--environment",
+            "prod",
+            "--revision",
+            "aaaa1111",
+            "--url",
+            "https://ci.example.com/run/42",
+            "--id",
+            "pipeline-42",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(server.pending().unwrap(), 0);
+    assert_eq!(server.event_count().unwrap(), before);
+
+    // Exit codes a pipeline can branch on.
+    let (code, _, err) = deploy(
+        &url,
+        "wrong-token-123",
+        &[
+            "--cluster",
+            "c",
+            "--namespace",
+            "n",
+            "--component",
+            "x",
+            "--version",
+            "1",
+        ],
+    );
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("401"), "{err}");
+    let (code, _, err) = deploy(
+        &url,
+        INGEST_TOKEN,
+        &[
+            "--cluster",
+            "c",
+            "--namespace",
+            "n",
+            "--component",
+            "x",
+            "--version",
+            "1",
+            "--status",
+            "exploded",
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("status"), "names the field: {err}");
+    let dead = format!("http://127.0.0.1:{}", free_port().unwrap());
+    let t = Instant::now();
+    let (code, _, err) = deploy(
+        &dead,
+        INGEST_TOKEN,
+        &[
+            "--cluster",
+            "c",
+            "--namespace",
+            "n",
+            "--component",
+            "x",
+            "--version",
+            "1",
+            "--timeout",
+            "1s",
+        ],
+    );
+    assert_eq!(code, 4, "{err}");
+    assert!(err.contains("cannot reach"), "{err}");
+    assert!(t.elapsed() < Duration::from_secs(15));
+    // Clap refuses a version without a component before anything is sent.
+    let (code, _, _) = deploy(
+        &url,
+        INGEST_TOKEN,
+        &["--cluster", "c", "--namespace", "n", "--version", "1"],
+    );
+    assert_eq!(code, 2);
+    drop(registry);
+}
+
+fn post_json(
+    server: &CatalogServer,
+    path: &str,
+    token: Option<&str>,
+    body: Vec<u8>,
+) -> (u16, Value) {
+    let (status, text) = server.post(path, "application/json", token, body).unwrap();
+    let v = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, v)
+}
+
+fn sign(secret: &str, body: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+const FLUX_SECRET: &str = "flux-shared-secret";
+
+#[test]
+fn every_hook_records_real_payloads_and_refuses_bad_ones_with_nothing_written() {
+    let server = CatalogServer::start(ServerOpts {
+        extra_args: vec![
+            "--flux-hmac-secret".into(),
+            FLUX_SECRET.into(),
+            "--cluster-environment".into(),
+            "staging-1=staging".into(),
+        ],
+        ..ServerOpts::default()
+    })
+    .unwrap();
+    let http = reqwest::blocking::Client::new();
+
+    // --- Refused, nothing written. ---
+    let before = server.event_count().unwrap();
+    // (path, token, body, status, field the error names)
+    type Case<'a> = (&'a str, Option<&'a str>, Vec<u8>, u16, &'a str);
+    let refused: Vec<Case> = vec![
+        ("/hooks/deployments", Some(INGEST_TOKEN), b"{\"cluster\": \"c\", ".to_vec(), 400, "body"),
+        ("/hooks/deployments", Some(INGEST_TOKEN), br#"{"cluster":"c","component":"x","version":"1"}"#.to_vec(), 400, "namespace"),
+        ("/hooks/deployments", Some(INGEST_TOKEN), br#"{"cluster":"c","namespace":"n","image":"UPPER/Case:1"}"#.to_vec(), 400, "image"),
+        ("/hooks/deployments", Some(INGEST_TOKEN), br#"{"deployments":[{"cluster":"c","namespace":"n","component":"x"},{"cluster":"c","namespace":"n","component":"y","replicas":"three"}]}"#.to_vec(), 400, "deployments[1].replicas"),
+        ("/hooks/deployments", None, br#"{"cluster":"c","namespace":"n","component":"x"}"#.to_vec(), 401, ""),
+        ("/hooks/argocd", Some(INGEST_TOKEN), br#"{"app":"cart","destination":{"namespace":"n","server":"https://kubernetes.default.svc"},"images":["ghcr.io/acme/cart:1.0@sha256:nothex"]}"#.to_vec(), 400, "images[0]"),
+        ("/hooks/kubernetes", Some(INGEST_TOKEN), fixture("kubernetes/pods.json"), 400, "cluster"),
+        ("/hooks/flux", None, fixture("flux/helmrelease-upgrade-succeeded.json"), 401, ""),
+    ];
+    for (path, token, body, status, field) in refused {
+        let (got, v) = post_json(&server, path, token, body);
+        assert_eq!(got, status, "{path}: {v}");
+        if !field.is_empty() {
+            assert_eq!(v["error"]["field"], field, "{path}: {v}");
+        }
+    }
+    // A Flux body whose signature does not match: 401, whatever the token.
+    let flux_body = fixture("flux/helmrelease-upgrade-succeeded.json");
+    let r = http
+        .post(server.url("/hooks/flux"))
+        .header("content-type", "application/json")
+        .header("X-Signature", sign("another-secret", &flux_body))
+        .body(flux_body.clone())
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    assert!(r.text().unwrap().contains("does not match"));
+    // Wrong content type.
+    let (got, _) = server
+        .post(
+            "/hooks/argocd",
+            "text/plain",
+            Some(INGEST_TOKEN),
+            fixture("argocd/on-deployed.json"),
+        )
+        .unwrap();
+    assert_eq!(got, 415);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(server.pending().unwrap(), 0, "nothing reached the inbox");
+    assert_eq!(
+        server.event_count().unwrap(),
+        before,
+        "nothing was recorded"
+    );
+
+    // --- Accepted: each sender's real payload. ---
+    let r = http
+        .post(server.url("/hooks/flux"))
+        .header("content-type", "application/json")
+        .header("X-Signature", sign(FLUX_SECRET, &flux_body))
+        .body(flux_body)
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 202, "{}", r.text().unwrap_or_default());
+    let (got, v) = post_json(
+        &server,
+        "/hooks/argocd?cluster=prod-eu-1",
+        Some(INGEST_TOKEN),
+        fixture("argocd/on-deployed.json"),
+    );
+    assert_eq!(got, 202, "{v}");
+    assert_eq!(v["accepted"], 1);
+    let (got, v) = post_json(
+        &server,
+        "/hooks/deployments",
+        Some(INGEST_TOKEN),
+        fixture("deployments/batch.json"),
+    );
+    assert_eq!(got, 202, "{v}");
+    let (got, v) = post_json(
+        &server,
+        "/hooks/kubernetes?cluster=staging-1",
+        Some(INGEST_TOKEN),
+        fixture("kubernetes/pods.json"),
+    );
+    assert_eq!(got, 202, "{v}");
+    assert_eq!(v["accepted"], 1, "one snapshot");
+
+    // Argo's images are unknown to the catalog: recorded anyway, linked when registered.
+    let prod = server
+        .wait_for(
+            "argo deployment in prod-eu-1",
+            Duration::from_secs(30),
+            || {
+                let inv = inventory(&server, json!({"c": "prod-eu-1", "n": "payments"}));
+                Ok(inv.iter().find(|d| d["source"] == "argocd").cloned())
+            },
+        )
+        .unwrap();
+    assert_eq!(prod["workload"], "cart");
+    assert_eq!(prod["environment"], "prod");
+    let refs: Vec<&str> = prod["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["reference"].as_str().unwrap())
+        .collect();
+    assert!(refs.contains(&"ghcr.io/acme/cart:1.4.2"), "{refs:?}");
+    assert!(prod["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["known"] == false));
+    assert_eq!(
+        prod["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["reference"] == "ghcr.io/acme/cart:1.4.2")
+            .unwrap()["component"],
+        "acme/cart"
+    );
+
+    // The snapshot: staging-1 (mapped to staging by configuration) with its workloads.
+    let snap = server
+        .wait_for("the staging-1 snapshot", Duration::from_secs(30), || {
+            let inv = inventory(&server, json!({"c": "staging-1"}));
+            Ok((!inv.is_empty()).then_some(inv))
+        })
+        .unwrap();
+    let names: Vec<String> = snap
+        .iter()
+        .map(|d| {
+            format!(
+                "{}/{}",
+                d["namespace"].as_str().unwrap(),
+                d["workload"].as_str().unwrap()
+            )
+        })
+        .collect();
+    for w in [
+        "payments/cart",
+        "payments/postgres",
+        "shop/checkout",
+        "kube-system/kube-proxy",
+    ] {
+        assert!(names.contains(&w.to_string()), "{w} in {names:?}");
+    }
+    assert!(
+        !names.iter().any(|n| n.contains("nightly-report")),
+        "a finished job is not running: {names:?}"
+    );
+    assert!(snap
+        .iter()
+        .all(|d| d["environment"] == "staging" && d["source"] == "kubernetes"));
+    let cart = snap.iter().find(|d| d["workload"] == "cart").unwrap();
+    let versions: Vec<&str> = cart["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["version"].as_str())
+        .collect();
+    assert!(
+        versions.contains(&"1.4.1") && versions.contains(&"1.4.2"),
+        "mid-rollout: {versions:?}"
+    );
+
+    // A newer snapshot replaces the cluster's view; the old one stays visible in the past.
+    let after_first = chrono::Utc::now();
+    std::thread::sleep(Duration::from_millis(20));
+    let only_checkout = json!({"apiVersion": "v1", "kind": "List", "items": [{
+        "metadata": {"name": "checkout-6f7c9d8b77-jd8s2", "namespace": "shop",
+            "labels": {"pod-template-hash": "6f7c9d8b77"},
+            "ownerReferences": [{"kind": "ReplicaSet", "name": "checkout-6f7c9d8b77", "controller": true}]},
+        "spec": {"containers": [{"name": "checkout", "image": "ghcr.io/acme/checkout:2.0.0"}]},
+        "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}],
+            "containerStatuses": [{"name": "checkout", "ready": true, "image": "ghcr.io/acme/checkout:2.0.0",
+                "imageID": format!("ghcr.io/acme/checkout@sha256:{}", "c".repeat(64))}]}
+    }]});
+    let (got, v) = post_json(
+        &server,
+        "/hooks/kubernetes?cluster=staging-1",
+        Some(INGEST_TOKEN),
+        only_checkout.to_string().into_bytes(),
+    );
+    assert_eq!(got, 202, "{v}");
+    server
+        .wait_for("the second snapshot", Duration::from_secs(30), || {
+            let inv = inventory(&server, json!({"c": "staging-1"}));
+            Ok((inv.len() == 1 && inv[0]["workload"] == "checkout").then_some(()))
+        })
+        .unwrap();
+    let past = inventory(
+        &server,
+        json!({"c": "staging-1", "at": after_first.to_rfc3339()}),
+    );
+    assert_eq!(
+        past.len(),
+        snap.len(),
+        "as it was before the second snapshot"
+    );
+    let gone = past.iter().find(|d| d["workload"] == "postgres").unwrap();
+    assert!(
+        gone["until"].is_string(),
+        "postgres ended with the second snapshot: {gone}"
+    );
+
+    // Environments and clusters.
+    let envs = server
+        .query(
+            "{ environments { name clusters } clusters { name environment workloads } }",
+            json!({}),
+        )
+        .unwrap();
+    let env_names: Vec<&str> = envs["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        env_names.contains(&"prod") && env_names.contains(&"staging"),
+        "{envs}"
+    );
+    let staging = envs["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "staging-1")
+        .unwrap();
+    assert_eq!(staging["workloads"], 1);
+
+    // Replaying every accepted payload changes nothing.
+    let settled = server.event_count().unwrap();
+    let (got, _) = post_json(
+        &server,
+        "/hooks/argocd?cluster=prod-eu-1",
+        Some(INGEST_TOKEN),
+        fixture("argocd/on-deployed.json"),
+    );
+    assert_eq!(got, 202);
+    let (got, _) = post_json(
+        &server,
+        "/hooks/kubernetes?cluster=staging-1",
+        Some(INGEST_TOKEN),
+        only_checkout.to_string().into_bytes(),
+    );
+    assert_eq!(got, 202);
+    server
+        .wait_for("replays processed", Duration::from_secs(30), || {
+            Ok((server.pending()? == 0).then_some(()))
+        })
+        .unwrap();
+    assert_eq!(server.event_count().unwrap(), settled);
+
+    // GraphQL input errors name the argument.
+    let (status, v) = server
+        .graphql_as(
+            None,
+            "{ whereIs(image: \"latest\") { cluster } }",
+            json!({}),
+        )
+        .unwrap();
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        v["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{v}"
+    );
+    assert_eq!(v["errors"][0]["extensions"]["field"], "image", "{v}");
+}
