@@ -455,34 +455,31 @@ impl Subscription {
                 let mut out = Vec::new();
                 if let Ok(c) = app.catalog.read() {
                     for e in batch.iter() {
-                        let observed: Vec<&catalog_core::deployment::DeploymentObserved> =
-                            match &e.event {
-                                Event::DeploymentObserved(d) => vec![d],
-                                Event::ClusterSnapshot(s) => s.workloads.iter().collect(),
-                                _ => continue,
-                            };
-                        for d in observed {
+                        for (cluster, namespace, workload, status) in changes_of(&c, e) {
                             let env = c
                                 .environments()
                                 .into_iter()
-                                .find(|en| en.clusters.contains(&d.cluster))
+                                .find(|en| en.clusters.contains(&cluster))
                                 .map(|en| en.name);
-                            let in_scope = scope.cluster.as_ref().is_none_or(|x| *x == d.cluster)
-                                && scope.namespace.as_ref().is_none_or(|x| *x == d.namespace)
-                                && scope.environment.as_ref().is_none_or(|x| Some(x) == env.as_ref());
+                            let in_scope = scope.cluster.as_ref().is_none_or(|x| *x == cluster)
+                                && scope.namespace.as_ref().is_none_or(|x| *x == namespace)
+                                && scope
+                                    .environment
+                                    .as_ref()
+                                    .is_none_or(|x| Some(x) == env.as_ref());
                             if !in_scope {
                                 continue;
                             }
                             out.push(DeploymentChange {
                                 seq: e.seq,
                                 at: e.occurred_at,
-                                cluster: d.cluster.clone(),
-                                namespace: d.namespace.clone(),
-                                workload: d.workload.clone(),
-                                status: d.status.into(),
                                 deployment: c
-                                    .workload(&d.cluster, &d.namespace, &d.workload)
+                                    .workload(&cluster, &namespace, &workload)
                                     .map(Deployment::from),
+                                cluster,
+                                namespace,
+                                workload,
+                                status: status.into(),
                             });
                         }
                     }
@@ -492,5 +489,51 @@ impl Subscription {
                 }
             }
         })
+    }
+}
+
+/// The workloads an event changes: (cluster, namespace, workload, reported status). A
+/// snapshot changes those it lists and ends those of its cluster it does not.
+fn changes_of(
+    c: &catalog_core::Catalog,
+    e: &catalog_core::RecordedEvent,
+) -> Vec<(String, String, String, CoreStatus)> {
+    match &e.event {
+        Event::DeploymentObserved(d) => vec![(
+            d.cluster.clone(),
+            d.namespace.clone(),
+            d.workload.clone(),
+            d.status,
+        )],
+        Event::ClusterSnapshot(s) => {
+            let listed: std::collections::HashSet<(&str, &str)> = s
+                .workloads
+                .iter()
+                .map(|w| (w.namespace.as_str(), w.workload.as_str()))
+                .collect();
+            let scope = InventoryScope {
+                cluster: Some(s.cluster.clone()),
+                ..InventoryScope::default()
+            };
+            let before = e.occurred_at - chrono::Duration::microseconds(1);
+            let ended = c
+                .inventory(&scope, Some(before))
+                .into_iter()
+                .filter(|d| !listed.contains(&(d.namespace.as_str(), d.workload.as_str())))
+                .map(|d| (d.cluster, d.namespace, d.workload, CoreStatus::Removed));
+            s.workloads
+                .iter()
+                .map(|w| {
+                    (
+                        s.cluster.clone(),
+                        w.namespace.clone(),
+                        w.workload.clone(),
+                        w.status,
+                    )
+                })
+                .chain(ended)
+                .collect()
+        }
+        _ => Vec::new(),
     }
 }

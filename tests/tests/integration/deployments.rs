@@ -544,7 +544,12 @@ fn every_hook_records_real_payloads_and_refuses_bad_ones_with_nothing_written() 
         "mid-rollout: {versions:?}"
     );
 
-    // A newer snapshot replaces the cluster's view; the old one stays visible in the past.
+    // A newer snapshot replaces the cluster's view; the old one stays visible in the past,
+    // and a live subscriber hears of the workloads it ended.
+    let mut sub = Subscription::open(
+        server.port,
+        "subscription { deploymentChanged(environment: \"staging\") { cluster namespace workload status deployment { workload } } }",
+    );
     let after_first = chrono::Utc::now();
     std::thread::sleep(Duration::from_millis(20));
     let only_checkout = json!({"apiVersion": "v1", "kind": "List", "items": [{
@@ -569,6 +574,16 @@ fn every_hook_records_real_payloads_and_refuses_bad_ones_with_nothing_written() 
             Ok((inv.len() == 1 && inv[0]["workload"] == "checkout").then_some(()))
         })
         .unwrap();
+    let mut heard = Vec::new();
+    while !heard.iter().any(|c: &Value| c["workload"] == "postgres") {
+        let msg = sub.next_json();
+        assert_eq!(msg["type"], "next", "{msg}");
+        heard.push(msg["payload"]["data"]["deploymentChanged"].clone());
+    }
+    let postgres = heard.iter().find(|c| c["workload"] == "postgres").unwrap();
+    assert_eq!(postgres["status"], "REMOVED");
+    assert!(postgres["deployment"].is_null(), "{postgres}");
+    assert_eq!(postgres["cluster"], "staging-1");
     let past = inventory(
         &server,
         json!({"c": "staging-1", "at": after_first.to_rfc3339()}),
