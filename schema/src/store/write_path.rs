@@ -15,7 +15,7 @@ use diesel::prelude::*;
 use std::collections::BTreeMap;
 
 macro_rules! write_path {
-    ($name:ident, $Conn:ty, $tx:ident) => {
+    ($name:ident, $Conn:ty, $tx:ident, replay_check: $replay_check:expr) => {
         pub mod $name {
             use super::*;
 
@@ -119,16 +119,19 @@ macro_rules! write_path {
             }
 
             fn append(c: &mut C, e: &NewEvent, now: i64) -> QueryResult<Option<RecordedEvent>> {
-                // A replay is the common duplicate: answer it with a read. PostgreSQL's
+                // A replay is the common duplicate: on PostgreSQL answer it with a read, since
                 // `ON CONFLICT DO NOTHING` would burn an identity value, leaving a hole in the
-                // sequence that graph tailers wait out before stepping over it.
-                let seen: Option<i64> = events::table
-                    .filter(events::key.eq(&e.key))
-                    .select(events::seq)
-                    .first(c)
-                    .optional()?;
-                if seen.is_some() {
-                    return Ok(None);
+                // sequence that graph tailers wait out before stepping over it. SQLite's rowid
+                // burns nothing, so the insert alone decides there (one statement fewer).
+                if $replay_check {
+                    let seen: Option<i64> = events::table
+                        .filter(events::key.eq(&e.key))
+                        .select(events::seq)
+                        .first(c)
+                        .optional()?;
+                    if seen.is_some() {
+                        return Ok(None);
+                    }
                 }
                 let payload = serde_json::to_string(&e.event)
                     .map_err(|err| diesel::result::Error::SerializationError(Box::new(err)))?;
@@ -243,6 +246,30 @@ macro_rules! write_path {
                 t: i64,
             ) -> QueryResult<()> {
                 let env = environment.map(str::trim).filter(|e| !e.is_empty());
+                let this = clusters::table.filter(clusters::name.eq(name));
+                // The common case, a known cluster reported in order: one statement.
+                let newer = clusters::last_seen.lt(t);
+                let moved = match env {
+                    Some(env) => diesel::update(
+                        this.filter(newer).filter(
+                            clusters::environment_at
+                                .is_null()
+                                .or(clusters::environment_at.lt(t)),
+                        ),
+                    )
+                    .set((
+                        clusters::last_seen.eq(t),
+                        clusters::environment.eq(env),
+                        clusters::environment_at.eq(t),
+                    ))
+                    .execute(c)?,
+                    None => diesel::update(this.filter(newer))
+                        .set(clusters::last_seen.eq(t))
+                        .execute(c)?,
+                };
+                if moved == 1 {
+                    return Ok(());
+                }
                 diesel::insert_into(clusters::table)
                     .values((
                         clusters::name.eq(name),
@@ -252,7 +279,6 @@ macro_rules! write_path {
                     ))
                     .on_conflict_do_nothing()
                     .execute(c)?;
-                let this = clusters::table.filter(clusters::name.eq(name));
                 diesel::update(this.filter(clusters::last_seen.lt(t)))
                     .set(clusters::last_seen.eq(t))
                     .execute(c)?;
@@ -641,5 +667,10 @@ fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "null".to_string())
 }
 
-write_path!(pg, diesel::PgConnection, transaction);
-write_path!(sqlite, diesel::SqliteConnection, immediate_transaction);
+write_path!(pg, diesel::PgConnection, transaction, replay_check: true);
+write_path!(
+    sqlite,
+    diesel::SqliteConnection,
+    immediate_transaction,
+    replay_check: false
+);
