@@ -9,6 +9,7 @@ pub mod event;
 pub mod graph;
 pub mod identity;
 pub mod model;
+pub mod purl;
 
 pub use event::{Event, EventKind, RecordedEvent};
 pub use graph::{Catalog, DeploymentFilter, InventoryScope, Page, WhereIs};

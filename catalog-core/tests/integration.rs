@@ -231,3 +231,6 @@ fn prefix_search_and_pagination() {
 
 #[path = "integration/inventory.rs"]
 mod inventory;
+
+#[path = "integration/purl.rs"]
+mod purl;
