@@ -2,6 +2,7 @@
 //! Kubernetes and registries spell them. Plain values: the rules that fold them into an
 //! inventory live in `graph::inventory`.
 
+use crate::identity::{valid_digest, valid_repository, valid_tag};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -130,7 +131,7 @@ impl ImageRef {
         }
         let (name_tag, digest) = match r.split_once('@') {
             Some((n, d)) => {
-                if !is_digest(d) {
+                if !valid_digest(d) {
                     return Err(format!("`{d}` is not a digest (expected sha256:<64 hex>)"));
                 }
                 (n, Some(d.to_string()))
@@ -147,7 +148,7 @@ impl ImageRef {
             None => (name_tag, None),
         };
         if let Some(t) = &tag {
-            if !is_tag(t) {
+            if !valid_tag(t) {
                 return Err(format!("`{t}` is not a valid tag"));
             }
         }
@@ -164,16 +165,7 @@ impl ImageRef {
         } else {
             repository
         };
-        if repository.is_empty()
-            || !repository.split('/').all(|c| {
-                !c.is_empty()
-                    && c.bytes().all(|b| {
-                        b.is_ascii_lowercase()
-                            || b.is_ascii_digit()
-                            || matches!(b, b'.' | b'_' | b'-')
-                    })
-            })
-        {
+        if !valid_repository(&repository) {
             return Err(format!(
                 "`{name}` is not a repository name (lowercase path components)"
             ));
@@ -198,30 +190,4 @@ impl fmt::Display for ImageRef {
         }
         Ok(())
     }
-}
-
-/// `sha256:<64 lowercase hex>` or `sha512:<128>`.
-pub fn is_digest(d: &str) -> bool {
-    let Some((alg, hex)) = d.split_once(':') else {
-        return false;
-    };
-    let len_ok = match alg {
-        "sha256" => hex.len() == 64,
-        "sha512" => hex.len() == 128,
-        _ => false,
-    };
-    len_ok
-        && hex
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
-
-fn is_tag(t: &str) -> bool {
-    !t.is_empty()
-        && t.len() <= 128
-        && t.bytes()
-            .next()
-            .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
-        && t.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
 }

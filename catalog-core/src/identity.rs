@@ -17,6 +17,57 @@ pub mod labels {
     pub const COMPONENT: &str = "dev.catalog.component";
 }
 
+// ----- OCI name grammar: what a digest, a repository and a tag may be -----
+
+/// `sha256:<64 hex>` (or another algorithm with its own hex length): what OCI calls a digest.
+pub fn valid_digest(d: &str) -> bool {
+    let Some((alg, hex)) = d.split_once(':') else {
+        return false;
+    };
+    let len_ok = match alg {
+        "sha256" => hex.len() == 64,
+        "sha512" => hex.len() == 128,
+        _ => false,
+    };
+    len_ok
+        && hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// The OCI distribution spec's repository name grammar (lowercase path components).
+pub fn valid_repository(r: &str) -> bool {
+    !r.is_empty()
+        && r.len() <= 255
+        && r.split('/').all(|c| {
+            !c.is_empty()
+                && c.bytes()
+                    .next()
+                    .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+                && c.bytes()
+                    .last()
+                    .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+                && c.bytes().all(|b| {
+                    b.is_ascii_lowercase()
+                        || b.is_ascii_digit()
+                        || b == b'.'
+                        || b == b'_'
+                        || b == b'-'
+                })
+        })
+}
+
+/// The OCI tag grammar: `[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`.
+pub fn valid_tag(t: &str) -> bool {
+    !t.is_empty()
+        && t.len() <= 128
+        && t.bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && t.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-')
+}
+
 /// True when a tag names a version: `1`, `1.2.3`, `v2.0.0-rc.1`, `2024.05.1+build.7`.
 /// Moving tags such as `latest`, `main` or `sha-abc123` are not versions.
 pub fn is_version_tag(tag: &str) -> bool {

@@ -241,7 +241,7 @@ pub struct DeploymentChange {
 }
 
 fn parse_digest(field: &str, d: &str) -> async_graphql::Result<String> {
-    if catalog_core::deployment::is_digest(d) {
+    if catalog_core::identity::valid_digest(d) {
         Ok(d.to_string())
     } else {
         Err(ApiError::bad(field, format!("{d:?} is not a digest (sha256:<64 hex>)")).graphql())

@@ -9,8 +9,9 @@ use super::json::{parse_body, Obj};
 use super::{parse_image, sha256_hex, HookContext, Parsed};
 use crate::item::FieldError;
 use catalog_core::deployment::{
-    is_digest, ClusterSnapshot, DeploymentObserved, DeploymentStatus, ImageRef, Run,
+    ClusterSnapshot, DeploymentObserved, DeploymentStatus, ImageRef, Run,
 };
+use catalog_core::identity::valid_digest;
 use catalog_core::Event;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -244,7 +245,7 @@ fn workload_name(meta: &Obj<'_>, pod: &str) -> Result<String, FieldError> {
 fn image_id_digest(id: &str) -> Option<String> {
     let id = id.split_once("://").map_or(id, |(_, rest)| rest);
     let d = id.rsplit_once('@').map_or(id, |(_, d)| d);
-    is_digest(d).then(|| d.to_string())
+    valid_digest(d).then(|| d.to_string())
 }
 
 #[cfg(test)]
