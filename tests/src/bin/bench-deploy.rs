@@ -30,8 +30,9 @@ use catalog_ingest::registry::Registries;
 use catalog_ingest::sync::GraphSync;
 use catalog_ingest::{InboxBody, Metrics, SharedCatalog};
 use catalog_schema::{Durability, Store};
+use catalog_tests::bench::{catalog_pid, cpu_time, loadavg, metric, percentile};
 use catalog_tests::registry::TempDir;
-use catalog_tests::server::INGEST_TOKEN;
+use catalog_tests::server::{PgDatabase, INGEST_TOKEN};
 use catalog_tests::{CatalogServer, ServerOpts};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
@@ -425,14 +426,6 @@ fn events_of(bodies: &[Bytes]) -> Result<Vec<NewEvent>> {
 // ---------------------------------------------------------------------------------------------
 // Measuring
 
-fn percentile(sorted: &[Duration], q: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
-}
-
 fn ms(d: Duration) -> String {
     format!("{:.3}", d.as_secs_f64() * 1000.0)
 }
@@ -760,43 +753,6 @@ fn sql_baseline(
         load_wall,
         inventory: inventory.finish(),
     })
-}
-
-/// A fresh PostgreSQL database, dropped (`WITH (FORCE)`) with the value.
-struct PgDatabase {
-    admin: String,
-    name: String,
-    url: String,
-}
-
-impl PgDatabase {
-    fn create() -> Result<PgDatabase> {
-        use diesel::{Connection, RunQueryDsl};
-        let admin = std::env::var("CATALOG_TEST_PG_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
-        let mut c = diesel::PgConnection::establish(&admin)
-            .map_err(|e| anyhow!("PostgreSQL not reachable at {admin}: {e}"))?;
-        let name = format!("bench_deploy_{}", std::process::id());
-        diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-            .execute(&mut c)?;
-        diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut c)?;
-        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
-        let url = format!("{base}/{name}");
-        Ok(PgDatabase { admin, name, url })
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        use diesel::{Connection, RunQueryDsl};
-        if let Ok(mut c) = diesel::PgConnection::establish(&self.admin) {
-            let _ = diesel::sql_query(format!(
-                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-                self.name
-            ))
-            .execute(&mut c);
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1255,45 +1211,6 @@ async fn http_inventory(
         }
     }
     Ok((inventory.finish(), bytes))
-}
-
-/// User + system CPU time of a process, from /proc (USER_HZ = 100).
-fn cpu_time(pid: &str) -> Option<Duration> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = stat.rsplit_once(')')?.1;
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
-    Some(Duration::from_millis(ticks * 10))
-}
-
-/// The pid of the `catalog serve` listening on `port`, found through /proc.
-fn catalog_pid(port: u16) -> Option<String> {
-    let listen = format!("127.0.0.1:{port}");
-    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
-        let name = e.file_name().to_string_lossy().into_owned();
-        if !name.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        let cmd = std::fs::read(e.path().join("cmdline")).ok()?;
-        let args: Vec<&[u8]> = cmd.split(|b| *b == 0).collect();
-        let is_it = args.first().is_some_and(|a| a.ends_with(b"/catalog"))
-            && args.contains(&b"serve".as_slice())
-            && args.contains(&listen.as_bytes());
-        is_it.then_some(name)
-    })
-}
-
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().map(str::to_string))
-        .unwrap_or_else(|| "?".to_string())
-}
-
-fn metric(text: &str, name: &str) -> Option<f64> {
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
-        .and_then(|v| v.trim().parse().ok())
 }
 
 // ---------------------------------------------------------------------------------------------

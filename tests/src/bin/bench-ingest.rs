@@ -13,6 +13,7 @@
 
 use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::{anyhow, bail, Context, Result};
+use catalog_tests::bench::{catalog_pid, cpu_time, loadavg, metric, percentile};
 use catalog_tests::registry::{http_request, push, ImageSpec, Layout, Registry, MANIFEST_ACCEPT};
 use catalog_tests::server::{free_port, INGEST_TOKEN};
 use catalog_tests::{CatalogServer, ServerOpts};
@@ -273,14 +274,6 @@ async fn post_all(
     })
 }
 
-fn percentile(sorted: &[Duration], q: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
-}
-
 fn ms(d: Duration) -> String {
     format!("{:.2}", d.as_secs_f64() * 1000.0)
 }
@@ -371,13 +364,6 @@ struct Sample {
     depth: f64,
 }
 
-fn metric(text: &str, name: &str) -> f64 {
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(f64::NAN)
-}
-
 async fn sample_metrics(
     http: reqwest::Client,
     url: String,
@@ -390,10 +376,10 @@ async fn sample_metrics(
             if let Ok(text) = r.text().await {
                 out.push(Sample {
                     at: started.elapsed(),
-                    hook_items: metric(&text, "catalog_hook_items_total"),
-                    commits: metric(&text, "catalog_inbox_commits_total"),
-                    events: metric(&text, "catalog_events_recorded_total"),
-                    depth: metric(&text, "catalog_inbox_depth"),
+                    hook_items: metric(&text, "catalog_hook_items_total").unwrap_or(f64::NAN),
+                    commits: metric(&text, "catalog_inbox_commits_total").unwrap_or(f64::NAN),
+                    events: metric(&text, "catalog_events_recorded_total").unwrap_or(f64::NAN),
+                    depth: metric(&text, "catalog_inbox_depth").unwrap_or(f64::NAN),
                 });
             }
         }
@@ -506,40 +492,6 @@ fn start_floor(db: PathBuf, workers: usize) -> Result<Floor> {
 
 // ---------------------------------------------------------------------------------------------
 // What else ran on the machine
-
-/// The 1-minute load average (other work on the same cores skews every number here).
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().map(str::to_string))
-        .unwrap_or_else(|| "?".to_string())
-}
-
-/// User + system CPU time of a process (`self` or a pid), from /proc (USER_HZ = 100).
-fn cpu_time(pid: &str) -> Option<Duration> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = stat.rsplit_once(')')?.1;
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
-    Some(Duration::from_millis(ticks * 10))
-}
-
-/// The pid of the `catalog serve` listening on `port`, found through /proc.
-fn catalog_pid(port: u16) -> Option<String> {
-    let listen = format!("127.0.0.1:{port}");
-    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
-        let name = e.file_name().to_string_lossy().into_owned();
-        if !name.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        let cmd = std::fs::read(e.path().join("cmdline")).ok()?;
-        let args: Vec<&[u8]> = cmd.split(|b| *b == 0).collect();
-        let is_it = args.first().is_some_and(|a| a.ends_with(b"/catalog"))
-            && args.contains(&b"serve".as_slice())
-            && args.contains(&listen.as_bytes());
-        is_it.then_some(name)
-    })
-}
 
 fn secs(d: Option<Duration>) -> String {
     d.map_or("?".to_string(), |d| format!("{:.1}", d.as_secs_f64()))
