@@ -4,7 +4,7 @@
 //! and validate the whole body, append to the inbox, 202. Nothing is written unless all of
 //! the request is valid.
 
-use super::{read_body, require_content_type};
+use super::{read_body, require_content_type, respond};
 use crate::auth::{Caller, Scope};
 use crate::errors::ApiError;
 use crate::server::AppState;
@@ -92,19 +92,8 @@ async fn handle(
     st: web::Data<AppState>,
 ) -> HttpResponse {
     let started = Instant::now();
-    let resp = match accept(format, &req, payload, &st).await {
-        Ok(r) => {
-            st.metrics.hook_ack_latency.observe(started.elapsed());
-            r
-        }
-        Err(e) => {
-            tracing::info!(status = e.status().as_u16(), error = %e, "hook refused");
-            e.response()
-        }
-    };
-    st.metrics
-        .hook_request(format.name(), resp.status().as_u16());
-    resp
+    let outcome = accept(format, &req, payload, &st).await;
+    respond(format.name(), &st, started, outcome)
 }
 
 async fn accept(

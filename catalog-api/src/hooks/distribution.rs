@@ -2,7 +2,7 @@
 //! Optional `?registry=HOST` names the configured registry the events come from (else the
 //! events' own `request.host`).
 
-use super::{read_body, require_content_type};
+use super::{read_body, require_content_type, respond};
 use crate::auth::Scope;
 use crate::errors::ApiError;
 use crate::server::AppState;
@@ -25,19 +25,8 @@ pub async fn handle(
     st: web::Data<AppState>,
 ) -> HttpResponse {
     let started = Instant::now();
-    let resp = match accept(&req, payload, &st).await {
-        Ok(r) => {
-            st.metrics.hook_ack_latency.observe(started.elapsed());
-            r
-        }
-        Err(e) => {
-            tracing::info!(status = e.status().as_u16(), error = %e, "hook refused");
-            e.response()
-        }
-    };
-    st.metrics
-        .hook_request("distribution", resp.status().as_u16());
-    resp
+    let outcome = accept(&req, payload, &st).await;
+    respond("distribution", &st, started, outcome)
 }
 
 async fn accept(

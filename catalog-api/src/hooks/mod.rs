@@ -6,7 +6,8 @@ pub mod deployments;
 pub mod distribution;
 
 use crate::errors::ApiError;
-use actix_web::{web, HttpRequest};
+use crate::server::AppState;
+use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 
 /// Reads the body up to `limit` bytes; a larger one is refused without reading it all.
@@ -63,4 +64,27 @@ pub fn require_content_type(req: &HttpRequest, allowed: &[&str]) -> Result<(), A
         if ct.is_empty() { "(none)" } else { ct },
         allowed.join(", ")
     )))
+}
+
+/// Turns a hook's outcome into its response, with the metrics and log every hook keeps:
+/// acknowledgement latency for accepted requests, a log line for refused ones, and the
+/// per-hook status counter.
+pub fn respond(
+    hook: &str,
+    st: &AppState,
+    started: std::time::Instant,
+    outcome: Result<HttpResponse, ApiError>,
+) -> HttpResponse {
+    let resp = match outcome {
+        Ok(r) => {
+            st.metrics.hook_ack_latency.observe(started.elapsed());
+            r
+        }
+        Err(e) => {
+            tracing::info!(status = e.status().as_u16(), error = %e, "hook refused");
+            e.response()
+        }
+    };
+    st.metrics.hook_request(hook, resp.status().as_u16());
+    resp
 }
