@@ -16,7 +16,7 @@ use petgraph::Direction as PgDirection;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 mod inventory;
-pub use inventory::{DeploymentFilter, InventoryScope, WhereIs};
+pub use inventory::{valid_deployment_cursor, DeploymentFilter, InventoryScope, WhereIs};
 
 #[derive(Debug, Clone)]
 enum Node {

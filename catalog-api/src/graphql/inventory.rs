@@ -323,6 +323,16 @@ impl InventoryQuery {
         after: Option<String>,
     ) -> async_graphql::Result<Connection<String, Deployment, EmptyFields, EmptyFields>> {
         let first = page_size(first)?;
+        if let Some(a) = after
+            .as_deref()
+            .filter(|a| !catalog_core::graph::valid_deployment_cursor(a))
+        {
+            return Err(ApiError::bad(
+                "after",
+                format!("{a:?} is not a cursor of this connection (use pageInfo.endCursor)"),
+            )
+            .graphql());
+        }
         let filter = DeploymentFilter {
             scope: InventoryScope {
                 environment,

@@ -1061,6 +1061,11 @@ fn encode_cursor(s: &(Micros, Arc<str>, WorkloadId)) -> String {
     format!("{}:{}:{}", s.0, s.2, s.1)
 }
 
+/// True when `c` is a cursor [`Catalog::deployments`] handed out (else it is bad input).
+pub fn valid_deployment_cursor(c: &str) -> bool {
+    decode_cursor(c).is_some()
+}
+
 fn decode_cursor(c: &str) -> Option<(Micros, Arc<str>, WorkloadId)> {
     let mut it = c.splitn(3, ':');
     let t = it.next()?.parse().ok()?;

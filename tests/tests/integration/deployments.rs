@@ -24,6 +24,26 @@ const INVENTORY: &str = r#"query($e: String, $c: String, $n: String, $at: DateTi
   }
 }"#;
 
+/// The pipeline's `catalog deploy` of shop/cart 1.0.0 to prod (replayed later with the same id).
+const PROD_DEPLOY: &[&str] = &[
+    "--cluster",
+    "prod-eu-1",
+    "--namespace",
+    "payments",
+    "--component",
+    "shop/cart",
+    "--version",
+    "1.0.0",
+    "--environment",
+    "prod",
+    "--revision",
+    "aaaa1111",
+    "--url",
+    "https://ci.example.com/run/42",
+    "--id",
+    "pipeline-42",
+];
+
 fn fixture(path: &str) -> Vec<u8> {
     let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../catalog-ingest/fixtures")
@@ -160,28 +180,7 @@ fn catalog_deploy_then_where_is_answers_with_digest_cluster_namespace_and_owner(
     );
 
     // Deployed by component and version, then by image reference (the tag resolves).
-    let (code, out, err) = deploy(
-        &url,
-        INGEST_TOKEN,
-        &[
-            "--cluster",
-            "prod-eu-1",
-            "--namespace",
-            "payments",
-            "--component",
-            "shop/cart",
-            "--version",
-            "1.0.0",
-            "--environment",
-            "prod",
-            "--revision",
-            "aaaa1111",
-            "--url",
-            "https://ci.example.com/run/42",
-            "--id",
-            "pipeline-42",
-        ],
-    );
+    let (code, out, err) = deploy(&url, INGEST_TOKEN, PROD_DEPLOY);
     assert_eq!(code, 0, "stdout: {out}\nstderr: {err}");
     assert!(out.contains("recorded"), "{out}");
     let image_ref = format!("{host}/shop/cart:1.0.0");
@@ -255,28 +254,7 @@ fn catalog_deploy_then_where_is_answers_with_digest_cluster_namespace_and_owner(
 
     // Replays change nothing: the same --id again is the same deployment.
     let before = server.event_count().unwrap();
-    let (code, _, err) = deploy(
-        &url,
-        INGEST_TOKEN,
-        &[
-            "--cluster",
-            "prod-eu-1",
-            "--namespace",
-            "payments",
-            "--component",
-            "shop/cart",
-            "--version",
-            "1.0.0",
-            "--environment",
-            "prod",
-            "--revision",
-            "aaaa1111",
-            "--url",
-            "https://ci.example.com/run/42",
-            "--id",
-            "pipeline-42",
-        ],
-    );
+    let (code, _, err) = deploy(&url, INGEST_TOKEN, PROD_DEPLOY);
     assert_eq!(code, 0, "{err}");
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(server.pending().unwrap(), 0);
@@ -661,4 +639,45 @@ fn every_hook_records_real_payloads_and_refuses_bad_ones_with_nothing_written() 
         "{v}"
     );
     assert_eq!(v["errors"][0]["extensions"]["field"], "image", "{v}");
+    let (_, v) = server
+        .graphql_as(
+            None,
+            "{ deployments(after: \"not-a-cursor\") { edges { node { id } } } }",
+            json!({}),
+        )
+        .unwrap();
+    assert_eq!(v["errors"][0]["extensions"]["field"], "after", "{v}");
+    // History pages through every deployment of staging-1 once, newest first.
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let d = server
+            .query(
+                "query($a: String) { deployments(cluster: \"staging-1\", first: 2, after: $a) { edges { cursor node { id since } } pageInfo { hasNextPage endCursor } } }",
+                json!({"a": after}),
+            )
+            .unwrap();
+        let conn = &d["deployments"];
+        for e in conn["edges"].as_array().unwrap() {
+            seen.push((
+                e["node"]["since"].as_str().unwrap().to_string(),
+                e["node"]["id"].as_str().unwrap().to_string(),
+            ));
+        }
+        if conn["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = conn["pageInfo"]["endCursor"].as_str().map(str::to_string);
+    }
+    let ids: std::collections::BTreeSet<&String> = seen.iter().map(|(_, id)| id).collect();
+    assert_eq!(ids.len(), seen.len(), "no deployment twice: {seen:?}");
+    assert!(
+        seen.windows(2).all(|w| w[0].0 >= w[1].0),
+        "newest first: {seen:?}"
+    );
+    assert_eq!(
+        seen.len(),
+        snap.len(),
+        "one deployment per workload of the first snapshot (checkout runs on unchanged in the second): {seen:?}"
+    );
 }
