@@ -466,11 +466,7 @@ impl Subscription {
                 if let Ok(c) = app.catalog.read() {
                     for e in batch.iter() {
                         for (cluster, namespace, workload, status) in changes_of(&c, e) {
-                            let env = c
-                                .environments()
-                                .into_iter()
-                                .find(|en| en.clusters.contains(&cluster))
-                                .map(|en| en.name);
+                            let env = c.cluster_environment(&cluster);
                             let in_scope = scope.cluster.as_ref().is_none_or(|x| *x == cluster)
                                 && scope.namespace.as_ref().is_none_or(|x| *x == namespace)
                                 && scope

@@ -817,6 +817,11 @@ impl Catalog {
             .collect()
     }
 
+    /// The environment a cluster is in (configuration, else what events said).
+    pub fn cluster_environment(&self, cluster: &str) -> Option<String> {
+        self.inventory.environment_of(cluster)
+    }
+
     pub fn environments(&self) -> Vec<model::Environment> {
         let mut envs: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for name in self.inventory.clusters.keys() {
