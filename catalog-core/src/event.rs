@@ -3,6 +3,7 @@
 
 use crate::deployment::{ClusterSnapshot, DeploymentObserved};
 use crate::model::Platform;
+use crate::sbom::Sbom;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -43,6 +44,12 @@ pub enum Event {
     /// A full view of one cluster's workloads; workloads missing from it ended.
     #[serde(rename = "cluster.snapshot")]
     ClusterSnapshot(ClusterSnapshot),
+    /// An image's bill of materials; the latest attached (by time, then key) replaces the rest.
+    #[serde(rename = "sbom.attached")]
+    SbomAttached(SbomAttached),
+    /// An OSV vulnerability record; the newest (by `modified`) of an id replaces the rest.
+    #[serde(rename = "vulnerability.published")]
+    VulnerabilityPublished(Box<crate::osv::Vulnerability>),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,6 +69,20 @@ pub struct ImageRegistered {
     pub version: Option<String>,
 }
 
+/// An SBOM document attached to an image. The key is `sbom:<image>:<document digest>`, so the
+/// same document for the same image twice is one event, whoever delivered it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SbomAttached {
+    /// The subject image's digest.
+    pub image: String,
+    /// `sha256:` of the document's bytes as received.
+    pub document_digest: String,
+    /// `upload` (the hook or `catalog import sbom`), `referrers` (the OCI referrers API) or
+    /// `tag` (the cosign `sha256-<hex>.sbom` / `.att` tag convention).
+    pub via: String,
+    pub sbom: Sbom,
+}
+
 /// The kinds, as stored in the event log's `kind` column and filtered on in GraphQL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventKind {
@@ -71,16 +92,20 @@ pub enum EventKind {
     OwnerSet,
     DeploymentObserved,
     ClusterSnapshot,
+    SbomAttached,
+    VulnerabilityPublished,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 6] = [
+    pub const ALL: [EventKind; 8] = [
         EventKind::ImageRegistered,
         EventKind::TagDeleted,
         EventKind::ManifestDeleted,
         EventKind::OwnerSet,
         EventKind::DeploymentObserved,
         EventKind::ClusterSnapshot,
+        EventKind::SbomAttached,
+        EventKind::VulnerabilityPublished,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -91,6 +116,8 @@ impl EventKind {
             EventKind::OwnerSet => "owner.set",
             EventKind::DeploymentObserved => "deployment.observed",
             EventKind::ClusterSnapshot => "cluster.snapshot",
+            EventKind::SbomAttached => "sbom.attached",
+            EventKind::VulnerabilityPublished => "vulnerability.published",
         }
     }
 
@@ -108,6 +135,8 @@ impl Event {
             Event::OwnerSet { .. } => EventKind::OwnerSet,
             Event::DeploymentObserved(_) => EventKind::DeploymentObserved,
             Event::ClusterSnapshot(_) => EventKind::ClusterSnapshot,
+            Event::SbomAttached(_) => EventKind::SbomAttached,
+            Event::VulnerabilityPublished(_) => EventKind::VulnerabilityPublished,
         }
     }
 }

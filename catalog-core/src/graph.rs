@@ -16,7 +16,11 @@ use petgraph::Direction as PgDirection;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 mod inventory;
+mod packages;
+mod search;
+mod vulns;
 pub use inventory::{valid_deployment_cursor, DeploymentFilter, InventoryScope, WhereIs};
+pub use search::{SearchHit, SearchKind};
 
 #[derive(Debug, Clone)]
 enum Node {
@@ -161,6 +165,9 @@ pub struct Catalog {
     /// Per-platform manifest digest -> the index digest holding it (Kubernetes reports either).
     platform_parent: HashMap<String, String>,
     inventory: inventory::Inventory,
+    packages: packages::Packages,
+    vulns: vulns::Vulns,
+    search: search::SearchIndex,
     last_seq: i64,
 }
 
@@ -215,8 +222,16 @@ impl Catalog {
                 team,
                 via,
             } => self.set_owner(component, team, via == "api", t),
-            Event::DeploymentObserved(d) => self.inventory.observe(rec, d),
-            Event::ClusterSnapshot(s) => self.inventory.snapshot(rec, s),
+            Event::DeploymentObserved(d) => {
+                self.search.add(SearchKind::Cluster, &d.cluster);
+                self.inventory.observe(rec, d)
+            }
+            Event::ClusterSnapshot(s) => {
+                self.search.add(SearchKind::Cluster, &s.cluster);
+                self.inventory.snapshot(rec, s)
+            }
+            Event::SbomAttached(s) => self.sbom_attached(s, t, &rec.key),
+            Event::VulnerabilityPublished(v) => self.vulnerability_published(v, t, &rec.key),
         }
     }
 
@@ -350,6 +365,7 @@ impl Catalog {
         if let Some(i) = self.components.get(name) {
             return *i;
         }
+        self.search.add(SearchKind::Component, name);
         let i = self.graph.add_node(Node::Component(ComponentNode {
             name: name.to_string(),
             owner_rank: None,
@@ -362,6 +378,7 @@ impl Catalog {
         if let Some(i) = self.teams.get(name) {
             return *i;
         }
+        self.search.add(SearchKind::Team, name);
         let i = self.graph.add_node(Node::Team(name.to_string()));
         self.teams.insert(name.to_string(), i);
         i
@@ -384,6 +401,7 @@ impl Catalog {
             }
             return *i;
         }
+        self.search.add(SearchKind::Image, &e.digest);
         let i = self.graph.add_node(Node::Image(ImageNode {
             digest: e.digest.clone(),
             media_type: e.media_type.clone(),
@@ -625,7 +643,17 @@ impl Catalog {
             .get(digest)
             .and_then(|i| self.graph.node_weight(*i))
         else {
-            return None;
+            // An SBOM may name an image before any registry reports it.
+            return self.has_sbom(digest).then(|| model::Image {
+                digest: digest.to_string(),
+                media_type: String::new(),
+                size: 0,
+                platforms: Vec::new(),
+                labels: BTreeMap::new(),
+                created: None,
+                repositories: Vec::new(),
+                registered: false,
+            });
         };
         let mut repositories: Vec<model::ImageRepository> = self
             .repos
@@ -652,6 +680,7 @@ impl Catalog {
             labels: img.labels.clone(),
             created: img.created,
             repositories,
+            registered: true,
         })
     }
 
@@ -811,6 +840,7 @@ impl Catalog {
                 Node::Image(_) | Node::Team(_) => {}
             }
         }
-        self.verify_inventory()
+        self.verify_inventory()?;
+        self.verify_packages()
     }
 }

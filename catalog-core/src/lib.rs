@@ -9,7 +9,10 @@ pub mod event;
 pub mod graph;
 pub mod identity;
 pub mod model;
+pub mod osv;
 pub mod purl;
+pub mod sbom;
+pub mod versioning;
 
 pub use event::{Event, EventKind, RecordedEvent};
 pub use graph::{Catalog, DeploymentFilter, InventoryScope, Page, WhereIs};

@@ -46,6 +46,9 @@ pub struct Image {
     pub created: Option<DateTime<Utc>>,
     /// Repositories (`registry/repository`) holding this digest, with the tags pointing at it.
     pub repositories: Vec<ImageRepository>,
+    /// False for a digest known only from an SBOM attached to it (no registry has reported
+    /// it yet): then its manifest details are empty.
+    pub registered: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -181,4 +184,122 @@ pub struct DoraMetrics {
     /// First failure to the next healthy report of the same workload.
     pub time_to_restore_median_seconds: Option<f64>,
     pub restored: usize,
+}
+
+/// A package, any version: `pkg:type/namespace/name`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Package {
+    /// The versionless canonical purl: the package's identity.
+    pub purl: String,
+    pub ty: String,
+    pub namespace: Option<String>,
+    pub name: String,
+    /// How many versions the catalog has seen in any SBOM.
+    pub version_count: usize,
+    /// How many images contain any version of it now.
+    pub image_count: usize,
+}
+
+/// One version of a package, as SBOMs name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageVersion {
+    /// `pkg:type/namespace/name@version`, qualifiers left out.
+    pub purl: String,
+    /// The package's versionless purl.
+    pub package: String,
+    pub version: String,
+    pub licenses: Vec<String>,
+    /// Algorithm -> hex, as the SBOMs gave them.
+    pub hashes: BTreeMap<String, String>,
+    /// Images whose current SBOM lists it.
+    pub image_count: usize,
+}
+
+/// An image's current SBOM, without its packages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageSbom {
+    pub image: String,
+    /// `CycloneDX` or `SPDX`.
+    pub format: String,
+    pub spec_version: String,
+    pub document_digest: String,
+    /// `upload`, `referrers` or `tag`.
+    pub via: String,
+    /// When it was attached (the event time): a later SBOM for the image replaces it.
+    pub attached_at: DateTime<Utc>,
+    pub packages: usize,
+    pub direct: usize,
+    pub warnings: Vec<String>,
+}
+
+/// One entry of an image's bill of materials.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BomPackage {
+    /// The purl as the SBOM gave it, canonicalised (qualifiers kept); `None` for a component
+    /// the SBOM named without a (valid) purl.
+    pub purl: Option<String>,
+    /// The PackageVersion's purl (no qualifiers), when there is a purl.
+    pub package_version: Option<String>,
+    pub name: String,
+    pub version: Option<String>,
+    /// 1 direct, 2+ transitive, `None` when the SBOM does not say.
+    pub depth: Option<u32>,
+    pub licenses: Vec<String>,
+    pub hashes: BTreeMap<String, String>,
+}
+
+/// How one image contains a package: which versions, how deep.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PackageInImage {
+    pub image: String,
+    /// The matched versions' purls in this image (usually one).
+    pub package_versions: Vec<String>,
+    /// The shallowest depth at which the image's SBOM lists it (1 = direct).
+    pub depth: Option<u32>,
+    pub component_versions: Vec<ComponentVersion>,
+    /// What runs this image now.
+    pub deployments: Vec<Deployment>,
+    /// Owners of the component versions built from it.
+    pub owners: Vec<String>,
+}
+
+/// Everything a package (some or all of its versions) reaches: the images containing it, the
+/// component versions built from them, where those run now, and whom to call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PackageReport {
+    pub package: Package,
+    /// The versions that matched (all, one, or those in a `vers:` range), newest first.
+    pub versions: Vec<PackageVersion>,
+    /// Images containing a matched version, direct ones first, then by digest.
+    pub images: Vec<PackageInImage>,
+    /// Every live deployment of those images, by environment, cluster, namespace, workload.
+    pub deployments: Vec<Deployment>,
+    /// Teams owning an affected component version, sorted.
+    pub owners: Vec<String>,
+}
+
+/// A vulnerability record affecting one package version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VulnerabilityMatch {
+    pub id: String,
+    pub aliases: Vec<String>,
+    pub summary: Option<String>,
+    /// Severity scores as the record gives them (CVSS vectors).
+    pub severity: Vec<String>,
+    pub package_version: String,
+    pub package: String,
+    pub version: String,
+    /// Versions the record names as fixing it.
+    pub fixed: Vec<String>,
+}
+
+/// A vulnerability and everything in the catalog it affects now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VulnerabilityReport {
+    pub vulnerability: crate::osv::Vulnerability,
+    /// Package versions the catalog has that its ranges contain.
+    pub package_versions: Vec<PackageVersion>,
+    pub images: Vec<PackageInImage>,
+    pub deployments: Vec<Deployment>,
+    pub owners: Vec<String>,
 }

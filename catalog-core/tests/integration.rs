@@ -232,5 +232,11 @@ fn prefix_search_and_pagination() {
 #[path = "integration/inventory.rs"]
 mod inventory;
 
+#[path = "integration/osv.rs"]
+mod osv;
+#[path = "integration/packages.rs"]
+mod packages;
 #[path = "integration/purl.rs"]
 mod purl;
+#[path = "integration/versioning.rs"]
+mod versioning;

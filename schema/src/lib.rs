@@ -7,8 +7,8 @@ mod store;
 mod time;
 
 pub use store::{
-    Backend, DbConnection, Durability, InboxItem, InboxState, NewInboxItem, ObservationRow, Store,
-    StoreError, StoreResult, TagObservation, Token,
+    Backend, DbConnection, Durability, InboxItem, InboxState, NewInboxItem, ObservationRow,
+    PackageImageRow, Store, StoreError, StoreResult, TagObservation, Token,
 };
 pub use time::{from_micros, to_micros};
 

@@ -156,6 +156,60 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    image_sboms (image) {
+        image -> Text,
+        event_key -> Text,
+        document_digest -> Text,
+        format -> Text,
+        spec_version -> Text,
+        via -> Text,
+        attached_at -> BigInt,
+        packages -> Integer,
+    }
+}
+
+diesel::table! {
+    packages (purl) {
+        purl -> Text,
+        purl_type -> Text,
+        namespace -> Nullable<Text>,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    package_versions (purl) {
+        purl -> Text,
+        package -> Text,
+        version -> Text,
+    }
+}
+
+diesel::table! {
+    image_packages (image, package_version) {
+        image -> Text,
+        package_version -> Text,
+        depth -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    vulnerabilities (id) {
+        id -> Text,
+        event_key -> Text,
+        modified -> BigInt,
+        summary -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    vulnerability_packages (id, package) {
+        id -> Text,
+        package -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     events,
     inbox,
@@ -171,4 +225,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     deployment_observations,
     cluster_snapshots,
     clusters,
+    image_sboms,
+    packages,
+    package_versions,
+    image_packages,
+    vulnerabilities,
+    vulnerability_packages,
 );

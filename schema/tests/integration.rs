@@ -214,9 +214,13 @@ both!(
     observations_and_snapshots_match_the_graph_at_every_moment
 );
 use deployments::observations_and_snapshots_match_the_graph_at_every_moment;
+both!(sboms, sboms_replace_atomically_and_match_the_graph);
+use packages::sboms_replace_atomically_and_match_the_graph;
 
 #[path = "integration/deployments.rs"]
 mod deployments;
+#[path = "integration/packages.rs"]
+mod packages;
 
 // ===================================================================================
 // Event builders
@@ -545,6 +549,27 @@ macro_rules! dsl_tables {
                 clusters,
                 (String, Option<String>, Option<i64>, i64)
             ),
+            dsl_table!(
+                $conn,
+                $DB,
+                image_sboms,
+                (String, String, String, String, String, String, i64, i32)
+            ),
+            dsl_table!(
+                $conn,
+                $DB,
+                packages,
+                (String, String, Option<String>, String)
+            ),
+            dsl_table!($conn, $DB, package_versions, (String, String, String)),
+            dsl_table!($conn, $DB, image_packages, (String, String, Option<i32>)),
+            dsl_table!(
+                $conn,
+                $DB,
+                vulnerabilities,
+                (String, String, i64, Option<String>)
+            ),
+            dsl_table!($conn, $DB, vulnerability_packages, (String, String)),
         ]
     };
 }
@@ -878,6 +903,11 @@ fn record_is_idempotent(store: &Store, _db: &TestDb) {
         ("deployment_observations", 0),
         ("cluster_snapshots", 0),
         ("clusters", 0),
+        ("image_sboms", 0),
+        ("packages", 0),
+        ("package_versions", 0),
+        ("image_packages", 0),
+        ("vulnerabilities", 0),
     ]
     .into_iter()
     .collect();
@@ -1410,9 +1440,10 @@ fn events_page_paginates_filters_and_finds_by_key(store: &Store, _db: &TestDb) {
     assert!(store.events_page(10, 0, None).unwrap().is_empty());
     assert_eq!(store.event_count().unwrap(), 0);
 
-    // Every kind of event, deployments and snapshots included.
+    // Every kind of event, deployments, snapshots, SBOMs and vulnerabilities included.
     let mut base = history();
     base.extend(deployments::events());
+    base.extend(packages::events());
     let recorded = store
         .record(&[(None, base[..9].to_vec()), (None, base[9..].to_vec())])
         .unwrap();

@@ -177,6 +177,24 @@ pub struct TagObservation {
     pub seq: i64,
 }
 
+/// One image containing a version of a package, as [`Store::package_images_sql`] returns it:
+/// with the component version built from it and that component's owner, where known.
+#[derive(Debug, Clone, PartialEq, QueryableByName)]
+pub struct PackageImageRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub image: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub package_version: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Integer>)]
+    pub depth: Option<i32>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub component: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub version: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub owner: Option<String>,
+}
+
 /// One workload's observation, as [`Store::inventory_sql`] returns it.
 #[derive(Debug, Clone, PartialEq, QueryableByName)]
 pub struct ObservationRow {
@@ -544,6 +562,42 @@ impl Store {
                 .bind::<BigInt, _>(at)
                 .load(c)?,
         })
+    }
+
+    /// The images whose current SBOM lists any version of `package` (a versionless purl),
+    /// with the component versions built from them and their owners, by SQL alone from the
+    /// state tables: what `package(purl)` answers from the graph, less the live deployments.
+    /// Benchmarks use it as the baseline.
+    pub fn package_images_sql(&self, package: &str) -> StoreResult<Vec<PackageImageRow>> {
+        const SQL: &str = "SELECT ip.image, ip.package_version, ip.depth, \
+                cv.component, cv.version, o.team AS owner \
+            FROM package_versions pv \
+            JOIN image_packages ip ON ip.package_version = pv.purl \
+            LEFT JOIN component_versions cv ON cv.digest = ip.image \
+            LEFT JOIN ownership o ON o.component = cv.component \
+            WHERE pv.package = $1 \
+            ORDER BY ip.image, ip.package_version, cv.component, cv.version";
+        use diesel::sql_types::Text;
+        let mut conn = self.conn()?;
+        Ok(match &mut *conn {
+            DbConnection::Postgresql(c) => {
+                diesel::sql_query(SQL).bind::<Text, _>(package).load(c)?
+            }
+            DbConnection::Sqlite(c) => diesel::sql_query(SQL.replace('$', "?"))
+                .bind::<Text, _>(package)
+                .load(c)?,
+        })
+    }
+
+    /// (package version, depth) rows of an image's current SBOM, as the state tables hold them.
+    pub fn image_packages(&self, image: &str) -> StoreResult<Vec<(String, Option<i32>)>> {
+        use crate::schema::image_packages as ip;
+        let mut conn = self.conn()?;
+        Ok(ip::table
+            .filter(ip::image.eq(image))
+            .order(ip::package_version.asc())
+            .select((ip::package_version, ip::depth))
+            .load(&mut *conn)?)
     }
 
     /// (name, environment) of every cluster the store has seen.

@@ -9,8 +9,10 @@ use super::{InboxItem, NewInboxItem};
 use crate::schema::*;
 use crate::time::to_micros;
 use catalog_core::deployment::DeploymentObserved;
-use catalog_core::event::{Event, ImageRegistered, NewEvent, RecordedEvent};
+use catalog_core::event::{Event, ImageRegistered, NewEvent, RecordedEvent, SbomAttached};
 use catalog_core::identity::labels;
+use catalog_core::osv::Vulnerability;
+use catalog_core::purl::Purl;
 use diesel::prelude::*;
 use std::collections::BTreeMap;
 
@@ -198,6 +200,8 @@ macro_rules! write_path {
                             .execute(c)?;
                         observe(c, rec, &s.cluster, &s.workloads, t)
                     }
+                    Event::SbomAttached(s) => sbom_attached(c, rec, s, t),
+                    Event::VulnerabilityPublished(v) => vulnerability_published(c, rec, v, t),
                 }
             }
 
@@ -298,6 +302,179 @@ macro_rules! write_path {
                         clusters::environment_at.eq(t),
                     ))
                     .execute(c)?;
+                }
+                Ok(())
+            }
+
+            /// Makes the SBOM the image's current one when it is newer (by time, then key)
+            /// than what the image has: its package rows replace the old ones, in the same
+            /// transaction as the event.
+            fn sbom_attached(
+                c: &mut C,
+                rec: &RecordedEvent,
+                s: &SbomAttached,
+                t: i64,
+            ) -> QueryResult<()> {
+                use image_sboms as is;
+                let row = (
+                    is::image.eq(&s.image),
+                    is::event_key.eq(&rec.key),
+                    is::document_digest.eq(&s.document_digest),
+                    is::format.eq(&s.sbom.format),
+                    is::spec_version.eq(&s.sbom.spec_version),
+                    is::via.eq(&s.via),
+                    is::attached_at.eq(t),
+                    is::packages.eq(s.sbom.packages.len() as i32),
+                );
+                // (package, version) per purl'd package, deduplicated; depth the shallowest.
+                let mut versions: BTreeMap<String, (Purl, Option<i32>)> = BTreeMap::new();
+                for p in &s.sbom.packages {
+                    let Some(mut purl) = p.purl.as_deref().and_then(|u| Purl::parse(u).ok()) else {
+                        continue;
+                    };
+                    if purl.version.is_none() {
+                        purl.version.clone_from(&p.version);
+                    }
+                    if purl.version.is_none() {
+                        continue;
+                    }
+                    let depth = p.depth.map(|d| d as i32);
+                    let e = versions
+                        .entry(purl.package_version())
+                        .or_insert((purl, depth));
+                    e.1 = match (e.1, depth) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                }
+                let by_package: BTreeMap<String, &Purl> =
+                    versions.values().map(|(p, _)| (p.package(), p)).collect();
+                let package_rows: Vec<_> = by_package
+                    .values()
+                    .map(|p| {
+                        (
+                            packages::purl.eq(p.package()),
+                            packages::purl_type.eq(p.ty.as_str()),
+                            packages::namespace.eq(p.namespace.as_deref()),
+                            packages::name.eq(p.name.as_str()),
+                        )
+                    })
+                    .collect();
+                let version_rows: Vec<_> = versions
+                    .iter()
+                    .map(|(pv, (p, _))| {
+                        (
+                            package_versions::purl.eq(pv.as_str()),
+                            package_versions::package.eq(p.package()),
+                            package_versions::version.eq(p.version.as_deref().unwrap_or("")),
+                        )
+                    })
+                    .collect();
+                let image_rows: Vec<_> = versions
+                    .iter()
+                    .map(|(pv, (_, depth))| {
+                        (
+                            image_packages::image.eq(&s.image),
+                            image_packages::package_version.eq(pv.as_str()),
+                            image_packages::depth.eq(*depth),
+                        )
+                    })
+                    .collect();
+                // Packages are known once any SBOM names them, current or not (as the graph
+                // does), so the tables do not depend on arrival order. At most 4 binds a row:
+                // well under SQLite's parameter cap per statement.
+                for chunk in package_rows.chunks(2000) {
+                    diesel::insert_into(packages::table)
+                        .values(chunk)
+                        .on_conflict_do_nothing()
+                        .execute(c)?;
+                }
+                for chunk in version_rows.chunks(2000) {
+                    diesel::insert_into(package_versions::table)
+                        .values(chunk)
+                        .on_conflict_do_nothing()
+                        .execute(c)?;
+                }
+                let won = diesel::insert_into(is::table)
+                    .values(row)
+                    .on_conflict_do_nothing()
+                    .execute(c)?
+                    + diesel::update(
+                        is::table.filter(is::image.eq(&s.image)).filter(
+                            is::attached_at
+                                .lt(t)
+                                .or(is::attached_at.eq(t).and(is::event_key.lt(&rec.key))),
+                        ),
+                    )
+                    .set(row)
+                    .execute(c)?;
+                if won == 0 {
+                    return Ok(()); // an older SBOM arriving late: the current one stands
+                }
+                diesel::delete(image_packages::table.filter(image_packages::image.eq(&s.image)))
+                    .execute(c)?;
+                for chunk in image_rows.chunks(2000) {
+                    diesel::insert_into(image_packages::table)
+                        .values(chunk)
+                        .execute(c)?;
+                }
+                Ok(())
+            }
+
+            /// Keeps the newest record of an OSV id (by modified, then key) and the packages
+            /// it names.
+            fn vulnerability_published(
+                c: &mut C,
+                rec: &RecordedEvent,
+                v: &Vulnerability,
+                t: i64,
+            ) -> QueryResult<()> {
+                use vulnerabilities as vu;
+                let modified = v.modified.map_or(t, to_micros);
+                let row = (
+                    vu::id.eq(&v.id),
+                    vu::event_key.eq(&rec.key),
+                    vu::modified.eq(modified),
+                    vu::summary.eq(v.summary.as_deref()),
+                );
+                let won = diesel::insert_into(vu::table)
+                    .values(row)
+                    .on_conflict_do_nothing()
+                    .execute(c)?
+                    + diesel::update(
+                        vu::table.filter(vu::id.eq(&v.id)).filter(
+                            vu::modified
+                                .lt(modified)
+                                .or(vu::modified.eq(modified).and(vu::event_key.lt(&rec.key))),
+                        ),
+                    )
+                    .set(row)
+                    .execute(c)?;
+                if won == 0 {
+                    return Ok(());
+                }
+                diesel::delete(
+                    vulnerability_packages::table.filter(vulnerability_packages::id.eq(&v.id)),
+                )
+                .execute(c)?;
+                let keys: std::collections::BTreeSet<String> = v
+                    .affected
+                    .iter()
+                    .filter_map(|a| a.package.as_ref().and_then(|p| p.package_key()))
+                    .collect();
+                let rows: Vec<_> = keys
+                    .iter()
+                    .map(|k| {
+                        (
+                            vulnerability_packages::id.eq(&v.id),
+                            vulnerability_packages::package.eq(k.as_str()),
+                        )
+                    })
+                    .collect();
+                for chunk in rows.chunks(2000) {
+                    diesel::insert_into(vulnerability_packages::table)
+                        .values(chunk)
+                        .execute(c)?;
                 }
                 Ok(())
             }
@@ -588,6 +765,20 @@ macro_rules! write_path {
                     cluster_snapshots::table.count().get_result(c)?,
                 );
                 m.insert("clusters", clusters::table.count().get_result(c)?);
+                m.insert("image_sboms", image_sboms::table.count().get_result(c)?);
+                m.insert("packages", packages::table.count().get_result(c)?);
+                m.insert(
+                    "package_versions",
+                    package_versions::table.count().get_result(c)?,
+                );
+                m.insert(
+                    "image_packages",
+                    image_packages::table.count().get_result(c)?,
+                );
+                m.insert(
+                    "vulnerabilities",
+                    vulnerabilities::table.count().get_result(c)?,
+                );
                 Ok(m)
             }
 
