@@ -8,6 +8,7 @@ pub mod item;
 pub mod metrics;
 pub mod reconcile;
 pub mod registry;
+pub mod sbom;
 pub mod sync;
 pub mod worker;
 

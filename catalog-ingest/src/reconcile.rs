@@ -98,6 +98,19 @@ impl Reconciler {
             let now = Utc::now();
             for tag in &tags {
                 report.tags += 1;
+                // Artifact tags (signatures, SBOMs) are not image tags: an SBOM is taken once
+                // its subject has one; signatures never.
+                if let Some(subject) = crate::registry::artifact_tag_subject(tag) {
+                    let done = tag.ends_with(".sig")
+                        || self
+                            .catalog
+                            .read()
+                            .map(|c| c.has_sbom(&subject))
+                            .unwrap_or(false);
+                    if done {
+                        continue;
+                    }
+                }
                 let digest = self.registries.resolve_tag(host, repo, tag).await?;
                 if have.get(tag) == Some(&digest) {
                     continue;

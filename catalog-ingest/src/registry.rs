@@ -345,6 +345,190 @@ impl Registries {
     }
 }
 
+/// Media types of SBOM documents stored in a registry (as an artifact type, a config type or
+/// a layer type); cosign's `.sbom` tags use the `text/` spellings.
+pub const SBOM_MEDIA_TYPES: [&str; 4] = [
+    "application/vnd.cyclonedx+json",
+    "application/spdx+json",
+    "text/spdx+json",
+    "application/vnd.cyclonedx",
+];
+
+/// The layer type of an in-toto attestation (cosign `.att` tags, BuildKit attestations).
+pub const DSSE_MEDIA_TYPE: &str = "application/vnd.dsse.envelope.v1+json";
+
+fn is_sbom_type(t: &str) -> bool {
+    let essence = t.split(';').next().unwrap_or("").trim();
+    SBOM_MEDIA_TYPES.contains(&essence)
+}
+
+/// A document found in a registry, and how it was found (`referrers` or `tag`).
+#[derive(Debug, Clone)]
+pub struct FoundDocument {
+    pub bytes: Vec<u8>,
+    pub via: &'static str,
+    /// Where it came from, for logs: `repo@sha256:...`.
+    pub location: String,
+}
+
+/// The subject image of an artifact tag: `sha256-<hex>` (the OCI referrers tag schema) or
+/// `sha256-<hex>.sbom` / `.att` (cosign's convention). Such tags hold SBOMs and signatures
+/// about an image, not images.
+pub fn artifact_tag_subject(tag: &str) -> Option<String> {
+    let rest = tag.strip_prefix("sha256-")?;
+    let hex = rest
+        .strip_suffix(".sbom")
+        .or_else(|| rest.strip_suffix(".att"))
+        .or_else(|| rest.strip_suffix(".sig"))
+        .unwrap_or(rest);
+    (hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+        .then(|| format!("sha256:{hex}"))
+}
+
+fn is_not_found(e: &oci_client::errors::OciDistributionError) -> bool {
+    use oci_client::errors::{OciDistributionError as E, OciErrorCode as C};
+    match e {
+        E::ImageManifestNotFoundError(_) => true,
+        E::ServerError { code, .. } => *code == 404,
+        E::RegistryError { envelope, .. } => envelope.errors.iter().any(|x| {
+            matches!(
+                x.code,
+                C::ManifestUnknown | C::NameUnknown | C::BlobUnknown | C::NotFound
+            )
+        }),
+        _ => false,
+    }
+}
+
+impl Registries {
+    async fn blob(&self, host: &str, repo: &str, digest: &str) -> Result<Vec<u8>, RegistryError> {
+        let (_, client) = self.entry(host)?;
+        let r = Reference::with_digest(host.to_string(), repo.to_string(), digest.to_string());
+        let mut buf: Vec<u8> = Vec::new();
+        client
+            .pull_blob(&r, digest, &mut buf)
+            .await
+            .map_err(|e| oci_error(host, e))?;
+        Ok(buf)
+    }
+
+    /// The SBOM (and attestation) layers of one artifact manifest.
+    async fn documents_of(
+        &self,
+        host: &str,
+        repo: &str,
+        manifest: &Value,
+        via: &'static str,
+        out: &mut Vec<FoundDocument>,
+    ) -> Result<(), RegistryError> {
+        let str_at = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+        // An artifact that says it is an SBOM (artifactType, or the config type older tools
+        // use) holds the document in its layers whatever their type.
+        let whole = str_at(manifest, "artifactType").is_some_and(|t| is_sbom_type(&t))
+            || manifest
+                .get("config")
+                .and_then(|c| str_at(c, "mediaType"))
+                .is_some_and(|t| is_sbom_type(&t));
+        for layer in manifest
+            .get("layers")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let mt = str_at(layer, "mediaType").unwrap_or_default();
+            if !(whole || is_sbom_type(&mt) || mt == DSSE_MEDIA_TYPE) {
+                continue;
+            }
+            let Some(d) = str_at(layer, "digest") else {
+                continue;
+            };
+            let bytes = self.blob(host, repo, &d).await?;
+            out.push(FoundDocument {
+                bytes,
+                via,
+                location: format!("{repo}@{d}"),
+            });
+        }
+        Ok(())
+    }
+
+    /// The SBOM documents under an artifact tag ([`artifact_tag_subject`]): a referrers
+    /// index (each SBOM-typed entry's layers) or a cosign manifest (its SBOM layers). A tag
+    /// that does not exist holds nothing.
+    pub async fn sboms_at_tag(
+        &self,
+        host: &str,
+        repo: &str,
+        tag: &str,
+    ) -> Result<Vec<FoundDocument>, RegistryError> {
+        let (cfg, client) = self.entry(host)?;
+        let r = Reference::with_tag(host.to_string(), repo.to_string(), tag.to_string());
+        let bytes = match client.pull_manifest_raw(&r, &cfg.auth(), &ACCEPT).await {
+            Ok((b, _)) => b,
+            Err(e) if is_not_found(&e) => return Ok(Vec::new()),
+            Err(e) => return Err(oci_error(host, e)),
+        };
+        let m: Value = serde_json::from_slice(&bytes).map_err(|e| {
+            RegistryError::Content(format!("manifest {repo}:{tag} is not JSON: {e}"))
+        })?;
+        let mut out = Vec::new();
+        if let Some(entries) = m.get("manifests").and_then(Value::as_array) {
+            for e in entries {
+                let sbom = e
+                    .get("artifactType")
+                    .and_then(Value::as_str)
+                    .is_some_and(is_sbom_type);
+                if let (true, Some(d)) = (sbom, e.get("digest").and_then(Value::as_str)) {
+                    let (child, _) = self.manifest(host, repo, d).await?;
+                    self.documents_of(host, repo, &child, "referrers", &mut out)
+                        .await?;
+                }
+            }
+        } else {
+            self.documents_of(host, repo, &m, "tag", &mut out).await?;
+        }
+        Ok(out)
+    }
+
+    /// Every SBOM the registry holds for an image: its referrers (the OCI referrers API, or
+    /// the referrers tag schema where the registry lacks the API; oci-client falls back by
+    /// itself), then cosign's `sha256-<hex>.sbom` and `.att` tags.
+    pub async fn find_sboms(
+        &self,
+        host: &str,
+        repo: &str,
+        digest: &str,
+    ) -> Result<Vec<FoundDocument>, RegistryError> {
+        let (cfg, client) = self.entry(host)?;
+        client.store_auth_if_needed(host, &cfg.auth()).await;
+        let r = Reference::with_digest(host.to_string(), repo.to_string(), digest.to_string());
+        let mut out = Vec::new();
+        match client.pull_referrers(&r, None).await {
+            Ok(index) => {
+                for e in index.manifests {
+                    if e.artifact_type.as_deref().is_some_and(is_sbom_type) {
+                        let (child, _) = self.manifest(host, repo, &e.digest).await?;
+                        self.documents_of(host, repo, &child, "referrers", &mut out)
+                            .await?;
+                    }
+                }
+            }
+            Err(e) if is_not_found(&e) => {}
+            Err(e) => return Err(oci_error(host, e)),
+        }
+        if out.is_empty() {
+            let hex = digest.trim_start_matches("sha256:");
+            for suffix in [".sbom", ".att"] {
+                out.extend(
+                    self.sboms_at_tag(host, repo, &format!("sha256-{hex}{suffix}"))
+                        .await?,
+                );
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// oci-client drops the registry's 401 body; name the fix instead.
 fn oci_error(host: &str, e: oci_client::errors::OciDistributionError) -> RegistryError {
     match e {

@@ -3,9 +3,10 @@
 //! records a whole batch in one transaction. Failures retry with exponential backoff; an item
 //! that keeps failing is parked with its error (visible in GraphQL, retryable by an admin).
 
+use crate::hooks::sbom as sbom_hook;
 use crate::item::{Delete, InboxBody, Push};
 use crate::metrics::Metrics;
-use crate::registry::Registries;
+use crate::registry::{artifact_tag_subject, FoundDocument, Registries};
 use crate::sync::GraphSync;
 use catalog_core::event::{Event, ImageRegistered, NewEvent};
 use catalog_core::identity;
@@ -178,8 +179,37 @@ impl Worker {
             .map_err(|e| anyhow::anyhow!("unreadable inbox item: {e}"))?;
         Ok(match body {
             InboxBody::Push(p) => {
+                if let Some(subject) = p.tag.as_deref().and_then(artifact_tag_subject) {
+                    // An SBOM (or signature) about an image, not an image.
+                    let tag = p.tag.as_deref().unwrap_or_default();
+                    let docs = self
+                        .registries
+                        .sboms_at_tag(&p.registry, &p.repository, tag)
+                        .await?;
+                    return Ok(sbom_events(&p, &subject, docs));
+                }
+                let discover = {
+                    let c = self.sync.catalog().read().ok();
+                    c.is_some_and(|c| !c.knows_image(&p.digest) && !c.has_sbom(&p.digest))
+                };
                 let facts = self.facts(&p, cache).await?;
-                vec![push_event(p, facts)]
+                let mut events = Vec::new();
+                if discover {
+                    match self
+                        .registries
+                        .find_sboms(&p.registry, &p.repository, &p.digest)
+                        .await
+                    {
+                        Ok(docs) => events = sbom_events(&p, &p.digest, docs),
+                        // The image stands without it; the SBOM's own push (or the next
+                        // reconcile) brings it.
+                        Err(e) => {
+                            tracing::warn!(digest = %p.digest, error = %e, "SBOM discovery failed")
+                        }
+                    }
+                }
+                events.insert(0, push_event(p, facts));
+                events
             }
             InboxBody::Delete(d) => vec![delete_event(d)],
             InboxBody::Record(r) => vec![r.into_event()],
@@ -243,6 +273,27 @@ pub fn push_event(p: Push, f: ImageContent) -> NewEvent {
             version,
         }),
     }
+}
+
+/// The events attaching documents found in a registry to their subject. A document that does
+/// not parse is logged and skipped: retrying would not change it.
+fn sbom_events(p: &Push, subject: &str, docs: Vec<FoundDocument>) -> Vec<NewEvent> {
+    let mut out = Vec::new();
+    for d in docs {
+        match sbom_hook::attach(&d.bytes, Some(subject), d.via) {
+            Ok(e) => out.push(NewEvent {
+                key: sbom_hook::key(&e.image, &e.document_digest),
+                occurred_at: p.occurred_at,
+                source: p.source.clone(),
+                actor: p.actor.clone(),
+                event: Event::SbomAttached(e),
+            }),
+            Err(e) => {
+                tracing::warn!(location = %d.location, error = %e, "SBOM in the registry does not parse; skipped")
+            }
+        }
+    }
+    out
 }
 
 fn delete_event(d: Delete) -> NewEvent {

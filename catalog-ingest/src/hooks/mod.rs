@@ -13,6 +13,8 @@ pub mod distribution;
 pub mod flux;
 mod json;
 pub mod kubernetes;
+pub mod osv;
+pub mod sbom;
 
 use crate::item::{FieldError, InboxBody, Record};
 use catalog_core::deployment::ImageRef;

@@ -1,0 +1,86 @@
+//! `/hooks/sbom` and `catalog import sbom`: an SBOM document (CycloneDX or SPDX JSON, or an
+//! in-toto attestation wrapping one) for an image. The image is `?image=` when given, else the
+//! digest the document's own metadata names; one of the two must say which image it is.
+//!
+//! The whole document is parsed and normalised here, before anything is stored, so a bad
+//! document is refused whole with the field that is wrong.
+
+use super::sha256_hex;
+use crate::item::{FieldError, InboxBody, Record};
+use crate::sbom;
+use catalog_core::event::{Event, SbomAttached};
+use catalog_core::identity::valid_digest;
+use chrono::{DateTime, Utc};
+
+/// `via` for a document someone sent us (as opposed to one found in a registry).
+pub const UPLOAD: &str = "upload";
+
+/// The natural key of an SBOM event: the same document for the same image is one event,
+/// whichever way it arrived.
+pub fn key(image: &str, document_digest: &str) -> String {
+    format!("sbom:{image}:{document_digest}")
+}
+
+/// `sha256:<hex>` of a document's bytes.
+pub fn document_digest(body: &[u8]) -> String {
+    format!("sha256:{}", sha256_hex(&[body]))
+}
+
+/// Parses a document into the event that attaches it to its image.
+pub fn attach(body: &[u8], image: Option<&str>, via: &str) -> Result<SbomAttached, FieldError> {
+    if let Some(d) = image {
+        if !valid_digest(d) {
+            return Err(FieldError::new(
+                "image",
+                format!("{d:?} is not a digest (sha256:<64 hex>)"),
+            ));
+        }
+    }
+    let mut doc = sbom::parse(body)?;
+    let image = match (image, doc.subject.as_deref()) {
+        (Some(q), Some(s)) if q != s => {
+            doc.warnings.push(format!(
+                "the document names image {s}, but it was attached to {q} as asked"
+            ));
+            q.to_string()
+        }
+        (Some(q), _) => q.to_string(),
+        (None, Some(s)) => s.to_string(),
+        (None, None) => {
+            return Err(FieldError::new(
+                "image",
+                "say which image this SBOM describes: ?image=sha256:<hex> (or `--image` on \
+                 the command line); the document's metadata names none",
+            ))
+        }
+    };
+    Ok(SbomAttached {
+        image,
+        document_digest: document_digest(body),
+        via: via.to_string(),
+        sbom: doc,
+    })
+}
+
+/// The inbox item for an uploaded document.
+pub fn parse(
+    body: &[u8],
+    image: Option<&str>,
+    received_at: DateTime<Utc>,
+    actor: &str,
+) -> Result<(InboxBody, usize, Vec<String>), FieldError> {
+    let e = attach(body, image, UPLOAD)?;
+    let packages = e.sbom.packages.len();
+    let warnings = e.sbom.warnings.clone();
+    Ok((
+        InboxBody::Record(Record {
+            key: key(&e.image, &e.document_digest),
+            occurred_at: received_at,
+            source: "sbom".to_string(),
+            actor: actor.to_string(),
+            event: Event::SbomAttached(e),
+        }),
+        packages,
+        warnings,
+    ))
+}

@@ -1,0 +1,378 @@
+//! CycloneDX JSON, spec versions 1.4, 1.5 and 1.6.
+//!
+//! The subject is `metadata.component`; the packages are `components[]` and, recursively, the
+//! components nested in them (pre-order: a component, then what it contains). Depth comes from
+//! `dependencies[]` by breadth-first search from the subject's `bom-ref`; a document without a
+//! dependency graph gets its nesting instead (top-level components 1, nested ones their
+//! parent's depth + 1). A group (`@babel`, a Maven groupId) is part of the name:
+//! `@babel/code-frame`.
+
+use super::{
+    add_edge, as_object, at, bfs, hash_alg, hash_hex, label, opt_array, opt_object, opt_str,
+    opt_str_array, purl_or_warn, push_license, req_str, subject_digest, Str,
+};
+use crate::item::FieldError;
+use catalog_core::sbom::{Sbom, SbomPackage};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
+
+const SUPPORTED: &str = "1.4, 1.5 and 1.6";
+
+#[derive(Deserialize)]
+pub(super) struct Metadata<'a> {
+    #[serde(borrow)]
+    component: Option<Component<'a>>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Component<'a> {
+    #[serde(rename = "bom-ref", borrow)]
+    bom_ref: Option<Str<'a>>,
+    #[serde(rename = "type", borrow)]
+    ty: Option<Str<'a>>,
+    #[serde(borrow)]
+    name: Str<'a>,
+    #[serde(borrow)]
+    group: Option<Str<'a>>,
+    #[serde(borrow)]
+    version: Option<Str<'a>>,
+    #[serde(borrow)]
+    purl: Option<Str<'a>>,
+    #[serde(borrow)]
+    licenses: Option<Vec<LicenseChoice<'a>>>,
+    #[serde(borrow)]
+    hashes: Option<Vec<Hash<'a>>>,
+    #[serde(borrow)]
+    components: Option<Vec<Component<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct LicenseChoice<'a> {
+    #[serde(borrow)]
+    license: Option<License<'a>>,
+    #[serde(borrow)]
+    expression: Option<Str<'a>>,
+}
+
+#[derive(Deserialize)]
+struct License<'a> {
+    #[serde(borrow)]
+    id: Option<Str<'a>>,
+    #[serde(borrow)]
+    name: Option<Str<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Hash<'a> {
+    #[serde(borrow)]
+    alg: Str<'a>,
+    #[serde(borrow)]
+    content: Str<'a>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Dependency<'a> {
+    #[serde(rename = "ref", borrow)]
+    dep_ref: Str<'a>,
+    #[serde(rename = "dependsOn", borrow)]
+    depends_on: Option<Vec<Str<'a>>>,
+}
+
+/// The CycloneDX fields of a document.
+pub(super) struct Doc<'a> {
+    pub spec_version: Option<Str<'a>>,
+    pub metadata: Option<Metadata<'a>>,
+    pub components: Option<Vec<Component<'a>>>,
+    pub dependencies: Option<Vec<Dependency<'a>>>,
+}
+
+/// A component in document order, with where it sits.
+struct Flat<'d, 'a> {
+    c: &'d Component<'a>,
+    parent: Option<usize>,
+    index: usize,
+}
+
+fn flatten<'d, 'a>(list: &'d [Component<'a>], parent: Option<usize>, out: &mut Vec<Flat<'d, 'a>>) {
+    for (index, c) in list.iter().enumerate() {
+        out.push(Flat { c, parent, index });
+        if let Some(children) = &c.components {
+            let me = out.len() - 1;
+            flatten(children, Some(me), out);
+        }
+    }
+}
+
+/// `components[3].components[0]`: the path of a flattened component.
+fn path_of(flat: &[Flat<'_, '_>], i: usize, base: &str) -> String {
+    let mut chain = vec![flat[i].index];
+    let mut p = flat[i].parent;
+    while let Some(j) = p {
+        chain.push(flat[j].index);
+        p = flat[j].parent;
+    }
+    let mut path = at(base, "components");
+    for (k, idx) in chain.iter().rev().enumerate() {
+        if k > 0 {
+            path.push_str(".components");
+        }
+        path.push_str(&format!("[{idx}]"));
+    }
+    path
+}
+
+fn full_name(c: &Component<'_>) -> String {
+    match c.group.as_deref().filter(|g| !g.is_empty()) {
+        Some(g) => format!("{g}/{}", &*c.name),
+        None => c.name.to_string(),
+    }
+}
+
+pub(super) fn build(doc: Doc<'_>, base: &str) -> Result<Sbom, FieldError> {
+    let spec_version = match doc.spec_version.as_deref() {
+        None => return Err(FieldError::new(at(base, "specVersion"), "missing")),
+        Some(v @ ("1.4" | "1.5" | "1.6")) => v.to_string(),
+        Some(v @ ("1.0" | "1.1" | "1.2" | "1.3")) => {
+            return Err(FieldError::new(
+                at(base, "specVersion"),
+                format!("CycloneDX {v} is too old: supported are {SUPPORTED}"),
+            ))
+        }
+        Some(v) => {
+            return Err(FieldError::new(
+                at(base, "specVersion"),
+                format!("unknown CycloneDX version {v:?}: supported are {SUPPORTED}"),
+            ))
+        }
+    };
+    let mut warnings = Vec::new();
+
+    let mut flat = Vec::new();
+    if let Some(list) = &doc.components {
+        flat.reserve(list.len());
+        flatten(list, None, &mut flat);
+    }
+    let n = flat.len();
+
+    let mut packages: Vec<SbomPackage> = Vec::with_capacity(n);
+    for (i, f) in flat.iter().enumerate() {
+        let c = f.c;
+        let name = full_name(c);
+        let version = c.version.as_deref().filter(|v| !v.is_empty());
+        let purl = c.purl.as_deref().and_then(|raw| {
+            purl_or_warn(
+                raw,
+                || label(&path_of(&flat, i, base), &name, version),
+                &mut warnings,
+            )
+        });
+        let mut licenses = Vec::new();
+        for l in c.licenses.iter().flatten() {
+            if let Some(lic) = &l.license {
+                if let Some(v) = lic.id.as_deref().or(lic.name.as_deref()) {
+                    push_license(&mut licenses, v);
+                }
+            } else if let Some(e) = l.expression.as_deref() {
+                push_license(&mut licenses, e);
+            }
+        }
+        let mut hashes = BTreeMap::new();
+        for (k, h) in c.hashes.iter().flatten().enumerate() {
+            match hash_hex(&h.content) {
+                Some(hex) => {
+                    hashes.entry(hash_alg(&h.alg)).or_insert(hex);
+                }
+                None => warnings.push(format!(
+                    "{}: {} {:?} is not hex",
+                    label(
+                        &format!("{}.hashes[{k}]", path_of(&flat, i, base)),
+                        &name,
+                        version
+                    ),
+                    &*h.alg,
+                    &*h.content
+                )),
+            }
+        }
+        packages.push(SbomPackage {
+            purl: purl.map(|p| p.to_string()),
+            name,
+            version: version.map(str::to_string),
+            licenses,
+            hashes,
+            depth: None,
+            depends_on: Vec::new(),
+        });
+    }
+
+    // The subject.
+    let subject = doc.metadata.as_ref().and_then(|m| m.component.as_ref());
+    let mut digest = None;
+    if let Some(s) = subject {
+        let what = at(base, "metadata.component");
+        let purl = s
+            .purl
+            .as_deref()
+            .and_then(|raw| purl_or_warn(raw, || what.clone(), &mut warnings));
+        let sha256 = s
+            .hashes
+            .iter()
+            .flatten()
+            .find(|h| hash_alg(&h.alg) == "sha-256")
+            .and_then(|h| hash_hex(&h.content));
+        digest = subject_digest(
+            &what,
+            purl.as_ref(),
+            s.version.as_deref(),
+            s.ty.as_deref() == Some("container"),
+            sha256.as_deref(),
+            &mut warnings,
+        );
+    }
+
+    // The dependency graph: node n is the subject.
+    let mut by_ref: HashMap<&str, usize> = HashMap::with_capacity(n + 1);
+    let subject_ref = subject.and_then(|s| s.bom_ref.as_deref());
+    if let Some(r) = subject_ref {
+        by_ref.insert(r, n);
+    }
+    for (i, f) in flat.iter().enumerate() {
+        if let Some(r) = f.c.bom_ref.as_deref() {
+            match by_ref.entry(r) {
+                Entry::Vacant(e) => {
+                    e.insert(i);
+                }
+                Entry::Occupied(_) => warnings.push(format!(
+                    "{}: duplicate bom-ref {r:?}; the first one is kept",
+                    label(
+                        &path_of(&flat, i, base),
+                        &packages[i].name,
+                        packages[i].version.as_deref()
+                    )
+                )),
+            }
+        }
+    }
+    let mut adj: Vec<Vec<u32>> = vec![Vec::new(); n + 1];
+    let mut subject_in_graph = false;
+    let mut any_edge = false;
+    for (k, d) in doc.dependencies.iter().flatten().enumerate() {
+        let Some(&from) = by_ref.get(&*d.dep_ref) else {
+            warnings.push(format!(
+                "{}: unknown bom-ref {:?}",
+                at(base, &format!("dependencies[{k}].ref")),
+                &*d.dep_ref
+            ));
+            continue;
+        };
+        subject_in_graph |= from == n;
+        for (j, t) in d.depends_on.iter().flatten().enumerate() {
+            match by_ref.get(&**t) {
+                Some(&to) => {
+                    any_edge = true;
+                    add_edge(&mut adj, from, to);
+                }
+                None => warnings.push(format!(
+                    "{}: unknown bom-ref {:?}",
+                    at(base, &format!("dependencies[{k}].dependsOn[{j}]")),
+                    &**t
+                )),
+            }
+        }
+    }
+
+    if subject_in_graph {
+        let dist = bfs(&adj, &[n]);
+        for (p, d) in packages.iter_mut().zip(dist) {
+            p.depth = d;
+        }
+    } else if !any_edge {
+        // No graph: the nesting says how deep a component is.
+        for i in 0..n {
+            packages[i].depth = match flat[i].parent {
+                None => Some(1),
+                Some(j) => packages[j].depth.map(|d| d + 1),
+            };
+        }
+    } else {
+        warnings.push(format!(
+            "{}: the graph does not start at the subject (metadata.component{}); how deep \
+             each package is stays unknown",
+            at(base, "dependencies"),
+            if subject.is_none() {
+                " is missing"
+            } else if subject_ref.is_none() {
+                " has no bom-ref"
+            } else {
+                " has no entry"
+            }
+        ));
+    }
+    for (p, mut edges) in packages.iter_mut().zip(adj) {
+        edges.retain(|&t| (t as usize) < n);
+        p.depends_on = edges;
+    }
+
+    Ok(Sbom {
+        format: "CycloneDX".to_string(),
+        spec_version,
+        subject: digest,
+        packages,
+        warnings,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The slow path: the same fields, checked one by one.
+
+pub(super) fn check(obj: &Map<String, Value>, base: &str) -> Result<(), FieldError> {
+    opt_str(obj, base, "specVersion")?;
+    if let Some(m) = opt_object(obj, base, "metadata")? {
+        let path = at(base, "metadata");
+        if let Some(c) = m.get("component").filter(|v| !v.is_null()) {
+            check_component(c, &at(&path, "component"))?;
+        }
+    }
+    check_components(obj, base)?;
+    for (k, d) in opt_array(obj, base, "dependencies")?.iter().enumerate() {
+        let path = at(base, &format!("dependencies[{k}]"));
+        let d = as_object(d, &path)?;
+        req_str(d, &path, "ref")?;
+        opt_str_array(d, &path, "dependsOn")?;
+    }
+    Ok(())
+}
+
+fn check_components(obj: &Map<String, Value>, path: &str) -> Result<(), FieldError> {
+    for (i, c) in opt_array(obj, path, "components")?.iter().enumerate() {
+        check_component(c, &at(path, &format!("components[{i}]")))?;
+    }
+    Ok(())
+}
+
+fn check_component(c: &Value, path: &str) -> Result<(), FieldError> {
+    let c = as_object(c, path)?;
+    for key in ["bom-ref", "type", "group", "version", "purl"] {
+        opt_str(c, path, key)?;
+    }
+    req_str(c, path, "name")?;
+    for (k, l) in opt_array(c, path, "licenses")?.iter().enumerate() {
+        let lpath = at(path, &format!("licenses[{k}]"));
+        let l = as_object(l, &lpath)?;
+        opt_str(l, &lpath, "expression")?;
+        if let Some(lic) = opt_object(l, &lpath, "license")? {
+            let lpath = at(&lpath, "license");
+            opt_str(lic, &lpath, "id")?;
+            opt_str(lic, &lpath, "name")?;
+        }
+    }
+    for (k, h) in opt_array(c, path, "hashes")?.iter().enumerate() {
+        let hpath = at(path, &format!("hashes[{k}]"));
+        let h = as_object(h, &hpath)?;
+        req_str(h, &hpath, "alg")?;
+        req_str(h, &hpath, "content")?;
+    }
+    check_components(c, path)
+}
