@@ -11,6 +11,10 @@ for bin in docker-registry skopeo umoci; do
 done
 # htpasswd (bcrypt entries for the registry that requires Basic auth) is in apache2-utils.
 command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
+# The SBOM suite runs real producers (cyclonedx-py, sbom4python from PyPI in a venv;
+# cyclonedx-npm from npm): it needs Python's venv and npm.
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 for pkg in libpq-dev libsqlite3-dev pkg-config; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done

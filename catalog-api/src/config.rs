@@ -78,6 +78,10 @@ pub enum Command {
     Token(TokenCommand),
     /// Print the GraphQL schema (SDL) the server serves.
     Schema,
+    /// Import files into a running catalog through its API: SBOMs and OSV records.
+    /// Exit codes as for deploy: 0 done, 2 refused input, 3 token refused, 4 unreachable.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Record a deployment from a CI pipeline (a client of a running catalog's API).
     /// Exit codes: 0 recorded, 2 refused input, 3 token refused, 4 catalog unreachable or failing.
     Deploy(DeployArgs),
@@ -134,6 +138,44 @@ pub struct DeployArgs {
     pub timeout: Duration,
 }
 
+/// Which running catalog an import goes to, and as whom.
+#[derive(Debug, Clone, Args)]
+pub struct ImportTarget {
+    /// The catalog to import into.
+    #[arg(long, env = "CATALOG_SERVER", default_value = "http://127.0.0.1:8080")]
+    pub server: String,
+    /// A token with the ingest scope.
+    #[arg(long, env = "CATALOG_TOKEN", hide_env_values = true)]
+    pub token: Option<Secret>,
+    /// Give up after this long of retrying an unreachable or failing catalog.
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// An SBOM (CycloneDX 1.4-1.6 or SPDX 2.3 JSON, or an in-toto attestation of one) for an
+    /// image. A later SBOM for the same image replaces it.
+    Sbom {
+        #[command(flatten)]
+        target: ImportTarget,
+        /// The SBOM file.
+        file: std::path::PathBuf,
+        /// The image it describes (sha256:...); optional when the SBOM's metadata names it.
+        #[arg(long)]
+        image: Option<String>,
+    },
+    /// OSV vulnerability records: a .json file, a directory of them (recursively) or a .zip
+    /// (as osv.dev publishes them). Re-importing changes nothing; a modified record replaces
+    /// its older version.
+    Osv {
+        #[command(flatten)]
+        target: ImportTarget,
+        /// A file, directory or .zip.
+        path: std::path::PathBuf,
+    },
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct DbArgs {
     /// Database: a SQLite file path, or postgres://user@host/db.
@@ -177,6 +219,9 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "CATALOG_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// Largest SBOM (`/hooks/sbom`) or OSV batch (`/hooks/osv`) accepted, in bytes.
+    #[arg(long, env = "CATALOG_MAX_SBOM_BYTES", default_value_t = 32 * 1024 * 1024)]
+    pub max_sbom_bytes: usize,
     /// Largest `/hooks/kubernetes` snapshot accepted, in bytes (a pod list is large).
     #[arg(long, env = "CATALOG_MAX_SNAPSHOT_BYTES", default_value_t = 64 * 1024 * 1024)]
     pub max_snapshot_bytes: usize,

@@ -2,20 +2,12 @@
 //! `/hooks/deployments`. A thin client: the server validates; this maps its answer to an
 //! exit code a pipeline can branch on, and retries what is worth retrying.
 
+use crate::client::{self, Target};
+pub use crate::client::{AUTH, OK, REFUSED, UNAVAILABLE};
 use crate::config::DeployArgs;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
-
-/// Recorded (or already recorded: the same id twice is one deployment).
-pub const OK: u8 = 0;
-/// The catalog refused the input (4xx other than auth): the message says which field.
-pub const REFUSED: u8 = 2;
-/// The token is missing, unknown or lacks the ingest scope.
-pub const AUTH: u8 = 3;
-/// The catalog could not be reached, or kept failing, until the timeout.
-pub const UNAVAILABLE: u8 = 4;
 
 /// The JSON body for `/hooks/deployments`, with a stable id so retries are one deployment.
 pub fn body(a: &DeployArgs, now: DateTime<Utc>) -> Result<Value, String> {
@@ -71,95 +63,30 @@ pub fn run(a: DeployArgs) -> ExitCode {
             return ExitCode::from(REFUSED);
         }
     };
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start: {e}");
-            return ExitCode::from(UNAVAILABLE);
-        }
-    };
-    let (code, message) = rt.block_on(post(&a, &body));
-    if code == OK {
-        println!("{message}");
-    } else {
-        eprintln!("error: {message}");
-    }
-    ExitCode::from(code)
-}
-
-async fn post(a: &DeployArgs, body: &Value) -> (u8, String) {
-    let url = format!("{}/hooks/deployments", a.server.trim_end_matches('/'));
-    let client = match reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-    {
-        Ok(c) => c,
-        Err(e) => return (UNAVAILABLE, format!("cannot build an HTTP client: {e}")),
-    };
-    let started = Instant::now();
-    let mut delay = Duration::from_millis(250);
-    loop {
-        let mut req = client.post(&url).json(body);
-        if let Some(t) = &a.token {
-            req = req.bearer_auth(&t.0);
-        }
-        let outcome = match req.send().await {
-            Ok(resp) => {
-                let status = resp.status();
-                let text = resp.text().await.unwrap_or_default();
-                let detail = serde_json::from_str::<Value>(&text)
-                    .ok()
-                    .and_then(|v| {
-                        v.pointer("/error/message")
-                            .and_then(|e| e.as_str())
-                            .map(str::to_string)
-                    })
-                    .unwrap_or(text);
-                match status.as_u16() {
-                    200..=299 => {
-                        return (
-                            OK,
-                            format!(
-                                "recorded: {} in {}/{} ({})",
-                                a.component
-                                    .as_deref()
-                                    .map(|c| format!("{c}@{}", a.version.as_deref().unwrap_or("")))
-                                    .or_else(|| a.image.clone())
-                                    .unwrap_or_else(|| a.status.clone()),
-                                a.cluster,
-                                a.namespace,
-                                body["id"].as_str().unwrap_or("")
-                            ),
-                        )
-                    }
-                    401 | 403 => {
-                        return (
-                            AUTH,
-                            format!("{url} refused the token ({status}): {detail}"),
-                        )
-                    }
-                    408 | 429 | 500..=599 => format!("{url} answered {status}: {detail}"),
-                    _ => {
-                        return (
-                            REFUSED,
-                            format!("{url} refused the deployment ({status}): {detail}"),
-                        )
-                    }
-                }
-            }
-            Err(e) => format!("cannot reach {url}: {e}"),
+    client::run(async {
+        let target = Target {
+            server: &a.server,
+            token: a.token.as_ref(),
+            timeout: a.timeout,
         };
-        if started.elapsed() + delay > a.timeout {
-            return (
-                UNAVAILABLE,
-                format!("{outcome} (gave up after {:?})", a.timeout),
-            );
-        }
-        eprintln!("retrying in {delay:?}: {outcome}");
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(5));
-    }
+        target
+            .post(
+                "/hooks/deployments",
+                "application/json",
+                body.to_string().into_bytes(),
+                "deployment",
+            )
+            .await?;
+        Ok(format!(
+            "recorded: {} in {}/{} ({})",
+            a.component
+                .as_deref()
+                .map(|c| format!("{c}@{}", a.version.as_deref().unwrap_or("")))
+                .or_else(|| a.image.clone())
+                .unwrap_or_else(|| a.status.clone()),
+            a.cluster,
+            a.namespace,
+            body["id"].as_str().unwrap_or("")
+        ))
+    })
 }

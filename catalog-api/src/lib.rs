@@ -2,11 +2,13 @@
 //! embedded UI, around transport-agnostic GraphQL resolvers and the ingest machinery.
 
 pub mod auth;
+pub mod client;
 pub mod config;
 pub mod deploy;
 pub mod errors;
 pub mod graphql;
 pub mod hooks;
+pub mod import;
 pub mod ops;
 pub mod server;
 pub mod ui;

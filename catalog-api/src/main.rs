@@ -31,6 +31,10 @@ fn main() -> std::process::ExitCode {
             let _ = rustls::crypto::ring::default_provider().install_default();
             return catalog_api::deploy::run(a);
         }
+        Some(Command::Import(cmd)) => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            return catalog_api::import::run(cmd);
+        }
         Some(Command::Schema) => {
             print!("{}", catalog_api::graphql::sdl());
             Ok(())

@@ -32,6 +32,8 @@ pub struct AppState {
     pub max_body: usize,
     /// The body limit of `/hooks/kubernetes` (a pod list of a large cluster runs to MBs).
     pub max_snapshot: usize,
+    /// The body limit of `/hooks/sbom` and `/hooks/osv`.
+    pub max_sbom: usize,
     /// Flux generic-hmac secret: signed Flux requests are checked against it.
     pub flux_secret: Option<Vec<u8>>,
     pub require_read: bool,
@@ -55,6 +57,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/hooks/kubernetes",
             web::post().to(hooks::deployments::kubernetes),
         )
+        .route("/hooks/sbom", web::post().to(hooks::sbom::sbom))
+        .route("/hooks/osv", web::post().to(hooks::sbom::osv))
         .route("/healthz", web::get().to(ops::healthz))
         .route("/readyz", web::get().to(ops::readyz))
         .route("/metrics", web::get().to(ops::metrics))
@@ -139,7 +143,7 @@ async fn execute(
         req,
         &["application/json", "application/graphql-response+json"],
     )?;
-    let body = read_body(req, payload, st.max_body).await?;
+    let body = read_body(req, payload, st.max_body, "--max-body-bytes").await?;
     let gql: async_graphql::Request = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad(
             "body",
@@ -386,6 +390,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         metrics: core.metrics.clone(),
         max_body: args.max_body_bytes,
         max_snapshot: args.max_snapshot_bytes,
+        max_sbom: args.max_sbom_bytes,
         flux_secret: args
             .flux_hmac_secret
             .as_ref()

@@ -5,6 +5,7 @@
 mod audit;
 mod catalog;
 mod inventory;
+mod packages;
 mod types;
 
 use crate::auth::{Caller, Scope};
@@ -31,6 +32,7 @@ pub struct AppCtx {
 pub struct Query(
     catalog::CatalogQuery,
     inventory::InventoryQuery,
+    packages::PackageQuery,
     audit::AuditQuery,
 );
 

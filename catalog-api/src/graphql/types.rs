@@ -1,6 +1,7 @@
 //! GraphQL object types over the core's read models.
 
 use super::graph;
+use super::packages::{bom_page, BomPage, ImageSbom, VulnerabilityMatch};
 use async_graphql::{Context, Object, SimpleObject};
 use catalog_core::model;
 use chrono::{DateTime, Utc};
@@ -137,6 +138,27 @@ impl ComponentVersion {
         let c = graph(ctx)?;
         Ok(c.image(&self.0.digest).map(Image))
     }
+    /// The packages of its image's SBOM (only direct dependencies when `direct`).
+    async fn packages(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false)] direct: bool,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<BomPage> {
+        bom_page(ctx, &self.0.digest, direct, first, after)
+    }
+    /// Vulnerability records affecting its image's packages.
+    async fn vulnerabilities(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<VulnerabilityMatch>> {
+        let c = graph(ctx)?;
+        Ok(c.image_vulnerabilities(&self.0.digest)
+            .into_iter()
+            .map(VulnerabilityMatch::from)
+            .collect())
+    }
 }
 
 /// An image (a manifest or a multi-platform index), by digest.
@@ -156,8 +178,14 @@ impl Image {
     async fn digest(&self) -> &str {
         &self.0.digest
     }
+    /// Empty for an image known only from its SBOM (see `registered`).
     async fn media_type(&self) -> &str {
         &self.0.media_type
+    }
+    /// False while the image is known only from an SBOM attached to it: no registry has
+    /// reported it yet, so its manifest details are empty.
+    async fn registered(&self) -> bool {
+        self.0.registered
     }
     /// Size of the manifest or index in bytes.
     async fn size(&self) -> i64 {
@@ -193,6 +221,32 @@ impl Image {
                 deleted_at: r.deleted_at,
             })
             .collect()
+    }
+    /// Its current SBOM (null when it has none).
+    async fn sbom(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ImageSbom>> {
+        let c = graph(ctx)?;
+        Ok(c.image_sbom(&self.0.digest).map(ImageSbom::from))
+    }
+    /// The packages of its SBOM in document order (only direct dependencies when `direct`).
+    async fn packages(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false)] direct: bool,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<BomPage> {
+        bom_page(ctx, &self.0.digest, direct, first, after)
+    }
+    /// Vulnerability records affecting its packages.
+    async fn vulnerabilities(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<VulnerabilityMatch>> {
+        let c = graph(ctx)?;
+        Ok(c.image_vulnerabilities(&self.0.digest)
+            .into_iter()
+            .map(VulnerabilityMatch::from)
+            .collect())
     }
     /// Component versions built from this image.
     async fn component_versions(

@@ -128,12 +128,12 @@ async fn accept(
         ),
         None => None,
     };
-    let limit = if format == Format::Kubernetes {
-        st.max_snapshot
+    let (limit, flag) = if format == Format::Kubernetes {
+        (st.max_snapshot, "--max-snapshot-bytes")
     } else {
-        st.max_body
+        (st.max_body, "--max-body-bytes")
     };
-    let body = read_body(req, payload, limit).await?;
+    let body = read_body(req, payload, limit, flag).await?;
     let actor = if signed {
         if let Some(secret) = &st.flux_secret {
             let header = req

@@ -38,7 +38,7 @@ async fn accept(
     require_content_type(req, &distribution::CONTENT_TYPES)?;
     let q = web::Query::<HookQuery>::from_query(req.query_string())
         .map_err(|e| ApiError::bad("query", e.to_string()))?;
-    let body = read_body(req, payload, st.max_body).await?;
+    let body = read_body(req, payload, st.max_body, "--max-body-bytes").await?;
     let parsed = distribution::parse(&body, q.registry.as_deref())?;
     st.ctx.inbox.append("distribution", &parsed.items).await?;
     st.metrics

@@ -4,21 +4,24 @@
 
 pub mod deployments;
 pub mod distribution;
+pub mod sbom;
 
 use crate::errors::ApiError;
 use crate::server::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 
-/// Reads the body up to `limit` bytes; a larger one is refused without reading it all.
+/// Reads the body up to `limit` bytes (set by the flag `flag`); a larger one is refused
+/// without reading it all.
 pub async fn read_body(
     req: &HttpRequest,
     mut payload: web::Payload,
     limit: usize,
+    flag: &str,
 ) -> Result<web::Bytes, ApiError> {
     let too_large = |n: usize| {
         ApiError::PayloadTooLarge(format!(
-            "body is {n} bytes or more; the limit is {limit} bytes (--max-body-bytes)"
+            "body is {n} bytes or more; the limit is {limit} bytes ({flag})"
         ))
     };
     if let Some(n) = req

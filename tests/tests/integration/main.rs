@@ -9,3 +9,4 @@ mod deployments;
 mod ops;
 mod registry_auth;
 mod registry_flow;
+mod sbom;

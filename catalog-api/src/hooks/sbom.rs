@@ -1,0 +1,107 @@
+//! `/hooks/sbom` (an SBOM document for an image) and `/hooks/osv` (OSV vulnerability
+//! records): authenticate (ingest scope), check the content type and size (`--max-sbom-bytes`),
+//! parse and validate the whole document, append to the inbox, 202.
+
+use super::{read_body, require_content_type, respond};
+use crate::auth::Scope;
+use crate::errors::ApiError;
+use crate::server::AppState;
+use actix_web::{web, HttpRequest, HttpResponse};
+use catalog_ingest::hooks::{osv as osv_hook, sbom as sbom_hook};
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::json;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+const LIMIT_FLAG: &str = "--max-sbom-bytes";
+
+/// The media types an SBOM upload may carry (plain JSON, or the formats' own types).
+const SBOM_TYPES: [&str; 4] = [
+    "application/json",
+    "application/vnd.cyclonedx+json",
+    "application/spdx+json",
+    "application/vnd.in-toto+json",
+];
+
+#[derive(Deserialize)]
+struct SbomQuery {
+    image: Option<String>,
+}
+
+#[tracing::instrument(skip_all, fields(hook = "sbom"))]
+pub async fn sbom(
+    req: HttpRequest,
+    payload: web::Payload,
+    st: web::Data<AppState>,
+) -> HttpResponse {
+    let started = Instant::now();
+    let outcome = accept_sbom(&req, payload, &st).await;
+    respond("sbom", &st, started, outcome)
+}
+
+async fn accept_sbom(
+    req: &HttpRequest,
+    payload: web::Payload,
+    st: &AppState,
+) -> Result<HttpResponse, ApiError> {
+    let caller = st.auth.caller(req).await?;
+    caller.require(Scope::Ingest)?;
+    require_content_type(req, &SBOM_TYPES)?;
+    let q = web::Query::<SbomQuery>::from_query(req.query_string())
+        .map_err(|e| ApiError::bad("query", e.to_string()))?;
+    let body = read_body(req, payload, st.max_sbom, LIMIT_FLAG).await?;
+    let actor = caller.name();
+    // Parsing a large document is CPU work: off the I/O threads.
+    let image = q.image.clone();
+    let parsed = web::block(move || sbom_hook::parse(&body, image.as_deref(), Utc::now(), &actor))
+        .await
+        .map_err(|e| ApiError::Internal(format!("SBOM parser stopped: {e}")))??;
+    let (item, packages, warnings) = parsed;
+    let (key, image) = match &item {
+        catalog_ingest::InboxBody::Record(r) => match &r.event {
+            catalog_core::Event::SbomAttached(e) => (r.key.clone(), e.image.clone()),
+            _ => (r.key.clone(), String::new()),
+        },
+        other => (other.key().to_string(), String::new()),
+    };
+    st.ctx
+        .inbox
+        .append("sbom", std::slice::from_ref(&item))
+        .await?;
+    st.metrics.hook_items.fetch_add(1, Ordering::Relaxed);
+    Ok(HttpResponse::Accepted().json(json!({
+        "accepted": 1,
+        "key": key,
+        "image": image,
+        "packages": packages,
+        "warnings": warnings,
+    })))
+}
+
+#[tracing::instrument(skip_all, fields(hook = "osv"))]
+pub async fn osv(req: HttpRequest, payload: web::Payload, st: web::Data<AppState>) -> HttpResponse {
+    let started = Instant::now();
+    let outcome = accept_osv(&req, payload, &st).await;
+    respond("osv", &st, started, outcome)
+}
+
+async fn accept_osv(
+    req: &HttpRequest,
+    payload: web::Payload,
+    st: &AppState,
+) -> Result<HttpResponse, ApiError> {
+    let caller = st.auth.caller(req).await?;
+    caller.require(Scope::Ingest)?;
+    require_content_type(req, &["application/json"])?;
+    let body = read_body(req, payload, st.max_sbom, LIMIT_FLAG).await?;
+    let actor = caller.name();
+    let items = web::block(move || osv_hook::parse(&body, Utc::now(), &actor))
+        .await
+        .map_err(|e| ApiError::Internal(format!("OSV parser stopped: {e}")))??;
+    st.ctx.inbox.append("osv", &items).await?;
+    st.metrics
+        .hook_items
+        .fetch_add(items.len() as u64, Ordering::Relaxed);
+    Ok(HttpResponse::Accepted().json(json!({"accepted": items.len()})))
+}

@@ -1,0 +1,708 @@
+//! Bills of materials end to end: SBOMs found in a real registry (cosign's tag convention and
+//! the OCI referrers tag schema) with no upload; SBOMs made by real producers (cyclonedx-py,
+//! cyclonedx-npm, sbom4python) imported with `catalog import sbom`, then found by search and by
+//! `package(purl)`; OSV records imported with `catalog import osv` and matched; bad input
+//! refused whole, naming the field.
+
+use catalog_tests::capture::Capture;
+use catalog_tests::registry::{http_request, push, ImageSpec, Layout, Registry, TempDir};
+use catalog_tests::server::{binary, free_port, INGEST_TOKEN};
+use catalog_tests::{CatalogServer, ServerOpts};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+const EMPTY: &str = "application/vnd.oci.empty.v1+json";
+const CYCLONEDX: &str = "application/vnd.cyclonedx+json";
+const SPDX: &str = "application/spdx+json";
+
+fn fixture(name: &str) -> Vec<u8> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../catalog-ingest/fixtures/sbom")
+        .join(name);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+fn sha256(b: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(b)))
+}
+
+/// Uploads a blob through the registry's HTTP API (POST, then PUT with the digest).
+fn upload_blob(host: &str, repo: &str, bytes: &[u8]) -> String {
+    let digest = sha256(bytes);
+    let r = http_request(
+        "POST",
+        host,
+        &format!("/v2/{repo}/blobs/uploads/"),
+        &[],
+        b"",
+    )
+    .unwrap();
+    assert_eq!(r.status, 202, "blob upload start: {}", r.text());
+    let location = r.header("Location").unwrap().to_string();
+    let path = location
+        .split_once(host)
+        .map_or(location.as_str(), |(_, p)| p)
+        .to_string();
+    let sep = if path.contains('?') { '&' } else { '?' };
+    let r = http_request(
+        "PUT",
+        host,
+        &format!("{path}{sep}digest={digest}"),
+        &[("Content-Type", "application/octet-stream")],
+        bytes,
+    )
+    .unwrap();
+    assert_eq!(r.status, 201, "blob upload: {}", r.text());
+    digest
+}
+
+fn put_manifest(host: &str, repo: &str, reference: &str, media_type: &str, body: &[u8]) -> String {
+    let r = http_request(
+        "PUT",
+        host,
+        &format!("/v2/{repo}/manifests/{reference}"),
+        &[("Content-Type", media_type)],
+        body,
+    )
+    .unwrap();
+    assert_eq!(r.status, 201, "manifest {reference}: {}", r.text());
+    sha256(body)
+}
+
+/// The subject descriptor of an image already in the registry.
+fn descriptor(host: &str, repo: &str, digest: &str) -> Value {
+    let r = http_request(
+        "GET",
+        host,
+        &format!("/v2/{repo}/manifests/{digest}"),
+        &[("Accept", OCI_MANIFEST)],
+        b"",
+    )
+    .unwrap();
+    assert_eq!(r.status, 200);
+    json!({"mediaType": OCI_MANIFEST, "digest": digest, "size": r.body.len()})
+}
+
+/// An OCI artifact holding one SBOM, about `subject`; pushed by digest, or under `tag`.
+/// Returns (manifest digest, manifest size).
+fn push_sbom_artifact(
+    host: &str,
+    repo: &str,
+    subject: &Value,
+    sbom: &[u8],
+    artifact_type: &str,
+    tag: Option<&str>,
+) -> (String, usize) {
+    let empty = upload_blob(host, repo, b"{}");
+    let layer = upload_blob(host, repo, sbom);
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "artifactType": artifact_type,
+        "config": {"mediaType": EMPTY, "digest": empty, "size": 2},
+        "layers": [{"mediaType": artifact_type, "digest": layer, "size": sbom.len()}],
+        "subject": subject,
+    });
+    let body = serde_json::to_vec(&manifest).unwrap();
+    let digest = sha256(&body);
+    put_manifest(host, repo, tag.unwrap_or(&digest), OCI_MANIFEST, &body);
+    (digest, body.len())
+}
+
+const IMAGE_SBOM: &str = r#"query($d: String!) {
+  image(digest: $d) {
+    digest
+    sbom { format specVersion via packageCount directCount }
+    packages(first: 500) { items { purl name version depth direct } }
+    componentVersions { component version }
+  }
+}"#;
+
+fn image_sbom(server: &CatalogServer, digest: &str) -> Option<Value> {
+    let d = server.query(IMAGE_SBOM, json!({"d": digest})).ok()?;
+    let img = d["image"].clone();
+    (!img["sbom"].is_null()).then_some(img)
+}
+
+fn purls(image: &Value) -> Vec<String> {
+    image["packages"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["purl"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn registry_sboms_are_found_without_any_upload() {
+    let catalog_port = free_port().unwrap();
+    let hook = format!("http://127.0.0.1:{catalog_port}/hooks/distribution");
+    let capture = Capture::start().unwrap();
+    let registry =
+        Registry::start(&[(&hook, INGEST_TOKEN), (&capture.url(), INGEST_TOKEN)]).unwrap();
+    let host = registry.host();
+    let server = CatalogServer::start(ServerOpts {
+        port: Some(catalog_port),
+        registries: vec![format!("http://{host}")],
+        ..ServerOpts::default()
+    })
+    .unwrap();
+
+    // 1. An image, then its SBOM under cosign's `sha256-<hex>.sbom` tag: the artifact's
+    //    push notification brings the SBOM to the image.
+    let layout = Layout::new().unwrap();
+    layout
+        .build(
+            "v1",
+            &ImageSpec::new("cart 1.0.0").label("dev.catalog.owner", "team-checkout"),
+        )
+        .unwrap();
+    let cart = push(&layout, "v1", &host, "shop/cart", "1.0.0").unwrap();
+    server
+        .wait_for("cart 1.0.0", Duration::from_secs(30), || {
+            let d = server.query(
+                "query($d:String!){ image(digest:$d){ componentVersions { version } } }",
+                json!({"d": cart}),
+            )?;
+            Ok((!d["image"].is_null()).then_some(()))
+        })
+        .unwrap();
+    let subject = descriptor(&host, "shop/cart", &cart);
+    let hex = cart.trim_start_matches("sha256:");
+    let (artifact, _) = push_sbom_artifact(
+        &host,
+        "shop/cart",
+        &subject,
+        &fixture("python.cdx.json"),
+        CYCLONEDX,
+        Some(&format!("sha256-{hex}.sbom")),
+    );
+    let img = server
+        .wait_for(
+            "cart's SBOM from the registry",
+            Duration::from_secs(30),
+            || Ok(image_sbom(&server, &cart)),
+        )
+        .unwrap();
+    assert_eq!(img["sbom"]["via"], "tag");
+    assert_eq!(img["sbom"]["format"], "CycloneDX");
+    assert_eq!(img["sbom"]["specVersion"], "1.5");
+    let got = purls(&img);
+    assert!(
+        got.contains(&"pkg:pypi/django@4.2.7".to_string()),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&"pkg:pypi/requests@2.31.0".to_string()),
+        "{got:?}"
+    );
+    // The artifact is not an image or a component of its own.
+    let d = server
+        .query(
+            "query($d:String!){ image(digest:$d){ digest } components(first: 50){ edges { node { name } } } }",
+            json!({"d": artifact}),
+        )
+        .unwrap();
+    assert!(d["image"].is_null(), "{d}");
+    let names: Vec<&str> = d["components"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["shop/cart"]);
+
+    // package(purl) reaches the component version and its owner through the image.
+    let d = server
+        .query(
+            r#"{ package(purl: "pkg:pypi/Django@4.2.7") {
+                 versions { version }
+                 images { digest componentVersions { component version } owners }
+                 owners { name } } }"#,
+            json!({}),
+        )
+        .unwrap();
+    let p = &d["package"];
+    assert_eq!(p["versions"][0]["version"], "4.2.7");
+    assert_eq!(p["images"][0]["digest"], cart.as_str());
+    assert_eq!(
+        p["images"][0]["componentVersions"][0]["component"],
+        "shop/cart"
+    );
+    assert_eq!(p["owners"][0]["name"], "team-checkout");
+
+    // 2. Discovery at push: an SPDX SBOM already in the registry (an artifact pushed by
+    //    digest, listed in the OCI referrers tag schema index) before the image is pushed;
+    //    only the image's notification is delivered to the catalog.
+    let quiet = Registry::start(&[(&capture.url(), INGEST_TOKEN)]).unwrap();
+    let qhost = quiet.host();
+    let server2 = CatalogServer::start(ServerOpts {
+        registries: vec![format!("http://{qhost}")],
+        ..ServerOpts::default()
+    })
+    .unwrap();
+    layout
+        .build(
+            "v2",
+            &ImageSpec::new("api 2.0.0").label("dev.catalog.owner", "team-api"),
+        )
+        .unwrap();
+    let api = push(&layout, "v2", &qhost, "shop/api", "2.0.0").unwrap();
+    let subject = descriptor(&qhost, "shop/api", &api);
+    let spdx = fixture("python.spdx.json");
+    let (art, size) = push_sbom_artifact(&qhost, "shop/api", &subject, &spdx, SPDX, None);
+    let index = json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_INDEX,
+        "manifests": [{"mediaType": OCI_MANIFEST, "digest": art, "size": size, "artifactType": SPDX}],
+    });
+    let hex = api.trim_start_matches("sha256:");
+    put_manifest(
+        &qhost,
+        "shop/api",
+        &format!("sha256-{hex}"),
+        OCI_INDEX,
+        &serde_json::to_vec(&index).unwrap(),
+    );
+    // Forward the image's own push notification (the one naming tag 2.0.0) to the catalog.
+    let names_image_push = |b: &[u8]| {
+        serde_json::from_slice::<Value>(b).is_ok_and(|v| {
+            v["events"].as_array().is_some_and(|evs| {
+                evs.iter().any(|e| {
+                    e["action"] == "push"
+                        && e["target"]["repository"] == "shop/api"
+                        && e["target"]["tag"] == "2.0.0"
+                })
+            })
+        })
+    };
+    let image_push: Vec<Vec<u8>> = server2
+        .wait_for(
+            "the registry's notification of the image push",
+            Duration::from_secs(30),
+            || {
+                let found: Vec<Vec<u8>> = capture
+                    .bodies()
+                    .into_iter()
+                    .map(|(_, b)| b)
+                    .filter(|b| names_image_push(b))
+                    .collect();
+                Ok((!found.is_empty()).then_some(found))
+            },
+        )
+        .unwrap();
+    for body in image_push {
+        let (st, text) = server2
+            .post(
+                "/hooks/distribution",
+                "application/vnd.docker.distribution.events.v1+json",
+                Some(INGEST_TOKEN),
+                body,
+            )
+            .unwrap();
+        assert_eq!(st, 202, "{text}");
+    }
+    let img = server2
+        .wait_for("api's SBOM found at push", Duration::from_secs(30), || {
+            Ok(image_sbom(&server2, &api))
+        })
+        .unwrap();
+    assert_eq!(img["sbom"]["via"], "referrers");
+    assert_eq!(img["sbom"]["format"], "SPDX");
+    assert_eq!(img["componentVersions"][0]["component"], "shop/api");
+    assert!(purls(&img).contains(&"pkg:pypi/django@4.2.7".to_string()));
+    drop(registry);
+    drop(quiet);
+}
+
+/// Runs `catalog import ...`; returns (exit code, stdout, stderr).
+fn import(server: &CatalogServer, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(binary().unwrap())
+        .arg("import")
+        .args(args)
+        .args(["--server", &server.url(""), "--token", INGEST_TOKEN])
+        .env_remove("CATALOG_TOKEN")
+        .env_remove("CATALOG_SERVER")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The SBOMs of `scripts/sbom-producers.sh`, made now by the real producers.
+fn produce_sboms(out: &Path) -> Vec<PathBuf> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/sbom-producers.sh");
+    let st = Command::new("bash")
+        .arg(&script)
+        .arg(out)
+        .status()
+        .unwrap_or_else(|e| panic!("running {}: {e}", script.display()));
+    assert!(
+        st.success(),
+        "{} failed: it needs python3 with venv, npm, and access to PyPI and npm the first time",
+        script.display()
+    );
+    ["python.cdx.json", "npm.cdx.json", "python.spdx.json"]
+        .iter()
+        .map(|f| out.join(f))
+        .collect()
+}
+
+const DJANGO_OSV: &str = r#"{
+  "id": "GHSA-xxj9-f6rv-m3x4",
+  "modified": "2024-02-15T00:00:00Z",
+  "published": "2024-02-06T00:00:00Z",
+  "aliases": ["CVE-2024-24680"],
+  "summary": "Django denial-of-service in intcomma template filter",
+  "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"}],
+  "affected": [{
+    "package": {"ecosystem": "PyPI", "name": "Django"},
+    "ranges": [{"type": "ECOSYSTEM", "events": [
+      {"introduced": "3.2"}, {"fixed": "3.2.24"},
+      {"introduced": "4.0"}, {"fixed": "4.2.10"},
+      {"introduced": "5.0"}, {"fixed": "5.0.2"}]}]
+  }]
+}"#;
+
+const EXPRESS_OSV: &str = r#"{
+  "id": "GHSA-rv95-896h-c2vc",
+  "modified": "2024-03-26T00:00:00Z",
+  "aliases": ["CVE-2024-29041"],
+  "summary": "Express.js Open Redirect in malformed URLs",
+  "affected": [{
+    "package": {"ecosystem": "npm", "name": "express"},
+    "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "4.19.2"}]}]
+  }]
+}"#;
+
+const PACKAGE: &str = r#"query($p: String!, $r: String) {
+  package(purl: $p, range: $r) {
+    package { purl name versionCount }
+    versions { version licenses vulnerabilities { id fixed } }
+    totals { images deployments owners }
+    images { digest depth direct deployments { cluster namespace } }
+  }
+}"#;
+
+#[test]
+fn real_producer_sboms_and_osv_records_import_and_answer() {
+    let server = CatalogServer::start(ServerOpts::default()).unwrap();
+    let work = TempDir::new("sbom-producers").unwrap();
+    let files = produce_sboms(work.path());
+    let digests: Vec<String> = files
+        .iter()
+        .map(|f| sha256(f.to_string_lossy().as_bytes()))
+        .collect();
+    for (f, d) in files.iter().zip(&digests) {
+        let (code, out, err) = import(&server, &["sbom", &f.to_string_lossy(), "--image", d]);
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(out.contains(&format!("to {d}")), "{out}");
+    }
+    // The python image runs in prod (a CI pipeline said so).
+    let (py_cdx, npm_cdx, py_spdx) = (&digests[0], &digests[1], &digests[2]);
+    let out = Command::new(binary().unwrap())
+        .args([
+            "deploy",
+            "--server",
+            &server.url(""),
+            "--token",
+            INGEST_TOKEN,
+        ])
+        .args([
+            "--cluster",
+            "prod-eu-1",
+            "--namespace",
+            "shop",
+            "--environment",
+            "prod",
+        ])
+        .args(["--image", &format!("registry.test/shop/py@{py_cdx}")])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    server
+        .wait_for("three SBOMs", Duration::from_secs(30), || {
+            let n = [py_cdx, npm_cdx, py_spdx]
+                .iter()
+                .filter(|d| image_sbom(&server, d).is_some())
+                .count();
+            Ok((n == 3).then_some(()))
+        })
+        .unwrap();
+
+    // Search finds packages from each producer.
+    let hits = server
+        .query(
+            r#"{ search(text: "django") { kind id detail } }"#,
+            json!({}),
+        )
+        .unwrap()["search"]
+        .clone();
+    assert_eq!(hits[0]["kind"], "PACKAGE", "{hits}");
+    assert_eq!(hits[0]["id"], "pkg:pypi/django", "{hits}");
+    let hits = server
+        .query(r#"{ search(text: "@babel/code") { id } }"#, json!({}))
+        .unwrap()["search"]
+        .clone();
+    assert_eq!(hits[0]["id"], "pkg:npm/%40babel/code-frame", "{hits}");
+    let hits = server
+        .query(r#"{ search(text: "pkg:npm/expr") { id } }"#, json!({}))
+        .unwrap()["search"]
+        .clone();
+    assert_eq!(hits[0]["id"], "pkg:npm/express", "{hits}");
+
+    // Django 4.2.7 is in both Python SBOMs (CycloneDX and SPDX), directly.
+    let d = server
+        .query(PACKAGE, json!({"p": "pkg:pypi/Django"}))
+        .unwrap();
+    let p = &d["package"];
+    assert_eq!(p["package"]["purl"], "pkg:pypi/django");
+    assert_eq!(p["versions"][0]["version"], "4.2.7");
+    let mut imgs: Vec<&str> = p["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["digest"].as_str().unwrap())
+        .collect();
+    imgs.sort();
+    let mut want = vec![py_cdx.as_str(), py_spdx.as_str()];
+    want.sort();
+    assert_eq!(imgs, want);
+    assert_eq!(p["totals"]["deployments"], 1);
+    // urllib3 comes through requests: transitive in the CycloneDX dependency graph.
+    let d = server
+        .query(PACKAGE, json!({"p": "pkg:pypi/urllib3@2.8.0"}))
+        .unwrap();
+    let img = d["package"]["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["digest"] == py_cdx.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(img["direct"], false, "{img}");
+    // npm: express directly, with the right version; a vers: range in npm's scheme.
+    let d = server
+        .query(
+            PACKAGE,
+            json!({"p": "pkg:npm/express", "r": "vers:npm/>=4.0.0|<4.19.2"}),
+        )
+        .unwrap();
+    assert_eq!(d["package"]["versions"][0]["version"], "4.18.2");
+    assert_eq!(d["package"]["images"][0]["direct"], true);
+    let d = server
+        .query(
+            PACKAGE,
+            json!({"p": "pkg:npm/express", "r": "vers:npm/>=4.19.2"}),
+        )
+        .unwrap();
+    assert!(d["package"]["images"].as_array().unwrap().is_empty());
+
+    // OSV records from a directory: matched locally.
+    let osv = work.path().join("osv");
+    std::fs::create_dir_all(osv.join("pypi")).unwrap();
+    std::fs::write(osv.join("pypi/GHSA-xxj9-f6rv-m3x4.json"), DJANGO_OSV).unwrap();
+    std::fs::write(osv.join("GHSA-rv95-896h-c2vc.json"), EXPRESS_OSV).unwrap();
+    let (code, out, err) = import(&server, &["osv", &osv.to_string_lossy()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("imported 2 OSV records"), "{out}");
+    let report = server
+        .wait_for("the Django advisory", Duration::from_secs(30), || {
+            let d = server.query(
+                r#"{ vulnerability(id: "CVE-2024-24680") {
+                     id summary totals { images deployments clusters }
+                     packageVersions { purl } deployments { cluster } } }"#,
+                json!({}),
+            )?;
+            Ok((!d["vulnerability"].is_null()).then(|| d["vulnerability"].clone()))
+        })
+        .unwrap();
+    assert_eq!(report["id"], "GHSA-xxj9-f6rv-m3x4");
+    assert_eq!(
+        report["packageVersions"][0]["purl"],
+        "pkg:pypi/django@4.2.7"
+    );
+    assert_eq!(report["totals"]["images"], 2);
+    assert_eq!(report["totals"]["deployments"], 1);
+    assert_eq!(report["deployments"][0]["cluster"], "prod-eu-1");
+    let v = server
+        .query(
+            r#"{ vulnerabilities(cluster: "prod-eu-1") { id packageVersion fixed } }"#,
+            json!({}),
+        )
+        .unwrap();
+    assert_eq!(v["vulnerabilities"][0]["id"], "GHSA-xxj9-f6rv-m3x4", "{v}");
+    assert_eq!(
+        v["vulnerabilities"][0]["fixed"],
+        json!(["3.2.24", "4.2.10", "5.0.2"])
+    );
+    let v = server
+        .query(
+            "query($d:String!){ vulnerabilities(image: $d) { id } }",
+            json!({"d": npm_cdx}),
+        )
+        .unwrap();
+    assert_eq!(v["vulnerabilities"][0]["id"], "GHSA-rv95-896h-c2vc", "{v}");
+
+    // Re-importing the same files changes nothing.
+    let before = server.event_count().unwrap();
+    let (code, _, err) = import(&server, &["osv", &osv.to_string_lossy()]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = import(
+        &server,
+        &["sbom", &files[0].to_string_lossy(), "--image", py_cdx],
+    );
+    assert_eq!(code, 0, "{err}");
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(server.event_count().unwrap(), before);
+}
+
+fn error_of(body: &str) -> Value {
+    let v: Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("not JSON: {body}"));
+    v["error"].clone()
+}
+
+#[test]
+fn bad_sboms_and_records_are_refused_whole() {
+    let server = CatalogServer::start(ServerOpts {
+        extra_args: vec!["--max-sbom-bytes".into(), "8388608".into()],
+        ..ServerOpts::default()
+    })
+    .unwrap();
+    let image = sha256(b"an image");
+    let path = format!("/hooks/sbom?image={image}");
+    let post = |path: &str, body: Vec<u8>| {
+        server
+            .post(path, "application/json", Some(INGEST_TOKEN), body)
+            .unwrap()
+    };
+    let before = server.event_count().unwrap();
+
+    let (st, body) = post(&path, fixture("truncated.cdx.json"));
+    assert_eq!(st, 400, "{body}");
+    assert_eq!(error_of(&body)["field"], "body");
+    let (st, body) = post(&path, fixture("spec-1.7.cdx.json"));
+    assert_eq!(st, 400, "{body}");
+    assert_eq!(error_of(&body)["field"], "specVersion");
+    assert!(
+        error_of(&body)["message"].as_str().unwrap().contains("1.6"),
+        "{body}"
+    );
+    let (st, body) = post("/hooks/sbom", fixture("nested-1.4.cdx.json"));
+    assert_eq!(st, 400, "no image named anywhere: {body}");
+    assert_eq!(error_of(&body)["field"], "image");
+    let (st, body) = post("/hooks/sbom?image=latest", fixture("nested-1.4.cdx.json"));
+    assert_eq!(st, 400, "{body}");
+    assert_eq!(error_of(&body)["field"], "image");
+    let (st, body) = server
+        .post(
+            &path,
+            "text/plain",
+            Some(INGEST_TOKEN),
+            fixture("nested-1.4.cdx.json"),
+        )
+        .unwrap();
+    assert_eq!(st, 415, "{body}");
+    let (st, _) = server
+        .post(
+            &path,
+            "application/json",
+            None,
+            fixture("nested-1.4.cdx.json"),
+        )
+        .unwrap();
+    assert_eq!(st, 401);
+    // Over the limit (8 MiB here; 32 MiB by default): refused from its Content-Length.
+    let mut big = b"{\"bomFormat\":\"CycloneDX\",\"specVersion\":\"1.5\",\"pad\":\"".to_vec();
+    big.resize(100 * 1024 * 1024, b'x');
+    big.extend_from_slice(b"\"}");
+    let (st, body) = post(&path, big);
+    assert_eq!(st, 413, "{body}");
+    assert!(body.contains("--max-sbom-bytes"), "{body}");
+    // OSV: the second record lacks its id; the first is not written either.
+    let (st, body) = server
+        .post(
+            "/hooks/osv",
+            "application/json",
+            Some(INGEST_TOKEN),
+            format!("[{EXPRESS_OSV}, {{\"modified\": \"2024-01-01T00:00:00Z\"}}]").into_bytes(),
+        )
+        .unwrap();
+    assert_eq!(st, 400, "{body}");
+    assert!(
+        error_of(&body)["field"]
+            .as_str()
+            .unwrap()
+            .starts_with("[1]"),
+        "{body}"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        server.event_count().unwrap(),
+        before,
+        "nothing half-written"
+    );
+
+    // An invalid purl is a per-component warning; a dependency cycle terminates.
+    let (st, body) = post(&path, fixture("invalid-purl.cdx.json"));
+    assert_eq!(st, 202, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert!(
+        v["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("purl")),
+        "{body}"
+    );
+    let cyclic = sha256(b"cyclic");
+    let (st, body) = post(
+        &format!("/hooks/sbom?image={cyclic}"),
+        fixture("cycle.cdx.json"),
+    );
+    assert_eq!(st, 202, "{body}");
+    let bad_purl = server
+        .wait_for("the SBOM with a bad purl", Duration::from_secs(20), || {
+            Ok(image_sbom(&server, &image))
+        })
+        .unwrap();
+    let lib12 = bad_purl["packages"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "lib12")
+        .cloned()
+        .unwrap();
+    assert!(lib12["purl"].is_null(), "kept by name and version: {lib12}");
+    assert_eq!(lib12["version"], "1.12.0");
+    assert_eq!(bad_purl["sbom"]["packageCount"], 14);
+    let cycle = server
+        .wait_for("the cyclic SBOM", Duration::from_secs(20), || {
+            Ok(image_sbom(&server, &cyclic))
+        })
+        .unwrap();
+    let depths: Vec<(String, Value)> = cycle["packages"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["name"].as_str().unwrap().to_string(), p["depth"].clone()))
+        .collect();
+    assert_eq!(
+        depths,
+        [
+            ("a".to_string(), json!(1)),
+            ("b".to_string(), json!(2)),
+            ("c".to_string(), json!(3)),
+            ("d".to_string(), Value::Null),
+        ],
+        "shortest paths from the subject; d is not reachable from it"
+    );
+}
