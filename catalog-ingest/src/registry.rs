@@ -183,13 +183,7 @@ impl Registries {
     }
 
     async fn config(&self, host: &str, repo: &str, digest: &str) -> Result<Value, RegistryError> {
-        let (_, client) = self.entry(host)?;
-        let r = Reference::with_digest(host.to_string(), repo.to_string(), digest.to_string());
-        let mut buf: Vec<u8> = Vec::new();
-        client
-            .pull_blob(&r, digest, &mut buf)
-            .await
-            .map_err(|e| oci_error(host, e))?;
+        let buf = self.blob(host, repo, digest).await?;
         serde_json::from_slice(&buf)
             .map_err(|e| RegistryError::Content(format!("config {digest} is not JSON: {e}")))
     }

@@ -254,6 +254,18 @@ pub fn bom_page(
     })
 }
 
+/// The vulnerability records affecting an image's packages.
+pub fn image_vulnerabilities(
+    ctx: &Context<'_>,
+    digest: &str,
+) -> async_graphql::Result<Vec<VulnerabilityMatch>> {
+    let c = graph(ctx)?;
+    Ok(c.image_vulnerabilities(digest)
+        .into_iter()
+        .map(VulnerabilityMatch::from)
+        .collect())
+}
+
 /// How one image contains the package asked about.
 #[derive(SimpleObject)]
 pub struct PackageInImage {

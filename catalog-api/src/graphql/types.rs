@@ -1,7 +1,7 @@
 //! GraphQL object types over the core's read models.
 
 use super::graph;
-use super::packages::{bom_page, BomPage, ImageSbom, VulnerabilityMatch};
+use super::packages::{bom_page, image_vulnerabilities, BomPage, ImageSbom, VulnerabilityMatch};
 use async_graphql::{Context, Object, SimpleObject};
 use catalog_core::model;
 use chrono::{DateTime, Utc};
@@ -153,11 +153,7 @@ impl ComponentVersion {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Vec<VulnerabilityMatch>> {
-        let c = graph(ctx)?;
-        Ok(c.image_vulnerabilities(&self.0.digest)
-            .into_iter()
-            .map(VulnerabilityMatch::from)
-            .collect())
+        image_vulnerabilities(ctx, &self.0.digest)
     }
 }
 
@@ -242,11 +238,7 @@ impl Image {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Vec<VulnerabilityMatch>> {
-        let c = graph(ctx)?;
-        Ok(c.image_vulnerabilities(&self.0.digest)
-            .into_iter()
-            .map(VulnerabilityMatch::from)
-            .collect())
+        image_vulnerabilities(ctx, &self.0.digest)
     }
     /// Component versions built from this image.
     async fn component_versions(

@@ -251,16 +251,7 @@ impl Catalog {
         let key = purl.package();
         let entry = self.packages.packages.get(key.as_str())?;
         let ids = self.matching_versions(entry, purl, range);
-        let scheme = crate::versioning::Scheme::for_purl_type(&entry.purl.ty);
-        let mut versions: Vec<&PvEntry> = ids
-            .iter()
-            .filter_map(|id| self.packages.versions.get(*id as usize))
-            .collect();
-        versions.sort_by(|a, b| {
-            scheme
-                .compare(&b.version, &a.version)
-                .unwrap_or_else(|| b.version.cmp(&a.version))
-        });
+        let versions = self.newest_first(&entry.purl.ty, ids.iter().copied());
         let reach = self.reach(&versions);
         Some(model::PackageReport {
             package: self.package_model(&key, entry),
@@ -355,6 +346,21 @@ impl Catalog {
         out
     }
 
+    /// Package versions, newest first in the package type's own version order (as text where
+    /// a version does not parse in it).
+    fn newest_first(&self, ty: &str, ids: impl Iterator<Item = PvId>) -> Vec<&PvEntry> {
+        let scheme = crate::versioning::Scheme::for_purl_type(ty);
+        let mut out: Vec<&PvEntry> = ids
+            .filter_map(|id| self.packages.versions.get(id as usize))
+            .collect();
+        out.sort_by(|a, b| {
+            scheme
+                .compare(&b.version, &a.version)
+                .unwrap_or_else(|| b.version.cmp(&a.version))
+        });
+        out
+    }
+
     /// A package by its versionless purl.
     pub fn package(&self, key: &str) -> Option<model::Package> {
         let p = Purl::parse(key).ok()?;
@@ -373,18 +379,8 @@ impl Catalog {
         let Some(e) = self.packages.packages.get(p.package().as_str()) else {
             return Vec::new();
         };
-        let scheme = crate::versioning::Scheme::for_purl_type(&e.purl.ty);
-        let mut out: Vec<&PvEntry> = e
-            .versions
-            .values()
-            .filter_map(|id| self.packages.versions.get(*id as usize))
-            .collect();
-        out.sort_by(|a, b| {
-            scheme
-                .compare(&b.version, &a.version)
-                .unwrap_or_else(|| b.version.cmp(&a.version))
-        });
-        out.into_iter()
+        self.newest_first(&e.purl.ty, e.versions.values().copied())
+            .into_iter()
             .map(|v| self.package_version_model(v))
             .collect()
     }

@@ -11,7 +11,7 @@ pub mod argocd;
 pub mod deployments;
 pub mod distribution;
 pub mod flux;
-mod json;
+pub(crate) mod json;
 pub mod kubernetes;
 pub mod osv;
 pub mod sbom;

@@ -334,7 +334,10 @@ fn check_value(value: &mut Value, base: &str, allow: Allow) -> Result<(), FieldE
     let Some(obj) = value.as_object_mut() else {
         return Err(FieldError::new(
             what,
-            format!("expected a JSON object, found {}", type_name(value)),
+            format!(
+                "expected a JSON object, found {}",
+                crate::hooks::json::kind(value)
+            ),
         ));
     };
     let present = |k: &str| obj.get(k).is_some_and(|v| !v.is_null());
@@ -392,19 +395,11 @@ pub(crate) fn at(base: &str, key: &str) -> String {
     }
 }
 
-pub(crate) fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 fn expected(path: String, what: &str, found: &Value) -> FieldError {
-    FieldError::new(path, format!("expected {what}, found {}", type_name(found)))
+    FieldError::new(
+        path,
+        format!("expected {what}, found {}", crate::hooks::json::kind(found)),
+    )
 }
 
 /// An optional string field (absent and null are `None`).
