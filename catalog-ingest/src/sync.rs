@@ -13,7 +13,8 @@ use tokio::sync::broadcast;
 /// out identity values before commit (and an `ON CONFLICT DO NOTHING` burns one), so a hole
 /// is either a transaction still committing or a value that will never appear.
 const GAP_PATIENCE: Duration = Duration::from_secs(2);
-const PAGE: i64 = 5000;
+/// Events per read: an SBOM event is ~100 KB, so a page stays near 100 MB at most.
+const PAGE: i64 = 1000;
 
 pub struct GraphSync {
     store: Store,

@@ -30,7 +30,7 @@ use catalog_ingest::registry::Registries;
 use catalog_ingest::sync::GraphSync;
 use catalog_ingest::{InboxBody, Metrics, SharedCatalog};
 use catalog_schema::{Durability, Store};
-use catalog_tests::bench::{catalog_pid, cpu_time, loadavg, metric, percentile};
+use catalog_tests::bench::{catalog_pid, cpu_time, loadavg, metric, percentile, Rng};
 use catalog_tests::registry::TempDir;
 use catalog_tests::server::{PgDatabase, INGEST_TOKEN};
 use catalog_tests::{CatalogServer, ServerOpts};
@@ -160,33 +160,6 @@ fn parse_args() -> Result<Args> {
 
 // ---------------------------------------------------------------------------------------------
 // The synthetic history
-
-/// xorshift64*: deterministic and good enough to spread picks.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
 
 struct Cluster {
     name: String,

@@ -552,10 +552,23 @@ fn real_producer_sboms_and_osv_records_import_and_answer() {
         .unwrap();
     assert_eq!(v["vulnerabilities"][0]["id"], "GHSA-rv95-896h-c2vc", "{v}");
 
-    // Re-importing the same files changes nothing.
+    // Re-importing the same records (now as a zip, as osv.dev publishes them) and the same
+    // SBOM changes nothing.
     let before = server.event_count().unwrap();
-    let (code, _, err) = import(&server, &["osv", &osv.to_string_lossy()]);
+    let zip = work.path().join("osv.zip");
+    let st = Command::new("python3")
+        .args([
+            "-c",
+            "import shutil, sys; shutil.make_archive(sys.argv[1][:-4], 'zip', sys.argv[2])",
+        ])
+        .arg(&zip)
+        .arg(&osv)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let (code, out, err) = import(&server, &["osv", &zip.to_string_lossy()]);
     assert_eq!(code, 0, "{err}");
+    assert!(out.contains("imported 2 OSV records"), "{out}");
     let (code, _, err) = import(
         &server,
         &["sbom", &files[0].to_string_lossy(), "--image", py_cdx],
