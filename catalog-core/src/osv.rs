@@ -235,7 +235,12 @@ impl Vulnerability {
     pub fn parse(json: &[u8]) -> Result<Vulnerability, OsvError> {
         let root: Value =
             serde_json::from_slice(json).map_err(|e| OsvError(format!("not valid JSON: {e}")))?;
-        let Value::Object(obj) = &root else {
+        Vulnerability::from_value(&root)
+    }
+
+    /// [`Vulnerability::parse`] of a record already read as JSON (one element of a batch).
+    pub fn from_value(root: &Value) -> Result<Vulnerability, OsvError> {
+        let Value::Object(obj) = root else {
             return osv_err("(record)", "not a JSON object");
         };
         let id = match obj.get("id") {

@@ -472,8 +472,10 @@ impl PackageQuery {
                 if p.version.is_some() {
                     return Err(ApiError::bad(
                         "range",
-                        "give a versionless purl with a range (the purl names version {v})"
-                            .replace("{v}", p.version.as_deref().unwrap_or("")),
+                        format!(
+                            "give a versionless purl with a range (the purl names version {})",
+                            p.version.as_deref().unwrap_or("")
+                        ),
                     )
                     .graphql());
                 }

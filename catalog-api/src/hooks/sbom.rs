@@ -57,14 +57,7 @@ async fn accept_sbom(
     let parsed = web::block(move || sbom_hook::parse(&body, image.as_deref(), Utc::now(), &actor))
         .await
         .map_err(|e| ApiError::Internal(format!("SBOM parser stopped: {e}")))??;
-    let (item, packages, warnings) = parsed;
-    let (key, image) = match &item {
-        catalog_ingest::InboxBody::Record(r) => match &r.event {
-            catalog_core::Event::SbomAttached(e) => (r.key.clone(), e.image.clone()),
-            _ => (r.key.clone(), String::new()),
-        },
-        other => (other.key().to_string(), String::new()),
-    };
+    let (item, receipt) = parsed;
     st.ctx
         .inbox
         .append("sbom", std::slice::from_ref(&item))
@@ -72,10 +65,10 @@ async fn accept_sbom(
     st.metrics.hook_items.fetch_add(1, Ordering::Relaxed);
     Ok(HttpResponse::Accepted().json(json!({
         "accepted": 1,
-        "key": key,
-        "image": image,
-        "packages": packages,
-        "warnings": warnings,
+        "key": receipt.key,
+        "image": receipt.image,
+        "packages": receipt.packages,
+        "warnings": receipt.warnings,
     })))
 }
 

@@ -214,11 +214,6 @@ impl Catalog {
         }
     }
 
-    /// How many packages and package versions the catalog knows.
-    pub fn package_counts(&self) -> (usize, usize) {
-        (self.packages.packages.len(), self.packages.versions.len())
-    }
-
     /// The version ids of a package that match: every version when neither a version nor a
     /// range is given, the purl's version, or those inside the `vers:` range (compared in the
     /// package type's own version scheme).

@@ -285,14 +285,4 @@ impl Catalog {
             SearchKind::Vulnerability => (self.vulnerability_summary(id), 0),
         }
     }
-
-    /// Things indexed for search, by kind (for metrics and tests).
-    pub fn search_index_size(&self) -> usize {
-        self.search.known.len()
-    }
-
-    #[doc(hidden)]
-    pub fn search_terms_of(kind: SearchKind, id: &str) -> Vec<String> {
-        terms_of(kind, id)
-    }
 }

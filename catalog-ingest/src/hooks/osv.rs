@@ -63,9 +63,7 @@ pub fn parse(
     }
     let mut out = Vec::with_capacity(list.len());
     for (i, rec) in list.into_iter().enumerate() {
-        let bytes = serde_json::to_vec(&rec)
-            .map_err(|e| FieldError::new("body", format!("unreadable record: {e}")))?;
-        let vuln = Vulnerability::parse(&bytes).map_err(|e| {
+        let vuln = Vulnerability::from_value(&rec).map_err(|e| {
             let at = match prefix {
                 "-" => String::new(),
                 "" => format!("[{i}]"),

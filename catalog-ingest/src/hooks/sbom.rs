@@ -62,25 +62,37 @@ pub fn attach(body: &[u8], image: Option<&str>, via: &str) -> Result<SbomAttache
     })
 }
 
-/// The inbox item for an uploaded document.
+/// What an accepted upload is, for the sender's answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Receipt {
+    pub key: String,
+    pub image: String,
+    pub packages: usize,
+    pub warnings: Vec<String>,
+}
+
+/// The inbox item for an uploaded document, and its receipt.
 pub fn parse(
     body: &[u8],
     image: Option<&str>,
     received_at: DateTime<Utc>,
     actor: &str,
-) -> Result<(InboxBody, usize, Vec<String>), FieldError> {
+) -> Result<(InboxBody, Receipt), FieldError> {
     let e = attach(body, image, UPLOAD)?;
-    let packages = e.sbom.packages.len();
-    let warnings = e.sbom.warnings.clone();
+    let receipt = Receipt {
+        key: key(&e.image, &e.document_digest),
+        image: e.image.clone(),
+        packages: e.sbom.packages.len(),
+        warnings: e.sbom.warnings.clone(),
+    };
     Ok((
         InboxBody::Record(Record {
-            key: key(&e.image, &e.document_digest),
+            key: receipt.key.clone(),
             occurred_at: received_at,
             source: "sbom".to_string(),
             actor: actor.to_string(),
             event: Event::SbomAttached(e),
         }),
-        packages,
-        warnings,
+        receipt,
     ))
 }
