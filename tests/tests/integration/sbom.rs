@@ -682,11 +682,69 @@ fn bad_sboms_and_records_are_refused_whole() {
         fixture("cycle.cdx.json"),
     );
     assert_eq!(st, 202, "{body}");
+    // GraphQL: a bad purl, a bad range, a range in another ecosystem's scheme, a range with a
+    // versioned purl and a bad digest each name their argument; an unknown package is null.
+    for (query, field) in [
+        (
+            r#"{ package(purl: "log4j") { totals { images } } }"#,
+            "purl",
+        ),
+        (
+            r#"{ package(purl: "pkg:maven/log4j-core") { totals { images } } }"#,
+            "purl",
+        ),
+        (
+            r#"{ package(purl: "pkg:npm/x", range: ">=1.0") { totals { images } } }"#,
+            "range",
+        ),
+        (
+            r#"{ package(purl: "pkg:npm/x", range: "vers:npm/>=1|<") { totals { images } } }"#,
+            "range",
+        ),
+        (
+            r#"{ package(purl: "pkg:npm/x", range: "vers:pypi/>=1") { totals { images } } }"#,
+            "range",
+        ),
+        (
+            r#"{ package(purl: "pkg:npm/x@1", range: "vers:npm/>=1") { totals { images } } }"#,
+            "range",
+        ),
+        (r#"{ vulnerabilities(image: "latest") { id } }"#, "image"),
+        (
+            r#"{ vulnerabilities(component: "shop/cart") { id } }"#,
+            "version",
+        ),
+        (r#"{ search(text: "x", first: 0) { id } }"#, "first"),
+    ] {
+        let (st, v) = server.graphql_as(None, query, json!({})).unwrap();
+        assert_eq!(st, 200, "{v}");
+        assert_eq!(
+            v["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{query}: {v}"
+        );
+        assert_eq!(v["errors"][0]["extensions"]["field"], field, "{query}: {v}");
+    }
+    let d = server
+        .query(
+            r#"{ package(purl: "pkg:npm/never-seen") { totals { images } } }"#,
+            json!({}),
+        )
+        .unwrap();
+    assert!(d["package"].is_null(), "{d}");
+
     let bad_purl = server
         .wait_for("the SBOM with a bad purl", Duration::from_secs(20), || {
             Ok(image_sbom(&server, &image))
         })
         .unwrap();
+    let (_, v) = server
+        .graphql_as(
+            None,
+            "query($d: String!) { image(digest: $d) { packages(after: \"x\") { endCursor } } }",
+            json!({"d": image}),
+        )
+        .unwrap();
+    assert_eq!(v["errors"][0]["extensions"]["field"], "after", "{v}");
     let lib12 = bad_purl["packages"]["items"]
         .as_array()
         .unwrap()
