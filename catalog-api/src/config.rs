@@ -174,6 +174,16 @@ pub enum ImportCommand {
         /// A file, directory or .zip.
         path: std::path::PathBuf,
     },
+    /// Backstage descriptors (`catalog-info.yaml`, multi-document): owners, dependencies,
+    /// systems (applications), groups and users with their contacts. Files, or directories
+    /// walked recursively for *.yaml / *.yml. Re-importing an unchanged file changes nothing.
+    Backstage {
+        #[command(flatten)]
+        target: ImportTarget,
+        /// Files or directories.
+        #[arg(required = true)]
+        paths: Vec<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Clone, Args)]

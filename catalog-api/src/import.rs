@@ -4,6 +4,8 @@
 //! - `import sbom FILE --image DIGEST`: one SBOM document to `/hooks/sbom`.
 //! - `import osv PATH`: OSV records from a file, a directory (recursively, `*.json`) or a
 //!   `.zip` (as osv.dev publishes them per ecosystem), to `/hooks/osv` in batches.
+//! - `import backstage PATH...`: Backstage descriptor files (or directories of `*.yaml`), one
+//!   request per file to `/hooks/backstage`, so a refusal names the file.
 
 use crate::client::{self, Failure, Target, REFUSED};
 use crate::config::{ImportCommand, ImportTarget};
@@ -23,6 +25,7 @@ pub fn run(cmd: ImportCommand) -> ExitCode {
             image,
         } => client::run(sbom(target, file, image)),
         ImportCommand::Osv { target, path } => client::run(osv(target, path)),
+        ImportCommand::Backstage { target, paths } => client::run(backstage(target, paths)),
     }
 }
 
@@ -56,16 +59,75 @@ async fn sbom(t: ImportTarget, file: PathBuf, image: Option<String>) -> Result<S
     Ok(msg)
 }
 
+async fn backstage(t: ImportTarget, paths: Vec<PathBuf>) -> Result<String, Failure> {
+    let mut files = Vec::new();
+    for p in &paths {
+        if p.is_dir() {
+            files_with(p, &["yaml", "yml"], &mut files)
+                .map_err(|e| (REFUSED, format!("cannot read {}: {e}", p.display())))?;
+        } else {
+            files.push(p.clone());
+        }
+    }
+    if files.is_empty() {
+        return Err((
+            REFUSED,
+            "no descriptor files (*.yaml, *.yml) found".to_string(),
+        ));
+    }
+    let target = target(&t);
+    let (mut entities, mut warnings) = (0, Vec::new());
+    for f in &files {
+        let body =
+            std::fs::read(f).map_err(|e| (REFUSED, format!("cannot read {}: {e}", f.display())))?;
+        let location = f.display().to_string();
+        let path = format!("/hooks/backstage?location={}", encode(&location));
+        let answer = target
+            .post(&path, "application/yaml", body, "descriptors")
+            .await
+            .map_err(|(code, msg)| (code, format!("{}: {msg}", f.display())))?;
+        entities += answer["accepted"].as_u64().unwrap_or(0);
+        for w in answer["warnings"].as_array().into_iter().flatten() {
+            warnings.push(format!("{}: {}", f.display(), w.as_str().unwrap_or("")));
+        }
+    }
+    let mut msg = format!("imported {entities} entities from {} files", files.len());
+    for w in warnings {
+        msg.push_str(&format!("\nwarning: {w}"));
+    }
+    Ok(msg)
+}
+
+/// Percent-encodes a query value (everything but unreserved characters).
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// Every `*.json` under a directory, sorted (so a run is repeatable).
 fn json_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    files_with(dir, &["json"], out)
+}
+
+/// Every file under a directory with one of `extensions`, sorted.
+fn files_with(dir: &Path, extensions: &[&str], out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
         .map(|e| e.map(|e| e.path()))
         .collect::<Result<_, _>>()?;
     entries.sort();
     for p in entries {
         if p.is_dir() {
-            json_files(&p, out)?;
-        } else if p.extension().is_some_and(|e| e == "json") {
+            files_with(&p, extensions, out)?;
+        } else if p
+            .extension()
+            .is_some_and(|e| extensions.iter().any(|x| e == *x))
+        {
             out.push(p);
         }
     }

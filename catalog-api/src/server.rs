@@ -59,6 +59,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/hooks/sbom", web::post().to(hooks::sbom::sbom))
         .route("/hooks/osv", web::post().to(hooks::sbom::osv))
+        .route(
+            "/hooks/backstage",
+            web::post().to(hooks::backstage::backstage),
+        )
         .route("/healthz", web::get().to(ops::healthz))
         .route("/readyz", web::get().to(ops::readyz))
         .route("/metrics", web::get().to(ops::metrics))

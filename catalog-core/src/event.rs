@@ -2,6 +2,7 @@
 //! key) and the graph folds them; replaying any of them changes nothing.
 
 use crate::deployment::{ClusterSnapshot, DeploymentObserved};
+use crate::entity::{Contacts, Entity};
 use crate::model::Platform;
 use crate::sbom::Sbom;
 use chrono::{DateTime, Utc};
@@ -35,7 +36,8 @@ pub enum Event {
     OwnerSet {
         component: String,
         team: String,
-        /// `label` (from an image) or `api` (the setOwner mutation); api beats label.
+        /// `label` (from an image), `api` (the setOwner mutation) or `backstage`; a declared
+        /// owner (api, backstage) beats a label, and the later of two declared ones wins.
         via: String,
     },
     /// A deploy tool reported a workload's state (Argo CD, Flux, the CLI, the generic hook).
@@ -50,6 +52,29 @@ pub enum Event {
     /// An OSV vulnerability record; the newest (by `modified`) of an id replaces the rest.
     #[serde(rename = "vulnerability.published")]
     VulnerabilityPublished(Box<crate::osv::Vulnerability>),
+    /// A Backstage descriptor entity; the latest (by time, then key) of a `kind:name` wins.
+    #[serde(rename = "entity.declared")]
+    EntityDeclared(Box<Entity>),
+    /// `from` depends on `to` at run time (the declareDependency mutation).
+    #[serde(rename = "dependency.declared")]
+    DependencyDeclared { from: String, to: String },
+    /// `from` no longer depends on `to` (the removeDependency mutation). Per pair, the latest
+    /// of a declaration, a removal and the `from` descriptor's own list decides.
+    #[serde(rename = "dependency.removed")]
+    DependencyRemoved { from: String, to: String },
+    /// How to reach a team (the setTeamContacts mutation); the latest of this and the team's
+    /// descriptor wins.
+    #[serde(rename = "team.contacts")]
+    TeamContacts { team: String, contacts: Contacts },
+    /// An application and its member components (the declareApplication mutation); the latest
+    /// declaration replaces the members it declared. Backstage systems add their components.
+    #[serde(rename = "application.declared")]
+    ApplicationDeclared {
+        application: String,
+        components: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        owner: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -94,10 +119,15 @@ pub enum EventKind {
     ClusterSnapshot,
     SbomAttached,
     VulnerabilityPublished,
+    EntityDeclared,
+    DependencyDeclared,
+    DependencyRemoved,
+    TeamContacts,
+    ApplicationDeclared,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 8] = [
+    pub const ALL: [EventKind; 13] = [
         EventKind::ImageRegistered,
         EventKind::TagDeleted,
         EventKind::ManifestDeleted,
@@ -106,6 +136,11 @@ impl EventKind {
         EventKind::ClusterSnapshot,
         EventKind::SbomAttached,
         EventKind::VulnerabilityPublished,
+        EventKind::EntityDeclared,
+        EventKind::DependencyDeclared,
+        EventKind::DependencyRemoved,
+        EventKind::TeamContacts,
+        EventKind::ApplicationDeclared,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -118,6 +153,11 @@ impl EventKind {
             EventKind::ClusterSnapshot => "cluster.snapshot",
             EventKind::SbomAttached => "sbom.attached",
             EventKind::VulnerabilityPublished => "vulnerability.published",
+            EventKind::EntityDeclared => "entity.declared",
+            EventKind::DependencyDeclared => "dependency.declared",
+            EventKind::DependencyRemoved => "dependency.removed",
+            EventKind::TeamContacts => "team.contacts",
+            EventKind::ApplicationDeclared => "application.declared",
         }
     }
 
@@ -137,6 +177,11 @@ impl Event {
             Event::ClusterSnapshot(_) => EventKind::ClusterSnapshot,
             Event::SbomAttached(_) => EventKind::SbomAttached,
             Event::VulnerabilityPublished(_) => EventKind::VulnerabilityPublished,
+            Event::EntityDeclared(_) => EventKind::EntityDeclared,
+            Event::DependencyDeclared { .. } => EventKind::DependencyDeclared,
+            Event::DependencyRemoved { .. } => EventKind::DependencyRemoved,
+            Event::TeamContacts { .. } => EventKind::TeamContacts,
+            Event::ApplicationDeclared { .. } => EventKind::ApplicationDeclared,
         }
     }
 }

@@ -15,10 +15,20 @@ use petgraph::visit::EdgeRef;
 use petgraph::Direction as PgDirection;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+mod applications;
+mod blast;
+mod bom;
+mod declared;
 mod inventory;
 mod packages;
 mod search;
 mod vulns;
+pub use blast::{
+    BlastGroup, BlastItem, BlastRadius, BlastTarget, BlastThing, BlastTotals, PathStep,
+};
+pub use bom::{
+    Bom, BomDiff, BomRoot, Change, DependencyEdge, DependencyMap, DependencyNode, Direction,
+};
 pub use inventory::{valid_deployment_cursor, DeploymentFilter, InventoryScope, WhereIs};
 pub use search::{SearchHit, SearchKind};
 
@@ -27,7 +37,8 @@ enum Node {
     Component(ComponentNode),
     Version(VersionNode),
     Image(ImageNode),
-    Team(String),
+    Team(TeamNode),
+    Application(applications::AppNode),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,14 +47,28 @@ enum Edge {
     VersionOf,
     /// ComponentVersion -> Image
     BuiltFrom,
-    /// Component -> Team
+    /// Component -> Team, Application -> Team
     OwnedBy,
+    /// Component -> Component (a declared run-time dependency)
+    DependsOn,
+    /// Application -> Component (a member now)
+    Includes,
+}
+
+#[derive(Debug, Clone, Default)]
+struct TeamNode {
+    name: String,
+    contacts: crate::entity::Contacts,
+    /// The (time, key) of the event that set `contacts`: the latest wins.
+    contacts_rank: Option<(DateTime<Utc>, std::sync::Arc<str>)>,
+    parent: Option<String>,
+    title: Option<String>,
 }
 
 #[derive(Debug, Clone)]
 struct ComponentNode {
     name: String,
-    /// (api beats label, then later beats earlier)
+    /// (declared beats label, then later beats earlier)
     owner_rank: Option<(bool, DateTime<Utc>)>,
 }
 
@@ -168,6 +193,10 @@ pub struct Catalog {
     packages: packages::Packages,
     vulns: vulns::Vulns,
     search: search::SearchIndex,
+    declared: declared::Declared,
+    applications: BTreeMap<String, NodeIndex>,
+    /// Live deployments indexed for blast radius; derived, rebuilt on first use after a change.
+    live: std::sync::OnceLock<std::sync::Arc<blast::LiveIndex>>,
     last_seq: i64,
 }
 
@@ -192,8 +221,33 @@ impl Catalog {
     /// Folds one recorded event in. Events at or below `last_seq` were seen already and are
     /// ignored, so tailing the log and applying in-process may overlap safely.
     pub fn apply(&mut self, rec: &RecordedEvent) {
+        self.fold(rec);
+        self.settle();
+    }
+
+    /// Folds many events, then brings derived state (application versions) up to date once.
+    pub fn apply_all<'a>(&mut self, recs: impl IntoIterator<Item = &'a RecordedEvent>) {
+        for rec in recs {
+            self.fold(rec);
+        }
+        self.settle();
+    }
+
+    /// Recomputes what folding left stale: members and versions of the applications touched.
+    fn settle(&mut self) {
+        self.settle_applications();
+    }
+
+    fn fold(&mut self, rec: &RecordedEvent) {
         if rec.seq != 0 && rec.seq <= self.last_seq {
             return;
+        }
+        if !matches!(
+            rec.event,
+            Event::SbomAttached(_) | Event::VulnerabilityPublished(_)
+        ) {
+            // What runs where, and what it resolves to, may have changed.
+            self.live = std::sync::OnceLock::new();
         }
         self.last_seq = self.last_seq.max(rec.seq);
         let t = rec.occurred_at;
@@ -221,7 +275,7 @@ impl Catalog {
                 component,
                 team,
                 via,
-            } => self.set_owner(component, team, via == "api", t),
+            } => self.set_owner(component, team, via != "label", t),
             Event::DeploymentObserved(d) => {
                 self.search.add(SearchKind::Cluster, &d.cluster);
                 self.inventory.observe(rec, d)
@@ -232,6 +286,21 @@ impl Catalog {
             }
             Event::SbomAttached(s) => self.sbom_attached(s, t, &rec.key),
             Event::VulnerabilityPublished(v) => self.vulnerability_published(v, t, &rec.key),
+            Event::EntityDeclared(e) => self.entity_declared(e, t, &rec.key),
+            Event::DependencyDeclared { from, to } => {
+                self.dependency_event(from, to, true, t, &rec.key)
+            }
+            Event::DependencyRemoved { from, to } => {
+                self.dependency_event(from, to, false, t, &rec.key)
+            }
+            Event::TeamContacts { team, contacts } => {
+                self.set_contacts(team, contacts, t, &rec.key)
+            }
+            Event::ApplicationDeclared {
+                application,
+                components,
+                owner,
+            } => self.application_declared(application, components, owner.as_deref(), t, &rec.key),
         }
     }
 
@@ -275,6 +344,7 @@ impl Catalog {
         image: NodeIndex,
         t: DateTime<Utc>,
     ) {
+        self.declared.component_changed(&e.component);
         let key = (e.component.clone(), version.to_string());
         let node = VersionNode {
             component: e.component.clone(),
@@ -379,7 +449,10 @@ impl Catalog {
             return *i;
         }
         self.search.add(SearchKind::Team, name);
-        let i = self.graph.add_node(Node::Team(name.to_string()));
+        let i = self.graph.add_node(Node::Team(TeamNode {
+            name: name.to_string(),
+            ..TeamNode::default()
+        }));
         self.teams.insert(name.to_string(), i);
         i
     }
@@ -411,6 +484,7 @@ impl Catalog {
             created: e.created,
         }));
         self.images.insert(e.digest.clone(), i);
+        self.packages.set_node(&e.digest, i);
         for p in &e.platforms {
             if p.digest != e.digest {
                 self.platform_parent
@@ -427,7 +501,7 @@ impl Catalog {
             .edges_directed(c, PgDirection::Outgoing)
             .find(|er| *er.weight() == Edge::OwnedBy)
             .and_then(|er| match self.graph.node_weight(er.target()) {
-                Some(Node::Team(t)) => Some(t.clone()),
+                Some(Node::Team(t)) => Some(t.name.clone()),
                 _ => None,
             })
     }
@@ -737,7 +811,7 @@ impl Catalog {
     }
 
     fn team_at(&self, idx: NodeIndex) -> Option<model::Team> {
-        let Some(Node::Team(name)) = self.graph.node_weight(idx) else {
+        let Some(Node::Team(team)) = self.graph.node_weight(idx) else {
             return None;
         };
         let mut components: Vec<String> = self
@@ -751,8 +825,11 @@ impl Catalog {
             .collect();
         components.sort();
         Some(model::Team {
-            name: name.clone(),
+            name: team.name.clone(),
             components,
+            contacts: team.contacts.clone(),
+            parent: team.parent.clone(),
+            title: team.title.clone(),
         })
     }
 
@@ -837,9 +914,31 @@ impl Catalog {
                         return Err(format!("component {} has two owners", c.name));
                     }
                 }
-                Node::Image(_) | Node::Team(_) => {}
+                Node::Image(_) | Node::Team(_) | Node::Application(_) => {}
+            }
+            for e in self.graph.edges_directed(idx, PgDirection::Outgoing) {
+                let ok = matches!(
+                    (e.weight(), &self.graph[idx], &self.graph[e.target()]),
+                    (Edge::VersionOf, Node::Version(_), Node::Component(_))
+                        | (Edge::BuiltFrom, Node::Version(_), Node::Image(_))
+                        | (
+                            Edge::OwnedBy,
+                            Node::Component(_) | Node::Application(_),
+                            Node::Team(_)
+                        )
+                        | (Edge::DependsOn, Node::Component(_), Node::Component(_))
+                        | (Edge::Includes, Node::Application(_), Node::Component(_))
+                );
+                if !ok || (e.weight() == &Edge::DependsOn && e.target() == idx) {
+                    return Err(format!(
+                        "edge {:?} from {idx:?} joins the wrong kinds",
+                        e.weight()
+                    ));
+                }
             }
         }
+        self.verify_declared()?;
+        self.verify_applications()?;
         self.verify_inventory()?;
         self.verify_packages()
     }

@@ -5,6 +5,7 @@
 //! the same code answers in-process, over HTTP, and in benchmarks.
 
 pub mod deployment;
+pub mod entity;
 pub mod event;
 pub mod graph;
 pub mod identity;

@@ -87,11 +87,39 @@ pub struct ComponentVersion {
     pub platforms: Vec<Platform>,
 }
 
-/// A team that owns components.
+/// A team that owns components, and how to reach it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Team {
     pub name: String,
     pub components: Vec<String>,
+    pub contacts: crate::entity::Contacts,
+    /// The parent team (a Backstage group's `spec.parent`).
+    pub parent: Option<String>,
+    pub title: Option<String>,
+}
+
+/// A logical set of components (a Backstage System, or declared through the API).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Application {
+    pub name: String,
+    pub owner: Option<String>,
+    pub description: Option<String>,
+    /// Member components now, by name.
+    pub components: Vec<String>,
+    /// How many versions it has had (the latest is this number).
+    pub version_count: usize,
+}
+
+/// The set of member component versions an application had from `created_at`: a new one
+/// whenever a member gets a new version or the members change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationVersion {
+    pub application: String,
+    /// 1, 2, 3, ... in time order.
+    pub number: u32,
+    pub created_at: DateTime<Utc>,
+    /// `(component, version)` by component name.
+    pub members: Vec<(String, String)>,
 }
 
 /// A workload running something over `[since, until)`: one deployment, as the inventory and

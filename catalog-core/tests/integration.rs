@@ -229,6 +229,10 @@ fn prefix_search_and_pagination() {
     assert!(c.components("zzz", None, 10, None).items.is_empty());
 }
 
+#[path = "integration/blast_property.rs"]
+mod blast_property;
+#[path = "integration/graph.rs"]
+mod graph;
 #[path = "integration/inventory.rs"]
 mod inventory;
 

@@ -2,6 +2,7 @@
 //! the durable inbox writer (group commit), the OCI registry client, the enrichment worker and
 //! the reconcile loop. No HTTP server types here: catalog-api is the shell around this.
 
+pub mod backstage;
 pub mod hooks;
 pub mod inbox;
 pub mod item;

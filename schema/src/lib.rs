@@ -7,8 +7,9 @@ mod store;
 mod time;
 
 pub use store::{
-    Backend, DbConnection, Durability, InboxItem, InboxState, NewInboxItem, ObservationRow,
-    PackageImageRow, Store, StoreError, StoreResult, TagObservation, Token,
+    Backend, BlastOf, BlastSql, DbConnection, Durability, GraphRows, InboxItem, InboxState,
+    NewInboxItem, ObservationRow, OwnerRow, PackageImageRow, Store, StoreError, StoreResult,
+    TagObservation, Token,
 };
 pub use time::{from_micros, to_micros};
 

@@ -100,6 +100,8 @@ diesel::table! {
         chat -> Nullable<Text>,
         pager -> Nullable<Text>,
         created_at -> BigInt,
+        contacts_at -> Nullable<BigInt>,
+        contacts_key -> Nullable<Text>,
     }
 }
 
@@ -210,6 +212,61 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    entities (reference) {
+        reference -> Text,
+        kind -> Text,
+        name -> Text,
+        event_key -> Text,
+        declared_at -> BigInt,
+        payload -> Text,
+    }
+}
+
+diesel::table! {
+    dependency_declarations (from_component, to_component) {
+        from_component -> Text,
+        to_component -> Text,
+        present -> Bool,
+        since -> BigInt,
+        event_key -> Text,
+    }
+}
+
+diesel::table! {
+    entity_apis (entity, api, role) {
+        entity -> Text,
+        api -> Text,
+        role -> Text,
+    }
+}
+
+diesel::table! {
+    dependencies (from_component, to_component) {
+        from_component -> Text,
+        to_component -> Text,
+    }
+}
+
+diesel::table! {
+    applications (name) {
+        name -> Text,
+        owner -> Nullable<Text>,
+        owner_at -> Nullable<BigInt>,
+        owner_key -> Nullable<Text>,
+        declared_at -> Nullable<BigInt>,
+        event_key -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    application_members (application, component, via) {
+        application -> Text,
+        component -> Text,
+        via -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     events,
     inbox,
@@ -231,4 +288,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     image_packages,
     vulnerabilities,
     vulnerability_packages,
+    entities,
+    dependency_declarations,
+    entity_apis,
+    dependencies,
+    applications,
+    application_members,
 );

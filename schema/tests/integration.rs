@@ -216,9 +216,20 @@ both!(
 use deployments::observations_and_snapshots_match_the_graph_at_every_moment;
 both!(sboms, sboms_replace_atomically_and_match_the_graph);
 use packages::sboms_replace_atomically_and_match_the_graph;
+both!(graph_ownership, entity_ownership_ranks);
+both!(graph_contacts, contacts_latest_wins);
+both!(graph_dependencies, dependency_rules);
+both!(graph_applications, applications_union);
+both!(graph_blast_radius, blast_radius_by_sql);
+use graph::{
+    applications_union, blast_radius_by_sql, contacts_latest_wins, dependency_rules,
+    entity_ownership_ranks,
+};
 
 #[path = "integration/deployments.rs"]
 mod deployments;
+#[path = "integration/graph.rs"]
+mod graph;
 #[path = "integration/packages.rs"]
 mod packages;
 
@@ -515,7 +526,15 @@ macro_rules! dsl_tables {
                 $conn,
                 $DB,
                 teams,
-                (String, Option<String>, Option<String>, Option<String>, i64)
+                (
+                    String,
+                    Option<String>,
+                    Option<String>,
+                    Option<String>,
+                    i64,
+                    Option<i64>,
+                    Option<String>
+                )
             ),
             dsl_table!($conn, $DB, ownership, (String, String, i32, i64)),
             dsl_table!($conn, $DB, tokens, (String, String, String, i64)),
@@ -570,6 +589,34 @@ macro_rules! dsl_tables {
                 (String, String, i64, Option<String>)
             ),
             dsl_table!($conn, $DB, vulnerability_packages, (String, String)),
+            dsl_table!(
+                $conn,
+                $DB,
+                entities,
+                (String, String, String, String, i64, String)
+            ),
+            dsl_table!(
+                $conn,
+                $DB,
+                dependency_declarations,
+                (String, String, bool, i64, String)
+            ),
+            dsl_table!($conn, $DB, entity_apis, (String, String, String)),
+            dsl_table!($conn, $DB, dependencies, (String, String)),
+            dsl_table!(
+                $conn,
+                $DB,
+                applications,
+                (
+                    String,
+                    Option<String>,
+                    Option<i64>,
+                    Option<String>,
+                    Option<i64>,
+                    Option<String>
+                )
+            ),
+            dsl_table!($conn, $DB, application_members, (String, String, String)),
         ]
     };
 }
@@ -725,10 +772,13 @@ fn type_fits(kind: Kind, diesel_ty: &str, db_ty: &str) -> bool {
         (Kind::Postgres, "BigInt") => db_ty == "bigint",
         (Kind::Postgres, "Integer") => db_ty == "integer",
         (Kind::Postgres, "Text") => db_ty == "text",
+        (Kind::Postgres, "Bool") => db_ty == "boolean",
         // SQLite: INTEGER PRIMARY KEY is the 64-bit rowid.
         (Kind::Sqlite, "BigInt") => db_ty == "BIGINT" || db_ty == "INTEGER",
         (Kind::Sqlite, "Integer") => db_ty == "INTEGER",
         (Kind::Sqlite, "Text") => db_ty == "TEXT",
+        // SQLite has no boolean type: diesel's Bool is stored as 0/1.
+        (Kind::Sqlite, "Bool") => db_ty == "INTEGER",
         _ => false,
     }
 }
@@ -908,6 +958,12 @@ fn record_is_idempotent(store: &Store, _db: &TestDb) {
         ("package_versions", 0),
         ("image_packages", 0),
         ("vulnerabilities", 0),
+        ("entities", 0),
+        ("dependency_declarations", 0),
+        ("entity_apis", 0),
+        ("dependencies", 0),
+        ("applications", 0),
+        ("application_members", 0),
     ]
     .into_iter()
     .collect();
@@ -1444,6 +1500,7 @@ fn events_page_paginates_filters_and_finds_by_key(store: &Store, _db: &TestDb) {
     let mut base = history();
     base.extend(deployments::events());
     base.extend(packages::events());
+    base.extend(graph::events());
     let recorded = store
         .record(&[(None, base[..9].to_vec()), (None, base[9..].to_vec())])
         .unwrap();

@@ -2,7 +2,9 @@
 //! nothing of HTTP; they read the in-memory graph for current state and the store for
 //! history, and check scopes through the `Caller` in the request data.
 
+mod applications;
 mod audit;
+mod blast;
 mod catalog;
 mod inventory;
 mod packages;
@@ -33,11 +35,17 @@ pub struct Query(
     catalog::CatalogQuery,
     inventory::InventoryQuery,
     packages::PackageQuery,
+    blast::BlastQuery,
+    applications::ApplicationQuery,
     audit::AuditQuery,
 );
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(catalog::CatalogMutation, audit::AuditMutation);
+pub struct Mutation(
+    catalog::CatalogMutation,
+    applications::ApplicationMutation,
+    audit::AuditMutation,
+);
 
 pub type CatalogSchema = Schema<Query, Mutation, inventory::Subscription>;
 

@@ -21,6 +21,7 @@ pub enum SearchKind {
     Team,
     Cluster,
     Vulnerability,
+    Application,
 }
 
 impl From<SearchKind> for CoreKind {
@@ -32,6 +33,7 @@ impl From<SearchKind> for CoreKind {
             SearchKind::Team => CoreKind::Team,
             SearchKind::Cluster => CoreKind::Cluster,
             SearchKind::Vulnerability => CoreKind::Vulnerability,
+            SearchKind::Application => CoreKind::Application,
         }
     }
 }
@@ -45,6 +47,7 @@ impl From<CoreKind> for SearchKind {
             CoreKind::Team => SearchKind::Team,
             CoreKind::Cluster => SearchKind::Cluster,
             CoreKind::Vulnerability => SearchKind::Vulnerability,
+            CoreKind::Application => SearchKind::Application,
         }
     }
 }
@@ -137,7 +140,7 @@ impl PackageVersion {
     }
 }
 
-fn hashes(h: std::collections::BTreeMap<String, String>) -> Vec<Hash> {
+pub fn hashes(h: std::collections::BTreeMap<String, String>) -> Vec<Hash> {
     h.into_iter()
         .map(|(algorithm, value)| Hash { algorithm, value })
         .collect()
@@ -417,6 +420,43 @@ pub struct VulnerabilityReport {
     pub owners: Vec<Team>,
 }
 
+/// A purl and an optional `vers:` range, checked together; errors name the argument. A range
+/// needs a versionless purl and the package type's own version scheme.
+pub fn package_target(
+    purl_field: &str,
+    purl: &str,
+    range_field: &str,
+    range: Option<&str>,
+) -> async_graphql::Result<(Purl, Option<VersRange>)> {
+    let p = parse_purl(purl_field, purl)?;
+    let Some(r) = range else {
+        return Ok((p, None));
+    };
+    if p.version.is_some() {
+        return Err(ApiError::bad(
+            range_field,
+            format!(
+                "give a versionless purl with a range (the purl names version {})",
+                p.version.as_deref().unwrap_or("")
+            ),
+        )
+        .graphql());
+    }
+    let r = VersRange::parse(r).map_err(|e| ApiError::bad(range_field, e.to_string()).graphql())?;
+    let want = Scheme::for_purl_type(&p.ty);
+    if r.scheme != want && r.scheme != Scheme::Generic {
+        return Err(ApiError::bad(
+            range_field,
+            format!(
+                "vers:{} versions do not compare like {} package versions; use vers:{}/...",
+                r.scheme_name, p.ty, p.ty
+            ),
+        )
+        .graphql());
+    }
+    Ok((p, Some(r)))
+}
+
 /// A purl argument, checked; its error names the argument.
 fn parse_purl(field: &str, s: &str) -> async_graphql::Result<Purl> {
     Purl::parse(s).map_err(|e| ApiError::bad(field, e.to_string()).graphql())
@@ -466,36 +506,7 @@ impl PackageQuery {
         purl: String,
         range: Option<String>,
     ) -> async_graphql::Result<Option<PackageReport>> {
-        let p = parse_purl("purl", &purl)?;
-        let range = match range {
-            Some(r) => {
-                if p.version.is_some() {
-                    return Err(ApiError::bad(
-                        "range",
-                        format!(
-                            "give a versionless purl with a range (the purl names version {})",
-                            p.version.as_deref().unwrap_or("")
-                        ),
-                    )
-                    .graphql());
-                }
-                let r = VersRange::parse(&r)
-                    .map_err(|e| ApiError::bad("range", e.to_string()).graphql())?;
-                let want = Scheme::for_purl_type(&p.ty);
-                if r.scheme != want && r.scheme != Scheme::Generic {
-                    return Err(ApiError::bad(
-                        "range",
-                        format!(
-                            "vers:{} versions do not compare like {} package versions; use vers:{}/...",
-                            r.scheme_name, p.ty, p.ty
-                        ),
-                    )
-                    .graphql());
-                }
-                Some(r)
-            }
-            None => None,
-        };
+        let (p, range) = package_target("purl", &purl, "range", range.as_deref())?;
         let report = graph(ctx)?.package_report(&p, range.as_ref());
         let Some(r) = report else {
             return Ok(None);

@@ -53,6 +53,36 @@ impl Component {
         Ok(c.team(o).map(Team))
     }
 
+    /// The components it depends on now (declared in Backstage or with `declareDependency`).
+    async fn dependencies(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Component>> {
+        let c = graph(ctx)?;
+        Ok(c.dependencies_of(&self.0.name)
+            .iter()
+            .filter_map(|n| c.component(n))
+            .map(Component)
+            .collect())
+    }
+
+    /// The components that depend on it now.
+    async fn dependents(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Component>> {
+        let c = graph(ctx)?;
+        Ok(c.dependents_of(&self.0.name)
+            .iter()
+            .filter_map(|n| c.component(n))
+            .map(Component)
+            .collect())
+    }
+
+    /// The applications it belongs to now.
+    async fn applications(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Application>> {
+        let c = graph(ctx)?;
+        Ok(c.applications_of(&self.0.name)
+            .iter()
+            .filter_map(|n| c.application(n))
+            .map(Application)
+            .collect())
+    }
+
     /// The highest live version (semver order where versions parse).
     async fn latest_version(&self) -> Option<&str> {
         self.0.latest_version.as_deref()
@@ -262,6 +292,25 @@ impl Team {
         &self.0.name
     }
 
+    /// Whom to reach: email, chat channel, pager target (from a Backstage group or user, or
+    /// `setTeamContacts`).
+    async fn contacts(&self) -> Contacts {
+        Contacts {
+            email: self.0.contacts.email.clone(),
+            chat: self.0.contacts.chat.clone(),
+            pager: self.0.contacts.pager.clone(),
+        }
+    }
+
+    /// The parent team (a Backstage group's `spec.parent`).
+    async fn parent(&self) -> Option<&str> {
+        self.0.parent.as_deref()
+    }
+
+    async fn title(&self) -> Option<&str> {
+        self.0.title.as_deref()
+    }
+
     /// The components it owns, by name.
     async fn components(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Component>> {
         let c = graph(ctx)?;
@@ -271,6 +320,110 @@ impl Team {
             .iter()
             .filter_map(|n| c.component(n))
             .map(Component)
+            .collect())
+    }
+}
+
+/// How to reach a team.
+#[derive(SimpleObject, Clone)]
+pub struct Contacts {
+    pub email: Option<String>,
+    pub chat: Option<String>,
+    pub pager: Option<String>,
+}
+
+/// A logical set of components (a Backstage System, or declared with `declareApplication`).
+pub struct Application(pub model::Application);
+
+#[Object]
+impl Application {
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+
+    async fn owner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Team>> {
+        let Some(o) = &self.0.owner else {
+            return Ok(None);
+        };
+        Ok(graph(ctx)?.team(o).map(Team))
+    }
+
+    /// Member components now.
+    async fn components(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Component>> {
+        let c = graph(ctx)?;
+        Ok(self
+            .0
+            .components
+            .iter()
+            .filter_map(|n| c.component(n))
+            .map(Component)
+            .collect())
+    }
+
+    /// How many versions it has had; the latest has this number.
+    async fn version_count(&self) -> i32 {
+        self.0.version_count as i32
+    }
+
+    /// Versions, newest first.
+    async fn versions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+    ) -> async_graphql::Result<Vec<ApplicationVersion>> {
+        let c = graph(ctx)?;
+        Ok(c.application_versions(&self.0.name)
+            .into_iter()
+            .take(first.clamp(0, 500) as usize)
+            .map(ApplicationVersion)
+            .collect())
+    }
+
+    /// One version by number; null when there is no such version.
+    async fn version(
+        &self,
+        ctx: &Context<'_>,
+        number: i32,
+    ) -> async_graphql::Result<Option<ApplicationVersion>> {
+        let Ok(n) = u32::try_from(number) else {
+            return Ok(None);
+        };
+        Ok(graph(ctx)?
+            .application_version(&self.0.name, n)
+            .map(ApplicationVersion))
+    }
+}
+
+/// The member component versions an application had from `createdAt`.
+pub struct ApplicationVersion(pub model::ApplicationVersion);
+
+#[Object]
+impl ApplicationVersion {
+    async fn application(&self) -> &str {
+        &self.0.application
+    }
+
+    async fn number(&self) -> i32 {
+        self.0.number as i32
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// Its members, by component name.
+    async fn members(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ComponentVersion>> {
+        let c = graph(ctx)?;
+        Ok(self
+            .0
+            .members
+            .iter()
+            .filter_map(|(comp, v)| c.version(comp, v))
+            .map(ComponentVersion)
             .collect())
     }
 }

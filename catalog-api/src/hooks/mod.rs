@@ -2,6 +2,7 @@
 //! synchronously, append to the durable inbox, answer 202. Nothing is written unless the
 //! whole request is valid.
 
+pub mod backstage;
 pub mod deployments;
 pub mod distribution;
 pub mod sbom;

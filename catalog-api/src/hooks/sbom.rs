@@ -14,7 +14,7 @@ use serde_json::json;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-const LIMIT_FLAG: &str = "--max-sbom-bytes";
+pub(super) const LIMIT_FLAG: &str = "--max-sbom-bytes";
 
 /// The media types an SBOM upload may carry (plain JSON, or the formats' own types).
 const SBOM_TYPES: [&str; 4] = [

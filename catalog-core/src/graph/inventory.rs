@@ -415,6 +415,8 @@ impl Catalog {
     /// Maps clusters to environments (configuration beats what events say).
     pub fn set_cluster_environments(&mut self, environments: HashMap<String, String>) {
         self.inventory.configure(environments);
+        // The blast radius's live index holds each deployment's environment.
+        self.live = std::sync::OnceLock::new();
     }
 
     fn tag_at(&self, registry: &str, repository: &str, tag: &str, t: Micros) -> Option<String> {

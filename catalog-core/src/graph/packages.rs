@@ -1,21 +1,45 @@
 //! Packages and bills of materials: which images contain which package versions.
 //!
-//! The package -> image edges are many (hundreds per image), so they are not petgraph edges:
-//! package versions live in a dense table (`PvId` indexes it) with a per-version reverse map to
-//! the images containing it, and each image keeps its current SBOM with a parallel list of
-//! version ids. Replacing an image's SBOM removes exactly the old edges and adds the new.
+//! The package -> image edges are many (tens of millions at 100,000 images), so they are not
+//! petgraph edges but a compact index of dense ids, about 10 bytes an edge:
+//! - every image digest an SBOM names gets an `ImgId`; every package version a `PvId`;
+//! - forward: each image's current BOM is a boxed slice of interned entry ids (4 bytes) and a
+//!   parallel slice of depths (1 byte), in document order. An entry (purl as written, name,
+//!   version, licenses, hashes) is interned once however many images list it;
+//! - reverse: each package version keeps the sorted ids of the images containing it (4 bytes)
+//!   and the shallowest depth in each (1 byte).
+//!
+//! Replacing an image's SBOM removes exactly the old edges and adds the new.
 
 use super::{Catalog, Page};
 use crate::event::SbomAttached;
 use crate::model;
 use crate::purl::Purl;
-use crate::sbom::Sbom;
 use crate::versioning::VersRange;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 pub(super) type PvId = u32;
+/// A digest named by an SBOM (registered or not), dense from 0.
+pub(super) type ImgId = u32;
+
+/// Depths are kept in one byte: 0 for unknown, saturating at 255.
+fn pack_depth(d: Option<u32>) -> u8 {
+    d.map_or(0, |d| d.clamp(1, 255) as u8)
+}
+
+pub(super) fn unpack_depth(d: u8) -> Option<u32> {
+    (d != 0).then_some(u32::from(d))
+}
+
+/// The shallower of two packed depths (unknown loses to any known one).
+fn min_depth(a: u8, b: u8) -> u8 {
+    match (a, b) {
+        (0, x) | (x, 0) => x,
+        (a, b) => a.min(b),
+    }
+}
 
 #[derive(Debug)]
 pub(super) struct PackageEntry {
@@ -32,8 +56,10 @@ pub(super) struct PvEntry {
     pub(super) version: String,
     pub(super) licenses: BTreeSet<String>,
     pub(super) hashes: BTreeMap<String, String>,
-    /// image digest -> the shallowest depth its SBOM lists this version at.
-    pub(super) images: HashMap<Arc<str>, Option<u32>>,
+    /// The images whose current SBOM lists this version, ascending.
+    pub(super) images: Vec<ImgId>,
+    /// Parallel to `images`: the shallowest packed depth it is listed at there.
+    pub(super) depths: Vec<u8>,
 }
 
 impl PvEntry {
@@ -42,14 +68,28 @@ impl PvEntry {
     }
 }
 
+/// One SBOM entry as written, shared by every image whose SBOM lists it identically.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct BomItem {
+    pv: Option<PvId>,
+    purl: Option<Box<str>>,
+    name: Box<str>,
+    version: Option<Box<str>>,
+    licenses: Box<[String]>,
+    hashes: Box<[(String, String)]>,
+}
+
 #[derive(Debug)]
 pub(super) struct ImageBom {
-    rank: (DateTime<Utc>, String),
-    document_digest: String,
-    via: String,
-    sbom: Sbom,
-    /// Parallel to `sbom.packages`: the version each names, when it has a purl.
-    pvs: Vec<Option<PvId>>,
+    rank: (DateTime<Utc>, Box<str>),
+    document_digest: Box<str>,
+    via: Box<str>,
+    format: Box<str>,
+    spec_version: Box<str>,
+    warnings: Box<[String]>,
+    /// Interned entries in document order, and their packed depths.
+    items: Box<[u32]>,
+    depths: Box<[u8]>,
 }
 
 /// What a set of package versions reaches (see [`Catalog::reach`]).
@@ -64,7 +104,15 @@ pub(super) struct Packages {
     /// Versionless canonical purl -> package.
     pub(super) packages: BTreeMap<Arc<str>, PackageEntry>,
     pub(super) versions: Vec<PvEntry>,
-    boms: HashMap<Arc<str>, ImageBom>,
+    items: Vec<Arc<BomItem>>,
+    item_ids: HashMap<Arc<BomItem>, u32>,
+    /// ImgId -> digest, and back.
+    pub(super) digests: Vec<Arc<str>>,
+    pub(super) image_ids: HashMap<Arc<str>, ImgId>,
+    /// ImgId -> its current BOM.
+    boms: Vec<Option<ImageBom>>,
+    /// ImgId -> the registered image's node, once a registry reported it.
+    pub(super) nodes: Vec<Option<petgraph::stable_graph::NodeIndex>>,
 }
 
 impl Packages {
@@ -105,58 +153,188 @@ impl Packages {
             version: version.to_string(),
             licenses: BTreeSet::new(),
             hashes: BTreeMap::new(),
-            images: HashMap::new(),
+            images: Vec::new(),
+            depths: Vec::new(),
         });
         (id, new_package)
+    }
+
+    pub(super) fn image_id(&self, digest: &str) -> Option<ImgId> {
+        self.image_ids.get(digest).copied()
+    }
+
+    fn ensure_image_id(&mut self, digest: &str) -> (ImgId, bool) {
+        if let Some(i) = self.image_ids.get(digest) {
+            return (*i, false);
+        }
+        let i = self.digests.len() as ImgId;
+        let d: Arc<str> = Arc::from(digest);
+        self.digests.push(d.clone());
+        self.image_ids.insert(d, i);
+        self.boms.push(None);
+        self.nodes.push(None);
+        (i, true)
+    }
+
+    /// Records that the image `digest` is registered as `node`.
+    pub(super) fn set_node(&mut self, digest: &str, node: petgraph::stable_graph::NodeIndex) {
+        if let Some(i) = self.image_ids.get(digest) {
+            if let Some(slot) = self.nodes.get_mut(*i as usize) {
+                *slot = Some(node);
+            }
+        }
+    }
+
+    fn bom(&self, img: ImgId) -> Option<&ImageBom> {
+        self.boms.get(img as usize).and_then(Option::as_ref)
+    }
+
+    fn intern_item(&mut self, item: BomItem) -> u32 {
+        if let Some(i) = self.item_ids.get(&item) {
+            return *i;
+        }
+        let i = self.items.len() as u32;
+        let item = Arc::new(item);
+        self.items.push(item.clone());
+        self.item_ids.insert(item, i);
+        i
+    }
+
+    /// Links version `pv` to image `img` at `depth` (keeping the shallowest).
+    fn link(&mut self, pv: PvId, img: ImgId, depth: u8) {
+        let Some(v) = self.versions.get_mut(pv as usize) else {
+            return;
+        };
+        match v.images.binary_search(&img) {
+            Ok(at) => v.depths[at] = min_depth(v.depths[at], depth),
+            Err(at) => {
+                v.images.insert(at, img);
+                v.depths.insert(at, depth);
+            }
+        }
+    }
+
+    fn unlink(&mut self, pv: PvId, img: ImgId) {
+        let Some(v) = self.versions.get_mut(pv as usize) else {
+            return;
+        };
+        if let Ok(at) = v.images.binary_search(&img) {
+            v.images.remove(at);
+            v.depths.remove(at);
+        }
+    }
+
+    /// The package versions an image's current BOM lists (with repeats when it lists one
+    /// twice).
+    pub(super) fn image_pv_ids(&self, img: ImgId) -> impl Iterator<Item = PvId> + '_ {
+        self.bom(img)
+            .into_iter()
+            .flat_map(|b| b.items.iter())
+            .filter_map(|i| self.items.get(*i as usize).and_then(|it| it.pv))
+    }
+
+    /// Bytes held by the package -> image index (both directions, the interned entries and
+    /// the per-image headers), for the benchmark's bytes-per-edge figure.
+    pub(super) fn index_bytes(&self) -> (usize, usize) {
+        use std::mem::size_of;
+        let mut bytes = 0usize;
+        let mut edges = 0usize;
+        for v in &self.versions {
+            bytes += size_of::<PvEntry>()
+                + v.images.capacity() * size_of::<ImgId>()
+                + v.depths.capacity()
+                + v.purl.len()
+                + v.version.capacity();
+        }
+        for b in self.boms.iter().flatten() {
+            edges += b.items.len();
+            bytes += size_of::<ImageBom>() + b.items.len() * 5;
+        }
+        bytes += self.boms.capacity() * size_of::<Option<ImageBom>>();
+        for it in &self.items {
+            bytes += size_of::<BomItem>()
+                + 2 * size_of::<usize>()
+                + it.purl.as_ref().map_or(0, |p| p.len())
+                + it.name.len()
+                + it.version.as_ref().map_or(0, |p| p.len())
+                + it.licenses.iter().map(|l| l.capacity() + 24).sum::<usize>()
+                + it.hashes
+                    .iter()
+                    .map(|(a, h)| a.capacity() + h.capacity() + 48)
+                    .sum::<usize>()
+                + 24;
+        }
+        bytes += self.digests.len() * (71 + 16 + 16 + 8);
+        (bytes, edges)
     }
 }
 
 impl Catalog {
     pub(super) fn sbom_attached(&mut self, e: &SbomAttached, t: DateTime<Utc>, key: &str) {
-        let rank = (t, key.to_string());
-        let image: Arc<str> = match self.packages.boms.get_key_value(e.image.as_str()) {
-            Some((k, bom)) => {
-                if bom.rank >= rank {
-                    // An older (or the same) SBOM: the current one stands. Its packages are
-                    // still known, as they would be had it arrived first.
-                    self.know_packages(e);
-                    return;
-                }
-                k.clone()
+        let rank: (DateTime<Utc>, Box<str>) = (t, Box::from(key));
+        let (img, new_image) = self.packages.ensure_image_id(&e.image);
+        if new_image {
+            self.search
+                .add(super::search::SearchKind::Image, e.image.as_str());
+            if let Some(n) = self.images.get(&e.image) {
+                self.packages.set_node(&e.image, *n);
             }
-            None => Arc::from(e.image.as_str()),
-        };
-        if let Some(old) = self.packages.boms.remove(&image) {
-            for pv in old.pvs.into_iter().flatten() {
-                if let Some(v) = self.packages.versions.get_mut(pv as usize) {
-                    v.images.remove(&image);
+        }
+        if let Some(bom) = self.packages.bom(img) {
+            if bom.rank >= rank {
+                // An older (or the same) SBOM: the current one stands. Its packages are
+                // still known, as they would be had it arrived first.
+                self.know_packages(e);
+                return;
+            }
+        }
+        if let Some(old) = self
+            .packages
+            .boms
+            .get_mut(img as usize)
+            .and_then(Option::take)
+        {
+            for i in old.items.iter() {
+                if let Some(pv) = self.packages.items.get(*i as usize).and_then(|it| it.pv) {
+                    self.packages.unlink(pv, img);
                 }
             }
         }
-        let mut pvs = Vec::with_capacity(e.sbom.packages.len());
+        let mut items = Vec::with_capacity(e.sbom.packages.len());
+        let mut depths = Vec::with_capacity(e.sbom.packages.len());
         for p in &e.sbom.packages {
-            let id = self.intern_package(p);
-            if let Some(v) = id.and_then(|id| self.packages.versions.get_mut(id as usize)) {
-                let d = v.images.entry(image.clone()).or_insert(p.depth);
-                *d = match (*d, p.depth) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                };
+            let pv = self.intern_package(p);
+            let depth = pack_depth(p.depth);
+            if let Some(pv) = pv {
+                self.packages.link(pv, img, depth);
             }
-            pvs.push(id);
+            let item = BomItem {
+                pv,
+                purl: p.purl.as_deref().map(Box::from),
+                name: Box::from(p.name.as_str()),
+                version: p.version.as_deref().map(Box::from),
+                licenses: p.licenses.clone().into_boxed_slice(),
+                hashes: p
+                    .hashes
+                    .iter()
+                    .map(|(a, h)| (a.clone(), h.clone()))
+                    .collect(),
+            };
+            items.push(self.packages.intern_item(item));
+            depths.push(depth);
         }
-        self.search
-            .add(super::search::SearchKind::Image, image.as_ref());
-        self.packages.boms.insert(
-            image,
-            ImageBom {
+        if let Some(slot) = self.packages.boms.get_mut(img as usize) {
+            *slot = Some(ImageBom {
                 rank,
-                document_digest: e.document_digest.clone(),
-                via: e.via.clone(),
-                sbom: e.sbom.clone(),
-                pvs,
-            },
-        );
+                document_digest: Box::from(e.document_digest.as_str()),
+                via: Box::from(e.via.as_str()),
+                format: Box::from(e.sbom.format.as_str()),
+                spec_version: Box::from(e.sbom.spec_version.as_str()),
+                warnings: e.sbom.warnings.clone().into_boxed_slice(),
+                items: items.into_boxed_slice(),
+                depths: depths.into_boxed_slice(),
+            });
+        }
     }
 
     /// Makes the packages of an SBOM known (searchable, with their versions) without
@@ -187,10 +365,10 @@ impl Catalog {
     }
 
     fn package_model(&self, key: &str, p: &PackageEntry) -> model::Package {
-        let mut images: BTreeSet<&Arc<str>> = BTreeSet::new();
+        let mut images: BTreeSet<ImgId> = BTreeSet::new();
         for id in p.versions.values() {
             if let Some(v) = self.packages.versions.get(*id as usize) {
-                images.extend(v.images.keys());
+                images.extend(v.images.iter().copied());
             }
         }
         model::Package {
@@ -265,15 +443,15 @@ impl Catalog {
     /// where they run now, and the owners.
     pub(super) fn reach(&self, versions: &[&PvEntry]) -> Reach {
         // image -> (matched versions, shallowest depth)
-        let mut by_image: BTreeMap<&Arc<str>, (Vec<String>, Option<u32>)> = BTreeMap::new();
+        let mut by_image: BTreeMap<&Arc<str>, (Vec<String>, u8)> = BTreeMap::new();
         for v in versions {
-            for (img, depth) in &v.images {
-                let e = by_image.entry(img).or_insert((Vec::new(), *depth));
-                e.0.push(v.purl());
-                e.1 = match (e.1, *depth) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
+            for (img, depth) in v.images.iter().zip(&v.depths) {
+                let Some(d) = self.packages.digests.get(*img as usize) else {
+                    continue;
                 };
+                let e = by_image.entry(d).or_insert((Vec::new(), *depth));
+                e.0.push(v.purl());
+                e.1 = min_depth(e.1, *depth);
             }
         }
         let mut images = Vec::with_capacity(by_image.len());
@@ -281,6 +459,7 @@ impl Catalog {
             BTreeMap::new();
         let mut owners: BTreeSet<String> = BTreeSet::new();
         for (img, (package_versions, depth)) in by_image {
+            let depth = unpack_depth(depth);
             let component_versions = self.versions_built_from(img);
             let mut image_owners: BTreeSet<String> = BTreeSet::new();
             for cv in &component_versions {
@@ -380,25 +559,31 @@ impl Catalog {
             .collect()
     }
 
+    fn bom_of(&self, digest: &str) -> Option<&ImageBom> {
+        self.packages
+            .image_id(digest)
+            .and_then(|i| self.packages.bom(i))
+    }
+
     /// An image's current SBOM (without its packages).
     pub fn image_sbom(&self, digest: &str) -> Option<model::ImageSbom> {
-        let b = self.packages.boms.get(digest)?;
+        let b = self.bom_of(digest)?;
         Some(model::ImageSbom {
             image: digest.to_string(),
-            format: b.sbom.format.clone(),
-            spec_version: b.sbom.spec_version.clone(),
-            document_digest: b.document_digest.clone(),
-            via: b.via.clone(),
+            format: b.format.to_string(),
+            spec_version: b.spec_version.to_string(),
+            document_digest: b.document_digest.to_string(),
+            via: b.via.to_string(),
             attached_at: b.rank.0,
-            packages: b.sbom.packages.len(),
-            direct: b.sbom.packages.iter().filter(|p| p.is_direct()).count(),
-            warnings: b.sbom.warnings.clone(),
+            packages: b.items.len(),
+            direct: b.depths.iter().filter(|d| **d == 1).count(),
+            warnings: b.warnings.to_vec(),
         })
     }
 
     /// True when the image has an SBOM (the worker then does not look for one again).
     pub fn has_sbom(&self, digest: &str) -> bool {
-        self.packages.boms.contains_key(digest)
+        self.bom_of(digest).is_some()
     }
 
     /// An image's packages in SBOM order (only direct ones when asked), after an offset cursor.
@@ -409,32 +594,24 @@ impl Catalog {
         first: usize,
         after: usize,
     ) -> Page<model::BomPackage> {
-        let Some(b) = self.packages.boms.get(digest) else {
+        let Some(b) = self.bom_of(digest) else {
             return Page {
                 items: Vec::new(),
                 has_next: false,
             };
         };
         let mut it = b
-            .sbom
-            .packages
+            .items
             .iter()
-            .zip(&b.pvs)
-            .filter(|(p, _)| !direct_only || p.is_direct())
+            .zip(b.depths.iter())
+            .filter(|(_, d)| !direct_only || **d == 1)
             .skip(after);
         let mut items = Vec::new();
-        for (p, pv) in it.by_ref().take(first) {
-            items.push(model::BomPackage {
-                purl: p.purl.clone(),
-                package_version: pv
-                    .and_then(|id| self.packages.versions.get(id as usize))
-                    .map(PvEntry::purl),
-                name: p.name.clone(),
-                version: p.version.clone(),
-                depth: p.depth,
-                licenses: p.licenses.clone(),
-                hashes: p.hashes.clone(),
-            });
+        for (i, d) in it.by_ref().take(first) {
+            let Some(p) = self.packages.items.get(*i as usize) else {
+                continue;
+            };
+            items.push(self.bom_package(p, *d));
         }
         Page {
             items,
@@ -442,41 +619,98 @@ impl Catalog {
         }
     }
 
+    fn bom_package(&self, p: &BomItem, depth: u8) -> model::BomPackage {
+        model::BomPackage {
+            purl: p.purl.as_deref().map(str::to_string),
+            package_version: p
+                .pv
+                .and_then(|id| self.packages.versions.get(id as usize))
+                .map(PvEntry::purl),
+            name: p.name.to_string(),
+            version: p.version.as_deref().map(str::to_string),
+            depth: unpack_depth(depth),
+            licenses: p.licenses.to_vec(),
+            hashes: p.hashes.iter().cloned().collect(),
+        }
+    }
+
+    /// Every package of an image's BOM (for BOM and diff queries).
+    pub(super) fn all_image_packages(&self, digest: &str) -> Vec<model::BomPackage> {
+        let Some(b) = self.bom_of(digest) else {
+            return Vec::new();
+        };
+        b.items
+            .iter()
+            .zip(b.depths.iter())
+            .filter_map(|(i, d)| {
+                self.packages
+                    .items
+                    .get(*i as usize)
+                    .map(|p| self.bom_package(p, *d))
+            })
+            .collect()
+    }
+
     /// The package versions of an image's SBOM, as ids (for vulnerability matching).
     pub(super) fn image_pvs(&self, digest: &str) -> impl Iterator<Item = PvId> + '_ {
         self.packages
-            .boms
-            .get(digest)
+            .image_id(digest)
             .into_iter()
-            .flat_map(|b| b.pvs.iter().flatten().copied())
+            .flat_map(|i| self.packages.image_pv_ids(i))
+    }
+
+    /// Bytes of the package -> image index and its edge count.
+    pub fn bom_index_bytes(&self) -> (usize, usize) {
+        self.packages.index_bytes()
     }
 
     pub(super) fn verify_packages(&self) -> Result<(), String> {
-        for (img, b) in &self.packages.boms {
-            if b.pvs.len() != b.sbom.packages.len() {
-                return Err(format!("{img}: SBOM and version ids differ in length"));
+        let p = &self.packages;
+        if p.digests.len() != p.boms.len()
+            || p.digests.len() != p.image_ids.len()
+            || p.digests.len() != p.nodes.len()
+        {
+            return Err("image id tables differ in length".into());
+        }
+        for (d, n) in p.digests.iter().zip(&p.nodes) {
+            if self.images.get(d.as_ref()) != n.as_ref() {
+                return Err(format!("{d}: image node link is stale"));
             }
-            for pv in b.pvs.iter().flatten() {
-                let ok = self
-                    .packages
-                    .versions
-                    .get(*pv as usize)
-                    .is_some_and(|v| v.images.contains_key(img));
-                if !ok {
-                    return Err(format!("{img}: version {pv} lacks its reverse edge"));
+        }
+        for (img, b) in p.boms.iter().enumerate() {
+            let Some(b) = b else { continue };
+            if b.items.len() != b.depths.len() {
+                return Err(format!("image {img}: entries and depths differ in length"));
+            }
+            for (i, d) in b.items.iter().zip(b.depths.iter()) {
+                let Some(pv) = p.items.get(*i as usize).map(|it| it.pv) else {
+                    return Err(format!("image {img}: entry {i} missing"));
+                };
+                let Some(pv) = pv else { continue };
+                let linked = p.versions.get(pv as usize).and_then(|v| {
+                    v.images
+                        .binary_search(&(img as ImgId))
+                        .ok()
+                        .map(|at| v.depths[at])
+                });
+                match linked {
+                    Some(ld) if ld == min_depth(ld, *d) => {}
+                    _ => return Err(format!("image {img}: version {pv} lacks its reverse edge")),
                 }
             }
         }
-        for (i, v) in self.packages.versions.iter().enumerate() {
-            for img in v.images.keys() {
-                let ok = self
-                    .packages
-                    .boms
-                    .get(img)
-                    .is_some_and(|b| b.pvs.contains(&Some(i as PvId)));
-                if !ok {
+        for (i, v) in p.versions.iter().enumerate() {
+            if v.images.len() != v.depths.len() || !v.images.windows(2).all(|w| w[0] < w[1]) {
+                return Err(format!(
+                    "{}@{}: reverse list unsorted",
+                    v.package, v.version
+                ));
+            }
+            for img in &v.images {
+                let listed = p.bom(*img).is_some_and(|b| p_lists(p, b, i as PvId));
+                if !listed {
                     return Err(format!(
-                        "{}@{} points at {img} whose SBOM lacks it",
+                        "{}@{} points at image {img} whose SBOM lacks it",
                         v.package, v.version
                     ));
                 }
@@ -484,4 +718,10 @@ impl Catalog {
         }
         Ok(())
     }
+}
+
+fn p_lists(p: &Packages, b: &ImageBom, pv: PvId) -> bool {
+    b.items
+        .iter()
+        .any(|i| p.items.get(*i as usize).is_some_and(|it| it.pv == Some(pv)))
 }

@@ -20,16 +20,18 @@ pub enum SearchKind {
     Team,
     Cluster,
     Vulnerability,
+    Application,
 }
 
 impl SearchKind {
-    pub const ALL: [SearchKind; 6] = [
+    pub const ALL: [SearchKind; 7] = [
         SearchKind::Component,
         SearchKind::Package,
         SearchKind::Image,
         SearchKind::Team,
         SearchKind::Cluster,
         SearchKind::Vulnerability,
+        SearchKind::Application,
     ];
 
     /// A small bias between kinds at equal match quality: the things responders look for
@@ -37,6 +39,7 @@ impl SearchKind {
     fn bias(self) -> i64 {
         match self {
             SearchKind::Component => 40,
+            SearchKind::Application => 38,
             SearchKind::Team => 35,
             SearchKind::Cluster => 30,
             SearchKind::Package => 20,
@@ -283,6 +286,17 @@ impl Catalog {
                 0,
             ),
             SearchKind::Vulnerability => (self.vulnerability_summary(id), 0),
+            SearchKind::Application => match self.application(id) {
+                Some(a) => (
+                    Some(format!(
+                        "{} components, version {}",
+                        a.components.len(),
+                        a.version_count
+                    )),
+                    pop(a.components.len()),
+                ),
+                None => (None, 0),
+            },
         }
     }
 }

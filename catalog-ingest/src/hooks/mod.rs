@@ -8,6 +8,7 @@
 //! what the payload leaves out.
 
 pub mod argocd;
+pub mod backstage;
 pub mod deployments;
 pub mod distribution;
 pub mod flux;

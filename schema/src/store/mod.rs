@@ -218,8 +218,12 @@ pub struct Token {
     pub scopes: Vec<String>,
 }
 
+mod bulk;
 mod fair_lock;
+mod graph_sql;
 mod write_path;
+
+pub use graph_sql::{BlastOf, BlastSql, GraphRows, OwnerRow};
 
 use fair_lock::{FairGuard, FairLock};
 

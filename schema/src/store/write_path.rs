@@ -3,21 +3,31 @@
 //!
 //! Every state update is a conditional statement (`... WHERE since <= :t`), never
 //! read-modify-write, so the rules hold under concurrent workers and for any arrival order:
-//! an older event never overwrites newer state.
+//! an older event never overwrites newer state. The one exception is what is derived from
+//! several rows at once (effective dependencies, descriptor APIs and memberships): it is
+//! recomputed from the tables inside the event's transaction, under a lock that serializes
+//! those rules on PostgreSQL (SQLite has one writer).
 
 use super::{InboxItem, NewInboxItem};
 use crate::schema::*;
 use crate::time::to_micros;
 use catalog_core::deployment::DeploymentObserved;
+use catalog_core::entity::{Contacts, Entity, EntityKind};
 use catalog_core::event::{Event, ImageRegistered, NewEvent, RecordedEvent, SbomAttached};
 use catalog_core::identity::labels;
 use catalog_core::osv::Vulnerability;
 use catalog_core::purl::Purl;
 use diesel::prelude::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 macro_rules! write_path {
-    ($name:ident, $Conn:ty, $tx:ident, replay_check: $replay_check:expr) => {
+    (
+        $name:ident,
+        $Conn:ty,
+        $tx:ident,
+        replay_check: $replay_check:expr,
+        graph_lock: $graph_lock:expr
+    ) => {
         pub mod $name {
             use super::*;
 
@@ -104,6 +114,14 @@ macro_rules! write_path {
                 now: i64,
             ) -> QueryResult<Vec<RecordedEvent>> {
                 c.$tx(|c| {
+                    // Taken before any row lock, so it cannot deadlock against one.
+                    if batch
+                        .iter()
+                        .flat_map(|(_, events)| events)
+                        .any(|e| derives_from_others(&e.event))
+                    {
+                        graph_lock(c)?;
+                    }
                     let mut out = Vec::new();
                     for (inbox_id, events) in batch {
                         for e in events {
@@ -181,7 +199,7 @@ macro_rules! write_path {
                         component,
                         team,
                         via,
-                    } => set_owner(c, component, team, i32::from(via == "api"), t),
+                    } => set_owner(c, component, team, via_rank(via), t),
                     Event::DeploymentObserved(d) => {
                         touch_cluster(c, &d.cluster, d.environment.as_deref(), t)?;
                         observe(c, rec, &d.cluster, std::slice::from_ref(d), t)
@@ -202,7 +220,398 @@ macro_rules! write_path {
                     }
                     Event::SbomAttached(s) => sbom_attached(c, rec, s, t),
                     Event::VulnerabilityPublished(v) => vulnerability_published(c, rec, v, t),
+                    Event::EntityDeclared(e) => entity_declared(c, rec, e, t),
+                    Event::DependencyDeclared { from, to } => {
+                        dependency_event(c, rec, from, to, true, t)
+                    }
+                    Event::DependencyRemoved { from, to } => {
+                        dependency_event(c, rec, from, to, false, t)
+                    }
+                    Event::TeamContacts { team, contacts } => {
+                        set_contacts(c, team, contacts, t, &rec.key)
+                    }
+                    Event::ApplicationDeclared {
+                        application,
+                        components,
+                        owner,
+                    } => application_declared(c, rec, application, components, owner.as_deref(), t),
                 }
+            }
+
+            /// Serializes the transactions whose rules derive rows from other rows
+            /// ([`derives_from_others`]): two workers deriving from each other's uncommitted
+            /// rows would each miss the other's change. SQLite has one writer already.
+            fn graph_lock(c: &mut C) -> QueryResult<()> {
+                let lock: Option<&str> = $graph_lock;
+                if let Some(sql) = lock {
+                    diesel::sql_query(sql).execute(c)?;
+                }
+                Ok(())
+            }
+
+            /// Keeps the latest descriptor of each reference and applies what it declares:
+            /// ownership (as `owner.set` via backstage), contacts (Group/User), the
+            /// application a System is; for a Component/Resource, when it became the
+            /// component's latest descriptor, its APIs, system membership and dependencies.
+            fn entity_declared(
+                c: &mut C,
+                rec: &RecordedEvent,
+                e: &Entity,
+                t: i64,
+            ) -> QueryResult<()> {
+                use entities as en;
+                let reference = e.reference();
+                let kind = e.kind.backstage().to_ascii_lowercase();
+                let payload = serde_json::to_string(e)
+                    .map_err(|err| diesel::result::Error::SerializationError(Box::new(err)))?;
+                let row = (
+                    en::reference.eq(&reference),
+                    en::kind.eq(&kind),
+                    en::name.eq(&e.name),
+                    en::event_key.eq(&rec.key),
+                    en::declared_at.eq(t),
+                    en::payload.eq(&payload),
+                );
+                let won = diesel::insert_into(en::table)
+                    .values(row)
+                    .on_conflict_do_nothing()
+                    .execute(c)?
+                    + diesel::update(
+                        en::table.filter(en::reference.eq(&reference)).filter(
+                            en::declared_at
+                                .lt(t)
+                                .or(en::declared_at.eq(t).and(en::event_key.lt(&rec.key))),
+                        ),
+                    )
+                    .set(row)
+                    .execute(c)?;
+                let owner = e.owner.as_deref().filter(|o| !o.is_empty());
+                match e.kind {
+                    EntityKind::Component | EntityKind::Resource => {
+                        match owner {
+                            Some(team) => set_owner(c, &e.name, team, 1, t)?,
+                            None => ensure_component(c, &e.name, t)?,
+                        }
+                        for to in &e.depends_on {
+                            ensure_component(c, to, t)?;
+                        }
+                        if let Some(system) = &e.system {
+                            ensure_application(c, system)?;
+                        }
+                        // An older descriptor arriving late changes none of the derived rows.
+                        if won > 0 {
+                            component_descriptor_changed(c, &e.name)?;
+                        }
+                    }
+                    EntityKind::System => {
+                        ensure_application(c, &e.name)?;
+                        if let Some(team) = owner {
+                            set_application_owner(c, &e.name, team, t, &rec.key)?;
+                        }
+                    }
+                    EntityKind::Group | EntityKind::User => {
+                        set_contacts(c, &e.name, &e.contacts, t, &rec.key)?;
+                        if let Some(team) = owner {
+                            ensure_team(c, team, t)?;
+                        }
+                    }
+                    EntityKind::Api | EntityKind::Domain => {
+                        if let Some(team) = owner {
+                            ensure_team(c, team, t)?;
+                        }
+                    }
+                }
+                Ok(())
+            }
+
+            /// The latest Component or Resource descriptor of a component, with its time.
+            fn component_descriptor(c: &mut C, name: &str) -> QueryResult<Option<(i64, Entity)>> {
+                use entities as en;
+                let refs = [EntityKind::Component, EntityKind::Resource]
+                    .map(|k| Entity::new(k, name).reference());
+                let row: Option<(i64, String)> = en::table
+                    .filter(en::reference.eq_any(&refs))
+                    .order((en::declared_at.desc(), en::event_key.desc()))
+                    .select((en::declared_at, en::payload))
+                    .first(c)
+                    .optional()?;
+                row.map(|(at, payload)| {
+                    serde_json::from_str::<Entity>(&payload)
+                        .map(|e| (at, e))
+                        .map_err(|err| diesel::result::Error::DeserializationError(Box::new(err)))
+                })
+                .transpose()
+            }
+
+            /// Brings what a component's latest descriptor decides up to date: its APIs, its
+            /// `backstage` membership, its dependencies, and those of every consumer of an API
+            /// it started or stopped providing.
+            fn component_descriptor_changed(c: &mut C, name: &str) -> QueryResult<()> {
+                use entity_apis as ea;
+                let descriptor = component_descriptor(c, name)?.map(|(_, e)| e);
+                let old_provides: BTreeSet<String> = ea::table
+                    .filter(ea::entity.eq(name))
+                    .filter(ea::role.eq(PROVIDES))
+                    .select(ea::api)
+                    .load(c)?
+                    .into_iter()
+                    .collect();
+                let (provides, consumes, system) = match &descriptor {
+                    Some(e) => (
+                        e.provides_apis.iter().cloned().collect::<BTreeSet<_>>(),
+                        e.consumes_apis.iter().cloned().collect::<BTreeSet<_>>(),
+                        e.system.clone(),
+                    ),
+                    None => Default::default(),
+                };
+                diesel::delete(ea::table.filter(ea::entity.eq(name))).execute(c)?;
+                let rows: Vec<_> = provides
+                    .iter()
+                    .map(|api| (api, PROVIDES))
+                    .chain(consumes.iter().map(|api| (api, CONSUMES)))
+                    .map(|(api, role)| (ea::entity.eq(name), ea::api.eq(api), ea::role.eq(role)))
+                    .collect();
+                for chunk in rows.chunks(1000) {
+                    diesel::insert_into(ea::table).values(chunk).execute(c)?;
+                }
+
+                use application_members as am;
+                diesel::delete(
+                    am::table
+                        .filter(am::component.eq(name))
+                        .filter(am::via.eq(BACKSTAGE)),
+                )
+                .execute(c)?;
+                if let Some(system) = &system {
+                    diesel::insert_into(am::table)
+                        .values((
+                            am::application.eq(system),
+                            am::component.eq(name),
+                            am::via.eq(BACKSTAGE),
+                        ))
+                        .execute(c)?;
+                }
+
+                recompute_dependencies(c, name)?;
+                let changed: Vec<&String> = old_provides.symmetric_difference(&provides).collect();
+                if !changed.is_empty() {
+                    let consumers: BTreeSet<String> = ea::table
+                        .filter(ea::role.eq(CONSUMES))
+                        .filter(ea::api.eq_any(changed))
+                        .select(ea::entity)
+                        .load::<String>(c)?
+                        .into_iter()
+                        .collect();
+                    for consumer in consumers.iter().filter(|n| n.as_str() != name) {
+                        recompute_dependencies(c, consumer)?;
+                    }
+                }
+                Ok(())
+            }
+
+            /// Replaces the effective `dependencies` of one component with what its API
+            /// declarations and its latest descriptor decide ([`effective_dependencies`]).
+            /// Every path that can change an answer calls this for the `from` it concerns.
+            fn recompute_dependencies(c: &mut C, from: &str) -> QueryResult<()> {
+                use dependency_declarations as dd;
+                use entity_apis as ea;
+                let descriptor = match component_descriptor(c, from)? {
+                    Some((at, e)) => {
+                        let mut targets: BTreeSet<String> = e.depends_on.into_iter().collect();
+                        if !e.consumes_apis.is_empty() {
+                            let providers: Vec<String> = ea::table
+                                .filter(ea::role.eq(PROVIDES))
+                                .filter(ea::api.eq_any(&e.consumes_apis))
+                                .select(ea::entity)
+                                .load(c)?;
+                            targets.extend(providers);
+                        }
+                        Some((at, targets))
+                    }
+                    None => None,
+                };
+                let declared: Vec<(String, bool, i64)> = dd::table
+                    .filter(dd::from_component.eq(from))
+                    .select((dd::to_component, dd::present, dd::since))
+                    .load(c)?;
+                let edges = effective_dependencies(from, descriptor.as_ref(), &declared);
+                diesel::delete(dependencies::table.filter(dependencies::from_component.eq(from)))
+                    .execute(c)?;
+                let rows: Vec<_> = edges
+                    .iter()
+                    .map(|to| {
+                        (
+                            dependencies::from_component.eq(from),
+                            dependencies::to_component.eq(to),
+                        )
+                    })
+                    .collect();
+                for chunk in rows.chunks(1000) {
+                    diesel::insert_into(dependencies::table)
+                        .values(chunk)
+                        .execute(c)?;
+                }
+                Ok(())
+            }
+
+            /// `dependency.declared` / `dependency.removed`: the latest (time, key) per pair
+            /// is kept; when it changed, `from`'s dependencies are decided again.
+            fn dependency_event(
+                c: &mut C,
+                rec: &RecordedEvent,
+                from: &str,
+                to: &str,
+                present: bool,
+                t: i64,
+            ) -> QueryResult<()> {
+                use dependency_declarations as dd;
+                if present {
+                    ensure_component(c, from, t)?;
+                    ensure_component(c, to, t)?;
+                }
+                let row = (
+                    dd::from_component.eq(from),
+                    dd::to_component.eq(to),
+                    dd::present.eq(present),
+                    dd::since.eq(t),
+                    dd::event_key.eq(&rec.key),
+                );
+                let won = diesel::insert_into(dd::table)
+                    .values(row)
+                    .on_conflict_do_nothing()
+                    .execute(c)?
+                    + diesel::update(
+                        dd::table
+                            .filter(dd::from_component.eq(from))
+                            .filter(dd::to_component.eq(to))
+                            .filter(
+                                dd::since
+                                    .lt(t)
+                                    .or(dd::since.eq(t).and(dd::event_key.lt(&rec.key))),
+                            ),
+                    )
+                    .set(row)
+                    .execute(c)?;
+                if won > 0 {
+                    recompute_dependencies(c, from)?;
+                }
+                Ok(())
+            }
+
+            /// A team's contacts: the latest (time, key) of `team.contacts` and the team's
+            /// Group/User descriptors replaces them whole.
+            fn set_contacts(
+                c: &mut C,
+                team: &str,
+                contacts: &Contacts,
+                t: i64,
+                key: &str,
+            ) -> QueryResult<()> {
+                ensure_team(c, team, t)?;
+                diesel::update(
+                    teams::table.filter(teams::name.eq(team)).filter(
+                        teams::contacts_at
+                            .is_null()
+                            .or(teams::contacts_at.lt(t))
+                            .or(teams::contacts_at.eq(t).and(teams::contacts_key.lt(key))),
+                    ),
+                )
+                .set((
+                    teams::email.eq(contacts.email.as_deref()),
+                    teams::chat.eq(contacts.chat.as_deref()),
+                    teams::pager.eq(contacts.pager.as_deref()),
+                    teams::contacts_at.eq(t),
+                    teams::contacts_key.eq(key),
+                ))
+                .execute(c)?;
+                Ok(())
+            }
+
+            fn ensure_application(c: &mut C, name: &str) -> QueryResult<()> {
+                diesel::insert_into(applications::table)
+                    .values(applications::name.eq(name))
+                    .on_conflict_do_nothing()
+                    .execute(c)?;
+                Ok(())
+            }
+
+            /// The owner named by the latest (time, key) declaration that names one.
+            fn set_application_owner(
+                c: &mut C,
+                application: &str,
+                team: &str,
+                t: i64,
+                key: &str,
+            ) -> QueryResult<()> {
+                use applications as a;
+                ensure_application(c, application)?;
+                ensure_team(c, team, t)?;
+                diesel::update(
+                    a::table.filter(a::name.eq(application)).filter(
+                        a::owner_at
+                            .is_null()
+                            .or(a::owner_at.lt(t))
+                            .or(a::owner_at.eq(t).and(a::owner_key.lt(key))),
+                    ),
+                )
+                .set((a::owner.eq(team), a::owner_at.eq(t), a::owner_key.eq(key)))
+                .execute(c)?;
+                Ok(())
+            }
+
+            /// The latest `application.declared` of an application replaces its `api`
+            /// members; its owner, when it names one, competes with the System descriptor's.
+            fn application_declared(
+                c: &mut C,
+                rec: &RecordedEvent,
+                application: &str,
+                components: &[String],
+                owner: Option<&str>,
+                t: i64,
+            ) -> QueryResult<()> {
+                use application_members as am;
+                use applications as a;
+                ensure_application(c, application)?;
+                for component in components {
+                    ensure_component(c, component, t)?;
+                }
+                if let Some(team) = owner.filter(|o| !o.is_empty()) {
+                    set_application_owner(c, application, team, t, &rec.key)?;
+                }
+                let won = diesel::update(
+                    a::table.filter(a::name.eq(application)).filter(
+                        a::declared_at
+                            .is_null()
+                            .or(a::declared_at.lt(t))
+                            .or(a::declared_at.eq(t).and(a::event_key.lt(&rec.key))),
+                    ),
+                )
+                .set((a::declared_at.eq(t), a::event_key.eq(&rec.key)))
+                .execute(c)?;
+                if won == 0 {
+                    return Ok(());
+                }
+                diesel::delete(
+                    am::table
+                        .filter(am::application.eq(application))
+                        .filter(am::via.eq(API)),
+                )
+                .execute(c)?;
+                let members: BTreeSet<&String> = components.iter().collect();
+                let rows: Vec<_> = members
+                    .into_iter()
+                    .map(|m| {
+                        (
+                            am::application.eq(application),
+                            am::component.eq(m),
+                            am::via.eq(API),
+                        )
+                    })
+                    .collect();
+                for chunk in rows.chunks(1000) {
+                    diesel::insert_into(am::table).values(chunk).execute(c)?;
+                }
+                Ok(())
             }
 
             fn observe(
@@ -688,14 +1097,8 @@ macro_rules! write_path {
                 Ok(())
             }
 
-            fn set_owner(
-                c: &mut C,
-                component: &str,
-                team: &str,
-                rank: i32,
-                t: i64,
-            ) -> QueryResult<()> {
-                ensure_component(c, component, t)?;
+            /// First-seen times are the earliest event's, whatever the arrival order.
+            fn ensure_team(c: &mut C, team: &str, t: i64) -> QueryResult<()> {
                 diesel::insert_into(teams::table)
                     .values((teams::name.eq(team), teams::created_at.eq(t)))
                     .on_conflict(teams::name)
@@ -708,6 +1111,18 @@ macro_rules! write_path {
                 )
                 .set(teams::created_at.eq(t))
                 .execute(c)?;
+                Ok(())
+            }
+
+            fn set_owner(
+                c: &mut C,
+                component: &str,
+                team: &str,
+                rank: i32,
+                t: i64,
+            ) -> QueryResult<()> {
+                ensure_component(c, component, t)?;
+                ensure_team(c, team, t)?;
                 let inserted = diesel::insert_into(ownership::table)
                     .values((
                         ownership::component.eq(component),
@@ -778,6 +1193,18 @@ macro_rules! write_path {
                 m.insert(
                     "vulnerabilities",
                     vulnerabilities::table.count().get_result(c)?,
+                );
+                m.insert("entities", entities::table.count().get_result(c)?);
+                m.insert(
+                    "dependency_declarations",
+                    dependency_declarations::table.count().get_result(c)?,
+                );
+                m.insert("entity_apis", entity_apis::table.count().get_result(c)?);
+                m.insert("dependencies", dependencies::table.count().get_result(c)?);
+                m.insert("applications", applications::table.count().get_result(c)?);
+                m.insert(
+                    "application_members",
+                    application_members::table.count().get_result(c)?,
                 );
                 Ok(m)
             }
@@ -858,10 +1285,71 @@ fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "null".to_string())
 }
 
-write_path!(pg, diesel::PgConnection, transaction, replay_check: true);
+/// Does applying the event read rows other events wrote, to derive its own (effective
+/// dependencies from descriptors, provided APIs and API declarations)?
+fn derives_from_others(event: &Event) -> bool {
+    matches!(
+        event,
+        Event::EntityDeclared(_)
+            | Event::DependencyDeclared { .. }
+            | Event::DependencyRemoved { .. }
+    )
+}
+
+/// `owner.set`'s `via` as a rank: a declared owner (api, backstage) beats an image label.
+fn via_rank(via: &str) -> i32 {
+    i32::from(matches!(via, "api" | "backstage"))
+}
+
+/// The `role` of an `entity_apis` row, and the `via` of an `application_members` row.
+const PROVIDES: &str = "provides";
+const CONSUMES: &str = "consumes";
+const API: &str = "api";
+const BACKSTAGE: &str = "backstage";
+
+/// The components `from` depends on, decided per pair by the later of its API declaration
+/// or removal (`declared`: to, present, since) and its latest descriptor (at its time: the
+/// pair is declared when `to` is among the descriptor's targets, removed otherwise); a tie
+/// goes to the API, and a component never depends on itself.
+fn effective_dependencies(
+    from: &str,
+    descriptor: Option<&(i64, BTreeSet<String>)>,
+    declared: &[(String, bool, i64)],
+) -> BTreeSet<String> {
+    let mut edges: BTreeSet<String> = BTreeSet::new();
+    for (to, present, since) in declared {
+        let on = match descriptor {
+            Some((at, targets)) if *at > *since => targets.contains(to),
+            _ => *present,
+        };
+        if on {
+            edges.insert(to.clone());
+        }
+    }
+    if let Some((_, targets)) = descriptor {
+        let by_api: BTreeSet<&str> = declared.iter().map(|(to, _, _)| to.as_str()).collect();
+        edges.extend(
+            targets
+                .iter()
+                .filter(|to| !by_api.contains(to.as_str()))
+                .cloned(),
+        );
+    }
+    edges.remove(from);
+    edges
+}
+
+write_path!(
+    pg,
+    diesel::PgConnection,
+    transaction,
+    replay_check: true,
+    graph_lock: Some("SELECT pg_advisory_xact_lock(hashtext('catalog.graph'))")
+);
 write_path!(
     sqlite,
     diesel::SqliteConnection,
     immediate_transaction,
-    replay_check: false
+    replay_check: false,
+    graph_lock: None
 );

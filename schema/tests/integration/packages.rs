@@ -15,7 +15,7 @@ const A: &str = "sha256:aaaa0000000000000000000000000000000000000000000000000000
 const B: &str = "sha256:bbbb000000000000000000000000000000000000000000000000000000000002";
 const LOG4J: &str = "pkg:maven/org.apache.logging.log4j/log4j-core";
 
-fn pkg(purl: &str, depth: u32) -> SbomPackage {
+pub(super) fn pkg(purl: &str, depth: u32) -> SbomPackage {
     let p = Purl::parse(purl).unwrap();
     SbomPackage {
         purl: Some(p.to_string()),
@@ -28,7 +28,7 @@ fn pkg(purl: &str, depth: u32) -> SbomPackage {
     }
 }
 
-fn sbom(min: u32, image: &str, doc: &str, packages: Vec<SbomPackage>) -> NewEvent {
+pub(super) fn sbom(min: u32, image: &str, doc: &str, packages: Vec<SbomPackage>) -> NewEvent {
     new_event(
         format!("sbom:{image}:{doc}"),
         min,

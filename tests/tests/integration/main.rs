@@ -6,6 +6,7 @@
 mod bad_input;
 mod crash;
 mod deployments;
+mod graph;
 mod ops;
 mod registry_auth;
 mod registry_flow;
