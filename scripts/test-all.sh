@@ -54,3 +54,6 @@ echo "== build"
 cargo build --workspace -q
 echo "== tests"
 cargo test --workspace
+echo "== benchmark, small size: the graph core against a PostgreSQL recursive CTE (answers must agree)"
+cargo build --release --workspace -q
+cargo run --release -q -p catalog-tests --bin bench-graph -- --size small
