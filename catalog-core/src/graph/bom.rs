@@ -42,17 +42,20 @@ pub struct Bom {
 pub struct Change {
     /// A component name, or a package (versionless purl, else its name).
     pub name: String,
-    /// Versions in the first BOM (empty: added).
+    /// Versions in the first BOM (none for a package listed without one).
     pub from: Vec<String>,
-    /// Versions in the second (empty: removed).
+    /// Versions in the second.
     pub to: Vec<String>,
+    /// Decided by presence in each BOM, not by the version lists: a package listed without
+    /// a version is still present.
+    present: (bool, bool),
 }
 
 impl Change {
     pub fn kind(&self) -> &'static str {
-        match (self.from.is_empty(), self.to.is_empty()) {
-            (true, _) => "added",
-            (_, true) => "removed",
+        match self.present {
+            (false, _) => "added",
+            (_, false) => "removed",
             _ => "changed",
         }
     }
@@ -297,6 +300,7 @@ fn changes(
                     .map(|s| s.iter().cloned().collect())
                     .unwrap_or_default(),
                 to: to.map(|s| s.iter().cloned().collect()).unwrap_or_default(),
+                present: (from.is_some(), to.is_some()),
             })
         })
         .collect()

@@ -1649,3 +1649,40 @@ fn any_arrival_order_and_replays_give_the_same_answers() {
         assert_eq!(answers(&at_once), want, "round {round}, apply_all");
     }
 }
+
+/// A package listed without a version is present all the same: dropping it is a removal,
+/// adding it an addition.
+#[test]
+fn diff_of_a_package_without_version_says_removed_or_added() {
+    let (a, b) = (digest(901), digest(902));
+    let bare = SbomPackage {
+        purl: None,
+        name: "vendored-lib".into(),
+        version: None,
+        licenses: Vec::new(),
+        hashes: BTreeMap::new(),
+        depth: Some(1),
+        depends_on: Vec::new(),
+    };
+    let mut c = Catalog::new();
+    for e in [
+        sbom_of(
+            1,
+            &a,
+            vec![bare, package("pkg:npm/left-pad@1.3.0", Some(1))],
+        ),
+        sbom_of(2, &b, vec![package("pkg:npm/left-pad@1.3.0", Some(1))]),
+    ] {
+        apply_checked(&mut c, &e);
+    }
+    let kinds = |from: &str, to: &str| -> Vec<(String, &'static str)> {
+        c.diff(&BomRoot::Image(from.into()), &BomRoot::Image(to.into()))
+            .unwrap()
+            .packages
+            .iter()
+            .map(|ch| (ch.name.clone(), ch.kind()))
+            .collect()
+    };
+    assert_eq!(kinds(&a, &b), vec![("vendored-lib".to_string(), "removed")]);
+    assert_eq!(kinds(&b, &a), vec![("vendored-lib".to_string(), "added")]);
+}
