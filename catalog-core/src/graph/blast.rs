@@ -180,7 +180,9 @@ impl BlastRadius {
     }
 
     pub fn totals(&self) -> BlastTotals {
-        let mut by_location = BTreeMap::new();
+        // Counted under borrowed keys; each location's names are cloned once, not once per
+        // deployment (thousands of deployments share a handful of namespaces).
+        let mut counts: BTreeMap<(&Option<String>, &String, &String), usize> = BTreeMap::new();
         for w in self
             .groups
             .get(&BlastGroup::Deployments)
@@ -189,16 +191,16 @@ impl BlastRadius {
         {
             if let Walk::Deployment(i) = w {
                 if let Some(d) = self.live.deployments.get(*i as usize) {
-                    *by_location
-                        .entry((
-                            d.environment.clone(),
-                            d.cluster.clone(),
-                            d.namespace.clone(),
-                        ))
+                    *counts
+                        .entry((&d.environment, &d.cluster, &d.namespace))
                         .or_insert(0) += 1;
                 }
             }
         }
+        let by_location = counts
+            .into_iter()
+            .map(|((e, c, n), k)| ((e.clone(), c.clone(), n.clone()), k))
+            .collect();
         BlastTotals {
             images: self.total(BlastGroup::Images),
             component_versions: self.total(BlastGroup::ComponentVersions),
