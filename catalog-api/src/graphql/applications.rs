@@ -3,7 +3,7 @@
 
 use super::packages::{hashes, BomPackage};
 use super::types::{Application, Component, ComponentVersion, Team};
-use super::{app, blocking, graph, require};
+use super::{app, blocking, graph, name_ok, require};
 use crate::auth::{Caller, Scope};
 use crate::errors::ApiError;
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
@@ -250,14 +250,6 @@ impl ApplicationQuery {
 
 #[derive(Default)]
 pub struct ApplicationMutation;
-
-fn name_ok(field: &str, v: &str) -> async_graphql::Result<String> {
-    let t = v.trim();
-    if t.is_empty() || t.len() > 200 || t.chars().any(char::is_control) {
-        return Err(ApiError::bad(field, "must be 1-200 printable characters").graphql());
-    }
-    Ok(t.to_string())
-}
 
 fn contact_ok(field: &str, v: Option<String>) -> async_graphql::Result<Option<String>> {
     match v.map(|s| s.trim().to_string()) {

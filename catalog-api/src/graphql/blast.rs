@@ -4,7 +4,7 @@
 use super::inventory::Deployment;
 use super::packages::package_target;
 use super::types::{Application, ApplicationVersion, Component, ComponentVersion, Team};
-use super::{graph, page_size};
+use super::{graph, offset_cursor, page_size};
 use crate::errors::ApiError;
 use async_graphql::{Context, InputObject, Object, SimpleObject};
 use catalog_core::graph::{BlastGroup, BlastRadius as CoreRadius, BlastTarget, BlastThing};
@@ -224,16 +224,7 @@ impl BlastRadius {
         after: Option<String>,
     ) -> async_graphql::Result<BlastPage> {
         let first = page_size(first)?;
-        let offset = match after {
-            Some(a) => a.parse::<usize>().map_err(|_| {
-                ApiError::bad(
-                    "after",
-                    format!("{a:?} is not a cursor this list handed out"),
-                )
-                .graphql()
-            })?,
-            None => 0,
-        };
+        let offset = offset_cursor(after)?;
         let page = graph(ctx)?.blast_page(&self.0, group, first, offset);
         let end = offset + page.items.len();
         Ok(BlastPage {

@@ -2,7 +2,7 @@
 //! `registerImage` write through the inbox/event log like every other source.
 
 use super::types::{Component, Image, Team};
-use super::{app, blocking, graph, page_size, require};
+use super::{app, blocking, graph, name_ok, page_size, require};
 use crate::auth::Scope;
 use crate::errors::ApiError;
 use async_graphql::connection::{Connection, Edge, EmptyFields};
@@ -92,14 +92,6 @@ pub struct RegisterImagePayload {
     pub digest: String,
     /// The natural key of the registration: sending the same one again changes nothing.
     pub key: String,
-}
-
-fn name_ok(field: &str, v: &str) -> async_graphql::Result<()> {
-    let v = v.trim();
-    if v.is_empty() || v.len() > 200 || v.chars().any(char::is_control) {
-        return Err(ApiError::bad(field, "must be 1-200 printable characters").graphql());
-    }
-    Ok(())
 }
 
 #[Object]

@@ -112,3 +112,26 @@ fn page_size(first: Option<i32>) -> async_graphql::Result<usize> {
     }
     Ok(f as usize)
 }
+
+/// The offset an `after` cursor of an offset-paged list stands for (0 without one).
+fn offset_cursor(after: Option<String>) -> async_graphql::Result<usize> {
+    match after {
+        Some(a) => a.parse::<usize>().map_err(|_| {
+            ApiError::bad(
+                "after",
+                format!("{a:?} is not a cursor this list handed out"),
+            )
+            .graphql()
+        }),
+        None => Ok(0),
+    }
+}
+
+/// A name argument (component, team, application), trimmed; 1-200 printable characters.
+fn name_ok(field: &str, v: &str) -> async_graphql::Result<String> {
+    let t = v.trim();
+    if t.is_empty() || t.len() > 200 || t.chars().any(char::is_control) {
+        return Err(ApiError::bad(field, "must be 1-200 printable characters").graphql());
+    }
+    Ok(t.to_string())
+}

@@ -2,7 +2,7 @@
 
 use super::inventory::Deployment;
 use super::types::{ComponentVersion, Team};
-use super::{graph, page_size};
+use super::{graph, offset_cursor, page_size};
 use crate::errors::ApiError;
 use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject};
 use catalog_core::graph::SearchKind as CoreKind;
@@ -225,16 +225,7 @@ pub fn bom_page(
     after: Option<String>,
 ) -> async_graphql::Result<BomPage> {
     let first = page_size(first)?;
-    let offset = match after {
-        Some(a) => a.parse::<usize>().map_err(|_| {
-            ApiError::bad(
-                "after",
-                format!("{a:?} is not a cursor this list handed out"),
-            )
-            .graphql()
-        })?,
-        None => 0,
-    };
+    let offset = offset_cursor(after)?;
     let page = graph(ctx)?.image_packages(digest, direct, first, offset);
     let end = offset + page.items.len();
     Ok(BomPage {
