@@ -434,10 +434,10 @@ impl InventoryQuery {
 }
 
 #[derive(Default)]
-pub struct Subscription;
+pub struct InventorySubscription;
 
 #[Subscription]
-impl Subscription {
+impl InventorySubscription {
     /// Deployment changes as they reach the catalog, optionally only those of an
     /// environment, cluster or namespace. A client too slow to keep up skips changes rather
     /// than slowing ingest; re-query `inventory` after reconnecting.

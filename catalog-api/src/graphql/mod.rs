@@ -7,12 +7,13 @@ mod audit;
 mod blast;
 mod catalog;
 mod inventory;
+mod live;
 mod packages;
 mod types;
 
 use crate::auth::{Caller, Scope};
 use crate::errors::ApiError;
-use async_graphql::{Context, MergedObject, Schema};
+use async_graphql::{Context, MergedObject, MergedSubscription, Schema};
 use catalog_ingest::inbox::InboxWriter;
 use catalog_ingest::registry::Registries;
 use catalog_ingest::sync::GraphSync;
@@ -47,7 +48,10 @@ pub struct Mutation(
     audit::AuditMutation,
 );
 
-pub type CatalogSchema = Schema<Query, Mutation, inventory::Subscription>;
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(inventory::InventorySubscription, live::LiveSubscription);
+
+pub type CatalogSchema = Schema<Query, Mutation, Subscription>;
 
 /// Limits that keep any one query cheap: nesting depth and summed field complexity.
 pub const MAX_DEPTH: usize = 12;
@@ -57,7 +61,7 @@ pub fn build_schema(ctx: Option<AppCtx>) -> CatalogSchema {
     let mut b = Schema::build(
         Query::default(),
         Mutation::default(),
-        inventory::Subscription,
+        Subscription::default(),
     )
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY);

@@ -681,3 +681,82 @@ fn every_hook_records_real_payloads_and_refuses_bad_ones_with_nothing_written() 
         "one deployment per workload of the first snapshot (checkout runs on unchanged in the second): {seen:?}"
     );
 }
+
+/// `catalogChanged` (the dashboard's live feed): a deployment posted to the generic hook
+/// reaches a subscriber with the things it touched and a one-line summary; a filter on
+/// other kinds keeps it out; an unknown kind is refused, naming the argument.
+#[test]
+fn catalog_changed_streams_applied_events_with_subjects() {
+    let server = CatalogServer::start(ServerOpts::default()).unwrap();
+    let mut bad = Subscription::open(
+        server.port,
+        "subscription { catalogChanged(kinds: [\"image.pushed\"]) { seq } }",
+    );
+    let refused = bad.next_json();
+    let error = &refused["payload"]["errors"][0];
+    assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{refused}");
+    assert_eq!(error["extensions"]["field"], "kinds", "{refused}");
+    assert!(
+        error["message"].as_str().unwrap().contains("image.pushed"),
+        "{refused}"
+    );
+
+    let mut only_images = Subscription::open(
+        server.port,
+        "subscription { catalogChanged(kinds: [\"image.registered\"]) { kind summary } }",
+    );
+    let mut all = Subscription::open(
+        server.port,
+        "subscription { catalogChanged { seq at kind subjects summary } }",
+    );
+    // Subscriptions start listening once the server has read the subscribe message.
+    std::thread::sleep(Duration::from_millis(300));
+    let (status, body) = server
+        .post(
+            "/hooks/deployments",
+            "application/json",
+            Some(INGEST_TOKEN),
+            json!({"cluster": "prod-eu-1", "namespace": "payments", "workload": "cart",
+                   "environment": "prod", "status": "healthy", "source": "api",
+                   "images": ["registry.example.com/shop/cart:1.0.0"]})
+            .to_string()
+            .into_bytes(),
+        )
+        .unwrap();
+    assert_eq!(status, 202, "{body}");
+    let next = all.next_json();
+    assert_eq!(next["type"], "next", "{next}");
+    let change = &next["payload"]["data"]["catalogChanged"];
+    assert_eq!(change["kind"], "deployment.observed");
+    let subjects: Vec<&str> = change["subjects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s.as_str())
+        .collect();
+    for s in [
+        "cluster:prod-eu-1",
+        "namespace:prod-eu-1/payments",
+        "workload:prod-eu-1/payments/cart",
+    ] {
+        assert!(subjects.contains(&s), "{s} missing from {subjects:?}");
+    }
+    let summary = change["summary"].as_str().unwrap();
+    assert!(
+        summary.starts_with("prod-eu-1/payments/cart") && summary.contains("healthy"),
+        "{summary}"
+    );
+    assert!(change["seq"].as_i64().unwrap() > 0);
+
+    // The image-only subscriber heard nothing: its next message would block, so check
+    // with a short read timeout.
+    only_images
+        .ws
+        .get_mut()
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    assert!(
+        only_images.ws.read().is_err(),
+        "a deployment reached a subscriber of image.registered only"
+    );
+}
