@@ -68,6 +68,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/metrics", web::get().to(ops::metrics))
         .route("/", web::get().to(ui::index))
         .route("/ui/{path:.*}", web::get().to(ui::asset));
+    for view in ui::VIEWS {
+        cfg.route(&format!("/{view}"), web::get().to(ui::index))
+            .route(&format!("/{view}/{{rest:.*}}"), web::get().to(ui::index));
+    }
 }
 
 async fn graphql(req: HttpRequest, payload: web::Payload, st: web::Data<AppState>) -> HttpResponse {

@@ -1,4 +1,6 @@
-//! The embedded UI: static files compiled into the binary (no CDN, no files to deploy).
+//! The embedded UI: every file under `ui/` compiled into the binary (no CDN, no files to
+//! deploy; `build.rs` lists them). The dashboard is a single page: its deep links
+//! (`/components/shop/cart`, `/blast?purl=...`) all answer with `index.html`.
 
 use actix_web::{web, HttpResponse};
 
@@ -8,39 +10,40 @@ struct Asset {
     body: &'static [u8],
 }
 
-macro_rules! asset {
-    ($path:literal, $ct:literal) => {
-        Asset {
-            path: $path,
-            content_type: $ct,
-            body: include_bytes!(concat!("../../ui/", $path)),
-        }
-    };
-}
+const ASSETS: &[Asset] = include!(concat!(env!("OUT_DIR"), "/ui_assets.rs"));
 
-const ASSETS: &[Asset] = &[
-    asset!("index.html", "text/html; charset=utf-8"),
-    asset!("app.css", "text/css; charset=utf-8"),
-    asset!("app.js", "text/javascript; charset=utf-8"),
-    asset!("graphiql/index.html", "text/html; charset=utf-8"),
-    asset!("graphiql/graphiql.min.js", "text/javascript; charset=utf-8"),
-    asset!("graphiql/graphiql.min.css", "text/css; charset=utf-8"),
-    asset!(
-        "graphiql/react.production.min.js",
-        "text/javascript; charset=utf-8"
-    ),
-    asset!(
-        "graphiql/react-dom.production.min.js",
-        "text/javascript; charset=utf-8"
-    ),
+/// The dashboard talks to this origin only: the browser refuses anything else, so a stray
+/// font or script URL fails loudly instead of leaking requests off an air-gapped network.
+const DASHBOARD_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// The first path segments that are dashboard views (deep links served `index.html`).
+pub const VIEWS: &[&str] = &[
+    "search",
+    "components",
+    "blast",
+    "inventory",
+    "applications",
+    "teams",
+    "images",
+    "vulnerabilities",
 ];
 
 fn serve(path: &str) -> HttpResponse {
     match ASSETS.iter().find(|a| a.path == path) {
-        Some(a) => HttpResponse::Ok()
-            .content_type(a.content_type)
-            .insert_header(("Cache-Control", "public, max-age=300"))
-            .body(a.body),
+        Some(a) => {
+            let mut r = HttpResponse::Ok();
+            r.content_type(a.content_type)
+                .insert_header(("X-Content-Type-Options", "nosniff"));
+            if a.path == "index.html" {
+                // Deep links must always get the current shell.
+                r.insert_header(("Cache-Control", "no-cache"))
+                    .insert_header(("Content-Security-Policy", DASHBOARD_CSP));
+            } else {
+                r.insert_header(("Cache-Control", "public, max-age=300"));
+            }
+            r.body(a.body)
+        }
         None => HttpResponse::NotFound()
             .content_type("text/plain")
             .body("no such file\n"),
