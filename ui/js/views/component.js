@@ -1,0 +1,188 @@
+// A component: its versions (digest, tags, revision linked to its source, created, pushed),
+// the owner to call, where each version runs now, what it depends on and what depends on
+// it, and the packages and vulnerabilities of a chosen version. Live: a new push or
+// deployment of this component re-renders the page in place.
+
+import { gql } from '../api.js';
+import {
+  add, fill, h, link, table, time, empty, tags, revisionLink, shortDigest, componentHref, teamHref, imageHref,
+  appHref, blastHref, inventoryHref, vulnHref, setTitle, nf, enc,
+} from '../dom.js';
+import { onChange, touches } from '../live.js';
+
+const Q = `query Component($name: String!) {
+  component(name: $name) {
+    name latestVersion versionCount
+    owner { name title parent contacts { email chat pager } }
+    dependencies { name owner { name } }
+    dependents { name owner { name } }
+    applications { name }
+    versions { version digest registry repository tags revision source created pushedAt platforms { name } }
+  }
+  whereIs(component: $name) {
+    id environment cluster namespace workload status since replicas
+    runs { component version digest }
+  }
+}`;
+
+const QV = `query ComponentVersion($name: String!, $version: String!) {
+  component(name: $name) {
+    version(version: $version) {
+      version digest
+      image { sbom { format specVersion packageCount directCount } }
+      packages(first: 500) { items { name version purl direct depth licenses } hasNextPage }
+      vulnerabilities { id aliases summary severity package version packageVersion fixed }
+    }
+  }
+}`;
+
+const LIST = `query Components($prefix: String!, $after: String) {
+  components(prefix: $prefix, first: 100, after: $after) {
+    nodes { name latestVersion versionCount owner { name } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+
+export async function renderList(ctx) {
+  setTitle('Components');
+  const prefix = ctx.params.get('prefix') || '';
+  const d = await gql(LIST, { prefix }, { signal: ctx.signal });
+  add(ctx.main, h('h1', {}, 'Components'), prefix ? h('p', { class: 'subtitle' }, 'named ', h('code', {}, `${prefix}…`)) : null,
+    d.components.nodes.length ? table(null, [
+      { label: 'Component', cell: (c) => link(componentHref(c.name), c.name) },
+      { label: 'Latest', cell: (c) => c.latestVersion || '—' },
+      { label: 'Versions', num: true, cell: (c) => nf.format(c.versionCount) },
+      { label: 'Owner', cell: (c) => (c.owner ? link(teamHref(c.owner.name), c.owner.name) : '—') },
+    ], d.components.nodes) : empty('No components.'));
+}
+
+export function contactList(contacts) {
+  const items = [];
+  if (contacts?.email) items.push(h('li', {}, 'Email: ', h('a', { href: `mailto:${contacts.email}` }, contacts.email)));
+  if (contacts?.chat) items.push(h('li', {}, 'Chat: ', h('span', { class: 'mono' }, contacts.chat)));
+  if (contacts?.pager) items.push(h('li', {}, 'Pager: ', h('span', { class: 'mono' }, contacts.pager)));
+  return items.length ? h('ul', { class: 'contacts' }, items) : h('p', { class: 'muted' }, 'No contacts recorded.');
+}
+
+export function ownerCard(owner, heading = 'Owner') {
+  return h('section', { class: 'card owner-card', 'aria-label': heading },
+    h('h2', {}, heading),
+    owner
+      ? [h('p', {}, link(teamHref(owner.name), h('strong', {}, owner.title || owner.name)), owner.title ? h('span', { class: 'muted' }, ` (${owner.name})`) : null,
+        owner.parent ? h('span', { class: 'muted' }, ` · part of ${owner.parent}`) : null),
+      contactList(owner.contacts)]
+      : h('p', { class: 'muted' }, 'Nobody owns this component yet.'));
+}
+
+export function deploymentWhere(d) {
+  return [
+    d.environment ? [link(inventoryHref({ environment: d.environment }), d.environment), ' / '] : null,
+    link(inventoryHref({ cluster: d.cluster }), d.cluster), ' / ',
+    link(inventoryHref({ cluster: d.cluster, namespace: d.namespace }), d.namespace), ' / ', h('strong', {}, d.workload),
+  ];
+}
+
+export function vulnTable(vulns, caption) {
+  return vulns.length ? table(caption, [
+    { label: 'Vulnerability', cell: (v) => [link(vulnHref(v.id), v.id), v.aliases.length ? h('div', { class: 'muted' }, v.aliases.join(', ')) : null] },
+    { label: 'Package', cell: (v) => [link(blastHref({ purl: v.packageVersion }), `${v.package}`), ' ', h('span', { class: 'mono' }, v.version)] },
+    { label: 'Fixed in', cell: (v) => (v.fixed.length ? tags(v.fixed, 'good') : h('span', { class: 'muted' }, 'no fix')) },
+    { label: 'Summary', cell: (v) => [v.summary || '', ' ', tags(v.severity, 'bad')] },
+  ], vulns) : empty('No known vulnerabilities in its packages.');
+}
+
+export function packageTable(items, caption) {
+  return table(caption, [
+    { label: 'Package', cell: (p) => (p.purl ? link(blastHref({ purl: p.purl }), p.name) : p.name) },
+    { label: 'Version', cell: (p) => h('span', { class: 'mono' }, p.version || '—') },
+    { label: 'Direct', cell: (p) => (p.direct ? 'direct' : `depth ${p.depth ?? '?'}`) },
+    { label: 'Licenses', cell: (p) => tags(p.licenses) },
+  ], items);
+}
+
+export async function render(ctx) {
+  const name = ctx.rest;
+  setTitle(name);
+  const load = async () => {
+    const d = await gql(Q, { name }, { signal: ctx.signal });
+    if (!ctx.alive()) return;
+    const c = d.component;
+    if (!c) {
+      fill(ctx.main, h('h1', {}, name), h('p', { class: 'error', role: 'alert' }, `The catalog knows no component named “${name}”.`));
+      return;
+    }
+    const chosen = ctx.params.get('version') || c.latestVersion || c.versions[0]?.version;
+    const byVersion = new Map();
+    for (const dep of d.whereIs) {
+      for (const r of dep.runs) {
+        if (r.component !== name) continue;
+        const k = r.version || '?';
+        if (!byVersion.has(k)) byVersion.set(k, []);
+        byVersion.get(k).push(dep);
+      }
+    }
+    const versions = c.versions.slice().sort((a, b) => (b.pushedAt || '').localeCompare(a.pushedAt || ''));
+    const versionsTable = table(`Versions (${c.versionCount})`, [
+      { label: 'Version', cell: (v) => link(componentHref(name, v.version), h('strong', {}, v.version)) },
+      { label: 'Digest', cell: (v) => link(imageHref(v.digest), h('code', { title: v.digest }, shortDigest(v.digest))) },
+      { label: 'Tags', cell: (v) => tags(v.tags) },
+      { label: 'Revision', cell: (v) => revisionLink(v.source, v.revision) },
+      { label: 'Created', cell: (v) => time(v.created) },
+      { label: 'Pushed', cell: (v) => time(v.pushedAt) },
+      { label: 'Runs in now', cell: (v) => { const ds = byVersion.get(v.version) || []; return ds.length ? h('ul', { class: 'plain' }, ds.map((x) => h('li', {}, deploymentWhere(x)))) : h('span', { class: 'muted' }, 'nowhere'); } },
+      { label: 'Blast radius', cell: (v) => link(blastHref({ component: name, version: v.version }), 'blast radius') },
+    ], versions.map((v) => ({ ...v, __class: v.version === chosen ? 'chosen' : null })), { class: 'versions' });
+
+    const runs = d.whereIs;
+    const sel = h('select', { id: 'version-pick', 'aria-label': 'Version to inspect' }, versions.map((v) => h('option', { value: v.version, selected: v.version === chosen }, v.version)));
+    sel.addEventListener('change', () => ctx.navigate(componentHref(name, sel.value), { replace: true }));
+    const versionDetail = h('div', {}, h('p', { class: 'muted' }, 'Loading packages…'));
+
+    fill(ctx.main,
+      h('div', { class: 'crumbs' }, link('/components', 'Components'), ' /'),
+      h('h1', {}, name),
+      h('p', { class: 'subtitle' }, c.latestVersion ? ['Latest ', h('strong', {}, c.latestVersion), ` · ${nf.format(c.versionCount)} versions`] : 'No versions yet',
+        c.applications.length ? [' · part of ', c.applications.map((a, i) => [i ? ', ' : '', link(appHref(a.name), a.name)])] : null,
+        ' · ', link(blastHref({ component: name }), 'Blast radius of this component')),
+      h('div', { class: 'split' },
+        h('div', {}, versionsTable),
+        h('div', {},
+          ownerCard(c.owner),
+          h('section', { class: 'card', 'aria-labelledby': 'deps-h' },
+            h('h2', { id: 'deps-h' }, 'Dependencies'),
+            h('h3', {}, `Depends on (${c.dependencies.length})`),
+            c.dependencies.length ? h('ul', {}, c.dependencies.map((x) => h('li', {}, link(componentHref(x.name), x.name)))) : empty('Nothing declared.'),
+            h('h3', {}, `Depended on by (${c.dependents.length})`),
+            c.dependents.length ? h('ul', {}, c.dependents.map((x) => h('li', {}, link(componentHref(x.name), x.name)))) : empty('Nothing declared.')))),
+      h('section', { 'aria-labelledby': 'runs-h' },
+        h('h2', { id: 'runs-h' }, `Where it runs now (${runs.length})`),
+        runs.length ? table(null, [
+          { label: 'Where', cell: (x) => deploymentWhere(x) },
+          { label: 'Version', cell: (x) => x.runs.filter((r) => r.component === name).map((r) => r.version || shortDigest(r.digest)).join(', ') },
+          { label: 'Status', cell: (x) => h('span', { class: `status-${x.status}` }, x.status.toLowerCase()) },
+          { label: 'Replicas', num: true, cell: (x) => (x.replicas ?? '—') },
+          { label: 'Since', cell: (x) => time(x.since) },
+        ], runs, { class: 'runs' }) : empty('Not running anywhere the catalog has heard of.')),
+      h('section', { 'aria-labelledby': 'pk-h' },
+        h('h2', { id: 'pk-h' }, 'Packages and vulnerabilities of ', h('label', { for: 'version-pick', class: 'visually-hidden' }, 'version'), sel),
+        versionDetail),
+    );
+    if (!chosen) { fill(versionDetail, empty('No version to inspect.')); return; }
+    const v = (await gql(QV, { name, version: chosen }, { signal: ctx.signal })).component?.version;
+    if (!ctx.alive()) return;
+    if (!v) { fill(versionDetail, empty(`No version ${chosen}.`)); return; }
+    const sbom = v.image?.sbom;
+    fill(versionDetail,
+      h('p', { class: 'muted' }, sbom ? `${sbom.format} ${sbom.specVersion} SBOM: ${nf.format(sbom.packageCount)} packages, ${nf.format(sbom.directCount)} direct.` : 'No SBOM attached to this version’s image.'),
+      h('h3', {}, `Vulnerabilities (${v.vulnerabilities.length})`),
+      vulnTable(v.vulnerabilities),
+      h('h3', {}, `Packages (${v.packages.items.length}${v.packages.hasNextPage ? '+' : ''})`),
+      v.packages.items.length ? packageTable(v.packages.items) : empty('No packages known.'),
+      v.packages.hasNextPage ? h('p', {}, link(imageHref(v.digest), 'All packages on the image page')) : null,
+    );
+  };
+  await load();
+  ctx.onLeave(onChange((ch) => touches(ch, `component:${name}`), () => load().catch(() => {})));
+}
+
+export { enc };
