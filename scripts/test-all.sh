@@ -15,6 +15,9 @@ command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 # cyclonedx-npm from npm): it needs Python's venv and npm.
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 command -v npm >/dev/null 2>&1 || need+=(npm)
+# The dashboard suite drives Debian's Chromium with playwright-core under node.
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+[ -x /usr/bin/chromium ] || need+=(chromium chromium-driver)
 for pkg in libpq-dev libsqlite3-dev pkg-config; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
@@ -52,6 +55,8 @@ done
 echo "== build"
 # The end-to-end suites spawn this binary; build it before the tests run.
 cargo build --workspace -q
+echo "== browser test dependencies (tests/browser/package-lock.json)"
+npm ci --prefix tests/browser --no-audit --no-fund
 echo "== tests"
 cargo test --workspace
 echo "== benchmark, small size: the graph core against a PostgreSQL recursive CTE (answers must agree)"

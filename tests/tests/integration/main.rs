@@ -11,3 +11,4 @@ mod ops;
 mod registry_auth;
 mod registry_flow;
 mod sbom;
+mod ui;
