@@ -516,7 +516,7 @@ export function drawMap(host, graph, opts = {}) {
   help.id = helpId;
   help.className = 'map-sr';
   help.textContent = 'Drag or use the arrow keys to pan, the mouse wheel or + and - to zoom, 0 to fit. '
-    + 'Tab to nodes and groups; Enter opens a node or expands a group; Escape clears the pinned path.';
+    + 'Tab to nodes and groups; click or Space pins a node\'s path; Enter or a double click opens it; Enter expands a group; Escape clears the pinned path.';
   const live = document.createElement('div');
   live.className = 'map-sr';
   live.setAttribute('aria-live', 'polite');
@@ -905,7 +905,9 @@ export function drawMap(host, graph, opts = {}) {
     }
     trans = null;
     pin(hit.id);
-    if (onOpen && (viaKey !== 'space')) {
+    // A click pins the why-path (the caller shows it, with links); opening the node's own
+    // page is Enter or a double click, so reading a path never navigates away by accident.
+    if (onOpen && (viaKey === 'enter' || viaKey === 'dblclick')) {
       const r = model.recs.get(hit.id);
       if (r) onOpen(r.node);
     }
@@ -1003,6 +1005,10 @@ export function drawMap(host, graph, opts = {}) {
     }
   };
   listen(vp, 'pointerup', (e) => endDrag(e, true));
+  listen(vp, 'dblclick', (e) => {
+    const hit = hitAt(e.clientX, e.clientY);
+    if (hit && hit.t === 'node') activate(hit, 'dblclick');
+  });
   listen(vp, 'pointercancel', (e) => endDrag(e, false));
 
   listen(vp, 'wheel', (e) => {
