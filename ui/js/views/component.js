@@ -182,7 +182,9 @@ export async function render(ctx) {
     );
   };
   await load();
-  ctx.onLeave(onChange((ch) => touches(ch, `component:${name}`), () => load().catch(() => {})));
+  // A deployment by image reference names no component: any deployment may move "where it
+  // runs", and the page's one query is cheap.
+  ctx.onLeave(onChange((ch) => touches(ch, `component:${name}`) || ch.kind === 'deployment.observed' || ch.kind === 'cluster.snapshot', () => load().catch(() => {})));
 }
 
 export { enc };
