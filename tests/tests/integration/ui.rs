@@ -29,76 +29,8 @@ const JACKSON: &str = "pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.1
 const CVE: &str = "CVE-2021-44228";
 const GHSA: &str = "GHSA-jfh8-c2jp-5v3q";
 
-const DESCRIPTORS: &str = r##"
-apiVersion: backstage.io/v1alpha1
-kind: Group
-metadata:
-  name: team-payments
-  annotations:
-    slack.com/channel: "#payments-oncall"
-    pagerduty.com/service-id: PXYZ123
-spec:
-  type: team
-  profile:
-    email: payments@example.com
-  children: []
----
-apiVersion: backstage.io/v1alpha1
-kind: Group
-metadata:
-  name: team-web
-spec:
-  type: team
-  profile:
-    email: web@example.com
-  children: []
----
-apiVersion: backstage.io/v1alpha1
-kind: System
-metadata:
-  name: shop
-  namespace: shop
-  description: The web shop
-spec:
-  owner: group:default/team-web
----
-apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata:
-  name: cart
-  namespace: shop
-spec:
-  type: service
-  lifecycle: production
-  owner: group:default/team-payments
-  system: shop
----
-apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata:
-  name: checkout
-  namespace: shop
-spec:
-  type: service
-  lifecycle: production
-  owner: group:default/team-payments
-  system: shop
-  dependsOn:
-    - component:cart
----
-apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata:
-  name: frontend
-  namespace: shop
-spec:
-  type: website
-  lifecycle: production
-  owner: group:default/team-web
-  system: shop
-  dependsOn:
-    - component:checkout
-"##;
+/// The same shop as the graph suite's: frontend reaches checkout through the API it consumes.
+const DESCRIPTORS: &str = include_str!("../../fixtures/shop-catalog-info.yaml");
 
 const LOG4J_OSV: &str = r#"{
   "id": "GHSA-jfh8-c2jp-5v3q",
@@ -367,7 +299,7 @@ fn seed_shop() -> Shop {
         "application/yaml",
         DESCRIPTORS.into(),
     );
-    assert_eq!(receipt["accepted"], 6, "{receipt}");
+    assert_eq!(receipt["accepted"], 7, "{receipt}");
 
     // Real images, really pushed: the registry's notifications register them.
     let layout = Layout::new().unwrap();
