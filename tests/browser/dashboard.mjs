@@ -68,6 +68,8 @@ try {
     await page.getByRole('heading', { name: 'Overview' }).waitFor({ timeout: T });
     await page.locator('#live.on').waitFor({ timeout: T });
     assert.match(await page.getByRole('link', { name: 'shop/cart' }).first().getAttribute('href'), /\/components\/shop\/cart$/);
+    // The feed opens with the log's latest changes, in words.
+    await page.locator('.feed li', { hasText: `${seed.pastCluster}/payments/cart` }).first().waitFor({ timeout: T });
     await shot(page, 'overview');
   });
 

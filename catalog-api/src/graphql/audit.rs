@@ -42,6 +42,14 @@ impl Event {
     async fn actor(&self) -> &str {
         &self.0.actor
     }
+    /// What it touched, each as `kind:name` (as `catalogChanged` reports them).
+    async fn subjects(&self) -> Vec<String> {
+        super::live::describe(&self.0.event).0
+    }
+    /// One line for a feed, e.g. `shop/cart 1.2.0 pushed to registry/shop/cart:1.2.0`.
+    async fn summary(&self) -> String {
+        super::live::describe(&self.0.event).1
+    }
     /// The event itself, as recorded.
     async fn payload(&self) -> Json<serde_json::Value> {
         Json(serde_json::to_value(&self.0.event).unwrap_or_default())

@@ -78,7 +78,7 @@ impl LiveSubscription {
 }
 
 /// The things an event touches and a one-line summary of it.
-fn describe(e: &Event) -> (Vec<String>, String) {
+pub(super) fn describe(e: &Event) -> (Vec<String>, String) {
     match e {
         Event::ImageRegistered(i) => {
             let mut s = vec![

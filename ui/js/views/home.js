@@ -5,6 +5,8 @@ import { gql } from '../api.js';
 import { add, fill, h, link, table, time, empty, componentHref, teamHref, inventoryHref, appHref, setTitle, nf } from '../dom.js';
 import { onChange, onFeed, recentChanges } from '../live.js';
 
+const RECENT = `query Recent($after: String) { events(first: 100, after: $after) { nodes { seq kind occurredAt summary } } }`;
+
 const Q = `{
   environments { name clusters }
   applications { name versionCount owner { name } }
@@ -26,9 +28,20 @@ export async function render(ctx) {
     feed.prepend(li);
     while (feed.children.length > 30) feed.lastChild.remove();
   };
-  for (const c of recentChanges().reverse()) addFeed(c);
+  // The feed starts with the log's latest entries (sequence numbers only grow, with holes,
+  // so the last 30 events all have seq > count - 30), then this tab's live changes.
+  const seen = new Set();
+  const addOnce = (c) => { if (!seen.has(String(c.seq))) { seen.add(String(c.seq)); addFeed(c); } };
+  try {
+    const n = (await gql('{ eventCount }', {}, { signal: ctx.signal })).eventCount;
+    const log = await gql(RECENT, { after: String(Math.max(0, n - 30)) }, { signal: ctx.signal });
+    for (const e of log.events.nodes.slice(-30)) addOnce({ seq: e.seq, at: e.occurredAt, kind: e.kind, summary: e.summary });
+  } catch (e) {
+    if (e.name === 'AbortError') throw e;
+  }
+  for (const c of recentChanges().reverse()) addOnce(c);
   if (!feed.children.length) add(feed, h('li', { class: 'muted', id: 'feed-empty' }, 'Waiting for pushes and deployments…'));
-  ctx.onLeave(onFeed((c) => { document.getElementById('feed-empty')?.remove(); addFeed(c); }));
+  ctx.onLeave(onFeed((c) => { document.getElementById('feed-empty')?.remove(); addOnce(c); }));
 
   const load = async () => {
     const d = await gql(Q, {}, { signal: ctx.signal });
