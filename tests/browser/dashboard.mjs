@@ -137,6 +137,16 @@ try {
     await box.press('Enter');
     await page.waitForURL((u) => u.pathname === '/blast' && u.searchParams.get('purl') === seed.log4j, { timeout: T });
     await page.getByRole('list', { name: 'Totals' }).waitFor({ timeout: T });
+    // A package with a vers: range: only the vulnerable version's image is reached.
+    const pkg = seed.log4j.slice(0, seed.log4j.lastIndexOf('@'));
+    const range = 'vers:maven/>=2.0.0|<2.15.0';
+    await box.fill(`${pkg} ${range}`);
+    await box.press('Enter');
+    await page.waitForURL((u) => u.searchParams.get('purl') === pkg && u.searchParams.get('vers') === range, { timeout: T });
+    const images = page.getByRole('list', { name: 'Totals' }).locator('li', { hasText: /^\d+images$/ }).locator('.n');
+    await images.waitFor({ timeout: T });
+    assert.equal(await images.textContent(), String(seed.blast.totals.images), 'images in the range');
+    assert.equal(await page.getByLabel('Only versions in this vers: range').inputValue(), range);
   });
 
   await check('a component: versions with digest, tags, revision linked to its source, where each runs, the owner', async () => {

@@ -36,8 +36,10 @@ export function hitHref(hit) {
 /** A pasted identifier that has a blast radius of its own, or null. */
 export function directTarget(text) {
   const t = text.trim();
-  if (/^pkg:[a-z0-9.+-]+\/.+/i.test(t)) return { purl: t };
-  if (/^vers:[a-z0-9.+-]+\/.+/i.test(t)) return { vers: t };
+  // A package and a range, e.g. `pkg:maven/org.apache.logging.log4j/log4j-core vers:maven/>=2.0.0|<2.15.0`.
+  const ranged = t.match(/^(pkg:[a-z0-9.+-]+\/\S+)\s+(vers:[a-z0-9.+-]+\/\S+)$/i);
+  if (ranged) return { purl: ranged[1], vers: ranged[2] };
+  if (/^pkg:[a-z0-9.+-]+\/\S+$/i.test(t)) return { purl: t };
   if (/^sha256:[0-9a-f]{64}$/i.test(t)) return { image: t.toLowerCase() };
   return null;
 }
@@ -92,6 +94,9 @@ export function initSearch(navigate) {
         add(box, o);
         options.push(o);
       }
+    }
+    if (/^vers:/i.test(text.trim())) {
+      add(box, h('div', { class: 'group-label', role: 'presentation' }, 'A vers: range needs its package: paste “pkg:type/namespace/name vers:…”'));
     }
     if (!options.length) add(box, h('div', { class: 'group-label', role: 'presentation' }, `Nothing matches “${text}”`));
     box.hidden = false;

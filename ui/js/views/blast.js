@@ -53,7 +53,7 @@ export function targetOf(params) {
 }
 
 function describe(of) {
-  if (of.vers) return ['packages in ', h('code', {}, of.vers)];
+  if (of.vers) return [h('code', {}, of.purl), ' in ', h('code', {}, of.vers)];
   if (of.purl) return [h('code', {}, of.purl)];
   if (of.image) return ['image ', link(imageHref(of.image), h('code', {}, of.image))];
   if (of.component && of.version) return [link(componentHref(of.component, of.version), `${of.component} ${of.version}`)];
@@ -180,6 +180,16 @@ export async function render(ctx) {
   );
 
   if (of.purl && !/@/.test(of.purl.replace(/^pkg:[^/]+\//, ''))) {
+    // Every version of a package, or those in a range.
+    const rangeInput = h('input', { id: 'vers-range', type: 'text', value: of.vers || '', placeholder: 'vers:maven/>=2.0.0|<2.15.0', size: 36, spellcheck: 'false' });
+    const rangeForm = h('form', { class: 'toolbar' }, field('vers-range', 'Only versions in this vers: range', rangeInput), h('button', { type: 'submit' }, 'Apply'));
+    rangeForm.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const q = new URLSearchParams(ctx.params);
+      if (rangeInput.value.trim()) q.set('vers', rangeInput.value.trim()); else q.delete('vers');
+      ctx.navigate(`/blast?${q}`);
+    });
+    add(versionsSlot, rangeForm);
     gql(PKG, { purl: of.purl }, { signal: ctx.signal }).then((d) => {
       if (!ctx.alive() || !d.package) return;
       add(versionsSlot, h('p', {}, 'Every version of ', h('strong', {}, d.package.package.name), '. Or just one: ',
