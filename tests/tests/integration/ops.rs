@@ -48,7 +48,10 @@ fn health_ready_metrics_and_ui() {
 
     let (st, ct, html) = get("/");
     assert_eq!((st, ct.starts_with("text/html")), (200, true));
-    assert!(html.contains("/ui/app.js"));
+    assert!(
+        html.contains("/ui/js/main.js"),
+        "the dashboard shell loads its entry module"
+    );
     // GraphiQL is served from the binary; every asset it loads is local.
     let (st, _, page) = get("/graphql");
     assert_eq!(st, 200);
