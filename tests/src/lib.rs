@@ -7,6 +7,7 @@
 pub mod bench;
 pub mod capture;
 pub mod registry;
+pub mod sbom;
 pub mod server;
 
 pub use server::{CatalogServer, ServerOpts};

@@ -6,6 +6,7 @@
 //! refused whole, naming the document and field.
 
 use catalog_tests::registry::{push, ImageSpec, Layout, Registry, TempDir};
+use catalog_tests::sbom::cyclonedx as sbom;
 use catalog_tests::server::{binary, free_port, ADMIN_TOKEN, INGEST_TOKEN};
 use catalog_tests::{CatalogServer, ServerOpts};
 use serde_json::{json, Value};
@@ -15,25 +16,6 @@ use std::time::Duration;
 const LOG4J: &str = "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1";
 
 const DESCRIPTORS: &str = include_str!("../../fixtures/shop-catalog-info.yaml");
-
-/// A CycloneDX SBOM naming `packages` (purls) as direct dependencies.
-fn sbom(packages: &[&str]) -> Vec<u8> {
-    let components: Vec<Value> = packages
-        .iter()
-        .map(|p| {
-            let name = p.rsplit('/').next().unwrap().split('@').next().unwrap();
-            let version = p.rsplit('@').next().unwrap();
-            json!({"type": "library", "bom-ref": p, "name": name, "version": version, "purl": p})
-        })
-        .collect();
-    let deps: Vec<Value> = vec![json!({"ref": "root", "dependsOn": packages})];
-    serde_json::to_vec(&json!({
-        "bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1,
-        "metadata": {"component": {"type": "container", "bom-ref": "root", "name": "app"}},
-        "components": components, "dependencies": deps
-    }))
-    .unwrap()
-}
 
 fn import(server: &CatalogServer, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(binary().unwrap())

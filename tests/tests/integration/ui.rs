@@ -6,6 +6,7 @@
 //! comes from a seed file written here from what the catalog answered, never from guesses.
 
 use catalog_tests::registry::{push, require_tool, ImageSpec, Layout, Registry, TempDir};
+use catalog_tests::sbom::cyclonedx as sbom;
 use catalog_tests::server::{free_port, ADMIN_TOKEN, INGEST_TOKEN};
 use catalog_tests::{CatalogServer, ServerOpts};
 use chrono::{DateTime, DurationRound, SecondsFormat, TimeDelta, Utc};
@@ -143,25 +144,6 @@ fn image_spec(img: &ShopImage) -> ImageSpec {
 fn revision(img: &ShopImage) -> String {
     let h = Sha256::digest(format!("{}@{}", img.repo, img.version).as_bytes());
     hex::encode(h)[..40].to_string()
-}
-
-/// A CycloneDX 1.5 SBOM naming `packages` (purls) as direct dependencies of the image.
-fn sbom(packages: &[&str]) -> Vec<u8> {
-    let components: Vec<Value> = packages
-        .iter()
-        .map(|p| {
-            let name = p.rsplit('/').next().unwrap().split('@').next().unwrap();
-            let version = p.rsplit('@').next().unwrap();
-            json!({"type": "library", "bom-ref": p, "name": name, "version": version, "purl": p})
-        })
-        .collect();
-    serde_json::to_vec(&json!({
-        "bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1,
-        "metadata": {"component": {"type": "container", "bom-ref": "root", "name": "app"}},
-        "components": components,
-        "dependencies": [{"ref": "root", "dependsOn": packages}]
-    }))
-    .unwrap()
 }
 
 fn post_ok(server: &CatalogServer, path: &str, content_type: &str, body: Vec<u8>) -> Value {
