@@ -12,7 +12,7 @@ use catalog_core::deployment::DeploymentStatus as CoreStatus;
 use catalog_core::event::Event;
 use catalog_core::{model, DeploymentFilter, InventoryScope, WhereIs};
 use chrono::{DateTime, Utc};
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum DeploymentStatus {
@@ -449,19 +449,14 @@ impl InventorySubscription {
         namespace: Option<String>,
     ) -> async_graphql::Result<impl Stream<Item = DeploymentChange>> {
         let app = app(ctx)?.clone();
-        let mut rx = app.sync.subscribe();
+        let mut batches = super::live::applied(&app);
         let scope = InventoryScope {
             environment,
             cluster,
             namespace,
         };
         Ok(async_stream::stream! {
-            loop {
-                let batch = match rx.recv().await {
-                    Ok(b) => b,
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
-                };
+            while let Some(batch) = batches.next().await {
                 let mut out = Vec::new();
                 if let Ok(c) = app.catalog.read() {
                     for e in batch.iter() {

@@ -4,9 +4,9 @@
 
 use super::app;
 use async_graphql::{Context, SimpleObject, Subscription};
-use catalog_core::event::Event;
+use catalog_core::event::{Event, RecordedEvent};
 use chrono::{DateTime, Utc};
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 
 /// One change the catalog applied.
 #[derive(SimpleObject, Clone)]
@@ -50,14 +50,9 @@ impl LiveSubscription {
                 .graphql());
             }
         }
-        let mut rx = app(ctx)?.sync.subscribe();
+        let mut batches = applied(app(ctx)?);
         Ok(async_stream::stream! {
-            loop {
-                let batch = match rx.recv().await {
-                    Ok(b) => b,
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
-                };
+            while let Some(batch) = batches.next().await {
                 for e in batch.iter() {
                     let kind = e.event.kind().as_str();
                     if kinds.as_ref().is_some_and(|ks| !ks.iter().any(|k| k == kind)) {
@@ -75,6 +70,23 @@ impl LiveSubscription {
             }
         })
     }
+}
+
+/// Batches of events as the graph applies them. A subscriber too slow to keep up skips the
+/// batches it missed (the dashboard re-queries) rather than holding ingest back.
+pub(super) fn applied(
+    app: &super::AppCtx,
+) -> std::pin::Pin<Box<dyn Stream<Item = std::sync::Arc<[RecordedEvent]>> + Send>> {
+    let mut rx = app.sync.subscribe();
+    Box::pin(async_stream::stream! {
+        loop {
+            match rx.recv().await {
+                Ok(b) => yield b,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    })
 }
 
 /// The things an event touches and a one-line summary of it.
