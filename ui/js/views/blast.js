@@ -233,6 +233,12 @@ export async function render(ctx) {
   let fetched = 0;
   let capped = false;
   await Promise.all(GROUPS.map(async ([group, , fields]) => {
+    // The first query already holds every owner when there are 50 or fewer.
+    if (group === 'owners' && b.owners.totalCount <= b.owners.items.length) {
+      all.owners = b.owners.items;
+      fetched += b.owners.items.length;
+      return;
+    }
     const q = groupQuery(group, fields);
     all[group] = [];
     let after = null;
