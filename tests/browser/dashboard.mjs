@@ -291,6 +291,10 @@ try {
       ['teams', '/teams'],
       ['applications', '/applications'],
     ];
+    // A deep link with a broken %-escape says so instead of leaving a blank page.
+    await page.goto(url('/components/%E0%A4%A'));
+    await page.getByRole('heading', { name: 'Not found' }).waitFor({ timeout: T });
+    assert.match(await page.locator('main .error').textContent(), /broken %-escape/);
     for (const [name, path] of views) {
       await page.goto(url(path));
       await page.locator('main h1').first().waitFor({ timeout: T });

@@ -65,7 +65,13 @@ async function route(focus) {
     return;
   }
   const m = path.match(found[0]);
-  const rest = m[1] ? m[1].split('/').map(decodeURIComponent).join('/') : '';
+  let rest = '';
+  try {
+    rest = m[1] ? m[1].split('/').map(decodeURIComponent).join('/') : '';
+  } catch {
+    add(main, h('h1', {}, 'Not found'), h('p', { class: 'error', role: 'alert' }, 'This link is not valid: it has a broken %-escape.'));
+    return;
+  }
   const ctx = {
     main,
     params,
