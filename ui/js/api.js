@@ -47,11 +47,18 @@ export async function gql(query, variables = {}, { signal, mark } = {}) {
   return body.data;
 }
 
+let asking = false;
+
+// Several queries can fail at once: ask once, then reload with the token.
 function askToken(why) {
+  if (asking) return;
+  asking = true;
   const t = window.prompt(`The catalog needs a read token: ${why}\nPaste a bearer token (kept for this tab only):`);
   if (t) {
     sessionStorage.setItem(TOKEN_KEY, t.trim());
     location.reload();
+  } else {
+    asking = false;
   }
 }
 
