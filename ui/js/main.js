@@ -60,6 +60,9 @@ async function route(focus) {
   }
   const found = ROUTES.find(([re]) => re.test(path));
   main.replaceChildren();
+  // Focus moves to the new view when navigation starts, never when its data lands: a slow
+  // view finishing later must not pull focus out of the search box someone is typing in.
+  if (focus) main.focus({ preventScroll: true });
   if (!found) {
     add(main, h('h1', {}, 'Not found'), h('p', {}, 'No view lives at ', h('code', {}, path), '.'));
     return;
@@ -87,7 +90,6 @@ async function route(focus) {
     if (e.name === 'AbortError' || !ctx.alive()) return;
     add(main, errorBox(e));
   }
-  if (focus && ctx.alive()) main.focus({ preventScroll: true });
 }
 
 // In-app links: every <a data-nav> (and plain same-origin links to views) are routed here.
