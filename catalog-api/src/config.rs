@@ -70,6 +70,7 @@ pub enum Command {
     /// Serve the API (GraphQL, webhooks, UI) and run the workers (the default).
     Serve(ServeArgs),
     /// Run only the workers (inbox processing and reconcile), for scaling out on PostgreSQL.
+    /// Holds no graph: any number may run, each claiming inbox items with leases.
     Worker(ServeArgs),
     /// Run database migrations and exit.
     Migrate(DbArgs),
@@ -241,6 +242,11 @@ pub struct ServeArgs {
     /// Inbox items claimed and committed together.
     #[arg(long, env = "CATALOG_WORKER_BATCH", default_value_t = 512)]
     pub worker_batch: i64,
+    /// How long a worker's claim on an inbox item holds: a killed worker's items go to the
+    /// others after this. An item processed twice (a slow worker overtaken) records nothing
+    /// twice, since every event has a natural key.
+    #[arg(long, env = "CATALOG_WORKER_LEASE", default_value = "15s", value_parser = parse_duration)]
+    pub worker_lease: Duration,
     /// Attempts before a failing inbox item is parked.
     #[arg(long, env = "CATALOG_MAX_ATTEMPTS", default_value_t = 8)]
     pub max_attempts: i32,
@@ -248,8 +254,31 @@ pub struct ServeArgs {
     #[arg(long, env = "CATALOG_RETRY_BASE", default_value = "2s", value_parser = parse_duration)]
     pub retry_base: Duration,
     /// Do not process the inbox in this process (API only; run `catalog worker` elsewhere).
+    /// The graph still follows every commit to the log, whoever makes it.
     #[arg(long, env = "CATALOG_NO_WORKER")]
     pub no_worker: bool,
+    /// Serve queries, the dashboard and subscriptions only, from a database that may be a
+    /// PostgreSQL hot standby: no migrations, no worker, no snapshots written; hooks and
+    /// mutations answer 503 and name the primary.
+    #[arg(long, env = "CATALOG_READ_ONLY")]
+    pub read_only: bool,
+    /// Where writes go, named in a read-only replica's 503 answers (e.g. the URL of the
+    /// catalog on the primary).
+    #[arg(long, env = "CATALOG_PRIMARY_URL")]
+    pub primary_url: Option<String>,
+    /// Write a graph snapshot after this many events past the newest one (0: never by count).
+    /// A start-up loads the newest snapshot and replays only the log after it.
+    #[arg(long, env = "CATALOG_SNAPSHOT_EVERY_EVENTS", default_value_t = 50_000)]
+    pub snapshot_every_events: i64,
+    /// Write a graph snapshot this long after the newest one, when events arrived since
+    /// (0: never by time).
+    #[arg(long, env = "CATALOG_SNAPSHOT_EVERY", default_value = "15m", value_parser = parse_duration)]
+    pub snapshot_every: Duration,
+    /// How often the graph reads the log for other processes' commits when no commit wakes
+    /// it (default: 100ms on a hot standby; 1s elsewhere, where PostgreSQL's NOTIFY or this
+    /// process's own writes are applied at once).
+    #[arg(long, env = "CATALOG_TAIL_POLL", value_parser = parse_duration)]
+    pub tail_poll: Option<Duration>,
     /// Log format: text for people, json for log pipelines.
     #[arg(long, env = "CATALOG_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,

@@ -22,6 +22,9 @@ pub enum ApiError {
     /// The store or inbox cannot take writes right now: the sender should retry.
     #[error("{0}")]
     Unavailable(String),
+    /// This process is a read-only replica: writes go to a catalog on the primary.
+    #[error("{0}")]
+    ReadOnly(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -42,7 +45,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::ReadOnly(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -56,6 +59,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
             ApiError::NotFound(_) => "NOT_FOUND",
             ApiError::Unavailable(_) => "UNAVAILABLE",
+            ApiError::ReadOnly(_) => "READ_ONLY",
             ApiError::Internal(_) => "INTERNAL",
         }
     }
@@ -65,6 +69,7 @@ impl ApiError {
         match code {
             "UNAUTHENTICATED" => Some(StatusCode::UNAUTHORIZED),
             "FORBIDDEN" => Some(StatusCode::FORBIDDEN),
+            "READ_ONLY" | "UNAVAILABLE" => Some(StatusCode::SERVICE_UNAVAILABLE),
             _ => None,
         }
     }
@@ -111,6 +116,7 @@ impl From<catalog_schema::StoreError> for ApiError {
             catalog_schema::StoreError::Connect(m) => {
                 ApiError::Unavailable(format!("database unavailable: {m}"))
             }
+            e @ catalog_schema::StoreError::ReadOnly => ApiError::ReadOnly(e.to_string()),
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -134,5 +140,16 @@ impl From<catalog_ingest::item::FieldError> for ApiError {
             field: e.field,
             reason: e.reason,
         }
+    }
+}
+
+/// So a middleware can answer with an `ApiError` (a read-only replica's refusal of a hook).
+impl actix_web::ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.response()
     }
 }

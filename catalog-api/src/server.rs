@@ -13,10 +13,11 @@ use catalog_core::Catalog;
 use catalog_ingest::inbox::InboxWriter;
 use catalog_ingest::reconcile::Reconciler;
 use catalog_ingest::registry::Registries;
+use catalog_ingest::snapshot::{SnapshotPolicy, Snapshotter};
 use catalog_ingest::sync::GraphSync;
 use catalog_ingest::worker::{Worker, WorkerConfig};
 use catalog_ingest::Metrics;
-use catalog_schema::Store;
+use catalog_schema::{Access, Store};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
@@ -38,6 +39,8 @@ pub struct AppState {
     pub flux_secret: Option<Vec<u8>>,
     pub require_read: bool,
     pub ready: Arc<AtomicBool>,
+    /// Set on a read-only replica: what hooks and mutations are answered with (503).
+    pub read_only: Option<Arc<str>>,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -103,6 +106,9 @@ async fn graphql_get(
     if !upgrade {
         return ui::graphiql().await;
     }
+    if let Err(e) = require_ready(&st) {
+        return e.response();
+    }
     let caller = match st.auth.caller(&req).await {
         Ok(c) => c,
         Err(e) => return e.response(),
@@ -142,11 +148,24 @@ async fn graphql_get(
     }
 }
 
+/// Until the graph is current (a start-up loading it), queries would see part of it.
+fn require_ready(st: &AppState) -> Result<(), ApiError> {
+    if st.ready.load(Ordering::Acquire) {
+        return Ok(());
+    }
+    Err(ApiError::Unavailable(
+        "the graph is still loading (a snapshot and the log after it); queries are answered \
+         once it is current: see /readyz"
+            .into(),
+    ))
+}
+
 async fn execute(
     req: &HttpRequest,
     payload: web::Payload,
     st: &AppState,
 ) -> Result<HttpResponse, ApiError> {
+    require_ready(st)?;
     require_content_type(
         req,
         &["application/json", "application/graphql-response+json"],
@@ -272,21 +291,33 @@ fn write_secret(path: &Path, secret: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What every process opens: the store, the inbox writer, the registries.
 struct Core {
     store: Store,
-    ctx: AppCtx,
     metrics: Arc<Metrics>,
     wake: Arc<Notify>,
-    ready: Arc<AtomicBool>,
+    inbox: InboxWriter,
+    registries: Arc<Registries>,
 }
 
-async fn start_core(args: &ServeArgs) -> anyhow::Result<Core> {
+async fn open_core(args: &ServeArgs) -> anyhow::Result<Core> {
     let db = args.db.clone();
-    let store = tokio::task::spawn_blocking(move || Store::open(&db.database_url, db.db_pool))
-        .await?
-        .context("cannot open the database")?;
-    tracing::info!(backend = store.backend().as_str(), url = %redact_url(&args.db.database_url), "database ready");
-    if store.backend() == catalog_schema::Backend::Sqlite {
+    let access = if args.read_only {
+        Access::ReadOnly
+    } else {
+        Access::ReadWrite
+    };
+    let store =
+        tokio::task::spawn_blocking(move || Store::open_with(&db.database_url, db.db_pool, access))
+            .await?
+            .context("cannot open the database")?;
+    tracing::info!(
+        backend = store.backend().as_str(),
+        read_only = args.read_only,
+        url = %redact_url(&args.db.database_url),
+        "database ready"
+    );
+    if store.backend() == catalog_schema::Backend::Sqlite && !args.read_only {
         // SQLite serves one node, so any lease left is a dead process's: take the items back.
         let s = store.clone();
         let freed = tokio::task::spawn_blocking(move || s.inbox_release_leases()).await??;
@@ -294,11 +325,6 @@ async fn start_core(args: &ServeArgs) -> anyhow::Result<Core> {
             tracing::warn!(items = freed, "released inbox leases of a previous process");
         }
     }
-    let mut fresh = Catalog::new();
-    fresh.set_cluster_environments(args.cluster_environments.iter().cloned().collect());
-    let catalog = Arc::new(RwLock::new(fresh));
-    let sync = Arc::new(GraphSync::new(store.clone(), catalog.clone()));
-    let ready = Arc::new(AtomicBool::new(false));
     let metrics = Arc::new(Metrics::default());
     let wake = Arc::new(Notify::new());
     let inbox = InboxWriter::start(store.clone(), wake.clone(), metrics.clone());
@@ -306,42 +332,55 @@ async fn start_core(args: &ServeArgs) -> anyhow::Result<Core> {
     for r in &args.registries {
         tracing::info!(registry = %r.display(), "registry configured");
     }
-    {
-        let (sync, ready) = (sync.clone(), ready.clone());
-        let t = std::time::Instant::now();
-        let n = tokio::task::spawn_blocking(move || {
-            let n = sync.sync();
-            ready.store(true, Ordering::Release);
-            n
-        })
-        .await??;
-        tracing::info!(events = n, took = ?t.elapsed(), "graph rebuilt from the event log");
-    }
-    let ctx = AppCtx {
-        store: store.clone(),
-        catalog,
-        sync,
-        inbox,
-        registries,
-    };
     Ok(Core {
         store,
-        ctx,
         metrics,
         wake,
-        ready,
+        inbox,
+        registries,
     })
 }
 
-fn spawn_workers(core: &Core, args: &ServeArgs) {
+/// Brings the graph up to date (the newest usable snapshot, then the log's tail), then
+/// follows the log. Blocking; run it off the async threads.
+fn load_graph(
+    sync: &Arc<GraphSync>,
+    args: &ServeArgs,
+) -> anyhow::Result<catalog_ingest::sync::LoadReport> {
+    let t = std::time::Instant::now();
+    let report = sync.load()?;
+    match &report.snapshot {
+        Some((meta, took)) => tracing::info!(
+            snapshot = meta.id,
+            seq = meta.seq,
+            bytes = meta.bytes,
+            read = ?took,
+            replayed = report.replayed,
+            took = ?t.elapsed(),
+            "graph loaded from a snapshot and the log after it"
+        ),
+        None => tracing::info!(
+            events = report.replayed,
+            rejected = report.rejected.len(),
+            took = ?t.elapsed(),
+            "graph rebuilt from the event log"
+        ),
+    }
+    catalog_ingest::tail::spawn(sync.clone(), args.tail_poll)
+        .context("cannot start the log tailer")?;
+    Ok(report)
+}
+
+fn spawn_workers(core: &Core, args: &ServeArgs, sync: Option<Arc<GraphSync>>) {
     let worker = Arc::new(Worker {
         store: core.store.clone(),
-        registries: core.ctx.registries.clone(),
-        sync: core.ctx.sync.clone(),
+        registries: core.registries.clone(),
+        sync,
         metrics: core.metrics.clone(),
         wake: core.wake.clone(),
         config: WorkerConfig {
             batch: args.worker_batch.clamp(1, 10_000),
+            lease: args.worker_lease.max(std::time::Duration::from_secs(1)),
             max_attempts: args.max_attempts.max(1),
             retry_base: args.retry_base,
             ..WorkerConfig::default()
@@ -350,9 +389,9 @@ fn spawn_workers(core: &Core, args: &ServeArgs) {
     tokio::spawn(worker.run().instrument(tracing::info_span!("worker")));
     if !args.reconcile_interval.is_zero() && !args.registries.is_empty() {
         let rec = Arc::new(Reconciler {
-            registries: core.ctx.registries.clone(),
-            catalog: core.ctx.catalog.clone(),
-            inbox: core.ctx.inbox.clone(),
+            registries: core.registries.clone(),
+            store: core.store.clone(),
+            inbox: core.inbox.clone(),
             metrics: core.metrics.clone(),
         });
         tokio::spawn(
@@ -369,9 +408,22 @@ fn redact_url(url: &str) -> String {
     }
 }
 
-/// `catalog serve`: API and workers in one process.
+/// The message a read-only replica answers writes with.
+fn read_only_message(args: &ServeArgs) -> String {
+    let to = match &args.primary_url {
+        Some(u) => format!("the catalog on the primary at {u}"),
+        None => "a catalog on the primary database (one started without --read-only)".into(),
+    };
+    format!("this catalog is a read-only replica (--read-only): send hooks and mutations to {to}")
+}
+
+/// `catalog serve`: the API, the graph (following every commit to the log), and unless
+/// `--no-worker` or `--read-only`, the workers.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let core = start_core(&args).await?;
+    if args.read_only && !args.no_worker {
+        tracing::info!("--read-only: this process runs no worker");
+    }
+    let core = open_core(&args).await?;
     let flagged: Vec<(String, &str, &[&str])> = [
         args.ingest_token
             .as_ref()
@@ -384,16 +436,31 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     .flatten()
     .collect();
     let auth = Authenticator::new(core.store.clone(), &flagged);
-    {
+    if !args.read_only {
         let (store, auth, a) = (core.store.clone(), auth.clone(), args.clone());
         tokio::task::spawn_blocking(move || bootstrap_admin(&store, &auth, &a)).await??;
     }
-    if !args.no_worker {
-        spawn_workers(&core, &args);
-    }
+    let catalog = Arc::new(RwLock::new(Catalog::new()));
+    let sync = Arc::new(GraphSync::with_environments(
+        core.store.clone(),
+        catalog.clone(),
+        args.cluster_environments.iter().cloned().collect(),
+    ));
+    let ready = Arc::new(AtomicBool::new(false));
+    let read_only = args
+        .read_only
+        .then(|| Arc::<str>::from(read_only_message(&args)));
+    let ctx = AppCtx {
+        store: core.store.clone(),
+        catalog,
+        sync: sync.clone(),
+        inbox: core.inbox.clone(),
+        registries: core.registries.clone(),
+        read_only: read_only.clone(),
+    };
     let state = web::Data::new(AppState {
-        schema: build_schema(Some(core.ctx.clone())),
-        ctx: core.ctx.clone(),
+        schema: build_schema(Some(ctx.clone())),
+        ctx,
         auth,
         metrics: core.metrics.clone(),
         max_body: args.max_body_bytes,
@@ -404,7 +471,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .as_ref()
             .map(|s| s.0.clone().into_bytes()),
         require_read: args.require_read_token,
-        ready: core.ready.clone(),
+        ready: ready.clone(),
+        read_only: read_only.clone(),
     });
     let workers = args
         .http_workers
@@ -415,8 +483,19 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .wrap_fn(|req, srv| {
                 let span =
                     tracing::info_span!("request", method = %req.method(), path = %req.path());
-                let fut = srv.call(req);
+                let refuse = req
+                    .path()
+                    .starts_with("/hooks/")
+                    .then(|| req.app_data::<web::Data<AppState>>())
+                    .flatten()
+                    .and_then(|st| st.read_only.clone());
+                let fut = (refuse.is_none()).then(|| srv.call(req));
                 async move {
+                    let Some(fut) = fut else {
+                        return Err(actix_web::Error::from(ApiError::ReadOnly(
+                            refuse.map(|m| m.to_string()).unwrap_or_default(),
+                        )));
+                    };
                     let res = fut.await;
                     if let Ok(r) = &res {
                         tracing::debug!(status = r.status().as_u16(), "response");
@@ -434,14 +513,50 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     for a in server.addrs() {
         tracing::info!(addr = %a, "listening");
     }
-    server.run().await?;
+    let server = server.run();
+    // The API answers while the graph loads: hooks are taken into the inbox, /healthz is
+    // up, /readyz and queries answer 503 until the graph is current.
+    let loaded = {
+        let (sync, args) = (sync.clone(), args.clone());
+        tokio::task::spawn_blocking(move || load_graph(&sync, &args)).await??
+    };
+    ready.store(true, Ordering::Release);
+    if !args.read_only {
+        if !args.no_worker {
+            spawn_workers(&core, &args, Some(sync.clone()));
+        }
+        let snapshots = Arc::new(Snapshotter::new(
+            core.store.clone(),
+            sync.clone(),
+            core.metrics.clone(),
+            SnapshotPolicy {
+                every_events: args.snapshot_every_events,
+                every: args.snapshot_every,
+            },
+            loaded.snapshot.as_ref().map(|(meta, _)| meta),
+        ));
+        if snapshots.due() {
+            // A long replay is paid once: the next start-up begins from here.
+            let s = snapshots.clone();
+            tokio::task::spawn_blocking(move || {
+                if let Err(e) = s.write() {
+                    tracing::warn!(error = %e, "graph snapshot after start-up failed");
+                }
+            });
+        }
+        tokio::spawn(snapshots.run().instrument(tracing::info_span!("snapshots")));
+    }
+    server.await?;
     Ok(())
 }
 
-/// `catalog worker`: inbox processing and reconcile only.
+/// `catalog worker`: inbox processing and reconcile only, with no graph.
 pub async fn worker(args: ServeArgs) -> anyhow::Result<()> {
-    let core = start_core(&args).await?;
-    spawn_workers(&core, &args);
+    if args.read_only {
+        anyhow::bail!("catalog worker writes to the log: it cannot run --read-only");
+    }
+    let core = open_core(&args).await?;
+    spawn_workers(&core, &args, None);
     tokio::signal::ctrl_c().await?;
     Ok(())
 }

@@ -22,6 +22,7 @@ mod declared;
 mod inventory;
 mod packages;
 mod search;
+mod snapshot;
 mod vulns;
 pub use blast::{
     BlastGroup, BlastItem, BlastRadius, BlastTarget, BlastThing, BlastTotals, PathStep,
@@ -31,8 +32,9 @@ pub use bom::{
 };
 pub use inventory::{valid_deployment_cursor, DeploymentFilter, InventoryScope, WhereIs};
 pub use search::{SearchHit, SearchKind};
+pub use snapshot::{SnapshotError, SnapshotInfo, SNAPSHOT_FORMAT};
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 enum Node {
     Component(ComponentNode),
     Version(VersionNode),
@@ -41,7 +43,7 @@ enum Node {
     Application(applications::AppNode),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 enum Edge {
     /// ComponentVersion -> Component
     VersionOf,
@@ -55,9 +57,10 @@ enum Edge {
     Includes,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 struct TeamNode {
     name: String,
+    #[serde(with = "crate::graph::snapshot::as_json")]
     contacts: crate::entity::Contacts,
     /// The (time, key) of the event that set `contacts`: the latest wins.
     contacts_rank: Option<(DateTime<Utc>, std::sync::Arc<str>)>,
@@ -65,14 +68,14 @@ struct TeamNode {
     title: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct ComponentNode {
     name: String,
     /// (declared beats label, then later beats earlier)
     owner_rank: Option<(bool, DateTime<Utc>)>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct VersionNode {
     component: String,
     version: String,
@@ -85,18 +88,19 @@ struct VersionNode {
     pushed_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct ImageNode {
     digest: String,
     media_type: String,
     size: i64,
+    #[serde(with = "crate::graph::snapshot::as_json")]
     platforms: Vec<Platform>,
     labels: BTreeMap<String, String>,
     created: Option<DateTime<Utc>>,
 }
 
 /// A tag's state; `digest: None` is a tombstone, so a late push older than the delete loses.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct TagState {
     digest: Option<String>,
     since: DateTime<Utc>,
@@ -105,7 +109,7 @@ struct TagState {
 /// A digest in a repository: first and last push, last delete. Whether it is deleted, and
 /// whether a tag pointing at it still stands, is derived from these maxima and minima at read
 /// time, so no arrival order can leave a different answer.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 struct RepoImage {
     first_pushed: Option<DateTime<Utc>>,
     last_pushed: Option<DateTime<Utc>>,
@@ -125,7 +129,7 @@ impl RepoImage {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 struct RepoState {
     tags: BTreeMap<String, TagState>,
     digests: HashMap<String, RepoImage>,
@@ -179,7 +183,7 @@ pub struct Page<T> {
 }
 
 /// The catalog's current state, built by folding events.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Catalog {
     graph: StableDiGraph<Node, Edge>,
     components: BTreeMap<String, NodeIndex>,
@@ -196,6 +200,7 @@ pub struct Catalog {
     declared: declared::Declared,
     applications: BTreeMap<String, NodeIndex>,
     /// Live deployments indexed for blast radius; derived, rebuilt on first use after a change.
+    #[serde(skip)]
     live: std::sync::OnceLock<std::sync::Arc<blast::LiveIndex>>,
     last_seq: i64,
 }

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 /// A parsed, normalised purl.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Purl {
     pub ty: String,
     pub namespace: Option<String>,

@@ -182,6 +182,21 @@ fn any_arrival_order_gives_the_same_state() {
 }
 
 #[test]
+fn a_snapshot_at_any_point_gives_the_same_state() {
+    let events = history();
+    let want = summary(&{
+        let mut c = Catalog::new();
+        c.apply_all(&events);
+        c
+    });
+    for split in snapshot::splits(events.len()) {
+        let c = snapshot::through_snapshot(&events, split);
+        assert_eq!(summary(&c), want, "snapshot after {split} events");
+        assert_eq!(c.repository_tags("r", "shop/cart").len(), 2);
+    }
+}
+
+#[test]
 fn replays_change_nothing() {
     let mut c = Catalog::new();
     for e in history() {
@@ -242,5 +257,7 @@ mod osv;
 mod packages;
 #[path = "integration/purl.rs"]
 mod purl;
+#[path = "integration/snapshot.rs"]
+mod snapshot;
 #[path = "integration/versioning.rs"]
 mod versioning;

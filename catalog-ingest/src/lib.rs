@@ -10,7 +10,9 @@ pub mod metrics;
 pub mod reconcile;
 pub mod registry;
 pub mod sbom;
+pub mod snapshot;
 pub mod sync;
+pub mod tail;
 pub mod worker;
 
 pub use item::InboxBody;

@@ -66,6 +66,11 @@ pub struct Metrics {
     pub events_recorded: AtomicU64,
     pub reconcile_runs: AtomicU64,
     pub reconcile_registered: AtomicU64,
+    pub snapshots_written: AtomicU64,
+    /// The newest snapshot this process wrote: its log position, size and cost.
+    pub snapshot_seq: AtomicU64,
+    pub snapshot_bytes: AtomicU64,
+    pub snapshot_write_micros: AtomicU64,
 }
 
 /// Gauges read at scrape time.
@@ -185,6 +190,33 @@ impl Metrics {
             "catalog_reconcile_registered_total",
             "Tags the reconcile found missing or stale.",
             &self.reconcile_registered,
+        );
+        counter(
+            &mut out,
+            "catalog_snapshots_written_total",
+            "Graph snapshots this process wrote.",
+            &self.snapshots_written,
+        );
+        gauge(
+            &mut out,
+            "catalog_snapshot_seq",
+            "Log position of the newest graph snapshot this process wrote.",
+            self.snapshot_seq.load(Ordering::Relaxed).to_string(),
+        );
+        gauge(
+            &mut out,
+            "catalog_snapshot_bytes",
+            "Size of the newest graph snapshot this process wrote.",
+            self.snapshot_bytes.load(Ordering::Relaxed).to_string(),
+        );
+        gauge(
+            &mut out,
+            "catalog_snapshot_write_seconds",
+            "Time the newest graph snapshot took to encode and store.",
+            format!(
+                "{}",
+                self.snapshot_write_micros.load(Ordering::Relaxed) as f64 / 1e6
+            ),
         );
         gauge(
             &mut out,

@@ -5,12 +5,16 @@
 //!
 //! Idempotent: an observation's key names the tag state it corrects (the time that state was
 //! set), so two passes, or two replicas, that see the same difference queue the same key.
+//!
+//! It needs no graph: the tags the catalog holds for a repository are what catalog-core's
+//! own rules make of that repository's events, which the log hands over by repository.
 
 use crate::inbox::InboxWriter;
 use crate::item::{Delete, InboxBody, Push};
 use crate::metrics::Metrics;
 use crate::registry::Registries;
-use crate::SharedCatalog;
+use catalog_core::Catalog;
+use catalog_schema::Store;
 use chrono::Utc;
 use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
@@ -26,7 +30,7 @@ pub struct Report {
 
 pub struct Reconciler {
     pub registries: Arc<Registries>,
-    pub catalog: SharedCatalog,
+    pub store: Store,
     pub inbox: InboxWriter,
     pub metrics: Arc<Metrics>,
 }
@@ -56,10 +60,11 @@ impl Reconciler {
         let mut report = Report::default();
         let listed = self.registries.repositories(host).await?;
         let known = self
-            .catalog
-            .read()
-            .map(|c| c.repositories(host))
-            .unwrap_or_default();
+            .blocking({
+                let host = host.to_string();
+                move |s| s.repositories(&host)
+            })
+            .await?;
         let repos: BTreeSet<String> = listed.iter().cloned().chain(known).collect();
         let mut items = Vec::new();
         for repo in &repos {
@@ -74,8 +79,16 @@ impl Reconciler {
             } else {
                 Vec::new()
             };
+            // The repository as the log says it is, folded by the core's rules.
+            let events = self
+                .blocking({
+                    let (host, repo) = (host.to_string(), repo.clone());
+                    move |s| s.repository_events(&host, &repo)
+                })
+                .await?;
+            let mut c = Catalog::new();
+            c.apply_all(&events);
             let (have, since) = {
-                let Ok(c) = self.catalog.read() else { continue };
                 let have = c.repository_tags(host, repo);
                 let since: Vec<(String, i64)> = have
                     .keys()
@@ -103,10 +116,10 @@ impl Reconciler {
                 if let Some(subject) = crate::registry::artifact_tag_subject(tag) {
                     let done = tag.ends_with(".sig")
                         || self
-                            .catalog
-                            .read()
-                            .map(|c| c.has_sbom(&subject))
-                            .unwrap_or(false);
+                            .blocking(move |s| s.images_with_sbom(&[subject.as_str()]))
+                            .await?
+                            .len()
+                            == 1;
                     if done {
                         continue;
                     }
@@ -152,5 +165,14 @@ impl Reconciler {
             .fetch_add(items.len() as u64, Ordering::Relaxed);
         self.inbox.append("reconcile", &items).await?;
         Ok(report)
+    }
+
+    /// A store read off the async threads.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Store) -> catalog_schema::StoreResult<T> + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let store = self.store.clone();
+        Ok(tokio::task::spawn_blocking(move || f(&store)).await??)
     }
 }

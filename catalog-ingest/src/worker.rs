@@ -2,6 +2,10 @@
 //! image (once per digest: digests are immutable), turns items into domain events, and
 //! records a whole batch in one transaction. Failures retry with exponential backoff; an item
 //! that keeps failing is parked with its error (visible in GraphQL, retryable by an admin).
+//!
+//! It needs no graph: what it must know about a digest (registered before, and with which
+//! manifest facts; has an SBOM) it asks the event log, once per batch. In `catalog serve` it
+//! also hands what it recorded straight to this process's graph.
 
 use crate::hooks::sbom as sbom_hook;
 use crate::item::{Delete, InboxBody, Push};
@@ -12,11 +16,11 @@ use catalog_core::event::{Event, ImageRegistered, NewEvent};
 use catalog_core::identity;
 use catalog_core::model::ImageContent;
 use catalog_schema::{from_micros, to_micros, Durability, InboxItem, Store};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Inbox items per recording transaction.
 const RECORD_CHUNK: usize = 8;
 use chrono::Utc;
-use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,7 +58,8 @@ impl Default for WorkerConfig {
 pub struct Worker {
     pub store: Store,
     pub registries: Arc<Registries>,
-    pub sync: Arc<GraphSync>,
+    /// This process's graph, when it has one (`catalog serve`; not `catalog worker`).
+    pub sync: Option<Arc<GraphSync>>,
     pub metrics: Arc<Metrics>,
     pub wake: Arc<Notify>,
     pub config: WorkerConfig,
@@ -69,13 +74,11 @@ impl Worker {
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "worker pass failed"),
             }
+            // Woken by this process's hooks; the poll finds due retries and items other
+            // processes' hooks appended.
             tokio::select! {
                 _ = self.wake.notified() => {}
-                _ = tokio::time::sleep(self.config.poll) => {
-                    // Other processes may have written events.
-                    let sync = self.sync.clone();
-                    let _ = tokio::task::spawn_blocking(move || sync.sync()).await;
-                }
+                _ = tokio::time::sleep(self.config.poll) => {}
             }
         }
     }
@@ -94,11 +97,11 @@ impl Worker {
         let n = items.len();
         let mut good: Vec<(Option<i64>, Vec<NewEvent>)> = Vec::new();
         let mut received: Vec<i64> = Vec::new();
-        let mut facts_cache: HashMap<String, ImageContent> = HashMap::new();
+        let mut known = self.known_images(&items).await?;
         for item in items {
             let span = tracing::info_span!("inbox_item", id = item.id, source = %item.source, attempt = item.attempts);
             match self
-                .events_for(&item, &mut facts_cache)
+                .events_for(&item, &mut known)
                 .instrument(span.clone())
                 .await
             {
@@ -121,8 +124,10 @@ impl Worker {
             for chunk in good.chunks(RECORD_CHUNK) {
                 let events = store.record_with(chunk, Durability::Deferred)?;
                 n += events.len();
-                // Each chunk reaches the graph as soon as it commits.
-                sync.apply_recorded(&events)?;
+                // Each chunk reaches this process's graph as soon as it commits.
+                if let Some(sync) = &sync {
+                    sync.apply_recorded(&events)?;
+                }
             }
             Ok::<_, catalog_schema::StoreError>(n)
         })
@@ -170,10 +175,47 @@ impl Worker {
         }
     }
 
+    /// What the log knows of the digests a batch pushes: one read per batch.
+    async fn known_images(&self, items: &[InboxItem]) -> anyhow::Result<Known> {
+        let digests: BTreeSet<String> = items
+            .iter()
+            .filter_map(|i| match serde_json::from_str::<InboxBody>(&i.body) {
+                Ok(InboxBody::Push(p)) => Some(p.digest),
+                _ => None,
+            })
+            .collect();
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || {
+            let list: Vec<&str> = digests.iter().map(String::as_str).collect();
+            let registered = store.image_registrations(&list)?;
+            let with_sbom = store.images_with_sbom(&list)?;
+            Ok::<_, catalog_schema::StoreError>(Known {
+                facts: registered
+                    .into_iter()
+                    .map(|(d, r)| {
+                        (
+                            d,
+                            ImageContent {
+                                media_type: r.media_type,
+                                size: r.size,
+                                platforms: r.platforms,
+                                labels: r.labels,
+                                created: r.created,
+                            },
+                        )
+                    })
+                    .collect(),
+                sbom_sought: with_sbom,
+            })
+        })
+        .await?
+        .map_err(anyhow::Error::from)
+    }
+
     async fn events_for(
         &self,
         item: &InboxItem,
-        cache: &mut HashMap<String, ImageContent>,
+        known: &mut Known,
     ) -> anyhow::Result<Vec<NewEvent>> {
         let body: InboxBody = serde_json::from_str(&item.body)
             .map_err(|e| anyhow::anyhow!("unreadable inbox item: {e}"))?;
@@ -188,11 +230,10 @@ impl Worker {
                         .await?;
                     return Ok(sbom_events(&p, &subject, docs));
                 }
-                let discover = {
-                    let c = self.sync.catalog().read().ok();
-                    c.is_some_and(|c| !c.knows_image(&p.digest) && !c.has_sbom(&p.digest))
-                };
-                let facts = self.facts(&p, cache).await?;
+                // A digest seen before had its SBOMs looked for then.
+                let discover = !known.facts.contains_key(&p.digest)
+                    && known.sbom_sought.insert(p.digest.clone());
+                let facts = self.facts(&p, known).await?;
                 let mut events = Vec::new();
                 if discover {
                     match self
@@ -216,38 +257,30 @@ impl Worker {
         })
     }
 
-    /// What the registry says about an image: from the graph when we have seen the digest,
-    /// else fetched (once per batch per digest).
-    async fn facts(
-        &self,
-        p: &Push,
-        cache: &mut HashMap<String, ImageContent>,
-    ) -> anyhow::Result<ImageContent> {
-        if let Some(f) = cache.get(&p.digest) {
+    /// What the registry says about an image: as the log recorded it when the digest was
+    /// seen before, else fetched (once per batch per digest).
+    async fn facts(&self, p: &Push, known: &mut Known) -> anyhow::Result<ImageContent> {
+        if let Some(f) = known.facts.get(&p.digest) {
             return Ok(f.clone());
         }
-        let known = self
-            .sync
-            .catalog()
-            .read()
-            .ok()
-            .and_then(|c| c.image_content(&p.digest));
-        let facts = match known {
-            Some(content) => content,
-            None => {
-                let f = self
-                    .registries
-                    .fetch_image(&p.registry, &p.repository, &p.digest)
-                    .await?;
-                self.metrics
-                    .registry_fetches
-                    .fetch_add(1, Ordering::Relaxed);
-                f
-            }
-        };
-        cache.insert(p.digest.clone(), facts.clone());
-        Ok(facts)
+        let f = self
+            .registries
+            .fetch_image(&p.registry, &p.repository, &p.digest)
+            .await?;
+        self.metrics
+            .registry_fetches
+            .fetch_add(1, Ordering::Relaxed);
+        known.facts.insert(p.digest.clone(), f.clone());
+        Ok(f)
     }
+}
+
+/// What a batch knows of the digests it pushes, from the log and from its own fetches.
+struct Known {
+    /// Manifest facts of digests registered before (or fetched by this batch).
+    facts: BTreeMap<String, ImageContent>,
+    /// Digests whose SBOMs were looked for already (attached, or by this batch).
+    sbom_sought: BTreeSet<String>,
 }
 
 /// The event a push becomes, with component and version derived by the core's rules.

@@ -7,9 +7,9 @@ mod store;
 mod time;
 
 pub use store::{
-    Backend, BlastOf, BlastSql, DbConnection, Durability, GraphRows, InboxItem, InboxState,
-    NewInboxItem, ObservationRow, OwnerRow, PackageImageRow, Store, StoreError, StoreResult,
-    TagObservation, Token,
+    Access, Backend, DbConnection, Durability, EventIndex, EventListener, InboxItem, InboxState,
+    NewInboxItem, RawEvent, SnapshotMeta, SnapshotWrite, Store, StoreError, StoreResult, Token,
+    EVENTS_CHANNEL,
 };
 pub use time::{from_micros, to_micros};
 

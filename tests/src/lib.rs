@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod baseline;
 pub mod bench;
 pub mod capture;
 pub mod registry;

@@ -121,19 +121,19 @@ impl AuditQuery {
     ) -> async_graphql::Result<Connection<String, Event, EmptyFields, EmptyFields>> {
         let first = page_size(first)? as i64;
         let after_seq = cursor("after", after)?;
-        if let Some(k) = &kind {
-            if EventKind::parse(k).is_none() {
+        let kind = match &kind {
+            Some(k) => Some(EventKind::parse(k).ok_or_else(|| {
                 let known: Vec<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
-                return Err(ApiError::bad(
+                ApiError::bad(
                     "kind",
                     format!("unknown kind {k:?}; one of {}", known.join(", ")),
                 )
-                .graphql());
-            }
-        }
+                .graphql()
+            })?),
+            None => None,
+        };
         let store = app(ctx)?.store.clone();
-        let mut rows =
-            blocking(move || store.events_page(first + 1, after_seq, kind.as_deref())).await?;
+        let mut rows = blocking(move || store.events_page(first + 1, after_seq, kind)).await?;
         let has_next = rows.len() as i64 > first;
         rows.truncate(first as usize);
         let mut conn = Connection::new(after_seq > 0, has_next);

@@ -9,6 +9,7 @@ mod catalog;
 mod inventory;
 mod live;
 mod packages;
+mod read_only;
 mod types;
 
 use crate::auth::{Caller, Scope};
@@ -29,6 +30,8 @@ pub struct AppCtx {
     pub sync: Arc<GraphSync>,
     pub inbox: InboxWriter,
     pub registries: Arc<Registries>,
+    /// Set on a read-only replica: the error every mutation gets, naming where writes go.
+    pub read_only: Option<Arc<str>>,
 }
 
 #[derive(MergedObject, Default)]
@@ -66,6 +69,11 @@ pub fn build_schema(ctx: Option<AppCtx>) -> CatalogSchema {
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY);
     if let Some(c) = ctx {
+        if let Some(message) = &c.read_only {
+            b = b.extension(read_only::ReadOnly {
+                message: message.clone(),
+            });
+        }
         b = b.data(c);
     }
     b.finish()

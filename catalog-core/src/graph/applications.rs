@@ -17,7 +17,7 @@ use petgraph::visit::EdgeRef;
 use petgraph::Direction as PgDirection;
 use std::collections::{BTreeSet, HashMap};
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(super) struct AppNode {
     pub(super) name: String,
     pub(super) owner: Option<String>,
@@ -25,7 +25,7 @@ pub(super) struct AppNode {
     pub(super) versions: Vec<AppVersion>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(super) struct AppVersion {
     pub(super) created_at: DateTime<Utc>,
     /// Component version nodes, by component name.

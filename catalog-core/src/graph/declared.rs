@@ -25,9 +25,10 @@ pub(super) type Rank = (DateTime<Utc>, Arc<str>);
 /// An application's API declarations: rank -> (members, owner).
 pub(super) type AppDecls = BTreeMap<Rank, (BTreeSet<String>, Option<String>)>;
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct Declared {
     /// `kind:name` -> the latest descriptor.
+    #[serde(with = "crate::graph::snapshot::as_json")]
     entities: HashMap<String, (Rank, Arc<Entity>)>,
     /// component -> the system each of its descriptors named, by rank (application history).
     pub(super) systems: HashMap<String, BTreeMap<Rank, Option<String>>>,

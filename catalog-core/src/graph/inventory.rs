@@ -76,10 +76,11 @@ pub struct DeploymentFilter {
     pub component: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct Obs {
     status: DeploymentStatus,
     replicas: Option<i32>,
+    #[serde(with = "crate::graph::snapshot::as_json")]
     runs: Arc<[Run]>,
     revision: Option<String>,
     url: Option<String>,
@@ -89,7 +90,7 @@ struct Obs {
     ident: u64,
 }
 
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct Workload {
     cluster: Arc<str>,
     namespace: String,
@@ -99,7 +100,7 @@ struct Workload {
     starts: BTreeSet<ObsKey>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 struct ClusterState {
     /// The environment the latest event named (time, name); configuration overrides it.
     environment: Option<(Micros, String)>,
@@ -108,7 +109,7 @@ struct ClusterState {
     last_seen: Micros,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct Inventory {
     clusters: BTreeMap<String, ClusterState>,
     workloads: Vec<Workload>,
@@ -118,7 +119,8 @@ pub(super) struct Inventory {
     by_digest: HashMap<String, BTreeSet<WorkloadId>>,
     /// Every deployment start, for the history across workloads.
     starts: BTreeSet<(Micros, Arc<str>, WorkloadId)>,
-    /// cluster -> environment, from configuration.
+    /// cluster -> environment, from configuration (not the log's: never in a snapshot).
+    #[serde(skip)]
     configured: HashMap<String, String>,
 }
 

@@ -15,8 +15,10 @@ use super::{Catalog, Page};
 use crate::event::SbomAttached;
 use crate::model;
 use crate::purl::Purl;
+use crate::sbom::SbomPackage;
 use crate::versioning::VersRange;
 use chrono::{DateTime, Utc};
+use hashbrown::HashTable;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -41,14 +43,14 @@ fn min_depth(a: u8, b: u8) -> u8 {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct PackageEntry {
     pub(super) purl: Purl,
     /// version -> id
     pub(super) versions: BTreeMap<String, PvId>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct PvEntry {
     pub(super) package: Arc<str>,
     /// `pkg:type/ns/name@version`, canonical.
@@ -69,7 +71,7 @@ impl PvEntry {
 }
 
 /// One SBOM entry as written, shared by every image whose SBOM lists it identically.
-#[derive(Debug, PartialEq, Eq, Hash)]
+#[derive(Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct BomItem {
     pv: Option<PvId>,
     purl: Option<Box<str>>,
@@ -79,7 +81,64 @@ struct BomItem {
     hashes: Box<[(String, String)]>,
 }
 
-#[derive(Debug)]
+impl BomItem {
+    fn hash(&self) -> u64 {
+        item_hash(
+            self.purl.as_deref(),
+            &self.name,
+            self.version.as_deref(),
+            &self.licenses,
+            self.hashes.iter().map(|(a, h)| (a.as_str(), h.as_str())),
+        )
+    }
+
+    /// Is this the entry `p` would intern to?
+    fn is(&self, p: &SbomPackage) -> bool {
+        self.purl.as_deref() == p.purl.as_deref()
+            && *self.name == *p.name
+            && self.version.as_deref() == p.version.as_deref()
+            && *self.licenses == *p.licenses
+            && self.hashes.len() == p.hashes.len()
+            && self
+                .hashes
+                .iter()
+                .zip(&p.hashes)
+                .all(|((a, h), (b, g))| a == b && h == g)
+    }
+}
+
+/// The content hash of an SBOM entry (the version id is a function of the rest).
+fn item_hash<'a>(
+    purl: Option<&str>,
+    name: &str,
+    version: Option<&str>,
+    licenses: &[String],
+    hashes: impl Iterator<Item = (&'a str, &'a str)>,
+) -> u64 {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let mut h = hashbrown::DefaultHashBuilder::default().build_hasher();
+    purl.hash(&mut h);
+    name.hash(&mut h);
+    version.hash(&mut h);
+    licenses.hash(&mut h);
+    for (a, x) in hashes {
+        a.hash(&mut h);
+        x.hash(&mut h);
+    }
+    h.finish()
+}
+
+/// What a purl string of an SBOM entry resolves to.
+#[derive(Debug, Clone, Copy)]
+enum PurlSlot {
+    /// Not a purl: the entry is kept by name.
+    Invalid,
+    /// A purl without a version: the entry's own version completes it.
+    Unversioned,
+    Version(PvId),
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct ImageBom {
     rank: (DateTime<Utc>, Box<str>),
     document_digest: Box<str>,
@@ -99,15 +158,23 @@ pub(super) struct Reach {
     pub(super) owners: Vec<String>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct Packages {
     /// Versionless canonical purl -> package.
     pub(super) packages: BTreeMap<Arc<str>, PackageEntry>,
     pub(super) versions: Vec<PvEntry>,
-    items: Vec<Arc<BomItem>>,
-    item_ids: HashMap<Arc<BomItem>, u32>,
+    items: Vec<BomItem>,
+    /// `items` by content hash ([`item_hash`]), so an entry seen before is found without
+    /// building it (rebuilt when a snapshot is restored).
+    #[serde(skip)]
+    item_ids: HashTable<(u64, u32)>,
+    /// Purls as SBOM events write them -> what they resolve to: each distinct string is
+    /// parsed once (a cache; empty after a snapshot is restored).
+    #[serde(skip)]
+    purls: hashbrown::HashMap<Box<str>, PurlSlot>,
     /// ImgId -> digest, and back.
     pub(super) digests: Vec<Arc<str>>,
+    #[serde(skip)]
     pub(super) image_ids: HashMap<Arc<str>, ImgId>,
     /// ImgId -> its current BOM.
     boms: Vec<Option<ImageBom>>,
@@ -189,15 +256,50 @@ impl Packages {
         self.boms.get(img as usize).and_then(Option::as_ref)
     }
 
+    /// The id of an entry interned before with exactly this content.
+    fn find_item(&self, p: &SbomPackage) -> Option<u32> {
+        let h = item_hash(
+            p.purl.as_deref(),
+            &p.name,
+            p.version.as_deref(),
+            &p.licenses,
+            p.hashes.iter().map(|(a, h)| (a.as_str(), h.as_str())),
+        );
+        self.item_ids
+            .find(h, |(eh, i)| {
+                *eh == h && self.items.get(*i as usize).is_some_and(|it| it.is(p))
+            })
+            .map(|(_, i)| *i)
+    }
+
     fn intern_item(&mut self, item: BomItem) -> u32 {
-        if let Some(i) = self.item_ids.get(&item) {
-            return *i;
-        }
         let i = self.items.len() as u32;
-        let item = Arc::new(item);
-        self.items.push(item.clone());
-        self.item_ids.insert(item, i);
+        let h = item.hash();
+        self.item_ids.insert_unique(h, (h, i), |e| e.0);
+        self.items.push(item);
         i
+    }
+
+    /// Rebuilds what a snapshot does not store: the lookups of entries and digests, and one
+    /// shared string per package for its versions.
+    pub(super) fn reindex(&mut self) {
+        let mut ids = HashTable::with_capacity(self.items.len());
+        for (i, it) in self.items.iter().enumerate() {
+            let h = it.hash();
+            ids.insert_unique(h, (h, i as u32), |e: &(u64, u32)| e.0);
+        }
+        self.item_ids = ids;
+        self.image_ids = self
+            .digests
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.clone(), i as ImgId))
+            .collect();
+        for v in &mut self.versions {
+            if let Some((k, _)) = self.packages.get_key_value(&*v.package) {
+                v.package = k.clone();
+            }
+        }
     }
 
     /// Links version `pv` to image `img` at `depth` (keeping the shallowest).
@@ -205,6 +307,13 @@ impl Packages {
         let Some(v) = self.versions.get_mut(pv as usize) else {
             return;
         };
+        // Images get ids as their first SBOM arrives, so a replay links in ascending order:
+        // an append, not a search.
+        if v.images.last().is_none_or(|last| *last < img) {
+            v.images.push(img);
+            v.depths.push(depth);
+            return;
+        }
         match v.images.binary_search(&img) {
             Ok(at) => v.depths[at] = min_depth(v.depths[at], depth),
             Err(at) => {
@@ -303,8 +412,18 @@ impl Catalog {
         let mut items = Vec::with_capacity(e.sbom.packages.len());
         let mut depths = Vec::with_capacity(e.sbom.packages.len());
         for p in &e.sbom.packages {
-            let pv = self.intern_package(p);
             let depth = pack_depth(p.depth);
+            // An entry listed identically before (most are: a few packages are in nearly
+            // every image) has its version known and its licenses and hashes merged already.
+            if let Some(i) = self.packages.find_item(p) {
+                if let Some(pv) = self.packages.items.get(i as usize).and_then(|it| it.pv) {
+                    self.packages.link(pv, img, depth);
+                }
+                items.push(i);
+                depths.push(depth);
+                continue;
+            }
+            let pv = self.intern_package(p);
             if let Some(pv) = pv {
                 self.packages.link(pv, img, depth);
             }
@@ -347,14 +466,33 @@ impl Catalog {
 
     /// The version id of an SBOM entry with a purl (created on first sight, its licenses and
     /// hashes merged in); `None` for an entry without a purl or a version.
-    fn intern_package(&mut self, p: &crate::sbom::SbomPackage) -> Option<PvId> {
-        let purl = p.purl.as_deref().and_then(|s| Purl::parse(s).ok())?;
-        let version = purl.version.clone().or_else(|| p.version.clone())?;
-        let (id, new_package) = self.packages.version_id(&purl, &version);
-        if new_package {
-            self.search
-                .add(super::search::SearchKind::Package, &purl.package());
-        }
+    fn intern_package(&mut self, p: &SbomPackage) -> Option<PvId> {
+        let raw = p.purl.as_deref()?;
+        let id = match self.packages.purls.get(raw) {
+            Some(PurlSlot::Invalid) => return None,
+            Some(PurlSlot::Version(id)) => *id,
+            Some(PurlSlot::Unversioned) | None => {
+                // Each distinct purl is parsed once; one without a version takes the entry's.
+                let purl = Purl::parse(raw).ok();
+                let slot = match &purl {
+                    None => PurlSlot::Invalid,
+                    Some(u) if u.version.is_none() => PurlSlot::Unversioned,
+                    Some(u) => {
+                        let version = u.version.clone().unwrap_or_default();
+                        PurlSlot::Version(self.version_id(u, &version))
+                    }
+                };
+                self.packages.purls.insert(Box::from(raw), slot);
+                match (slot, purl) {
+                    (PurlSlot::Version(id), _) => id,
+                    (PurlSlot::Unversioned, Some(u)) => {
+                        let version = p.version.clone()?;
+                        self.version_id(&u, &version)
+                    }
+                    _ => return None,
+                }
+            }
+        };
         if let Some(v) = self.packages.versions.get_mut(id as usize) {
             v.licenses.extend(p.licenses.iter().cloned());
             for (alg, h) in &p.hashes {
@@ -362,6 +500,16 @@ impl Catalog {
             }
         }
         Some(id)
+    }
+
+    /// A package version's id, created (and its package made searchable) on first sight.
+    fn version_id(&mut self, purl: &Purl, version: &str) -> PvId {
+        let (id, new_package) = self.packages.version_id(purl, version);
+        if new_package {
+            self.search
+                .add(super::search::SearchKind::Package, &purl.package());
+        }
+        id
     }
 
     fn package_model(&self, key: &str, p: &PackageEntry) -> model::Package {

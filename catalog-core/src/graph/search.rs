@@ -53,11 +53,83 @@ impl SearchKind {
 /// bound on the work a one-letter query can cause.
 pub const MAX_TERMS: usize = 4096;
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(from = "SearchWire")]
 pub(super) struct SearchIndex {
     terms: BTreeMap<Box<str>, Vec<(SearchKind, Arc<str>)>>,
     /// Everything indexed, so adding a thing twice costs one lookup.
     known: HashSet<(SearchKind, Arc<str>)>,
+}
+
+/// The index as a snapshot holds it: each thing once, terms pointing at things by number, so
+/// a restored index shares one string per thing (as a folded one does) and the snapshot
+/// stores it once.
+#[derive(Deserialize)]
+struct SearchWire {
+    /// (kind, id, added: indexed under its own name; false for what only an alias names)
+    things: Vec<(SearchKind, Box<str>, bool)>,
+    terms: Vec<(Box<str>, Vec<u32>)>,
+}
+
+/// [`SearchWire`], borrowed from the index being written.
+#[derive(Serialize)]
+struct SearchWireRef<'a> {
+    things: Vec<(SearchKind, &'a str, bool)>,
+    terms: Vec<(&'a str, Vec<u32>)>,
+}
+
+impl Serialize for SearchIndex {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut number: HashMap<(SearchKind, &str), u32> = HashMap::new();
+        let mut things = Vec::with_capacity(self.known.len());
+        let mut terms = Vec::with_capacity(self.terms.len());
+        for (k, id) in &self.known {
+            number.insert((*k, id), things.len() as u32);
+            things.push((*k, &**id, true));
+        }
+        for (term, hits) in &self.terms {
+            let refs = hits
+                .iter()
+                .map(|(k, id)| {
+                    *number.entry((*k, id)).or_insert_with(|| {
+                        things.push((*k, &**id, false));
+                        (things.len() - 1) as u32
+                    })
+                })
+                .collect();
+            terms.push((&**term, refs));
+        }
+        SearchWireRef { things, terms }.serialize(s)
+    }
+}
+
+impl From<SearchWire> for SearchIndex {
+    fn from(w: SearchWire) -> SearchIndex {
+        let things: Vec<(SearchKind, Arc<str>)> = w
+            .things
+            .iter()
+            .map(|(k, id, _)| (*k, Arc::from(&**id)))
+            .collect();
+        let known = w
+            .things
+            .iter()
+            .zip(&things)
+            .filter(|((_, _, added), _)| *added)
+            .map(|(_, t)| t.clone())
+            .collect();
+        let terms = w
+            .terms
+            .into_iter()
+            .map(|(term, refs)| {
+                let hits = refs
+                    .into_iter()
+                    .filter_map(|i| things.get(i as usize).cloned())
+                    .collect();
+                (term, hits)
+            })
+            .collect();
+        SearchIndex { terms, known }
+    }
 }
 
 const SEPARATORS: &[char] = &['/', '-', '_', '.', ':', '@', ' '];

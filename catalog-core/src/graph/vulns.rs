@@ -13,14 +13,15 @@ use crate::osv::Vulnerability;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct Record {
     /// (modified, else the event time; then the event key): the newest record of an id wins.
     rank: (DateTime<Utc>, String),
+    #[serde(with = "crate::graph::snapshot::as_json")]
     vuln: Vulnerability,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct Vulns {
     records: BTreeMap<String, Record>,
     /// Versionless purl -> ids of the records affecting it.

@@ -387,7 +387,7 @@ fn img(n: u64) -> String {
     digest(n)
 }
 
-fn shop() -> Vec<RecordedEvent> {
+pub(super) fn shop() -> Vec<RecordedEvent> {
     let mut payments = Entity::new(EntityKind::Group, "payments");
     payments.contacts = contacts("payments@shop.test", "#payments", "payments-oncall");
     let mut discovery = Entity::new(EntityKind::Group, "discovery");
@@ -1351,7 +1351,7 @@ const B: &str = "svc/b";
 const C: &str = "svc/c";
 const D: &str = "svc/d";
 
-fn store() -> Vec<RecordedEvent> {
+pub(super) fn store() -> Vec<RecordedEvent> {
     vec![
         application(1, "store", &[A, B], Some("team-x")),
         register(2, A, "1.0.0", &img(11)),
@@ -1647,6 +1647,16 @@ fn any_arrival_order_and_replays_give_the_same_answers() {
         at_once.apply_all(&order);
         at_once.verify().unwrap();
         assert_eq!(answers(&at_once), want, "round {round}, apply_all");
+    }
+}
+
+#[test]
+fn a_snapshot_at_any_point_gives_the_same_answers() {
+    let events: Vec<RecordedEvent> = shop().into_iter().chain(store()).collect();
+    let want = answers(&fold(&events));
+    for split in super::snapshot::splits(events.len()) {
+        let c = super::snapshot::through_snapshot(&events, split);
+        assert_eq!(answers(&c), want, "snapshot after {split} events");
     }
 }
 

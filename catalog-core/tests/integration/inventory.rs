@@ -397,6 +397,26 @@ fn any_arrival_order_and_any_replay_give_the_same_answers() {
 }
 
 #[test]
+fn a_snapshot_at_any_point_gives_the_same_answers() {
+    let events: Vec<RecordedEvent> = sequence()
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut e)| {
+            e.seq = i as i64 + 1;
+            e
+        })
+        .collect();
+    for split in super::snapshot::splits(events.len()) {
+        let mut c = super::snapshot::through_snapshot(&events, split);
+        expectations(&c);
+        // Configuration is not the log's: a restored catalog takes it as a fresh one does.
+        c.set_cluster_environments(HashMap::from([("staging-1".to_string(), "qa".to_string())]));
+        let names: Vec<String> = c.environments().into_iter().map(|e| e.name).collect();
+        assert_eq!(names, vec!["prod".to_string(), "qa".to_string()]);
+    }
+}
+
+#[test]
 fn an_image_deployed_before_it_is_registered_is_linked_when_it_is() {
     let mut c = Catalog::new();
     let d = format!("sha256:{}", "a".repeat(64));

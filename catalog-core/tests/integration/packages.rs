@@ -348,6 +348,14 @@ fn packages_are_found_with_their_images_deployments_and_owners() {
 }
 
 #[test]
+fn a_snapshot_at_any_point_gives_the_same_answers() {
+    let events = history();
+    for split in super::snapshot::splits(events.len()) {
+        check(&super::snapshot::through_snapshot(&events, split));
+    }
+}
+
+#[test]
 fn any_arrival_order_and_replays_give_the_same_answers() {
     let events = history();
     // A deterministic shuffle per round (no rand dependency): rotate and interleave.

@@ -2,7 +2,8 @@
 //! folded into the in-memory inventory, recorded into SQLite (and PostgreSQL when it is
 //! reachable) and ingested over HTTP by the real `catalog` binary; then `inventory(cluster, at)`
 //! and `whereIs(component)` latency in-process, over GraphQL, and against the baseline the
-//! store computes with SQL alone (`Store::inventory_sql`) for the same (cluster, moment) pairs.
+//! harness computes with SQL alone (`Baseline::inventory_sql`, over tables it builds from the
+//! same events) for the same (cluster, moment) pairs.
 //!
 //! ```text
 //! cargo build --release --workspace && \
@@ -30,6 +31,7 @@ use catalog_ingest::registry::Registries;
 use catalog_ingest::sync::GraphSync;
 use catalog_ingest::{InboxBody, Metrics, SharedCatalog};
 use catalog_schema::{Durability, Store};
+use catalog_tests::baseline::Baseline;
 use catalog_tests::bench::{catalog_pid, cpu_time, loadavg, metric, percentile, Rng};
 use catalog_tests::registry::TempDir;
 use catalog_tests::server::{PgDatabase, INGEST_TOKEN};
@@ -620,6 +622,7 @@ fn graphql_in_process(
             )
         }),
         registries: Arc::new(Registries::new(&[])),
+        read_only: None,
     };
     let schema = build_schema(Some(ctx));
     let mut execute = Timings::default();
@@ -671,29 +674,35 @@ struct Sql {
     inventory: Timings,
 }
 
-/// Records every event (STORE_BATCH per call, Deferred), then times `inventory_sql` for the
+/// Records every event into the store's log (STORE_BATCH per call, Deferred; the time of
+/// that is reported) and into the baseline's tables, then times `inventory_sql` for the
 /// pairs and checks the first answers against the graph's.
 fn sql_baseline(
     store: &Store,
+    baseline: &mut Baseline,
     batch: &[(Option<i64>, Vec<NewEvent>)],
     h: &History,
     pairs: &[(usize, i64)],
     graph: &InProcess,
 ) -> Result<Sql> {
-    let t = Instant::now();
+    let mut load_wall = Duration::ZERO;
     let mut n = 0;
     for chunk in batch.chunks(STORE_BATCH) {
-        n += store.record_with(chunk, Durability::Deferred)?.len();
+        let t = Instant::now();
+        let recorded = store.record_with(chunk, Durability::Deferred)?;
+        load_wall += t.elapsed();
+        n += recorded.len();
+        baseline.record(&recorded)?;
     }
-    let load_wall = t.elapsed();
     if n != batch.len() {
         bail!("the store recorded {n} new events of {}", batch.len());
     }
+    baseline.analyze()?;
     let mut inventory = Timings::default();
     for (q, (c, at)) in pairs.iter().enumerate() {
         let cluster = &h.clusters[*c].name;
         let t = Instant::now();
-        let rows = black_box(store.inventory_sql(cluster, *at)?);
+        let rows = black_box(baseline.inventory_sql(cluster, *at)?);
         inventory.push(t.elapsed(), rows.len());
         if let Some(want) = graph.checked.get(q) {
             let got = sorted(
@@ -703,9 +712,9 @@ fn sql_baseline(
             );
             if &got != want {
                 bail!(
-                    "{:?} inventory_sql({cluster}, {}) disagrees with the graph: {} rows against {}; \
+                    "{} inventory_sql({cluster}, {}) disagrees with the graph: {} rows against {}; \
                      first difference: {:?}",
-                    store.backend(),
+                    baseline.backend(),
                     rfc3339(*at),
                     got.len(),
                     want.len(),
@@ -714,8 +723,8 @@ fn sql_baseline(
             }
         } else if rows.len() != graph.inventory.items[q] {
             bail!(
-                "{:?} inventory_sql({cluster}, {}): {} rows, the graph {}",
-                store.backend(),
+                "{} inventory_sql({cluster}, {}): {} rows, the graph {}",
+                baseline.backend(),
                 rfc3339(*at),
                 rows.len(),
                 graph.inventory.items[q]
@@ -1249,7 +1258,8 @@ fn main() -> Result<()> {
     );
     let (sqlite, gql) = {
         let store = Store::open(&dir.path().join("store.db").display().to_string(), 4)?;
-        let sqlite = sql_baseline(&store, &batch, &h, &pairs, &graph)?;
+        let mut baseline = Baseline::create(&dir.path().join("baseline.db").display().to_string())?;
+        let sqlite = sql_baseline(&store, &mut baseline, &batch, &h, &pairs, &graph)?;
         eprintln!("in-process: GraphQL inventory without HTTP");
         let gql = graphql_in_process(catalog, &store, &h, &pairs, &graph)?;
         (sqlite, gql)
@@ -1271,7 +1281,11 @@ fn main() -> Result<()> {
             Ok(db) => {
                 eprintln!("postgres: recording {} events into {}", a.events, db.name);
                 let store = Store::open(&db.url, 4)?;
-                let r = sql_baseline(&store, &batch, &h, &pairs, &graph)?;
+                let tables = PgDatabase::create()?;
+                let mut baseline = Baseline::create(&tables.url)?;
+                let r = sql_baseline(&store, &mut baseline, &batch, &h, &pairs, &graph)?;
+                drop(baseline);
+                drop(tables);
                 drop(store);
                 drop(db);
                 Ok(r)
