@@ -7,8 +7,10 @@
 pub mod baseline;
 pub mod bench;
 pub mod capture;
+pub mod mixed;
+pub mod pg;
 pub mod registry;
 pub mod sbom;
 pub mod server;
 
-pub use server::{CatalogServer, ServerOpts};
+pub use server::{CatalogServer, CatalogWorker, ServerOpts};

@@ -339,3 +339,70 @@ impl Drop for PgDatabase {
         }
     }
 }
+
+/// A running `catalog worker`: inbox processing and reconcile, no HTTP and no graph. Dropping
+/// it kills the process.
+pub struct CatalogWorker {
+    child: Option<Child>,
+    log: PathBuf,
+    _dir: TempDir,
+}
+
+impl CatalogWorker {
+    /// Starts `catalog worker` on `database_url` and waits until it has opened the database.
+    pub fn start(database_url: &str, extra_args: &[&str]) -> Result<CatalogWorker> {
+        let dir = TempDir::new("catalog-worker")?;
+        let log = dir.path().join("worker.log");
+        let out = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)?;
+        let child = Command::new(binary()?)
+            .arg("worker")
+            .args(["--database-url", database_url])
+            .args(extra_args)
+            .env("CATALOG_LOG", "info")
+            .env_remove("CATALOG_DATABASE_URL")
+            .stdin(Stdio::null())
+            .stdout(out.try_clone()?)
+            .stderr(out)
+            .spawn()
+            .context("cannot start catalog worker")?;
+        let mut w = CatalogWorker {
+            child: Some(child),
+            log,
+            _dir: dir,
+        };
+        let t = Instant::now();
+        while !w.log().contains("database ready") {
+            if let Some(c) = w.child.as_mut() {
+                if let Some(st) = c.try_wait()? {
+                    bail!("catalog worker exited with {st}; log:\n{}", w.log());
+                }
+            }
+            if t.elapsed() > Duration::from_secs(30) {
+                bail!("catalog worker not up after 30 s; log:\n{}", w.log());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(w)
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGKILL: whatever it had claimed comes back to the others when its leases run out.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for CatalogWorker {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

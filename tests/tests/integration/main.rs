@@ -10,5 +10,7 @@ mod graph;
 mod ops;
 mod registry_auth;
 mod registry_flow;
+mod replicas;
 mod sbom;
+mod snapshots;
 mod ui;
