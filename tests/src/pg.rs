@@ -76,7 +76,7 @@ impl PgCluster {
     fn start(data: &Path, log: &Path, port: u16, socket_dir: &Path) -> Result<PgCluster> {
         let opts = format!(
             "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off \
-             -c synchronous_commit=off -c full_page_writes=off -c max_connections=60 \
+             -c full_page_writes=off -c max_connections=60 \
              -c shared_buffers=64MB",
             socket_dir.display()
         );

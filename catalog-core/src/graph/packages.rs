@@ -82,8 +82,9 @@ struct BomItem {
 }
 
 impl BomItem {
-    fn hash(&self) -> u64 {
+    fn hash(&self, seed: &impl std::hash::BuildHasher) -> u64 {
         item_hash(
+            seed,
             self.purl.as_deref(),
             &self.name,
             self.version.as_deref(),
@@ -109,14 +110,15 @@ impl BomItem {
 
 /// The content hash of an SBOM entry (the version id is a function of the rest).
 fn item_hash<'a>(
+    seed: &impl std::hash::BuildHasher,
     purl: Option<&str>,
     name: &str,
     version: Option<&str>,
     licenses: &[String],
     hashes: impl Iterator<Item = (&'a str, &'a str)>,
 ) -> u64 {
-    use std::hash::{BuildHasher, Hash, Hasher};
-    let mut h = hashbrown::DefaultHashBuilder::default().build_hasher();
+    use std::hash::{Hash, Hasher};
+    let mut h = seed.build_hasher();
     purl.hash(&mut h);
     name.hash(&mut h);
     version.hash(&mut h);
@@ -168,6 +170,9 @@ pub(super) struct Packages {
     /// building it (rebuilt when a snapshot is restored).
     #[serde(skip)]
     item_ids: HashTable<(u64, u32)>,
+    /// The seed of [`item_hash`], the same for every entry of this index.
+    #[serde(skip)]
+    item_seed: hashbrown::DefaultHashBuilder,
     /// Purls as SBOM events write them -> what they resolve to: each distinct string is
     /// parsed once (a cache; empty after a snapshot is restored).
     #[serde(skip)]
@@ -183,6 +188,20 @@ pub(super) struct Packages {
 }
 
 impl Packages {
+    /// Encoded bytes per part, for [`Catalog::snapshot_breakdown`].
+    pub(super) fn breakdown(&self) -> Vec<(&'static str, usize)> {
+        fn size<T: serde::Serialize>(v: &T) -> usize {
+            postcard::to_stdvec(v).map_or(0, |b| b.len())
+        }
+        vec![
+            ("packages", size(&self.packages)),
+            ("package versions with their images", size(&self.versions)),
+            ("interned SBOM entries", size(&self.items)),
+            ("image BOMs", size(&self.boms)),
+            ("digests and nodes", size(&self.digests) + size(&self.nodes)),
+        ]
+    }
+
     fn version_id(&mut self, p: &Purl, version: &str) -> (PvId, bool) {
         let key = p.package();
         let mut new_package = false;
@@ -259,6 +278,7 @@ impl Packages {
     /// The id of an entry interned before with exactly this content.
     fn find_item(&self, p: &SbomPackage) -> Option<u32> {
         let h = item_hash(
+            &self.item_seed,
             p.purl.as_deref(),
             &p.name,
             p.version.as_deref(),
@@ -274,7 +294,7 @@ impl Packages {
 
     fn intern_item(&mut self, item: BomItem) -> u32 {
         let i = self.items.len() as u32;
-        let h = item.hash();
+        let h = item.hash(&self.item_seed);
         self.item_ids.insert_unique(h, (h, i), |e| e.0);
         self.items.push(item);
         i
@@ -285,7 +305,7 @@ impl Packages {
     pub(super) fn reindex(&mut self) {
         let mut ids = HashTable::with_capacity(self.items.len());
         for (i, it) in self.items.iter().enumerate() {
-            let h = it.hash();
+            let h = it.hash(&self.item_seed);
             ids.insert_unique(h, (h, i as u32), |e: &(u64, u32)| e.0);
         }
         self.item_ids = ids;

@@ -113,6 +113,32 @@ impl Catalog {
         Ok(out)
     }
 
+    /// Encoded bytes per part of the catalog, for a benchmark's account of where a
+    /// snapshot's size goes.
+    #[doc(hidden)]
+    pub fn snapshot_breakdown(&self) -> Vec<(&'static str, usize)> {
+        fn size<T: serde::Serialize>(v: &T) -> usize {
+            postcard::to_stdvec(v).map_or(0, |b| b.len())
+        }
+        let mut parts = vec![
+            ("graph", size(&self.graph)),
+            ("indexes of nodes by name", {
+                size(&self.components)
+                    + size(&self.versions)
+                    + size(&self.images)
+                    + size(&self.teams)
+                    + size(&self.applications)
+            }),
+            ("repositories and tags", size(&self.repos)),
+            ("inventory", size(&self.inventory)),
+            ("vulnerabilities", size(&self.vulns)),
+            ("search index", size(&self.search)),
+            ("declared (descriptors)", size(&self.declared)),
+        ];
+        parts.extend(self.packages.breakdown());
+        parts
+    }
+
     /// A catalog restored from snapshot bytes, exactly as it was when written (configured
     /// cluster environments aside: set them again). Any damage is an error, never a panic.
     pub fn from_snapshot(bytes: &[u8]) -> Result<Catalog, SnapshotError> {

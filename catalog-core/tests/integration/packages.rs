@@ -347,6 +347,42 @@ fn packages_are_found_with_their_images_deployments_and_owners() {
     check(&fold(&history()));
 }
 
+/// An entry listed identically by many SBOMs is kept once, however many images list it.
+#[test]
+fn identical_entries_are_interned_once() {
+    let entries = |n: u32| -> Vec<SbomPackage> {
+        (0..n)
+            .map(|j| {
+                pkg(
+                    Some(&format!("pkg:npm/p{j}@1.0.0")),
+                    &format!("p{j}"),
+                    "1.0.0",
+                    Some(1),
+                )
+            })
+            .collect()
+    };
+    let interned = |images: u32| -> usize {
+        let mut c = Catalog::new();
+        for i in 0..images {
+            c.apply(&sbom(
+                i as i64 + 1,
+                1,
+                &format!("sha256:{i:064x}"),
+                &format!("sha256:doc{i}"),
+                entries(50),
+            ));
+        }
+        c.verify().unwrap();
+        c.snapshot_breakdown()
+            .into_iter()
+            .find(|(what, _)| *what == "interned SBOM entries")
+            .map(|(_, n)| n)
+            .unwrap()
+    };
+    assert_eq!(interned(1), interned(100));
+}
+
 #[test]
 fn a_snapshot_at_any_point_gives_the_same_answers() {
     let events = history();
