@@ -9,8 +9,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// A change to the catalog. Serialized as the event log's `payload`, tagged by `kind`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A change to the catalog. Serialized as the event log's `payload`, tagged by `kind` (read
+/// back by [`crate::tagged`], which does not buffer the object when the tag comes first).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind")]
 pub enum Event {
     /// A manifest (or index) was pushed to a repository, optionally with a tag, and enriched
@@ -75,6 +76,150 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         owner: Option<String>,
     },
+}
+
+impl<'de> Deserialize<'de> for Event {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Event, D::Error> {
+        crate::tagged::deserialize_tagged(d)
+    }
+}
+
+/// The fields of the event kinds that are not a type of their own.
+mod fields {
+    use super::*;
+
+    #[derive(Deserialize)]
+    pub struct Tag {
+        pub registry: String,
+        pub repository: String,
+        pub tag: String,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Manifest {
+        pub registry: String,
+        pub repository: String,
+        pub digest: String,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Owner {
+        pub component: String,
+        pub team: String,
+        pub via: String,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Dependency {
+        pub from: String,
+        pub to: String,
+    }
+
+    #[derive(Deserialize)]
+    pub struct TeamContacts {
+        pub team: String,
+        pub contacts: Contacts,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Application {
+        pub application: String,
+        pub components: Vec<String>,
+        #[serde(default)]
+        pub owner: Option<String>,
+    }
+}
+
+impl crate::tagged::TaggedEnum for Event {
+    const TAG: &'static str = "kind";
+    const VARIANTS: &'static [&'static str] = &[
+        "image.registered",
+        "tag.deleted",
+        "manifest.deleted",
+        "owner.set",
+        "deployment.observed",
+        "cluster.snapshot",
+        "sbom.attached",
+        "vulnerability.published",
+        "entity.declared",
+        "dependency.declared",
+        "dependency.removed",
+        "team.contacts",
+        "application.declared",
+    ];
+
+    fn variant<'de, D: serde::Deserializer<'de>>(tag: &str, d: D) -> Result<Event, D::Error> {
+        Ok(match EventKind::parse(tag) {
+            Some(EventKind::ImageRegistered) => {
+                Event::ImageRegistered(Deserialize::deserialize(d)?)
+            }
+            Some(EventKind::TagDeleted) => {
+                let f = fields::Tag::deserialize(d)?;
+                Event::TagDeleted {
+                    registry: f.registry,
+                    repository: f.repository,
+                    tag: f.tag,
+                }
+            }
+            Some(EventKind::ManifestDeleted) => {
+                let f = fields::Manifest::deserialize(d)?;
+                Event::ManifestDeleted {
+                    registry: f.registry,
+                    repository: f.repository,
+                    digest: f.digest,
+                }
+            }
+            Some(EventKind::OwnerSet) => {
+                let f = fields::Owner::deserialize(d)?;
+                Event::OwnerSet {
+                    component: f.component,
+                    team: f.team,
+                    via: f.via,
+                }
+            }
+            Some(EventKind::DeploymentObserved) => {
+                Event::DeploymentObserved(Deserialize::deserialize(d)?)
+            }
+            Some(EventKind::ClusterSnapshot) => {
+                Event::ClusterSnapshot(Deserialize::deserialize(d)?)
+            }
+            Some(EventKind::SbomAttached) => Event::SbomAttached(Deserialize::deserialize(d)?),
+            Some(EventKind::VulnerabilityPublished) => {
+                Event::VulnerabilityPublished(Deserialize::deserialize(d)?)
+            }
+            Some(EventKind::EntityDeclared) => Event::EntityDeclared(Deserialize::deserialize(d)?),
+            Some(EventKind::DependencyDeclared) => {
+                let f = fields::Dependency::deserialize(d)?;
+                Event::DependencyDeclared {
+                    from: f.from,
+                    to: f.to,
+                }
+            }
+            Some(EventKind::DependencyRemoved) => {
+                let f = fields::Dependency::deserialize(d)?;
+                Event::DependencyRemoved {
+                    from: f.from,
+                    to: f.to,
+                }
+            }
+            Some(EventKind::TeamContacts) => {
+                let f = fields::TeamContacts::deserialize(d)?;
+                Event::TeamContacts {
+                    team: f.team,
+                    contacts: f.contacts,
+                }
+            }
+            Some(EventKind::ApplicationDeclared) => {
+                let f = fields::Application::deserialize(d)?;
+                Event::ApplicationDeclared {
+                    application: f.application,
+                    components: f.components,
+                    owner: f.owner,
+                }
+            }
+            None => return Err(serde::de::Error::unknown_variant(tag, Self::VARIANTS)),
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

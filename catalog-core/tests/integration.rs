@@ -49,7 +49,7 @@ fn push(seq: i64, min: u32, tag: &str, digest: &str, labels_: &[(&str, &str)]) -
     }
 }
 
-fn rec(seq: i64, min: u32, event: Event) -> RecordedEvent {
+pub(crate) fn rec(seq: i64, min: u32, event: Event) -> RecordedEvent {
     RecordedEvent {
         seq,
         key: format!("k{seq}"),
@@ -61,7 +61,7 @@ fn rec(seq: i64, min: u32, event: Event) -> RecordedEvent {
     }
 }
 
-fn history() -> Vec<RecordedEvent> {
+pub(crate) fn history() -> Vec<RecordedEvent> {
     vec![
         push(
             1,
@@ -259,5 +259,7 @@ mod packages;
 mod purl;
 #[path = "integration/snapshot.rs"]
 mod snapshot;
+#[path = "integration/tagged.rs"]
+mod tagged;
 #[path = "integration/versioning.rs"]
 mod versioning;

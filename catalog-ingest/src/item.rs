@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum InboxBody {
     /// A manifest pushed with a tag: to be enriched from the registry, then registered.
@@ -12,6 +12,28 @@ pub enum InboxBody {
     Delete(Delete),
     /// An event complete at intake (deployments need no enrichment): recorded as it is.
     Record(Record),
+}
+
+/// Read without buffering the body when `type` comes first (as written): an SBOM item is
+/// hundreds of KB (see [`catalog_core::tagged`]).
+impl<'de> Deserialize<'de> for InboxBody {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<InboxBody, D::Error> {
+        catalog_core::tagged::deserialize_tagged(d)
+    }
+}
+
+impl catalog_core::tagged::TaggedEnum for InboxBody {
+    const TAG: &'static str = "type";
+    const VARIANTS: &'static [&'static str] = &["push", "delete", "record"];
+
+    fn variant<'de, D: serde::Deserializer<'de>>(tag: &str, d: D) -> Result<InboxBody, D::Error> {
+        Ok(match tag {
+            "push" => InboxBody::Push(Deserialize::deserialize(d)?),
+            "delete" => InboxBody::Delete(Deserialize::deserialize(d)?),
+            "record" => InboxBody::Record(Deserialize::deserialize(d)?),
+            other => return Err(serde::de::Error::unknown_variant(other, Self::VARIANTS)),
+        })
+    }
 }
 
 /// A domain event made by a hook's parser, waiting in the inbox to be recorded.
@@ -93,3 +115,63 @@ impl FieldError {
 }
 
 pub use catalog_core::identity::{valid_digest, valid_repository, valid_tag};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn bodies() -> Vec<InboxBody> {
+        let at = Utc.with_ymd_and_hms(2026, 12, 6, 9, 0, 0).single().unwrap();
+        vec![
+            InboxBody::Push(Push {
+                key: "distribution:1".into(),
+                registry: "r".into(),
+                repository: "shop/cart".into(),
+                digest: "sha256:a".into(),
+                tag: Some("1.0.0".into()),
+                media_type: None,
+                size: Some(3),
+                occurred_at: at,
+                source: "distribution".into(),
+                actor: "registry".into(),
+            }),
+            InboxBody::Delete(Delete {
+                key: "distribution:2".into(),
+                registry: "r".into(),
+                repository: "shop/cart".into(),
+                digest: None,
+                tag: Some("1.0.0".into()),
+                occurred_at: at,
+                source: "distribution".into(),
+                actor: "registry".into(),
+            }),
+            InboxBody::Record(Record {
+                key: "api:owner".into(),
+                occurred_at: at,
+                source: "api".into(),
+                actor: "admin".into(),
+                event: catalog_core::Event::OwnerSet {
+                    component: "shop/cart".into(),
+                    team: "payments".into(),
+                    via: "api".into(),
+                },
+            }),
+        ]
+    }
+
+    #[test]
+    fn bodies_read_back_with_their_type_first_or_anywhere() {
+        for b in bodies() {
+            let first = serde_json::to_string(&b).unwrap();
+            assert!(first.starts_with("{\"type\":"), "{first}");
+            assert_eq!(serde_json::from_str::<InboxBody>(&first).unwrap(), b);
+            // Sorted keys: `type` after the others.
+            let sorted = serde_json::to_string(&serde_json::to_value(&b).unwrap()).unwrap();
+            assert!(!sorted.starts_with("{\"type\":"), "{sorted}");
+            assert_eq!(serde_json::from_str::<InboxBody>(&sorted).unwrap(), b);
+        }
+        let e = serde_json::from_str::<InboxBody>(r#"{"type":"nope"}"#).unwrap_err();
+        assert!(e.to_string().contains("unknown variant `nope`"), "{e}");
+    }
+}

@@ -97,11 +97,30 @@ impl Worker {
         let n = items.len();
         let mut good: Vec<(Option<i64>, Vec<NewEvent>)> = Vec::new();
         let mut received: Vec<i64> = Vec::new();
-        let mut known = self.known_images(&items).await?;
-        for item in items {
+        // Each body read once, off the async threads (an SBOM item is hundreds of KB).
+        let parsed: Vec<(InboxItem, Result<InboxBody, String>)> =
+            tokio::task::spawn_blocking(move || {
+                items
+                    .into_iter()
+                    .map(|mut item| {
+                        let body = serde_json::from_str::<InboxBody>(&item.body)
+                            .map_err(|e| format!("unreadable inbox item: {e}"));
+                        item.body = String::new();
+                        (item, body)
+                    })
+                    .collect()
+            })
+            .await?;
+        let mut known = self
+            .known_images(parsed.iter().filter_map(|(_, b)| match b {
+                Ok(InboxBody::Push(p)) => Some(p.digest.clone()),
+                _ => None,
+            }))
+            .await?;
+        for (item, body) in parsed {
             let span = tracing::info_span!("inbox_item", id = item.id, source = %item.source, attempt = item.attempts);
             match self
-                .events_for(&item, &mut known)
+                .events_for(body, &mut known)
                 .instrument(span.clone())
                 .await
             {
@@ -176,14 +195,8 @@ impl Worker {
     }
 
     /// What the log knows of the digests a batch pushes: one read per batch.
-    async fn known_images(&self, items: &[InboxItem]) -> anyhow::Result<Known> {
-        let digests: BTreeSet<String> = items
-            .iter()
-            .filter_map(|i| match serde_json::from_str::<InboxBody>(&i.body) {
-                Ok(InboxBody::Push(p)) => Some(p.digest),
-                _ => None,
-            })
-            .collect();
+    async fn known_images(&self, digests: impl Iterator<Item = String>) -> anyhow::Result<Known> {
+        let digests: BTreeSet<String> = digests.collect();
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || {
             let list: Vec<&str> = digests.iter().map(String::as_str).collect();
@@ -214,12 +227,10 @@ impl Worker {
 
     async fn events_for(
         &self,
-        item: &InboxItem,
+        body: Result<InboxBody, String>,
         known: &mut Known,
     ) -> anyhow::Result<Vec<NewEvent>> {
-        let body: InboxBody = serde_json::from_str(&item.body)
-            .map_err(|e| anyhow::anyhow!("unreadable inbox item: {e}"))?;
-        Ok(match body {
+        Ok(match body.map_err(anyhow::Error::msg)? {
             InboxBody::Push(p) => {
                 if let Some(subject) = p.tag.as_deref().and_then(artifact_tag_subject) {
                     // An SBOM (or signature) about an image, not an image.

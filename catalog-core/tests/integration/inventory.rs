@@ -69,7 +69,7 @@ const API: &str = "shop/api";
 ///   40 prod cart 1.1.0 failed; 50 prod cart rolled back to 1.0.0; 60 staging api 2.0.0;
 ///   70 staging snapshot lists only cart 1.1.0 (api ends); 80 prod cart removed;
 ///   90 prod api 2.0.0; 100 staging api 2.1.0 comes back.
-fn sequence() -> Vec<RecordedEvent> {
+pub(super) fn sequence() -> Vec<RecordedEvent> {
     let mut snap = rec(
         7,
         0,

@@ -127,7 +127,7 @@ const LOG4SHELL: &str = r#"{
 /// and a component without a purl; api's has log4j 2.17.1 directly and 2.14.1 three deep; a
 /// loose image's SBOM has log4j 2.14.1. Cart runs in prod-eu-1 and staging-1, api in
 /// staging-1. Then the OSV record.
-fn history() -> Vec<RecordedEvent> {
+pub(super) fn history() -> Vec<RecordedEvent> {
     vec![
         register(1, 1, "shop/cart", "1.0.0", CART, "checkout"),
         register(2, 2, "shop/api", "2.0.0", API, "platform"),

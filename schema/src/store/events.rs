@@ -141,6 +141,26 @@ impl<'a> EventInsert<'a> {
     }
 }
 
+/// An event with its row, serialized before the write lock is taken: an SBOM event's JSON is
+/// hundreds of KB, and on SQLite every webhook acknowledgement waits for the lock.
+type Prepared<'a> = (&'a NewEvent, EventInsert<'a>);
+
+fn prepare(
+    batch: &[(Option<i64>, Vec<NewEvent>)],
+    now: i64,
+) -> StoreResult<Vec<(Option<i64>, Vec<Prepared<'_>>)>> {
+    batch
+        .iter()
+        .map(|(id, events)| {
+            let rows = events
+                .iter()
+                .map(|e| EventInsert::of(e, now).map(|row| (e, row)))
+                .collect::<QueryResult<Vec<_>>>()?;
+            Ok((*id, rows))
+        })
+        .collect()
+}
+
 macro_rules! append_path {
     (
         $name:ident,
@@ -157,7 +177,7 @@ macro_rules! append_path {
             /// ONE transaction. Returns the events that were new.
             pub(super) fn record(
                 c: &mut C,
-                batch: &[(Option<i64>, Vec<NewEvent>)],
+                batch: &[(Option<i64>, Vec<Prepared<'_>>)],
                 now: i64,
             ) -> QueryResult<Vec<RecordedEvent>> {
                 c.$tx(|c| {
@@ -184,7 +204,11 @@ macro_rules! append_path {
                 })
             }
 
-            fn append(c: &mut C, e: &NewEvent, now: i64) -> QueryResult<Option<RecordedEvent>> {
+            fn append(
+                c: &mut C,
+                (e, row): &Prepared<'_>,
+                now: i64,
+            ) -> QueryResult<Option<RecordedEvent>> {
                 // A replay is the common duplicate: on PostgreSQL answer it with a read, since
                 // `ON CONFLICT DO NOTHING` burns an identity value (a harmless hole, now that
                 // holes are settled, but one a reader has to step over). Under the order lock
@@ -201,7 +225,7 @@ macro_rules! append_path {
                     }
                 }
                 let seq: Option<i64> = diesel::insert_into(events::table)
-                    .values(EventInsert::of(e, now)?)
+                    .values(row)
                     .on_conflict(events::key)
                     .do_nothing()
                     .returning(events::seq)
@@ -226,19 +250,15 @@ macro_rules! append_path {
             }
 
             /// Appends in transactions of IMPORT_CHUNK, skipping keys already in the log.
-            pub(super) fn import(c: &mut C, events: &[NewEvent], now: i64) -> QueryResult<usize> {
+            pub(super) fn import(c: &mut C, rows: &[EventInsert<'_>]) -> QueryResult<usize> {
                 let mut inserted = 0;
-                for chunk in events.chunks(IMPORT_CHUNK) {
-                    let rows = chunk
-                        .iter()
-                        .map(|e| EventInsert::of(e, now))
-                        .collect::<QueryResult<Vec<_>>>()?;
+                for rows in rows.chunks(IMPORT_CHUNK) {
                     inserted += c.$tx(|c| {
                         if $pg {
                             diesel::sql_query(ORDER_LOCK).execute(c)?;
                         }
                         let n = {
-                            let ($ic, $rows) = (&mut *c, &rows);
+                            let ($ic, $rows) = (&mut *c, rows);
                             $insert_new
                         }?;
                         if $pg && n > 0 {
@@ -299,15 +319,16 @@ impl Store {
     ) -> StoreResult<Vec<RecordedEvent>> {
         use diesel::connection::SimpleConnection;
         let now = to_micros(Utc::now());
+        let batch = prepare(batch, now)?;
         let (_turn, mut conn) = self.writer()?;
         Ok(match &mut *conn {
-            DbConnection::Postgresql(c) => pg::record(c, batch, now)?,
+            DbConnection::Postgresql(c) => pg::record(c, &batch, now)?,
             DbConnection::Sqlite(c) => {
                 let relax = durability == Durability::Deferred;
                 if relax {
                     c.batch_execute("PRAGMA synchronous = NORMAL")?;
                 }
-                let rows = sqlite::record(c, batch, now);
+                let rows = sqlite::record(c, &batch, now);
                 if relax {
                     c.batch_execute("PRAGMA synchronous = FULL")?;
                 }
@@ -321,10 +342,14 @@ impl Store {
     /// key like [`Store::record`]. Returns how many were new.
     pub fn import_log(&self, events: &[NewEvent]) -> StoreResult<usize> {
         let now = to_micros(Utc::now());
+        let rows = events
+            .iter()
+            .map(|e| EventInsert::of(e, now))
+            .collect::<QueryResult<Vec<_>>>()?;
         let (_turn, mut conn) = self.writer()?;
         Ok(match &mut *conn {
-            DbConnection::Postgresql(c) => pg::import(c, events, now)?,
-            DbConnection::Sqlite(c) => sqlite::import(c, events, now)?,
+            DbConnection::Postgresql(c) => pg::import(c, &rows)?,
+            DbConnection::Sqlite(c) => sqlite::import(c, &rows)?,
         })
     }
 

@@ -108,7 +108,7 @@ fn pkg(purl: &str, depth: u32) -> SbomPackage {
     }
 }
 
-fn sbom(min: u32, image: &str, doc: &str, packages: Vec<SbomPackage>) -> NewEvent {
+pub(super) fn sbom(min: u32, image: &str, doc: &str, packages: Vec<SbomPackage>) -> NewEvent {
     new_event(
         format!("sbom:{image}:{doc}"),
         min,

@@ -3,11 +3,8 @@
 //! concurrent claims, commit notifications, migrations of an existing log, and a read-only
 //! store that writes nothing.
 
-use super::{
-    manifest_deleted, new_event, push, small_batch, tag_deleted, Kind, TestDb, CART, REG, SEC, WEB,
-};
-use catalog_core::event::{Event, NewEvent, RecordedEvent, SbomAttached};
-use catalog_core::sbom::Sbom;
+use super::{manifest_deleted, push, small_batch, tag_deleted, Kind, TestDb, CART, REG, SEC, WEB};
+use catalog_core::event::{Event, NewEvent, RecordedEvent};
 use catalog_schema::{Access, NewInboxItem, Store, StoreError};
 use diesel::prelude::*;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
@@ -20,22 +17,7 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqli
 const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
 fn sbom_event(min: u32, image: &str, doc: &str) -> NewEvent {
-    new_event(
-        format!("sbom:{image}:{doc}"),
-        min,
-        Event::SbomAttached(SbomAttached {
-            image: image.into(),
-            document_digest: doc.into(),
-            via: "upload".into(),
-            sbom: Sbom {
-                format: "CycloneDX".into(),
-                spec_version: "1.6".into(),
-                subject: None,
-                packages: Vec::new(),
-                warnings: Vec::new(),
-            },
-        }),
-    )
+    super::kinds::sbom(min, image, doc, Vec::new())
 }
 
 /// Writers in four processes' worth of stores append concurrently while a reader tails the

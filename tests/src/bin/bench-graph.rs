@@ -891,6 +891,16 @@ impl Mismatches {
         }
     }
 
+    /// Compares every question's answers from another catalog with the first one's,
+    /// deployments included.
+    fn compare_all(&mut self, what: &str, questions: &[Question], got: &[Answer], want: &[Answer]) {
+        for ((q, got), want) in questions.iter().zip(got).zip(want) {
+            let what = format!("{what} {}", q.label);
+            self.compare(&what, got, want);
+            self.check(&what, "deployments", got.deployments, want.deployments);
+        }
+    }
+
     /// Compares everything but deployments (the SQL baseline has no inventory).
     fn compare(&mut self, what: &str, got: &Answer, want: &Answer) {
         self.check(what, "images", got.images, want.images);
@@ -1832,15 +1842,12 @@ fn main() -> Result<()> {
     }
     let rebuilt = std::mem::take(&mut *shared.write().map_err(|_| anyhow!("poisoned"))?);
     drop(sync);
-    for ((q, got), want) in questions
-        .iter()
-        .zip(answers(&rebuilt, &questions)?)
-        .zip(&want)
-    {
-        let what = format!("replayed from the store {}", q.label);
-        bad.compare(&what, &got, want);
-        bad.check(&what, "deployments", got.deployments, want.deployments);
-    }
+    bad.compare_all(
+        "replayed from the store",
+        &questions,
+        &answers(&rebuilt, &questions)?,
+        &want,
+    );
     rows.push(Row::once(
         format!(
             "full replay in-process: GraphSync::load, no snapshot, {} events",
@@ -1905,15 +1912,12 @@ fn main() -> Result<()> {
     let decode = t.elapsed();
     drop(read_back);
     let rss_after_decode = rss_kib("self");
-    for ((q, got), want) in questions
-        .iter()
-        .zip(answers(&restored, &questions)?)
-        .zip(&want)
-    {
-        let what = format!("restored from a snapshot {}", q.label);
-        bad.compare(&what, &got, want);
-        bad.check(&what, "deployments", got.deployments, want.deployments);
-    }
+    bad.compare_all(
+        "restored from a snapshot",
+        &questions,
+        &answers(&restored, &questions)?,
+        &want,
+    );
     drop(restored);
     drop(store);
     rows.push(Row::once(
