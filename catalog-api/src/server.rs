@@ -446,6 +446,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         catalog.clone(),
         args.cluster_environments.iter().cloned().collect(),
     ));
+    core.inbox.attach(sync.clone());
     let ready = Arc::new(AtomicBool::new(false));
     let read_only = args
         .read_only

@@ -1,17 +1,25 @@
-//! The durable inbox writer: one thread, one connection, group commit.
+//! The intake writer: one thread, one connection, group commit of everything the hooks
+//! accepted.
 //!
-//! Hooks hand their validated items here and wait; the writer drains whatever is queued,
-//! appends it all in one transaction (one fsync for many requests), then answers each.
-//! A 2xx therefore always means "on disk".
+//! Hooks hand their validated items here and wait; the writer drains whatever is queued and
+//! commits it all in one transaction (one fsync for many requests), then answers each. A 2xx
+//! therefore always means "on disk". What still needs a registry (pushes, deletes) goes to
+//! the inbox for a worker; what is complete at intake (deployments, SBOMs, descriptors,
+//! advisories) is appended to the event log in the same transaction and handed to this
+//! process's graph: a worker would only have copied it over, writing it a second time.
 
 use crate::item::InboxBody;
 use crate::metrics::Metrics;
+use crate::sync::GraphSync;
+use catalog_core::event::NewEvent;
 use catalog_schema::{to_micros, NewInboxItem, Store};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot, Notify};
 
 struct Request {
     items: Vec<NewInboxItem>,
+    events: Vec<NewEvent>,
     done: oneshot::Sender<Result<(), String>>,
 }
 
@@ -28,25 +36,30 @@ pub enum InboxError {
 #[derive(Clone)]
 pub struct InboxWriter {
     tx: mpsc::Sender<Request>,
+    /// This process's graph, once it has one: what the writer appends to the log goes there.
+    graph: Arc<OnceLock<Arc<GraphSync>>>,
 }
 
 /// Upper bound of items in one commit.
 const MAX_BATCH_ITEMS: usize = 4096;
 
 impl InboxWriter {
-    /// Starts the writer thread. `wake` is notified after each commit (the worker waits on it).
+    /// Starts the writer thread. `wake` is notified after a commit that added inbox items
+    /// (the worker waits on it).
     pub fn start(store: Store, wake: Arc<Notify>, metrics: Arc<Metrics>) -> InboxWriter {
         let (tx, mut rx) = mpsc::channel::<Request>(8192);
+        let graph: Arc<OnceLock<Arc<GraphSync>>> = Arc::default();
+        let sink = graph.clone();
         std::thread::Builder::new()
             .name("inbox-writer".into())
             .spawn(move || {
                 while let Some(first) = rx.blocking_recv() {
                     let mut batch = vec![first];
-                    let mut n = batch[0].items.len();
+                    let mut n = batch[0].items.len() + batch[0].events.len();
                     while n < MAX_BATCH_ITEMS {
                         match rx.try_recv() {
                             Ok(r) => {
-                                n += r.items.len();
+                                n += r.items.len() + r.events.len();
                                 batch.push(r);
                             }
                             Err(_) => break,
@@ -54,45 +67,72 @@ impl InboxWriter {
                     }
                     let items: Vec<NewInboxItem> =
                         batch.iter().flat_map(|r| r.items.iter().cloned()).collect();
-                    let result = store.inbox_append(&items).map_err(|e| e.to_string());
-                    if let Err(e) = &result {
-                        tracing::error!(error = %e, requests = batch.len(), "inbox commit failed");
-                    }
-                    metrics
-                        .inbox_commits
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let events: Vec<NewEvent> =
+                        batch.iter().flat_map(|r| r.events.iter().cloned()).collect();
+                    let result = store.intake(&items, &events).map_err(|e| e.to_string());
+                    metrics.inbox_commits.fetch_add(1, Ordering::Relaxed);
+                    let result = match result {
+                        Ok(recorded) => {
+                            metrics
+                                .events_recorded
+                                .fetch_add(recorded.len() as u64, Ordering::Relaxed);
+                            if let Some(g) = sink.get() {
+                                g.submit(recorded);
+                            }
+                            Ok(())
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, requests = batch.len(), "intake commit failed");
+                            Err(e)
+                        }
+                    };
                     for r in batch {
                         let _ = r.done.send(result.clone());
                     }
-                    wake.notify_one();
+                    if !items.is_empty() {
+                        wake.notify_one();
+                    }
                 }
             })
             .map(|_| ())
             .unwrap_or_else(|e| tracing::error!(error = %e, "cannot start the inbox writer"));
-        InboxWriter { tx }
+        InboxWriter { tx, graph }
     }
 
-    /// Appends items durably; returns when they are committed.
+    /// Gives the writer this process's graph: events it appends are applied there at once
+    /// (another process's graph sees them through the log).
+    pub fn attach(&self, graph: Arc<GraphSync>) {
+        let _ = self.graph.set(graph);
+    }
+
+    /// Commits items durably (to the inbox, or as events when complete); returns when they
+    /// are on disk.
     pub async fn append(&self, source: &str, bodies: &[InboxBody]) -> Result<(), InboxError> {
         if bodies.is_empty() {
             return Ok(());
         }
         let now = to_micros(chrono::Utc::now());
-        let items = bodies
-            .iter()
-            .map(|b| {
-                Ok(NewInboxItem {
+        let mut items = Vec::new();
+        let mut events = Vec::new();
+        for b in bodies {
+            match b {
+                InboxBody::Record(r) => events.push(r.clone().into_event()),
+                other => items.push(NewInboxItem {
                     source: source.to_string(),
-                    body: serde_json::to_string(b)
+                    body: serde_json::to_string(other)
                         .map_err(|e| InboxError::Encode(e.to_string()))?,
                     received_at: now,
                     next_attempt_at: now,
-                })
-            })
-            .collect::<Result<Vec<_>, InboxError>>()?;
+                }),
+            }
+        }
         let (done, wait) = oneshot::channel();
         self.tx
-            .send(Request { items, done })
+            .send(Request {
+                items,
+                events,
+                done,
+            })
             .await
             .map_err(|_| InboxError::Closed)?;
         wait.await

@@ -11,7 +11,7 @@ use catalog_core::{Catalog, RecordedEvent};
 use catalog_schema::{RawEvent, SnapshotMeta, Store, StoreResult};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 
@@ -32,6 +32,10 @@ pub struct GraphSync {
     /// wait for the write lock (a waiting writer holds up every reader queued behind it, and
     /// queries must not stall for a snapshot). The snapshotter catches up when done.
     frozen: AtomicBool,
+    /// Batches this process committed, waiting for the tailer to apply them (so a hook's
+    /// group commit or the worker never waits for a graph lock), and its wake-up.
+    pending: Mutex<Vec<Vec<RecordedEvent>>>,
+    submitted: Condvar,
     changes: broadcast::Sender<Arc<[RecordedEvent]>>,
 }
 
@@ -67,6 +71,8 @@ impl GraphSync {
             environments,
             tail: Mutex::new(()),
             frozen: AtomicBool::new(false),
+            pending: Mutex::new(Vec::new()),
+            submitted: Condvar::new(),
             changes,
         }
     }
@@ -180,6 +186,45 @@ impl GraphSync {
             Some(e) => Err(e),
             None => Ok(applied),
         }
+    }
+
+    /// Hands events this process just committed to the tailer, which applies them without
+    /// reading them back (see [`GraphSync::apply_recorded`]). Never blocks on the graph.
+    pub fn submit(&self, recorded: Vec<RecordedEvent>) {
+        if recorded.is_empty() {
+            return;
+        }
+        if let Ok(mut p) = self.pending.lock() {
+            p.push(recorded);
+            self.submitted.notify_one();
+        }
+    }
+
+    /// Are submitted events waiting?
+    pub fn has_pending(&self) -> bool {
+        self.pending.lock().map(|p| !p.is_empty()).unwrap_or(false)
+    }
+
+    /// Waits up to `timeout` for submitted events.
+    pub fn wait_pending(&self, timeout: Duration) {
+        if let Ok(p) = self.pending.lock() {
+            if p.is_empty() {
+                let _ = self.submitted.wait_timeout(p, timeout);
+            }
+        }
+    }
+
+    /// Applies every submitted batch; returns how many events reached the graph. Blocking.
+    pub fn drain(&self) -> StoreResult<usize> {
+        let batches = match self.pending.lock() {
+            Ok(mut p) => std::mem::take(&mut *p),
+            Err(_) => return Ok(0),
+        };
+        let mut n = 0;
+        for b in batches {
+            n += self.apply_recorded(&b)?;
+        }
+        Ok(n)
     }
 
     /// Applies events this process just committed, without reading them back, when they

@@ -1,6 +1,8 @@
 //! Tails the event log in every serving process, worker or not, so each replica sees every
 //! commit: on a PostgreSQL primary a commit wakes it (`LISTEN`/`NOTIFY`), with a slow poll
-//! as the fallback; on a hot standby (which refuses `LISTEN`) and on SQLite it polls.
+//! as the fallback; on a hot standby (which refuses `LISTEN`) and on SQLite it polls. What
+//! this process commits itself (hooks, the worker) is handed over in memory and applied at
+//! once, without reading it back.
 //!
 //! One thread of its own: the waits and reads are blocking, and a graph fold must not take
 //! an async worker thread from request handling.
@@ -52,13 +54,16 @@ fn run(sync: &GraphSync, poll: Option<Duration>) {
         });
         match listen.as_mut() {
             Some(l) => {
-                if let Err(e) = l.wait(interval) {
+                if let Err(e) = l.wait(interval, || sync.has_pending()) {
                     tracing::warn!(error = %e, "the commit listener's connection broke; reconnecting");
                     std::thread::sleep(Duration::from_secs(1));
                     listen = listener(&store);
                 }
             }
-            None => std::thread::sleep(interval),
+            None => sync.wait_pending(interval),
+        }
+        if let Err(e) = sync.drain() {
+            tracing::warn!(error = %e, "applying this process's own commits failed; reading the log");
         }
         if let Err(e) = sync.sync() {
             tracing::warn!(error = %e, "reading the event log failed; retrying");

@@ -143,9 +143,10 @@ impl Worker {
             for chunk in good.chunks(RECORD_CHUNK) {
                 let events = store.record_with(chunk, Durability::Deferred)?;
                 n += events.len();
-                // Each chunk reaches this process's graph as soon as it commits.
+                // Each chunk reaches this process's graph as soon as it commits (the tailer
+                // applies it; the worker goes on with the next).
                 if let Some(sync) = &sync {
-                    sync.apply_recorded(&events)?;
+                    sync.submit(events);
                 }
             }
             Ok::<_, catalog_schema::StoreError>(n)

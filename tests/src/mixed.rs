@@ -1,12 +1,15 @@
 //! A mixed workload for the suites that need many events of every common kind going in
-//! through the hooks: deployments in batches, CycloneDX SBOMs, Backstage descriptors; and a
-//! battery of queries whose answers two catalogs must agree on.
+//! through the hooks: deployments in batches, CycloneDX SBOMs, Backstage descriptors,
+//! registry notifications of deletes (which go through the inbox and a worker); and a battery
+//! of queries whose answers two catalogs must agree on.
 
 use crate::server::INGEST_TOKEN;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 pub const DEPLOYS_PER_REQUEST: usize = 100;
+/// Delete notifications per request to `/hooks/distribution`.
+pub const DELETES_PER_REQUEST: usize = 10;
 pub const BACKSTAGE_POSTS: usize = 5;
 /// Per Backstage post: a group, a system, 10 APIs and 100 components.
 pub const DOCS_PER_POST: usize = 112;
@@ -27,6 +30,37 @@ pub enum Request {
     Backstage {
         body: Vec<u8>,
     },
+    /// Registry notifications (manifest deletes): they need no registry fetch, so a worker
+    /// records every one.
+    Distribution {
+        body: Vec<u8>,
+        keys: Vec<String>,
+    },
+}
+
+/// Request `r` of delete notifications, from a registry no test configures (a delete needs
+/// none).
+pub fn deletes(r: usize) -> Request {
+    let mut events = Vec::new();
+    let mut keys = Vec::new();
+    for i in 0..DELETES_PER_REQUEST {
+        let n = r * DELETES_PER_REQUEST + i;
+        let id = format!("delete-{n}");
+        keys.push(format!("distribution:{id}"));
+        events.push(json!({
+            "id": id,
+            "timestamp": "2026-12-01T09:28:38.827295516Z",
+            "action": "delete",
+            "target": {"digest": format!("sha256:{:064x}", 1_000_000 + n), "repository": format!("old/repo-{}", n % 20)},
+            "request": {"host": "registry.old.example:5000", "useragent": "test"},
+            "actor": {},
+            "source": {"addr": "old:5000", "instanceID": "old"}
+        }));
+    }
+    Request::Distribution {
+        body: serde_json::to_vec(&json!({ "events": events })).unwrap(),
+        keys,
+    }
 }
 
 pub fn deployments(r: usize) -> Request {
@@ -147,6 +181,11 @@ pub fn post(http: &reqwest::blocking::Client, base: &str, r: &Request) -> reqwes
             body,
         ),
         Request::Backstage { body } => ("/hooks/backstage".to_string(), "application/yaml", body),
+        Request::Distribution { body, .. } => (
+            "/hooks/distribution".to_string(),
+            "application/vnd.docker.distribution.events.v1+json",
+            body,
+        ),
     };
     http.post(format!("{base}{path}"))
         .header("content-type", ct)

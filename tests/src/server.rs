@@ -392,6 +392,21 @@ impl CatalogWorker {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// Sends a signal by name (`STOP`, `CONT`) with kill(1).
+    pub fn signal(&self, name: &str) -> Result<()> {
+        let Some(c) = self.child.as_ref() else {
+            bail!("the worker is not running");
+        };
+        let st = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(c.id().to_string())
+            .status()?;
+        if !st.success() {
+            bail!("kill -{name} {}: {st}", c.id());
+        }
+        Ok(())
+    }
+
     /// SIGKILL: whatever it had claimed comes back to the others when its leases run out.
     pub fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {

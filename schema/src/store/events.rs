@@ -14,7 +14,9 @@
 //! A commit on PostgreSQL also sends `NOTIFY catalog_events` (delivered at commit), which
 //! wakes the graph tailers of every replica on the primary.
 
-use super::{time, DbConnection, Durability, Store, StoreError, StoreResult, EVENTS_CHANNEL};
+use super::{
+    time, DbConnection, Durability, NewInboxItem, Store, StoreError, StoreResult, EVENTS_CHANNEL,
+};
 use crate::schema::{events, inbox};
 use crate::time::to_micros;
 use catalog_core::event::{Event, ImageRegistered, NewEvent, RecordedEvent};
@@ -204,6 +206,40 @@ macro_rules! append_path {
                 })
             }
 
+            /// Appends the inbox items a hook accepted and the events complete at intake, in
+            /// ONE transaction (the hook's group commit). Returns the events that were new.
+            pub(super) fn intake(
+                c: &mut C,
+                inbox_items: &[NewInboxItem],
+                events: &[Prepared<'_>],
+                now: i64,
+            ) -> QueryResult<Vec<RecordedEvent>> {
+                c.$tx(|c| {
+                    // Chunked: SQLite caps bind parameters per statement.
+                    for chunk in inbox_items.chunks(1000) {
+                        diesel::insert_into(inbox::table).values(chunk).execute(c)?;
+                    }
+                    let mut out = Vec::new();
+                    if events.is_empty() {
+                        return Ok(out);
+                    }
+                    if $pg {
+                        diesel::sql_query(ORDER_LOCK).execute(c)?;
+                    }
+                    for e in events {
+                        if let Some(rec) = append(c, e, now)? {
+                            out.push(rec);
+                        }
+                    }
+                    if $pg {
+                        if let Some(last) = out.last() {
+                            notify(c, last.seq)?;
+                        }
+                    }
+                    Ok(out)
+                })
+            }
+
             fn append(
                 c: &mut C,
                 (e, row): &Prepared<'_>,
@@ -334,6 +370,29 @@ impl Store {
                 }
                 rows?
             }
+        })
+    }
+
+    /// A hook's group commit: inbox items (to be enriched by a worker) and events complete at
+    /// intake (appended to the log at once), all or none, durable when it returns. Returns
+    /// the events that were new.
+    pub fn intake(
+        &self,
+        inbox_items: &[NewInboxItem],
+        events: &[NewEvent],
+    ) -> StoreResult<Vec<RecordedEvent>> {
+        if inbox_items.is_empty() && events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now = to_micros(Utc::now());
+        let events = events
+            .iter()
+            .map(|e| EventInsert::of(e, now).map(|row| (e, row)))
+            .collect::<QueryResult<Vec<_>>>()?;
+        let (_turn, mut conn) = self.writer()?;
+        Ok(match &mut *conn {
+            DbConnection::Postgresql(c) => pg::intake(c, inbox_items, &events, now)?,
+            DbConnection::Sqlite(c) => sqlite::intake(c, inbox_items, &events, now)?,
         })
     }
 

@@ -41,9 +41,10 @@ impl Store {
 }
 
 impl EventListener {
-    /// Waits up to `timeout` for a commit; true when one (or more) was notified. An error
-    /// means the connection is gone: make a new listener.
-    pub fn wait(&mut self, timeout: Duration) -> StoreResult<bool> {
+    /// Waits up to `timeout` for a commit, or until `wake` says there is other work; true
+    /// when a commit (or more) was notified. An error means the connection is gone: make a
+    /// new listener.
+    pub fn wait(&mut self, timeout: Duration, wake: impl Fn() -> bool) -> StoreResult<bool> {
         let deadline = Instant::now() + timeout;
         loop {
             let mut got = false;
@@ -55,7 +56,7 @@ impl EventListener {
                 return Ok(true);
             }
             let now = Instant::now();
-            if now >= deadline {
+            if now >= deadline || wake() {
                 return Ok(false);
             }
             std::thread::sleep(CHECK_EVERY.min(deadline - now));

@@ -300,7 +300,7 @@ pub(crate) fn a_commit_wakes_a_listener(store: &Store, db: &TestDb) {
     };
     assert_eq!(db.kind, Kind::Postgres);
     assert!(
-        !l.wait(Duration::from_millis(50)).unwrap(),
+        !l.wait(Duration::from_millis(50), || false).unwrap(),
         "nothing committed"
     );
     // Inbox writes and replays are not log commits.
@@ -312,7 +312,7 @@ pub(crate) fn a_commit_wakes_a_listener(store: &Store, db: &TestDb) {
             next_attempt_at: 0,
         }])
         .unwrap();
-    assert!(!l.wait(Duration::from_millis(50)).unwrap());
+    assert!(!l.wait(Duration::from_millis(50), || false).unwrap());
     let writer = {
         let url = db.url.clone();
         std::thread::spawn(move || {
@@ -324,7 +324,7 @@ pub(crate) fn a_commit_wakes_a_listener(store: &Store, db: &TestDb) {
         })
     };
     assert!(
-        l.wait(Duration::from_secs(10)).unwrap(),
+        l.wait(Duration::from_secs(10), || false).unwrap(),
         "the commit woke it"
     );
     let committed = writer.join().unwrap();
@@ -335,7 +335,7 @@ pub(crate) fn a_commit_wakes_a_listener(store: &Store, db: &TestDb) {
     );
     // A replay commits nothing new: no notification.
     store.record(&[(None, small_batch())]).unwrap();
-    assert!(!l.wait(Duration::from_millis(100)).unwrap());
+    assert!(!l.wait(Duration::from_millis(100), || false).unwrap());
 }
 
 /// A replica's store on a standby: reads work, every write is refused before it reaches the

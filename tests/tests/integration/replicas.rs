@@ -2,13 +2,15 @@
 //! itself; an API replica on the primary without a worker (A), a read-only replica on the
 //! standby (B), two `catalog worker` processes (one SIGKILLed mid-run), a real registry.
 //!
-//! 10,000 mixed events go in through A's hooks (deployments, SBOMs, Backstage descriptors,
-//! and registrations from skopeo pushes to the registry): every acknowledged one is in the log
-//! exactly once, both replicas answer a battery of queries identically, and B refuses writes
-//! with 503 and writes nothing.
+//! 10,000 mixed events go in through A's hooks: deployments, SBOMs and Backstage descriptors
+//! (complete at intake: appended by the hook's group commit), registry notifications of
+//! deletes and registrations from skopeo pushes to the registry (through the inbox and the
+//! workers). Every acknowledged one is in the log exactly once, both replicas answer a battery
+//! of queries identically, and B refuses writes with 503 and writes nothing.
 
-use catalog_tests::mixed::{backstage, battery, deployments, post, sbom, Request};
-use catalog_tests::mixed::{BACKSTAGE_POSTS, DEPLOYS_PER_REQUEST, DOCS_PER_POST};
+use catalog_tests::mixed::DOCS_PER_POST;
+use catalog_tests::mixed::{backstage, battery, deletes, deployments, post, sbom, Request};
+use catalog_tests::mixed::{BACKSTAGE_POSTS, DELETES_PER_REQUEST, DEPLOYS_PER_REQUEST};
 use catalog_tests::pg::PgPair;
 use catalog_tests::registry::{push, ImageSpec, Layout, Registry};
 use catalog_tests::server::{free_port, ADMIN_TOKEN, INGEST_TOKEN};
@@ -19,7 +21,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const DEPLOY_REQUESTS: usize = 90;
+const DEPLOY_REQUESTS: usize = 80;
+const DELETE_REQUESTS: usize = 100;
 const SBOMS: usize = 420;
 const PUSHES: usize = 20;
 
@@ -72,6 +75,41 @@ fn replicas_on_a_primary_and_a_hot_standby_answer_alike() {
     let mut w1 = CatalogWorker::start(&primary, &worker_args).unwrap();
     let w2 = CatalogWorker::start(&primary, &worker_args).unwrap();
 
+    // First the deletes (through the inbox), with w2 stopped: w1 claims them, and is killed
+    // holding leases; w2, resumed, takes its items over when the leases run out.
+    w2.signal("STOP").unwrap();
+    let http = reqwest::blocking::Client::new();
+    let mut keys_acked: BTreeSet<String> = BTreeSet::new();
+    for r in (0..DELETE_REQUESTS).map(deletes) {
+        assert_eq!(post(&http, &a.url(""), &r).unwrap(), 202);
+        if let Request::Distribution { keys, .. } = r {
+            keys_acked.extend(keys);
+        }
+    }
+    let leased = || -> usize {
+        pair.primary
+            .psql(
+                "catalog",
+                "SELECT count(*) FROM inbox WHERE lease_until > \
+                 (extract(epoch FROM clock_timestamp()) * 1000000)::bigint",
+            )
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let t = Instant::now();
+    while leased() == 0 {
+        assert!(t.elapsed() < Duration::from_secs(30), "w1 claims nothing");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    w1.kill();
+    let orphaned = leased();
+    assert!(
+        orphaned > 0,
+        "w1 died holding no lease: nothing to take over"
+    );
+    w2.signal("CONT").unwrap();
+
     // Requests, interleaved round-robin by kind.
     let mut queues: Vec<Vec<Request>> = vec![
         (0..DEPLOY_REQUESTS).map(deployments).collect(),
@@ -92,7 +130,7 @@ fn replicas_on_a_primary_and_a_hot_standby_answer_alike() {
     let total_requests = requests.len();
     let requests = Arc::new(Mutex::new(requests));
     let acked = Arc::new(AtomicUsize::new(0));
-    let keys: Arc<Mutex<BTreeSet<String>>> = Arc::default();
+    let keys: Arc<Mutex<BTreeSet<String>>> = Arc::new(Mutex::new(keys_acked));
     let base = a.url("");
     let senders: Vec<_> = (0..4)
         .map(|_| {
@@ -115,6 +153,7 @@ fn replicas_on_a_primary_and_a_hot_standby_answer_alike() {
                             keys.lock().unwrap().insert(key);
                         }
                         Request::Backstage { .. } => {}
+                        Request::Distribution { keys: k, .. } => keys.lock().unwrap().extend(k),
                     }
                     acked.fetch_add(1, Ordering::Relaxed);
                 }
@@ -146,13 +185,6 @@ fn replicas_on_a_primary_and_a_hot_standby_answer_alike() {
             .unwrap();
             pushed.insert(format!("shop/pushed-{i}:1.{t}.0"), d);
         }
-        // A third of the way in, kill a worker: its leased items go to the other.
-        if i == 1 {
-            while acked.load(Ordering::Relaxed) < total_requests / 3 {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            w1.kill();
-        }
     }
     for s in senders {
         s.join().unwrap();
@@ -160,8 +192,11 @@ fn replicas_on_a_primary_and_a_hot_standby_answer_alike() {
     assert_eq!(acked.load(Ordering::Relaxed), total_requests);
     assert_eq!(pushed.len(), PUSHES);
 
-    let expected =
-        DEPLOY_REQUESTS * DEPLOYS_PER_REQUEST + SBOMS + BACKSTAGE_POSTS * DOCS_PER_POST + PUSHES;
+    let expected = DEPLOY_REQUESTS * DEPLOYS_PER_REQUEST
+        + DELETE_REQUESTS * DELETES_PER_REQUEST
+        + SBOMS
+        + BACKSTAGE_POSTS * DOCS_PER_POST
+        + PUSHES;
     assert_eq!(expected, 10_000, "the test sends 10,000 events");
     let count = |s: &CatalogServer| -> anyhow::Result<Option<()>> {
         let n = s.event_count()?;
@@ -175,7 +210,10 @@ fn replicas_on_a_primary_and_a_hot_standby_answer_alike() {
     b.wait_for("every event on B", Duration::from_secs(60), || count(&b))
         .unwrap();
     assert_eq!(a.pending().unwrap(), 0, "the inbox drained");
-    eprintln!("replicas: {expected} events recorded {on_a:?} after the last ack");
+    eprintln!(
+        "replicas: {expected} events recorded {on_a:?} after the last ack; {orphaned} inbox \
+         items were leased to the killed worker"
+    );
 
     // Every acknowledged key is in the log exactly once (the log's keys are unique, so: all
     // of them there, and nothing else).
@@ -222,6 +260,11 @@ fn replicas_on_a_primary_and_a_hot_standby_answer_alike() {
     assert_eq!(kinds["sbom.attached"], SBOMS);
     assert_eq!(kinds["entity.declared"], BACKSTAGE_POSTS * DOCS_PER_POST);
     assert_eq!(kinds["image.registered"], PUSHES);
+    assert_eq!(
+        kinds["manifest.deleted"],
+        DELETE_REQUESTS * DELETES_PER_REQUEST,
+        "every delete, through the inbox and the workers (one killed holding leases)"
+    );
 
     // Both replicas answer alike (B is at the same log position: its eventCount matched).
     for (q, vars) in battery() {

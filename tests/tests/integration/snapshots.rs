@@ -25,6 +25,7 @@ fn send(server: &CatalogServer, requests: &[Request]) -> usize {
             Request::Deployments { keys, .. } => keys.len(),
             Request::Sbom { .. } => 1,
             Request::Backstage { .. } => catalog_tests::mixed::DOCS_PER_POST,
+            Request::Distribution { keys, .. } => keys.len(),
         };
     }
     n
