@@ -143,25 +143,27 @@ impl<'a> EventInsert<'a> {
     }
 }
 
-/// An event with its row, serialized before the write lock is taken: an SBOM event's JSON is
-/// hundreds of KB, and on SQLite every webhook acknowledgement waits for the lock.
-type Prepared<'a> = (&'a NewEvent, EventInsert<'a>);
-
-fn prepare(
-    batch: &[(Option<i64>, Vec<NewEvent>)],
-    now: i64,
-) -> StoreResult<Vec<(Option<i64>, Vec<Prepared<'_>>)>> {
-    batch
-        .iter()
-        .map(|(id, events)| {
-            let rows = events
-                .iter()
-                .map(|e| EventInsert::of(e, now).map(|row| (e, row)))
-                .collect::<QueryResult<Vec<_>>>()?;
-            Ok((*id, rows))
-        })
-        .collect()
+/// Events about to be appended, each with its row, serialized before the write lock is taken:
+/// an SBOM event's JSON is hundreds of KB, and on SQLite every webhook acknowledgement waits
+/// for the lock.
+struct Batch<'a> {
+    events: Vec<&'a NewEvent>,
+    rows: Vec<EventInsert<'a>>,
 }
+
+impl<'a> Batch<'a> {
+    fn of(events: impl Iterator<Item = &'a NewEvent>, now: i64) -> StoreResult<Batch<'a>> {
+        let events: Vec<&NewEvent> = events.collect();
+        let rows = events
+            .iter()
+            .map(|e| EventInsert::of(e, now))
+            .collect::<QueryResult<Vec<_>>>()?;
+        Ok(Batch { events, rows })
+    }
+}
+
+/// Rows per multi-row insert (10 binds a row: far under either dialect's cap).
+const INSERT_CHUNK: usize = 500;
 
 macro_rules! append_path {
     (
@@ -169,38 +171,25 @@ macro_rules! append_path {
         $Conn:ty,
         $tx:ident,
         postgres: $pg:expr,
-        insert_new: |$ic:ident, $rows:ident| $insert_new:expr
+        insert_new: |$ic:ident, $rows:ident| $insert_new:expr,
+        insert_returning: |$rc:ident, $rrows:ident| $insert_returning:expr
     ) => {
         mod $name {
             use super::*;
             type C = $Conn;
 
-            /// Appends each batch's new events and deletes the inbox items they came from, in
+            /// Appends the batch's new events and deletes the inbox items they came from, in
             /// ONE transaction. Returns the events that were new.
             pub(super) fn record(
                 c: &mut C,
-                batch: &[(Option<i64>, Vec<Prepared<'_>>)],
+                inbox_done: &[i64],
+                batch: Batch<'_>,
                 now: i64,
             ) -> QueryResult<Vec<RecordedEvent>> {
                 c.$tx(|c| {
-                    if $pg {
-                        diesel::sql_query(ORDER_LOCK).execute(c)?;
-                    }
-                    let mut out = Vec::new();
-                    for (inbox_id, events) in batch {
-                        for e in events {
-                            if let Some(rec) = append(c, e, now)? {
-                                out.push(rec);
-                            }
-                        }
-                        if let Some(id) = inbox_id {
-                            diesel::delete(inbox::table.find(*id)).execute(c)?;
-                        }
-                    }
-                    if $pg {
-                        if let Some(last) = out.last() {
-                            notify(c, last.seq)?;
-                        }
+                    let out = append_all(c, batch, now)?;
+                    for chunk in inbox_done.chunks(1000) {
+                        diesel::delete(inbox::table.filter(inbox::id.eq_any(chunk))).execute(c)?;
                     }
                     Ok(out)
                 })
@@ -211,7 +200,7 @@ macro_rules! append_path {
             pub(super) fn intake(
                 c: &mut C,
                 inbox_items: &[NewInboxItem],
-                events: &[Prepared<'_>],
+                batch: Batch<'_>,
                 now: i64,
             ) -> QueryResult<Vec<RecordedEvent>> {
                 c.$tx(|c| {
@@ -219,63 +208,87 @@ macro_rules! append_path {
                     for chunk in inbox_items.chunks(1000) {
                         diesel::insert_into(inbox::table).values(chunk).execute(c)?;
                     }
-                    let mut out = Vec::new();
-                    if events.is_empty() {
-                        return Ok(out);
-                    }
-                    if $pg {
-                        diesel::sql_query(ORDER_LOCK).execute(c)?;
-                    }
-                    for e in events {
-                        if let Some(rec) = append(c, e, now)? {
-                            out.push(rec);
-                        }
-                    }
-                    if $pg {
-                        if let Some(last) = out.last() {
-                            notify(c, last.seq)?;
-                        }
-                    }
-                    Ok(out)
+                    append_all(c, batch, now)
                 })
             }
 
-            fn append(
+            /// Appends every event whose key is new, in the batch's order, under the order
+            /// lock (PostgreSQL), and notifies the tailers. Returns the events appended.
+            fn append_all(
                 c: &mut C,
-                (e, row): &Prepared<'_>,
+                batch: Batch<'_>,
                 now: i64,
-            ) -> QueryResult<Option<RecordedEvent>> {
-                // A replay is the common duplicate: on PostgreSQL answer it with a read, since
-                // `ON CONFLICT DO NOTHING` burns an identity value (a harmless hole, now that
-                // holes are settled, but one a reader has to step over). Under the order lock
-                // no other append of the same key can slip in between. SQLite's rowid burns
-                // nothing, so the insert alone decides there (one statement fewer).
+            ) -> QueryResult<Vec<RecordedEvent>> {
+                if batch.events.is_empty() {
+                    return Ok(Vec::new());
+                }
                 if $pg {
-                    let seen: Option<i64> = events::table
-                        .filter(events::key.eq(&e.key))
-                        .select(events::seq)
-                        .first(c)
-                        .optional()?;
-                    if seen.is_some() {
-                        return Ok(None);
+                    diesel::sql_query(ORDER_LOCK).execute(c)?;
+                }
+                // A key twice in one call is one event: the first.
+                let mut firsts = std::collections::HashSet::new();
+                let mut take: Vec<bool> = batch
+                    .events
+                    .iter()
+                    .map(|e| firsts.insert(e.key.as_str()))
+                    .collect();
+                // A replay is the common duplicate: on PostgreSQL answer it with one read,
+                // since `ON CONFLICT DO NOTHING` burns an identity value (a harmless hole, now
+                // that holes are settled, but one a reader has to step over). Under the order
+                // lock no other append of the same key can slip in between. SQLite's rowid
+                // burns nothing, so the insert alone decides there.
+                if $pg {
+                    let keys: Vec<&str> = batch.events.iter().map(|e| e.key.as_str()).collect();
+                    let mut seen = std::collections::HashSet::new();
+                    for chunk in keys.chunks(1000) {
+                        let found: Vec<String> = events::table
+                            .filter(events::key.eq_any(chunk))
+                            .select(events::key)
+                            .load(c)?;
+                        seen.extend(found);
+                    }
+                    for (t, e) in take.iter_mut().zip(&batch.events) {
+                        *t = *t && !seen.contains(&e.key);
                     }
                 }
-                let seq: Option<i64> = diesel::insert_into(events::table)
-                    .values(row)
-                    .on_conflict(events::key)
-                    .do_nothing()
-                    .returning(events::seq)
-                    .get_result(c)
-                    .optional()?;
-                Ok(seq.map(|seq| RecordedEvent {
-                    seq,
-                    key: e.key.clone(),
-                    occurred_at: e.occurred_at,
-                    recorded_at: time(now),
-                    source: e.source.clone(),
-                    actor: e.actor.clone(),
-                    event: e.event.clone(),
-                }))
+                let (events, rows): (Vec<&NewEvent>, Vec<EventInsert<'_>>) = batch
+                    .events
+                    .into_iter()
+                    .zip(batch.rows)
+                    .zip(take)
+                    .filter(|(_, t)| *t)
+                    .map(|(pair, _)| pair)
+                    .unzip();
+                let mut seqs: std::collections::HashMap<String, i64> =
+                    std::collections::HashMap::with_capacity(rows.len());
+                for chunk in rows.chunks(INSERT_CHUNK) {
+                    let got: Vec<(i64, String)> = {
+                        let ($rc, $rrows) = (&mut *c, chunk);
+                        $insert_returning
+                    }?;
+                    seqs.extend(got.into_iter().map(|(seq, key)| (key, seq)));
+                }
+                let mut out: Vec<RecordedEvent> = events
+                    .into_iter()
+                    .filter_map(|e| {
+                        seqs.get(&e.key).map(|seq| RecordedEvent {
+                            seq: *seq,
+                            key: e.key.clone(),
+                            occurred_at: e.occurred_at,
+                            recorded_at: time(now),
+                            source: e.source.clone(),
+                            actor: e.actor.clone(),
+                            event: e.event.clone(),
+                        })
+                    })
+                    .collect();
+                out.sort_by_key(|e| e.seq);
+                if $pg {
+                    if let Some(last) = out.last() {
+                        notify(c, last.seq)?;
+                    }
+                }
+                Ok(out)
             }
 
             /// Tells the tailers of every replica on the primary that the log grew (a
@@ -323,7 +336,13 @@ append_path!(
         .values(rows)
         .on_conflict(events::key)
         .do_nothing()
-        .execute(c)
+        .execute(c),
+    insert_returning: |c, rows| diesel::insert_into(events::table)
+        .values(rows)
+        .on_conflict(events::key)
+        .do_nothing()
+        .returning((events::seq, events::key))
+        .get_results::<(i64, String)>(c)
 );
 append_path!(
     sqlite,
@@ -332,7 +351,24 @@ append_path!(
     postgres: false,
     insert_new: |c, rows| diesel::insert_or_ignore_into(events::table)
         .values(rows)
-        .execute(c)
+        .execute(c),
+    // One statement a row (SQLite batches only `INSERT OR IGNORE`, which returns nothing):
+    // in-process, a statement costs microseconds.
+    insert_returning: |c, rows| {
+        let mut got = Vec::with_capacity(rows.len());
+        for row in rows {
+            got.extend(
+                diesel::insert_into(events::table)
+                    .values(row)
+                    .on_conflict(events::key)
+                    .do_nothing()
+                    .returning((events::seq, events::key))
+                    .get_result::<(i64, String)>(c)
+                    .optional()?,
+            );
+        }
+        Ok::<_, diesel::result::Error>(got)
+    }
 );
 
 impl Store {
@@ -355,16 +391,17 @@ impl Store {
     ) -> StoreResult<Vec<RecordedEvent>> {
         use diesel::connection::SimpleConnection;
         let now = to_micros(Utc::now());
-        let batch = prepare(batch, now)?;
+        let done: Vec<i64> = batch.iter().filter_map(|(id, _)| *id).collect();
+        let events = Batch::of(batch.iter().flat_map(|(_, events)| events), now)?;
         let (_turn, mut conn) = self.writer()?;
         Ok(match &mut *conn {
-            DbConnection::Postgresql(c) => pg::record(c, &batch, now)?,
+            DbConnection::Postgresql(c) => pg::record(c, &done, events, now)?,
             DbConnection::Sqlite(c) => {
                 let relax = durability == Durability::Deferred;
                 if relax {
                     c.batch_execute("PRAGMA synchronous = NORMAL")?;
                 }
-                let rows = sqlite::record(c, &batch, now);
+                let rows = sqlite::record(c, &done, events, now);
                 if relax {
                     c.batch_execute("PRAGMA synchronous = FULL")?;
                 }
@@ -385,14 +422,11 @@ impl Store {
             return Ok(Vec::new());
         }
         let now = to_micros(Utc::now());
-        let events = events
-            .iter()
-            .map(|e| EventInsert::of(e, now).map(|row| (e, row)))
-            .collect::<QueryResult<Vec<_>>>()?;
+        let events = Batch::of(events.iter(), now)?;
         let (_turn, mut conn) = self.writer()?;
         Ok(match &mut *conn {
-            DbConnection::Postgresql(c) => pg::intake(c, inbox_items, &events, now)?,
-            DbConnection::Sqlite(c) => sqlite::intake(c, inbox_items, &events, now)?,
+            DbConnection::Postgresql(c) => pg::intake(c, inbox_items, events, now)?,
+            DbConnection::Sqlite(c) => sqlite::intake(c, inbox_items, events, now)?,
         })
     }
 

@@ -2091,6 +2091,12 @@ fn main() -> Result<()> {
                 }
             }
         }
+        let rss_after = rss_kib(&pid);
+        rows.push(Row::once(
+            "HTTP: the server started from the snapshot, RSS after the queries".to_string(),
+            format!("{} ({} when ready)", mib(rss_after), mib(rss_server)),
+            String::new(),
+        ));
         let log_text = server.log();
         drop(server);
         let errors = log_text.lines().filter(|l| l.contains("ERROR")).count();
