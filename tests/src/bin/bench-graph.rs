@@ -1,8 +1,10 @@
 //! Graph benchmark: the blast radius of a package version and of a component on a seeded
 //! synthetic catalog, answered by the graph core in this process, by the real `catalog`
-//! binary over GraphQL, and by PostgreSQL alone (a recursive CTE over the current-state
-//! tables) on the same data; plus what the graph costs: fold time, bytes per BOM edge, and
-//! the rebuild from the store's event log (in-process, and the server's own start-up).
+//! binary over GraphQL, and by PostgreSQL alone (a recursive CTE over current-state tables
+//! the harness builds from the same data: `catalog_tests::baseline`); plus what the graph
+//! costs: fold time, bytes per BOM edge, the full replay of the log (in-process, and the
+//! server's start-up with no snapshot), a snapshot's size, write and read-back times, and the
+//! server's start-up from it.
 //!
 //! ```text
 //! cargo build --release --workspace && \
@@ -25,7 +27,8 @@
 //! with SBOM events made from a compact (package version id, depth) table on the fly, so the
 //! large size never holds 30M SBOM entries as objects. The server does not get them over
 //! HTTP (100,000 SBOMs would take hours): the log is written into its SQLite file with
-//! `Store::import_log` before it starts, so its start-up rebuilds the graph from the log.
+//! `Store::import_log` before it starts: its first start-up replays the log (snapshots off),
+//! its second starts from the snapshot this benchmark wrote.
 
 use anyhow::{anyhow, bail, Context, Result};
 use catalog_core::deployment::{DeploymentObserved, DeploymentStatus, ImageRef, Run};
@@ -1164,7 +1167,7 @@ fn copy_in(
     written.with_context(|| format!("writing {table} to psql"))
 }
 
-/// Bulk-loads the current-state tables the baseline reads, the way the write path would
+/// Bulk-loads the baseline's current-state tables, the way a write path keeping them would
 /// have filled them for these events. `image_packages` (tens of millions of rows at the
 /// large size) loses its indexes for the load and gets them back after, as pg_restore does.
 fn pg_load(url: &str, w: &Workload, log: &Log) -> Result<(Duration, Duration, usize)> {
@@ -1956,7 +1959,7 @@ fn main() -> Result<()> {
         String::new(),
     ));
 
-    // --- PostgreSQL: the same data in the current-state tables, a recursive CTE
+    // --- PostgreSQL: the same data in the baseline's current-state tables, a recursive CTE
     let pg_note = if a.pg {
         match PgDatabase::create() {
             Ok(pgdb) => {
@@ -1969,7 +1972,7 @@ fn main() -> Result<()> {
                 drop(Baseline::create(&pgdb.url)?);
                 let (loaded, analyzed, n) = pg_load(&pgdb.url, &w, &log)?;
                 rows.push(Row::once(
-                    format!("PostgreSQL: COPY {n} rows into the current-state tables"),
+                    format!("PostgreSQL: COPY {n} rows into the baseline's tables"),
                     format!(
                         "{:.1} s (image_packages indexes rebuilt after), ANALYZE {:.1} s",
                         loaded.as_secs_f64(),
