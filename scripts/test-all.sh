@@ -21,6 +21,8 @@ command -v node >/dev/null 2>&1 || need+=(nodejs)
 for pkg in libpq-dev libsqlite3-dev pkg-config; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
+# The scale-out suite starts its own PostgreSQL primary and hot standby from these binaries.
+[ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
 if ((${#need[@]})); then
   echo "installing: ${need[*]}"
   SUDO=""
