@@ -83,12 +83,12 @@ fn inventory(server: &CatalogServer, vars: Value) -> Vec<Value> {
 }
 
 /// A `graphql-transport-ws` subscription over a real WebSocket.
-struct Subscription {
+pub(crate) struct Subscription {
     ws: tungstenite::WebSocket<std::net::TcpStream>,
 }
 
 impl Subscription {
-    fn open(port: u16, query: &str) -> Subscription {
+    pub(crate) fn open(port: u16, query: &str) -> Subscription {
         use tungstenite::client::IntoClientRequest;
         let mut req = format!("ws://127.0.0.1:{port}/graphql")
             .into_client_request()
@@ -116,7 +116,7 @@ impl Subscription {
         s
     }
 
-    fn next_json(&mut self) -> Value {
+    pub(crate) fn next_json(&mut self) -> Value {
         loop {
             match self.ws.read().unwrap() {
                 tungstenite::Message::Text(t) => {

@@ -317,5 +317,34 @@ fn replicas_on_a_primary_and_a_hot_standby_answer_alike() {
     // Queries still work there, and nothing was written anywhere.
     assert_eq!(b.event_count().unwrap(), expected as i64);
     assert_eq!(a.event_count().unwrap(), expected as i64);
+
+    // Live subscriptions work on the read-only replica: a deployment posted to A arrives on a
+    // catalogChanged socket of B.
+    let mut live = super::deployments::Subscription::open(
+        b.port,
+        "subscription { catalogChanged(kinds: [\"deployment.observed\"]) { seq kind subjects } }",
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    let (status, body) = a
+        .post(
+            "/hooks/deployments",
+            "application/json",
+            Some(INGEST_TOKEN),
+            br#"{"id":"live-1","cluster":"c-0","namespace":"live","workload":"w-live","component":"shop/svc-1","version":"9.9.9"}"#
+                .to_vec(),
+        )
+        .unwrap();
+    assert_eq!(status, 202, "{body}");
+    let msg = live.next_json();
+    let change = &msg["payload"]["data"]["catalogChanged"];
+    assert_eq!(change["kind"], "deployment.observed", "{msg}");
+    assert!(
+        change["subjects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s.as_str().is_some_and(|s| s.contains("w-live"))),
+        "{msg}"
+    );
     drop(w2);
 }
