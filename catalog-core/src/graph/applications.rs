@@ -165,18 +165,12 @@ impl Catalog {
     fn application_history(&self, name: &str) -> Vec<AppVersion> {
         let d = &self.declared;
         let decls: Option<&AppDecls> = d.app_decls.get(name);
-        // Every component that was ever a member, with its versions by push time.
-        let mut candidates: BTreeSet<&String> = BTreeSet::new();
-        if let Some(ds) = decls {
-            for (m, _) in ds.values() {
-                candidates.extend(m.iter());
-            }
-        }
-        for (c, hist) in &d.systems {
-            if hist.values().any(|s| s.as_deref() == Some(name)) {
-                candidates.insert(c);
-            }
-        }
+        // Every component that was ever a member (by a declaration or a descriptor's system).
+        let candidates: BTreeSet<&String> = d
+            .app_members_ever
+            .get(name)
+            .map(|m| m.iter().collect())
+            .unwrap_or_default();
         let mut moments: BTreeSet<DateTime<Utc>> = BTreeSet::new();
         if let Some(ds) = decls {
             moments.extend(ds.keys().map(|r| r.0));

@@ -10,15 +10,19 @@
 //!   component never depends on itself;
 //! - team contacts are those of the latest `team.contacts` event or group/user descriptor.
 //!
-//! The effective dependencies are petgraph `DependsOn` edges, refreshed for exactly the
-//! components whose answer can change.
+//! The effective dependencies are petgraph `DependsOn` edges, maintained by the delta of
+//! each change: a descriptor refreshes its own component's edges, and a change of the APIs a
+//! component provides refreshes only the pairs (consumer, that component), never every
+//! dependency of every consumer. An index of the `DependsOn` edges by pair makes each pair's
+//! check O(1), so a catalog where thousands consume one API folds in linear time.
 
 use super::{Catalog, Edge, Node};
 use crate::entity::{Contacts, Entity, EntityKind};
 use chrono::{DateTime, Utc};
+use petgraph::stable_graph::{EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
 use petgraph::Direction as PgDirection;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 pub(super) type Rank = (DateTime<Utc>, Arc<str>);
@@ -49,6 +53,13 @@ pub(super) struct Declared {
         HashMap<petgraph::stable_graph::NodeIndex, Vec<(petgraph::stable_graph::NodeIndex, u32)>>,
     /// Applications whose members or versions must be recomputed.
     pub(super) dirty_apps: BTreeSet<String>,
+    /// application -> every component that was ever a member (by a descriptor's system or a
+    /// declaration): the candidates of its version history.
+    #[serde(default)]
+    pub(super) app_members_ever: HashMap<String, BTreeSet<String>>,
+    /// (from, to) component nodes -> their `DependsOn` edge.
+    #[serde(default)]
+    dep_edges: HashMap<(NodeIndex, NodeIndex), EdgeIndex>,
 }
 
 impl Declared {
@@ -75,10 +86,17 @@ impl Declared {
     }
 
     pub(super) fn note_membership(&mut self, app: &str, component: &str) {
-        self.component_apps
+        let new = self
+            .component_apps
             .entry(component.to_string())
             .or_default()
             .insert(app.to_string());
+        if new {
+            self.app_members_ever
+                .entry(app.to_string())
+                .or_default()
+                .insert(component.to_string());
+        }
         self.dirty_apps.insert(app.to_string());
     }
 }
@@ -163,8 +181,6 @@ impl Catalog {
         before: Option<(Rank, Arc<Entity>)>,
         after: Option<(Rank, Arc<Entity>)>,
     ) {
-        let mut refresh: BTreeSet<String> = BTreeSet::new();
-        refresh.insert(name.to_string());
         let roles = |e: &Option<(Rank, Arc<Entity>)>| {
             e.as_ref()
                 .map(|(_, e)| {
@@ -202,15 +218,17 @@ impl Catalog {
                 .or_default()
                 .insert(name.to_string());
         }
-        // Consumers of an API whose providers changed get new dependencies.
+        // Consumers of an API whose providers changed: only the pair (consumer, this
+        // component) can change, whatever else the consumer depends on.
         let changed: BTreeSet<&String> = old_p
             .iter()
             .chain(&new_p)
             .filter(|a| old_p.contains(a) != new_p.contains(a))
             .collect();
+        let mut pairs: BTreeSet<String> = BTreeSet::new();
         for api in changed {
             if let Some(cs) = self.declared.consumers.get(api) {
-                refresh.extend(cs.iter().cloned());
+                pairs.extend(cs.iter().filter(|c| c.as_str() != name).cloned());
             }
         }
         if old_s != new_s {
@@ -230,8 +248,9 @@ impl Catalog {
                     .insert(name.to_string());
             }
         }
-        for c in refresh {
-            self.refresh_dependencies(&c);
+        self.refresh_dependencies(name);
+        for consumer in pairs {
+            self.refresh_pair(&consumer, name);
         }
     }
 
@@ -261,81 +280,135 @@ impl Catalog {
             .insert(to.to_string());
         self.ensure_component(from);
         self.ensure_component(to);
-        self.refresh_dependencies(from);
+        self.refresh_pair(from, to);
     }
 
     /// What `from` depends on now, by the rules above.
     fn effective_dependencies(&self, from: &str) -> BTreeSet<String> {
         let d = &self.declared;
         let entity = d.component_entity(from);
-        let mut candidates: BTreeSet<&str> = BTreeSet::new();
+        // What the descriptor lists, as one set: a candidate's check is then a lookup, not a
+        // scan of the descriptor's lists.
+        let listed: HashSet<&str> = entity
+            .map(|(_, e)| {
+                e.depends_on
+                    .iter()
+                    .chain(
+                        e.consumes_apis
+                            .iter()
+                            .filter_map(|api| d.providers.get(api))
+                            .flatten(),
+                    )
+                    .map(String::as_str)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut candidates: BTreeSet<&str> = listed.iter().copied().collect();
         if let Some(tos) = d.api_from.get(from) {
             candidates.extend(tos.iter().map(String::as_str));
         }
-        if let Some((_, e)) = entity {
-            candidates.extend(e.depends_on.iter().map(String::as_str));
-            for api in &e.consumes_apis {
-                if let Some(ps) = d.providers.get(api) {
-                    candidates.extend(ps.iter().map(String::as_str));
-                }
-            }
-        }
+        let entity_time = entity.map(|(r, _)| r.0);
         candidates
             .into_iter()
             .filter(|to| *to != from)
-            .filter(|to| {
-                let api = d.api_deps.get(&(from.to_string(), to.to_string()));
-                let by_entity = entity.map(|(r, e)| {
-                    let listed = e.depends_on.iter().any(|x| x == to)
-                        || e.consumes_apis
-                            .iter()
-                            .any(|api| d.providers.get(api).is_some_and(|ps| ps.contains(*to)));
-                    (r.0, listed)
-                });
-                match (api, by_entity) {
-                    (Some(((ta, _), a)), Some((te, b))) => {
-                        if *ta >= te {
-                            *a
-                        } else {
-                            b
-                        }
-                    }
-                    (Some((_, a)), None) => *a,
-                    (None, Some((_, b))) => b,
-                    (None, None) => false,
-                }
-            })
+            .filter(|to| self.decide(from, to, entity_time, listed.contains(to)))
             .map(str::to_string)
             .collect()
+    }
+
+    /// Whether `from -> to` holds, given `from`'s descriptor time and whether it lists `to`:
+    /// the later of the API's word and the descriptor wins; at equal times the API.
+    fn decide(
+        &self,
+        from: &str,
+        to: &str,
+        entity_time: Option<DateTime<Utc>>,
+        listed: bool,
+    ) -> bool {
+        let api = self
+            .declared
+            .api_deps
+            .get(&(from.to_string(), to.to_string()));
+        match (api, entity_time) {
+            (Some(((ta, _), a)), Some(te)) => {
+                if *ta >= te {
+                    *a
+                } else {
+                    listed
+                }
+            }
+            (Some((_, a)), None) => *a,
+            (None, Some(_)) => listed,
+            (None, None) => false,
+        }
     }
 
     /// Makes `from`'s `DependsOn` edges equal to its effective dependencies.
     fn refresh_dependencies(&mut self, from: &str) {
         let want = self.effective_dependencies(from);
-        if want.is_empty() && !self.components.contains_key(from) {
-            return;
-        }
-        let f = self.ensure_component(from);
-        let have: Vec<(petgraph::stable_graph::EdgeIndex, String)> = self
+        let f = match self.components.get(from) {
+            Some(f) => *f,
+            None if want.is_empty() => return,
+            None => self.ensure_component(from),
+        };
+        let have: Vec<(EdgeIndex, NodeIndex, String)> = self
             .graph
             .edges_directed(f, PgDirection::Outgoing)
             .filter(|e| *e.weight() == Edge::DependsOn)
             .filter_map(|e| match self.graph.node_weight(e.target()) {
-                Some(Node::Component(c)) => Some((e.id(), c.name.clone())),
+                Some(Node::Component(c)) => Some((e.id(), e.target(), c.name.clone())),
                 _ => None,
             })
             .collect();
         let mut kept: BTreeSet<String> = BTreeSet::new();
-        for (id, to) in have {
+        for (id, t, to) in have {
             if want.contains(&to) {
                 kept.insert(to);
             } else {
                 self.graph.remove_edge(id);
+                self.declared.dep_edges.remove(&(f, t));
             }
         }
         for to in want.difference(&kept) {
             let t = self.ensure_component(to);
-            self.graph.add_edge(f, t, Edge::DependsOn);
+            let id = self.graph.add_edge(f, t, Edge::DependsOn);
+            self.declared.dep_edges.insert((f, t), id);
+        }
+    }
+
+    /// Makes the one pair `from -> to` right (what changed could not affect `from`'s others).
+    fn refresh_pair(&mut self, from: &str, to: &str) {
+        if from == to {
+            return;
+        }
+        let d = &self.declared;
+        let entity = d.component_entity(from);
+        let listed = entity.is_some_and(|(_, e)| {
+            e.depends_on.iter().any(|x| x == to)
+                || e.consumes_apis
+                    .iter()
+                    .any(|api| d.providers.get(api).is_some_and(|ps| ps.contains(to)))
+        });
+        let want = self.decide(from, to, entity.map(|(r, _)| r.0), listed);
+        let pair = match (self.components.get(from), self.components.get(to)) {
+            (Some(f), Some(t)) => Some((*f, *t)),
+            _ => None,
+        };
+        let have = pair.and_then(|p| self.declared.dep_edges.get(&p).copied());
+        match (want, have) {
+            (true, None) => {
+                let f = self.ensure_component(from);
+                let t = self.ensure_component(to);
+                let id = self.graph.add_edge(f, t, Edge::DependsOn);
+                self.declared.dep_edges.insert((f, t), id);
+            }
+            (false, Some(id)) => {
+                self.graph.remove_edge(id);
+                if let Some(p) = pair {
+                    self.declared.dep_edges.remove(&p);
+                }
+            }
+            _ => {}
         }
     }
 
@@ -391,6 +464,47 @@ impl Catalog {
         out
     }
 
+    /// At most how many dependency edges importing `entities` would add: every pair of a
+    /// consumer and a provider of one API where either side is in the import, plus the
+    /// `dependsOn` lists. Hooks refuse an import over their limit before it is recorded, so a
+    /// descriptor set cannot make the graph quadratic in one request.
+    pub fn declared_edges_estimate<'a>(
+        &self,
+        entities: impl IntoIterator<Item = &'a Entity>,
+    ) -> u64 {
+        let d = &self.declared;
+        let components: Vec<&Entity> = entities
+            .into_iter()
+            .filter(|e| matches!(e.kind, EntityKind::Component | EntityKind::Resource))
+            .collect();
+        let named: HashSet<&str> = components.iter().map(|e| e.name.as_str()).collect();
+        // API -> (consumers, providers) named by the import.
+        let mut roles: HashMap<&str, (HashSet<&str>, HashSet<&str>)> = HashMap::new();
+        let mut edges: u64 = 0;
+        for e in &components {
+            edges = edges.saturating_add(e.depends_on.len() as u64);
+            for api in &e.consumes_apis {
+                roles.entry(api).or_default().0.insert(&e.name);
+            }
+            for api in &e.provides_apis {
+                roles.entry(api).or_default().1.insert(&e.name);
+            }
+        }
+        // Those the graph has and the import does not redeclare keep their roles.
+        let kept = |set: Option<&BTreeSet<String>>| {
+            set.map_or(0, |s| {
+                s.iter().filter(|n| !named.contains(n.as_str())).count()
+            }) as u64
+        };
+        for (api, (consumers, providers)) in roles {
+            let (ck, pk) = (kept(d.consumers.get(api)), kept(d.providers.get(api)));
+            let c = ck + consumers.len() as u64;
+            let p = pk + providers.len() as u64;
+            edges = edges.saturating_add(c.saturating_mul(p) - ck * pk);
+        }
+        edges
+    }
+
     /// A component's descriptor, when one was imported.
     pub fn component_descriptor(&self, name: &str) -> Option<Entity> {
         self.declared
@@ -415,6 +529,22 @@ impl Catalog {
                 .count();
             if dup != have.len() {
                 return Err(format!("{name} has duplicate dependency edges"));
+            }
+        }
+        let edges = self
+            .graph
+            .edge_indices()
+            .filter(|e| self.graph.edge_weight(*e) == Some(&Edge::DependsOn))
+            .count();
+        if edges != self.declared.dep_edges.len() {
+            return Err(format!(
+                "{edges} dependency edges but {} indexed",
+                self.declared.dep_edges.len()
+            ));
+        }
+        for ((f, t), id) in &self.declared.dep_edges {
+            if self.graph.edge_endpoints(*id) != Some((*f, *t)) {
+                return Err(format!("dependency index entry {f:?}->{t:?} is stale"));
             }
         }
         Ok(())

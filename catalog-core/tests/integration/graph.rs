@@ -20,7 +20,7 @@ use catalog_core::sbom::{Sbom, SbomPackage};
 use catalog_core::versioning::VersRange;
 use catalog_core::{Catalog, Platform};
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 // ----- event builders, shared with `blast_property` -----
 
@@ -1342,6 +1342,176 @@ fn dependency_rules_do_not_depend_on_arrival_order() {
         rng.shuffle(&mut order);
         assert_eq!(answer(&fold(&order)), want);
     }
+}
+
+/// The dependency rules, computed from scratch from the events: the reference the graph's
+/// incremental maintenance is checked against.
+fn reference_dependencies(
+    events: &[RecordedEvent],
+    names: &[String],
+) -> Vec<(String, Vec<String>)> {
+    type Rank = (DateTime<Utc>, String);
+    let mut latest: HashMap<String, (Rank, Entity)> = HashMap::new();
+    let mut words: HashMap<(String, String), (Rank, bool)> = HashMap::new();
+    for e in events {
+        let rank = (e.occurred_at, e.key.clone());
+        match &e.event {
+            Event::EntityDeclared(en) if latest.get(&en.name).is_none_or(|(r, _)| *r < rank) => {
+                latest.insert(en.name.clone(), (rank, en.as_ref().clone()));
+            }
+            Event::DependencyDeclared { from, to } | Event::DependencyRemoved { from, to } => {
+                let present = matches!(e.event, Event::DependencyDeclared { .. });
+                let pair = (from.clone(), to.clone());
+                if words.get(&pair).is_none_or(|(r, _)| *r < rank) {
+                    words.insert(pair, (rank, present));
+                }
+            }
+            _ => {}
+        }
+    }
+    names
+        .iter()
+        .map(|from| {
+            let deps = names
+                .iter()
+                .filter(|to| *to != from)
+                .filter(|to| {
+                    let entity = latest.get(from);
+                    let listed = entity.is_some_and(|(_, e)| {
+                        e.depends_on.contains(to)
+                            || e.consumes_apis.iter().any(|api| {
+                                latest
+                                    .get(*to)
+                                    .is_some_and(|(_, p)| p.provides_apis.contains(api))
+                            })
+                    });
+                    match (words.get(&(from.clone(), (*to).clone())), entity) {
+                        (Some(((ta, _), a)), Some(((te, _), _))) => {
+                            if ta >= te {
+                                *a
+                            } else {
+                                listed
+                            }
+                        }
+                        (Some((_, a)), None) => *a,
+                        (None, Some(_)) => listed,
+                        (None, None) => false,
+                    }
+                })
+                .cloned()
+                .collect();
+            (from.clone(), deps)
+        })
+        .collect()
+}
+
+#[test]
+fn incremental_dependencies_agree_with_the_rules_computed_from_scratch() {
+    let names: Vec<String> = (0..8).map(|i| format!("c{i}")).collect();
+    let apis = ["a0", "a1", "a2"];
+    let mut rng = Rng(42);
+    for round in 0..40 {
+        let mut events = Vec::new();
+        for i in 0..40 {
+            let min = 1 + rng.below(20) as i64;
+            let from = &names[rng.below(names.len())];
+            if rng.below(3) == 0 {
+                let to = &names[rng.below(names.len())];
+                let present = rng.below(2) == 0;
+                let key = format!("dep:{from}->{to}:{present}#{round}.{i}");
+                let event = if present {
+                    Event::DependencyDeclared {
+                        from: from.clone(),
+                        to: to.clone(),
+                    }
+                } else {
+                    Event::DependencyRemoved {
+                        from: from.clone(),
+                        to: to.clone(),
+                    }
+                };
+                events.push(ev(min, key, event));
+            } else {
+                let mut e = component(from, None, None, &[]);
+                let pick = |rng: &mut Rng| -> Vec<String> {
+                    apis.iter()
+                        .filter(|_| rng.below(3) == 0)
+                        .map(|a| a.to_string())
+                        .collect()
+                };
+                e.provides_apis = pick(&mut rng);
+                e.consumes_apis = pick(&mut rng);
+                if rng.below(3) == 0 {
+                    e.depends_on = vec![names[rng.below(names.len())].clone()];
+                }
+                events.push(ev(
+                    min,
+                    format!("entity:{from}#{round}.{i}"),
+                    Event::EntityDeclared(Box::new(e)),
+                ));
+            }
+        }
+        let want = reference_dependencies(&events, &names);
+        for _ in 0..3 {
+            rng.shuffle(&mut events);
+            let c = fold(&events);
+            let got: Vec<(String, Vec<String>)> = names
+                .iter()
+                .map(|n| (n.clone(), c.dependencies_of(n)))
+                .collect();
+            assert_eq!(got, want, "round {round}");
+        }
+    }
+}
+
+#[test]
+fn thousands_consuming_one_api_fold_pair_by_pair() {
+    // N components that all provide and consume one API: each depends on every other. Folding
+    // them one by one used to recompute every consumer per provider (cubic); pair by pair it
+    // is the N² edges it must make.
+    let n = 400;
+    let mut c = Catalog::new();
+    let events: Vec<RecordedEvent> = (0..n)
+        .map(|i| {
+            let mut e = component(&format!("svc-{i:04}"), None, None, &[]);
+            e.provides_apis = vec!["auth".into()];
+            e.consumes_apis = vec!["auth".into()];
+            entity(i as i64, e)
+        })
+        .collect();
+    let estimate = c.declared_edges_estimate(events.iter().filter_map(|e| match &e.event {
+        Event::EntityDeclared(e) => Some(e.as_ref()),
+        _ => None,
+    }));
+    assert_eq!(
+        estimate,
+        (n * n) as u64,
+        "every consumer-provider pair, self included"
+    );
+    c.apply_all(&events);
+    c.verify().unwrap();
+    assert_eq!(c.dependencies_of("svc-0000").len(), n - 1);
+    assert_eq!(c.dependents_of("svc-0399").len(), n - 1);
+    // One provider leaving removes exactly its pairs.
+    let mut e = component("svc-0007", None, None, &[]);
+    e.consumes_apis = vec!["auth".into()];
+    c.apply(&entity(n as i64 + 1, e));
+    c.verify().unwrap();
+    assert!(c.dependents_of("svc-0007").is_empty());
+    assert_eq!(c.dependencies_of("svc-0007").len(), n - 1);
+    assert_eq!(c.dependencies_of("svc-0000").len(), n - 2);
+    // Once in the graph, only new pairs count towards an import's estimate.
+    let mut again = component("svc-0001", None, None, &[]);
+    again.provides_apis = vec!["auth".into()];
+    again.consumes_apis = vec!["auth".into()];
+    let mut newcomer = component("svc-new", None, None, &[]);
+    newcomer.consumes_apis = vec!["auth".into()];
+    let providers_now = (n - 1) as u64;
+    assert_eq!(
+        c.declared_edges_estimate([&again, &newcomer]),
+        // (consumers n + 1) x (providers n - 1) less the pairs kept from before ((n-1) x (n-2))
+        (n as u64 + 1) * providers_now - (n as u64 - 1) * (providers_now - 1)
+    );
 }
 
 // ----- application versions -----
