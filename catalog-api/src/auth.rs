@@ -1,4 +1,10 @@
-//! Bearer tokens with scopes (`read`, `ingest`, `admin`; admin implies the others).
+//! Bearer tokens with scopes (`read`, `ingest`, `catalog`, `admin`; admin implies the others).
+//!
+//! The scopes follow the damage a leaked token can do. `ingest` is handed to registries and CD
+//! pipelines: it records what happened (pushes, deployments, SBOMs). `catalog` declares what
+//! people are accountable for: ownership, team contacts, declared dependencies, applications
+//! and advisories (Backstage and OSV imports), so a leaked CI token cannot redirect a page or
+//! withdraw an advisory. `admin` manages the catalog itself (tokens, the inbox).
 //!
 //! Secrets are never stored: the store keeps SHA-256 hashes, and tokens given by flag are
 //! hashed at start. A fresh install with no token at all gets a bootstrap admin token written
@@ -16,6 +22,7 @@ use std::time::{Duration, Instant};
 pub enum Scope {
     Read,
     Ingest,
+    Catalog,
     Admin,
 }
 
@@ -24,6 +31,7 @@ impl Scope {
         match self {
             Scope::Read => "read",
             Scope::Ingest => "ingest",
+            Scope::Catalog => "catalog",
             Scope::Admin => "admin",
         }
     }
@@ -32,6 +40,7 @@ impl Scope {
         match s.trim() {
             "read" => Some(Scope::Read),
             "ingest" => Some(Scope::Ingest),
+            "catalog" => Some(Scope::Catalog),
             "admin" => Some(Scope::Admin),
             _ => None,
         }

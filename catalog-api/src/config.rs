@@ -145,7 +145,7 @@ pub struct ImportTarget {
     /// The catalog to import into.
     #[arg(long, env = "CATALOG_SERVER", default_value = "http://127.0.0.1:8080")]
     pub server: String,
-    /// A token with the ingest scope.
+    /// A token with the ingest scope (SBOMs), or the catalog scope (Backstage, OSV).
     #[arg(long, env = "CATALOG_TOKEN", hide_env_values = true)]
     pub token: Option<Secret>,
     /// Give up after this long of retrying an unreachable or failing catalog.
@@ -221,6 +221,10 @@ pub struct ServeArgs {
     /// A token with the ingest scope (for registries and CD tools), in addition to stored ones.
     #[arg(long, env = "CATALOG_INGEST_TOKEN", hide_env_values = true)]
     pub ingest_token: Option<Secret>,
+    /// A token with the catalog scope (ownership, contacts, declared dependencies,
+    /// applications, Backstage and OSV imports), in addition to stored ones.
+    #[arg(long, env = "CATALOG_CATALOG_TOKEN", hide_env_values = true)]
+    pub catalog_token: Option<Secret>,
     /// A token with the admin scope, in addition to stored ones.
     #[arg(long, env = "CATALOG_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<Secret>,
@@ -233,6 +237,10 @@ pub struct ServeArgs {
     /// Largest SBOM (`/hooks/sbom`) or OSV batch (`/hooks/osv`) accepted, in bytes.
     #[arg(long, env = "CATALOG_MAX_SBOM_BYTES", default_value_t = 32 * 1024 * 1024)]
     pub max_sbom_bytes: usize,
+    /// Most dependency edges one Backstage import may add (a consumer of an API depends on
+    /// every provider of it, so N components that provide and consume one API make N² edges).
+    #[arg(long, env = "CATALOG_MAX_DECLARED_EDGES", default_value_t = 1_000_000)]
+    pub max_declared_edges: u64,
     /// Largest `/hooks/kubernetes` snapshot accepted, in bytes (a pod list is large).
     #[arg(long, env = "CATALOG_MAX_SNAPSHOT_BYTES", default_value_t = 64 * 1024 * 1024)]
     pub max_snapshot_bytes: usize,

@@ -35,6 +35,8 @@ pub struct AppState {
     pub max_snapshot: usize,
     /// The body limit of `/hooks/sbom` and `/hooks/osv`.
     pub max_sbom: usize,
+    /// How many dependency edges one descriptor import may add (`--max-declared-edges`).
+    pub max_declared_edges: u64,
     /// Flux generic-hmac secret: signed Flux requests are checked against it.
     pub flux_secret: Option<Vec<u8>>,
     pub require_read: bool,
@@ -428,6 +430,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         args.ingest_token
             .as_ref()
             .map(|s| (s.0.clone(), "flag:ingest", &["ingest"][..])),
+        args.catalog_token
+            .as_ref()
+            .map(|s| (s.0.clone(), "flag:catalog", &["catalog"][..])),
         args.admin_token
             .as_ref()
             .map(|s| (s.0.clone(), "flag:admin", &["admin"][..])),
@@ -467,6 +472,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         max_body: args.max_body_bytes,
         max_snapshot: args.max_snapshot_bytes,
         max_sbom: args.max_sbom_bytes,
+        max_declared_edges: args.max_declared_edges,
         flux_secret: args
             .flux_hmac_secret
             .as_ref()
@@ -568,7 +574,9 @@ pub fn token(cmd: TokenCommand) -> anyhow::Result<()> {
         TokenCommand::Create { db, name, scope } => {
             for s in &scope {
                 if Scope::parse(s).is_none() {
-                    anyhow::bail!("--scope: unknown scope {s:?}; use read, ingest or admin");
+                    anyhow::bail!(
+                        "--scope: unknown scope {s:?}; use read, ingest, catalog or admin"
+                    );
                 }
             }
             let store = Store::open(&db.database_url, 2)?;

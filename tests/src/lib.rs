@@ -4,10 +4,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod backstage;
 pub mod baseline;
 pub mod bench;
 pub mod capture;
 pub mod mixed;
+pub mod notify;
 pub mod pg;
 pub mod registry;
 pub mod sbom;

@@ -3,7 +3,7 @@
 //! registry notifications of deletes (which go through the inbox and a worker); and a battery
 //! of queries whose answers two catalogs must agree on.
 
-use crate::server::INGEST_TOKEN;
+use crate::server::{CATALOG_TOKEN, INGEST_TOKEN};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -187,9 +187,14 @@ pub fn post(http: &reqwest::blocking::Client, base: &str, r: &Request) -> reqwes
             body,
         ),
     };
+    // Descriptors are catalog state (a catalog-scope token); the rest is ingest.
+    let token = match r {
+        Request::Backstage { .. } => CATALOG_TOKEN,
+        _ => INGEST_TOKEN,
+    };
     http.post(format!("{base}{path}"))
         .header("content-type", ct)
-        .bearer_auth(INGEST_TOKEN)
+        .bearer_auth(token)
         .body(body.clone())
         .send()
         .map(|r| r.status().as_u16())

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 pub const INGEST_TOKEN: &str = "test-ingest-token";
 pub const ADMIN_TOKEN: &str = "test-admin-token";
+/// The catalog scope: ownership, contacts, declared dependencies, Backstage and OSV imports.
+pub const CATALOG_TOKEN: &str = "test-catalog-token";
 
 /// The `catalog` binary of this workspace. The test command builds it first
 /// (`cargo build --workspace`): a nested cargo call here would resolve features differently
@@ -129,6 +131,7 @@ impl CatalogServer {
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .args(["--database-url", &db])
             .args(["--ingest-token", INGEST_TOKEN, "--admin-token", ADMIN_TOKEN])
+            .args(["--catalog-token", CATALOG_TOKEN])
             .env("CATALOG_LOG", "info")
             .env_remove("CATALOG_DATABASE_URL")
             .stdin(Stdio::null())

@@ -291,7 +291,7 @@ fn stamp() -> i64 {
 
 #[Object]
 impl ApplicationMutation {
-    /// Declares that `from` depends on `to` at run time (admin scope). The later of this and
+    /// Declares that `from` depends on `to` at run time (catalog scope). The later of this and
     /// `from`'s Backstage descriptor decides.
     async fn declare_dependency(
         &self,
@@ -302,7 +302,7 @@ impl ApplicationMutation {
         self.dependency(ctx, from, to, true).await
     }
 
-    /// Removes a dependency, whoever declared it (admin scope), until a later descriptor or
+    /// Removes a dependency, whoever declared it (catalog scope), until a later descriptor or
     /// declaration says otherwise.
     async fn remove_dependency(
         &self,
@@ -313,7 +313,7 @@ impl ApplicationMutation {
         self.dependency(ctx, from, to, false).await
     }
 
-    /// Sets how to reach a team (admin scope); absent fields are cleared.
+    /// Sets how to reach a team (catalog scope); absent fields are cleared.
     async fn set_team_contacts(
         &self,
         ctx: &Context<'_>,
@@ -322,7 +322,7 @@ impl ApplicationMutation {
         chat: Option<String>,
         pager: Option<String>,
     ) -> async_graphql::Result<Team> {
-        let caller = require(ctx, Scope::Admin)?;
+        let caller = require(ctx, Scope::Catalog)?;
         let team = name_ok("team", &team)?;
         let contacts = Contacts {
             email: contact_ok("email", email)?,
@@ -352,7 +352,7 @@ impl ApplicationMutation {
         })
     }
 
-    /// Declares an application and its member components (admin scope); replaces the members
+    /// Declares an application and its member components (catalog scope); replaces the members
     /// an earlier declaration listed. Components whose Backstage descriptor names the
     /// application as their system stay members.
     async fn declare_application(
@@ -362,7 +362,7 @@ impl ApplicationMutation {
         components: Vec<String>,
         owner: Option<String>,
     ) -> async_graphql::Result<Application> {
-        let caller = require(ctx, Scope::Admin)?;
+        let caller = require(ctx, Scope::Catalog)?;
         let name = name_ok("name", &name)?;
         if components.len() > 10_000 {
             return Err(ApiError::bad("components", "at most 10,000 components").graphql());
@@ -399,7 +399,7 @@ impl ApplicationMutation {
         to: String,
         present: bool,
     ) -> async_graphql::Result<Component> {
-        let caller = require(ctx, Scope::Admin)?;
+        let caller = require(ctx, Scope::Catalog)?;
         let from = name_ok("from", &from)?;
         let to = name_ok("to", &to)?;
         if from == to {

@@ -96,7 +96,7 @@ pub struct RegisterImagePayload {
 
 #[Object]
 impl CatalogMutation {
-    /// Makes a team the owner of a component (admin scope). An explicit owner beats the
+    /// Makes a team the owner of a component (catalog scope). An explicit owner beats the
     /// image label `dev.catalog.owner` from then on.
     async fn set_owner(
         &self,
@@ -104,7 +104,7 @@ impl CatalogMutation {
         component: String,
         team: String,
     ) -> async_graphql::Result<Component> {
-        let caller = require(ctx, Scope::Admin)?;
+        let caller = require(ctx, Scope::Catalog)?;
         name_ok("component", &component)?;
         name_ok("team", &team)?;
         let a = app(ctx)?;

@@ -1,5 +1,5 @@
 //! `/hooks/backstage` (what `catalog import backstage` sends): Backstage descriptors,
-//! authenticated (ingest scope), size-limited like SBOMs (`--max-sbom-bytes`), validated as a
+//! authenticated (catalog scope: descriptors set owners and contacts), size-limited like SBOMs (`--max-sbom-bytes`), validated as a
 //! whole stream, appended to the inbox, 202.
 
 use super::sbom::LIMIT_FLAG;
@@ -8,7 +8,9 @@ use crate::auth::Scope;
 use crate::errors::ApiError;
 use crate::server::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
+use catalog_core::Event;
 use catalog_ingest::hooks::backstage as backstage_hook;
+use catalog_ingest::item::InboxBody;
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::json;
@@ -46,7 +48,7 @@ async fn accept_backstage(
     st: &AppState,
 ) -> Result<HttpResponse, ApiError> {
     let caller = st.auth.caller(req).await?;
-    caller.require(Scope::Ingest)?;
+    caller.require(Scope::Catalog)?;
     require_content_type(req, &YAML_TYPES)?;
     let q = web::Query::<BackstageQuery>::from_query(req.query_string())
         .map_err(|e| ApiError::bad("query", e.to_string()))?;
@@ -60,6 +62,7 @@ async fn accept_backstage(
         web::block(move || backstage_hook::parse(&body, location.as_deref(), Utc::now(), &actor))
             .await
             .map_err(|e| ApiError::Internal(format!("descriptor parser stopped: {e}")))??;
+    check_edges(st, &items)?;
     st.ctx.inbox.append("backstage", &items).await?;
     st.metrics
         .hook_items
@@ -68,4 +71,31 @@ async fn accept_backstage(
         "accepted": receipt.entities,
         "warnings": receipt.warnings,
     })))
+}
+
+/// Refuses an import that would add more dependency edges than `--max-declared-edges`, before
+/// anything is recorded (replaying it would cost the same again on every start).
+fn check_edges(st: &AppState, items: &[InboxBody]) -> Result<(), ApiError> {
+    let entities = items.iter().filter_map(|i| match i {
+        InboxBody::Record(r) => match &r.event {
+            Event::EntityDeclared(e) => Some(e.as_ref()),
+            _ => None,
+        },
+        _ => None,
+    });
+    let edges = st
+        .ctx
+        .catalog
+        .read()
+        .map_err(|_| ApiError::Internal("the graph lock is poisoned".into()))?
+        .declared_edges_estimate(entities);
+    if edges > st.max_declared_edges {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "these descriptors would add up to {edges} dependency edges (each consumer of an API \
+             depends on every provider of it); the limit is {} (--max-declared-edges): split the \
+             API, or raise the limit",
+            st.max_declared_edges
+        )));
+    }
+    Ok(())
 }

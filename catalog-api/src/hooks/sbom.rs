@@ -1,5 +1,6 @@
 //! `/hooks/sbom` (an SBOM document for an image) and `/hooks/osv` (OSV vulnerability
-//! records): authenticate (ingest scope), check the content type and size (`--max-sbom-bytes`),
+//! records): authenticate (ingest scope for SBOMs; catalog scope for advisories, which decide
+//! what matches), check the content type and size (`--max-sbom-bytes`),
 //! parse and validate the whole document, append to the inbox, 202.
 
 use super::{read_body, require_content_type, respond};
@@ -85,7 +86,7 @@ async fn accept_osv(
     st: &AppState,
 ) -> Result<HttpResponse, ApiError> {
     let caller = st.auth.caller(req).await?;
-    caller.require(Scope::Ingest)?;
+    caller.require(Scope::Catalog)?;
     require_content_type(req, &["application/json"])?;
     let body = read_body(req, payload, st.max_sbom, LIMIT_FLAG).await?;
     let actor = caller.name();

@@ -7,7 +7,7 @@
 
 use catalog_tests::registry::{push, ImageSpec, Layout, Registry, TempDir};
 use catalog_tests::sbom::cyclonedx as sbom;
-use catalog_tests::server::{binary, free_port, ADMIN_TOKEN, INGEST_TOKEN};
+use catalog_tests::server::{binary, free_port, ADMIN_TOKEN, CATALOG_TOKEN, INGEST_TOKEN};
 use catalog_tests::{CatalogServer, ServerOpts};
 use serde_json::{json, Value};
 use std::process::Command;
@@ -17,11 +17,24 @@ const LOG4J: &str = "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1";
 
 const DESCRIPTORS: &str = include_str!("../../fixtures/shop-catalog-info.yaml");
 
+/// The token `catalog import <kind>` needs: descriptors and advisories are catalog state.
+fn token_for_import(args: &[&str]) -> &'static str {
+    match args.first() {
+        Some(&"backstage") | Some(&"osv") => CATALOG_TOKEN,
+        _ => INGEST_TOKEN,
+    }
+}
+
 fn import(server: &CatalogServer, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(binary().unwrap())
         .arg("import")
         .args(args)
-        .args(["--server", &server.url(""), "--token", INGEST_TOKEN])
+        .args([
+            "--server",
+            &server.url(""),
+            "--token",
+            token_for_import(args),
+        ])
         .env_remove("CATALOG_TOKEN")
         .env_remove("CATALOG_SERVER")
         .output()
@@ -288,7 +301,7 @@ fn backstage_descriptors_and_blast_radius_over_http() {
         .post(
             "/hooks/backstage",
             "application/yaml",
-            Some(INGEST_TOKEN),
+            Some(CATALOG_TOKEN),
             bad.into_bytes(),
         )
         .unwrap();
@@ -301,7 +314,7 @@ fn backstage_descriptors_and_blast_radius_over_http() {
         .post(
             "/hooks/backstage",
             "application/yaml",
-            Some(INGEST_TOKEN),
+            Some(CATALOG_TOKEN),
             b"kind: Component\nmetadata: [unclosed".to_vec(),
         )
         .unwrap();
@@ -311,7 +324,7 @@ fn backstage_descriptors_and_blast_radius_over_http() {
         .post(
             "/hooks/backstage",
             "application/json",
-            Some(INGEST_TOKEN),
+            Some(CATALOG_TOKEN),
             DESCRIPTORS.into(),
         )
         .unwrap();

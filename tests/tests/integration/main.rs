@@ -5,6 +5,7 @@
 
 mod bad_input;
 mod crash;
+mod declared;
 mod deployments;
 mod graph;
 mod ops;

@@ -6,7 +6,7 @@
 
 use catalog_tests::capture::Capture;
 use catalog_tests::registry::{http_request, push, ImageSpec, Layout, Registry, TempDir};
-use catalog_tests::server::{binary, free_port, INGEST_TOKEN};
+use catalog_tests::server::{binary, free_port, CATALOG_TOKEN, INGEST_TOKEN};
 use catalog_tests::{CatalogServer, ServerOpts};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -320,12 +320,25 @@ fn registry_sboms_are_found_without_any_upload() {
     drop(quiet);
 }
 
+/// The token `catalog import <kind>` needs: descriptors and advisories are catalog state.
+fn token_for_import(args: &[&str]) -> &'static str {
+    match args.first() {
+        Some(&"backstage") | Some(&"osv") => CATALOG_TOKEN,
+        _ => INGEST_TOKEN,
+    }
+}
+
 /// Runs `catalog import ...`; returns (exit code, stdout, stderr).
 fn import(server: &CatalogServer, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(binary().unwrap())
         .arg("import")
         .args(args)
-        .args(["--server", &server.url(""), "--token", INGEST_TOKEN])
+        .args([
+            "--server",
+            &server.url(""),
+            "--token",
+            token_for_import(args),
+        ])
         .env_remove("CATALOG_TOKEN")
         .env_remove("CATALOG_SERVER")
         .output()
@@ -645,7 +658,7 @@ fn bad_sboms_and_records_are_refused_whole() {
         .post(
             "/hooks/osv",
             "application/json",
-            Some(INGEST_TOKEN),
+            Some(CATALOG_TOKEN),
             format!("[{EXPRESS_OSV}, {{\"modified\": \"2024-01-01T00:00:00Z\"}}]").into_bytes(),
         )
         .unwrap();

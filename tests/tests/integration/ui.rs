@@ -7,7 +7,7 @@
 
 use catalog_tests::registry::{push, require_tool, ImageSpec, Layout, Registry, TempDir};
 use catalog_tests::sbom::cyclonedx as sbom;
-use catalog_tests::server::{free_port, ADMIN_TOKEN, INGEST_TOKEN};
+use catalog_tests::server::{free_port, ADMIN_TOKEN, CATALOG_TOKEN, INGEST_TOKEN};
 use catalog_tests::{CatalogServer, ServerOpts};
 use chrono::{DateTime, DurationRound, SecondsFormat, TimeDelta, Utc};
 use serde_json::{json, Value};
@@ -146,9 +146,18 @@ fn revision(img: &ShopImage) -> String {
     hex::encode(h)[..40].to_string()
 }
 
+/// The scope each hook needs (README): descriptors and advisories are catalog state.
+fn hook_token(path: &str) -> &'static str {
+    if path.starts_with("/hooks/backstage") || path.starts_with("/hooks/osv") {
+        CATALOG_TOKEN
+    } else {
+        INGEST_TOKEN
+    }
+}
+
 fn post_ok(server: &CatalogServer, path: &str, content_type: &str, body: Vec<u8>) -> Value {
     let (st, text) = server
-        .post(path, content_type, Some(INGEST_TOKEN), body)
+        .post(path, content_type, Some(hook_token(path)), body)
         .unwrap();
     assert_eq!(st, 202, "POST {path}: {text}");
     serde_json::from_str(&text).unwrap_or(Value::String(text))
