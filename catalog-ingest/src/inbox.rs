@@ -42,6 +42,8 @@ pub struct InboxWriter {
 
 /// Upper bound of items in one commit.
 const MAX_BATCH_ITEMS: usize = 4096;
+/// The most items and events one request puts in one commit (larger ones go in parts).
+const MAX_PART: usize = 500;
 
 impl InboxWriter {
     /// Starts the writer thread. `wake` is notified after a commit that added inbox items
@@ -126,6 +128,28 @@ impl InboxWriter {
                 }),
             }
         }
+        // A large request (a Backstage catalog, a Kubernetes snapshot) goes in parts, each
+        // committed before the next is queued: other hooks' requests join the commit after
+        // the current part, so their acknowledgement waits for one part, never a whole import.
+        // The caller is answered after the last part. Should the process die between parts, a
+        // prefix is on disk; the unacknowledged request is retried and its keys make that
+        // idempotent.
+        let mut items = items.into_iter().peekable();
+        let mut events = events.into_iter().peekable();
+        while items.peek().is_some() || events.peek().is_some() {
+            let part_items: Vec<NewInboxItem> = items.by_ref().take(MAX_PART).collect();
+            let part_events: Vec<NewEvent> =
+                events.by_ref().take(MAX_PART - part_items.len()).collect();
+            self.commit(part_items, part_events).await?;
+        }
+        Ok(())
+    }
+
+    async fn commit(
+        &self,
+        items: Vec<NewInboxItem>,
+        events: Vec<NewEvent>,
+    ) -> Result<(), InboxError> {
         let (done, wait) = oneshot::channel();
         self.tx
             .send(Request {
