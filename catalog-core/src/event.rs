@@ -237,6 +237,11 @@ pub struct ImageRegistered {
     /// rewrites history.
     pub component: String,
     pub version: Option<String>,
+    /// The notification named only a tag (Quay, Docker Hub, Nexus): the digest is what the
+    /// registry resolved the tag to when the worker processed it, which races with a later
+    /// push of the same tag.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tag_resolved: bool,
 }
 
 /// An SBOM document attached to an image. The key is `sbom:<image>:<document digest>`, so the

@@ -45,6 +45,7 @@ fn push(seq: i64, min: u32, tag: &str, digest: &str, labels_: &[(&str, &str)]) -
             created: None,
             component: "shop/cart".into(),
             version,
+            tag_resolved: false,
         }),
     }
 }

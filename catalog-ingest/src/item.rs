@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 pub enum InboxBody {
     /// A manifest pushed with a tag: to be enriched from the registry, then registered.
     Push(Push),
+    /// A tag pushed, with no digest in the notification (Quay, Docker Hub, Nexus): the worker
+    /// resolves the tag through the registry, then handles it as a [`Push`].
+    TagPush(TagPush),
     /// A manifest deleted by digest, or a tag deleted.
     Delete(Delete),
     /// An event complete at intake (deployments need no enrichment): recorded as it is.
@@ -24,11 +27,12 @@ impl<'de> Deserialize<'de> for InboxBody {
 
 impl catalog_core::tagged::TaggedEnum for InboxBody {
     const TAG: &'static str = "type";
-    const VARIANTS: &'static [&'static str] = &["push", "delete", "record"];
+    const VARIANTS: &'static [&'static str] = &["push", "tag_push", "delete", "record"];
 
     fn variant<'de, D: serde::Deserializer<'de>>(tag: &str, d: D) -> Result<InboxBody, D::Error> {
         Ok(match tag {
             "push" => InboxBody::Push(Deserialize::deserialize(d)?),
+            "tag_push" => InboxBody::TagPush(Deserialize::deserialize(d)?),
             "delete" => InboxBody::Delete(Deserialize::deserialize(d)?),
             "record" => InboxBody::Record(Deserialize::deserialize(d)?),
             other => return Err(serde::de::Error::unknown_variant(other, Self::VARIANTS)),
@@ -72,6 +76,40 @@ pub struct Push {
     pub occurred_at: DateTime<Utc>,
     pub source: String,
     pub actor: String,
+    /// The digest came from resolving the tag (a [`TagPush`]), not from the notification.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tag_resolved: bool,
+}
+
+/// A tag push whose notification names no digest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TagPush {
+    pub key: String,
+    pub registry: String,
+    pub repository: String,
+    pub tag: String,
+    pub occurred_at: DateTime<Utc>,
+    pub source: String,
+    pub actor: String,
+}
+
+impl TagPush {
+    /// The push it is, once the registry said which digest the tag names.
+    pub fn resolved(self, digest: String) -> Push {
+        Push {
+            key: self.key,
+            registry: self.registry,
+            repository: self.repository,
+            digest,
+            tag: Some(self.tag),
+            media_type: None,
+            size: None,
+            occurred_at: self.occurred_at,
+            source: self.source,
+            actor: self.actor,
+            tag_resolved: true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -91,6 +129,7 @@ impl InboxBody {
     pub fn key(&self) -> &str {
         match self {
             InboxBody::Push(p) => &p.key,
+            InboxBody::TagPush(p) => &p.key,
             InboxBody::Delete(d) => &d.key,
             InboxBody::Record(r) => &r.key,
         }
@@ -135,6 +174,7 @@ mod tests {
                 occurred_at: at,
                 source: "distribution".into(),
                 actor: "registry".into(),
+                tag_resolved: false,
             }),
             InboxBody::Delete(Delete {
                 key: "distribution:2".into(),

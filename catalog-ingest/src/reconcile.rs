@@ -140,6 +140,7 @@ impl Reconciler {
                     occurred_at: now,
                     source: "reconcile".into(),
                     actor: "reconcile".into(),
+                    tag_resolved: false,
                 }));
             }
             for (tag, digest) in &have {

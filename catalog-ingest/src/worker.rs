@@ -8,7 +8,7 @@
 //! also hands what it recorded straight to this process's graph.
 
 use crate::hooks::sbom as sbom_hook;
-use crate::item::{Delete, InboxBody, Push};
+use crate::item::{Delete, InboxBody, Push, TagPush};
 use crate::metrics::Metrics;
 use crate::registry::{artifact_tag_subject, FoundDocument, Registries};
 use crate::sync::GraphSync;
@@ -111,6 +111,16 @@ impl Worker {
                     .collect()
             })
             .await?;
+        // Tag-only notifications become pushes of what the tag names now.
+        let mut parsed_resolved = Vec::with_capacity(parsed.len());
+        for (item, body) in parsed {
+            let body = match body {
+                Ok(InboxBody::TagPush(t)) => self.resolve(t).await.map(InboxBody::Push),
+                other => other,
+            };
+            parsed_resolved.push((item, body));
+        }
+        let parsed = parsed_resolved;
         let mut known = self
             .known_images(parsed.iter().filter_map(|(_, b)| match b {
                 Ok(InboxBody::Push(p)) => Some(p.digest.clone()),
@@ -266,7 +276,29 @@ impl Worker {
             }
             InboxBody::Delete(d) => vec![delete_event(d)],
             InboxBody::Record(r) => vec![r.into_event()],
+            // Resolved before (process_once); one that is still here failed to resolve.
+            InboxBody::TagPush(t) => {
+                anyhow::bail!("tag {}:{} was not resolved", t.repository, t.tag)
+            }
         })
+    }
+
+    /// The push a tag-only notification is: the digest the registry resolves the tag to now.
+    async fn resolve(&self, t: TagPush) -> Result<Push, String> {
+        let digest = self
+            .registries
+            .resolve_tag(&t.registry, &t.repository, &t.tag)
+            .await
+            .map_err(|e| {
+                format!(
+                    "cannot resolve {}:{} on {}: {e}",
+                    t.repository, t.tag, t.registry
+                )
+            })?;
+        self.metrics
+            .registry_fetches
+            .fetch_add(1, Ordering::Relaxed);
+        Ok(t.resolved(digest))
     }
 
     /// What the registry says about an image: as the log recorded it when the digest was
@@ -316,6 +348,7 @@ pub fn push_event(p: Push, f: ImageContent) -> NewEvent {
             created: f.created,
             component,
             version,
+            tag_resolved: p.tag_resolved,
         }),
     }
 }

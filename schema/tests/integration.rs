@@ -298,6 +298,7 @@ fn push(
             created: Some(at(0)),
             component,
             version,
+            tag_resolved: false,
         }),
     )
 }

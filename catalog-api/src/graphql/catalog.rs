@@ -202,6 +202,7 @@ impl CatalogMutation {
             occurred_at: Utc::now(),
             source: "api".into(),
             actor: caller.name(),
+            tag_resolved: false,
         });
         a.inbox
             .append("api", &[item])

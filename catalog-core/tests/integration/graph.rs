@@ -81,6 +81,7 @@ pub(super) fn register(min: i64, component: &str, version: &str, image: &str) ->
             created: None,
             component: component.into(),
             version: Some(version.into()),
+            tag_resolved: false,
         }),
     )
 }

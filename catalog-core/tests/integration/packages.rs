@@ -42,6 +42,7 @@ fn register(seq: i64, min: u32, repo: &str, tag: &str, digest: &str, owner: &str
             created: None,
             component: repo.into(),
             version: Some(tag.into()),
+            tag_resolved: false,
         }),
     )
 }

@@ -178,6 +178,7 @@ pub fn parse(body: &[u8], registry: Option<&str>) -> Result<Parsed, FieldError> 
                 occurred_at,
                 source: "distribution".into(),
                 actor,
+                tag_resolved: false,
             }));
         } else {
             if digest.is_none() && tag.is_none() {

@@ -15,6 +15,7 @@ pub mod flux;
 pub(crate) mod json;
 pub mod kubernetes;
 pub mod osv;
+pub mod registries;
 pub mod sbom;
 
 use crate::item::{FieldError, InboxBody, Record};

@@ -584,6 +584,7 @@ impl<'a> Log<'a> {
                     created: Some(created),
                     component: c.name.clone(),
                     version: Some(tag),
+                    tag_resolved: false,
                 }),
             );
         }
