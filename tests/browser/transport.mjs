@@ -114,7 +114,7 @@ try {
       await postDeployment(`live-${n}`);
       if (await shown.waitFor({ timeout: 1000 }).then(() => true, () => false)) break;
     }
-    await shown.waitFor({ timeout: 1 });
+    assert.equal(await shown.isVisible(), true, `no change in the feed: ${await page.locator('.feed').innerText()}`);
     const seen = await useSocket(page, `ws://${catalog.host}/graphql`);
     assert.equal(seen.opened, true);
     const q = seen.messages.find((m) => m.id === 'q');
