@@ -225,7 +225,8 @@ pub struct ServeArgs {
     /// A token with the admin scope, in addition to stored ones.
     #[arg(long, env = "CATALOG_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<Secret>,
-    /// Require a token with the read scope for queries (by default reads are open).
+    /// Require a token with the read scope for queries, subscriptions and /metrics (by
+    /// default reads are open; a token that is sent must be valid either way).
     #[arg(long, env = "CATALOG_REQUIRE_READ_TOKEN")]
     pub require_read_token: bool,
     /// Largest request body accepted, in bytes.
