@@ -1,6 +1,7 @@
 //! The command line: clap derive, every flag with its `CATALOG_*` variable, one `Config`
 //! struct handed down (never a global). Secrets are wrapped so they never print.
 
+use crate::origin::WebOrigin;
 use catalog_ingest::registry::RegistryConfig;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::time::Duration;
@@ -228,7 +229,8 @@ pub struct ServeArgs {
     /// A token with the admin scope, in addition to stored ones.
     #[arg(long, env = "CATALOG_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<Secret>,
-    /// Require a token with the read scope for queries (by default reads are open).
+    /// Require a token with the read scope for queries, subscriptions and /metrics (by
+    /// default reads are open; a token that is sent must be valid either way).
     #[arg(long, env = "CATALOG_REQUIRE_READ_TOKEN")]
     pub require_read_token: bool,
     /// Largest request body accepted, in bytes.
@@ -298,6 +300,41 @@ pub struct ServeArgs {
     /// X-Signature matches, and refuses one whose signature does not (401).
     #[arg(long, env = "CATALOG_FLUX_HMAC_SECRET", hide_env_values = true)]
     pub flux_hmac_secret: Option<Secret>,
+    /// The URL browsers reach this catalog at, e.g. https://catalog.example.com behind a
+    /// proxy: its host is accepted in the Host header of GraphQL and UI requests (other DNS
+    /// names are refused, against DNS rebinding; IP addresses and localhost always pass), and
+    /// its origin may open the GraphQL WebSocket.
+    #[arg(long, env = "CATALOG_PUBLIC_URL")]
+    pub public_url: Option<WebOrigin>,
+    /// Another origin whose pages may open the GraphQL WebSocket (repeatable; comma-separated
+    /// in the variable), e.g. https://dashboards.example.com. Pages of the catalog's own
+    /// origin always may; clients that send no Origin (programs) are not browsers and may.
+    #[arg(
+        long = "allowed-origin",
+        env = "CATALOG_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub allowed_origins: Vec<WebOrigin>,
+    /// How long a WebSocket may stay open without sending `connection_init`; then it is
+    /// closed with 4408 (Connection initialisation timeout).
+    #[arg(long, env = "CATALOG_WS_INIT_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub ws_init_timeout: Duration,
+    /// Open WebSockets in total; an upgrade past it is answered 503. Lowered at start to half
+    /// the process's open-file limit when that is smaller.
+    #[arg(long, env = "CATALOG_WS_MAX_CONNECTIONS", default_value_t = 512)]
+    pub ws_max_connections: usize,
+    /// Open WebSockets per client address; an upgrade past it is answered 429. Behind a
+    /// proxy every client has the proxy's address: raise it there.
+    #[arg(long, env = "CATALOG_WS_MAX_PER_CLIENT", default_value_t = 64)]
+    pub ws_max_per_client: usize,
+    /// Active subscriptions per WebSocket; a `subscribe` past it gets an `error` message
+    /// (the connection and its other subscriptions go on).
+    #[arg(long, env = "CATALOG_WS_MAX_SUBSCRIPTIONS", default_value_t = 100)]
+    pub ws_max_subscriptions: usize,
+    /// A token that may read /metrics (for a Prometheus scraper), in addition to tokens with
+    /// the read scope. When set, /metrics requires one of them even where reads are open.
+    #[arg(long, env = "CATALOG_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<Secret>,
     /// Where the bootstrap admin token is written on a first start with no token configured
     /// (default: beside the SQLite file, or ./catalog-admin.token).
     #[arg(long, env = "CATALOG_BOOTSTRAP_TOKEN_FILE")]

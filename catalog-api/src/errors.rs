@@ -19,6 +19,9 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("{0}")]
     NotFound(String),
+    /// This client holds as much as it may (e.g. WebSockets per address): it should wait.
+    #[error("{0}")]
+    TooManyRequests(String),
     /// The store or inbox cannot take writes right now: the sender should retry.
     #[error("{0}")]
     Unavailable(String),
@@ -45,6 +48,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) | ApiError::ReadOnly(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -58,6 +62,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
             ApiError::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
             ApiError::NotFound(_) => "NOT_FOUND",
+            ApiError::TooManyRequests(_) => "TOO_MANY_REQUESTS",
             ApiError::Unavailable(_) => "UNAVAILABLE",
             ApiError::ReadOnly(_) => "READ_ONLY",
             ApiError::Internal(_) => "INTERNAL",

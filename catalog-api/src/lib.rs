@@ -10,5 +10,7 @@ pub mod graphql;
 pub mod hooks;
 pub mod import;
 pub mod ops;
+pub mod origin;
 pub mod server;
 pub mod ui;
+pub mod ws;

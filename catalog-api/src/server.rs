@@ -5,6 +5,8 @@ use crate::config::{ServeArgs, TokenCommand};
 use crate::errors::ApiError;
 use crate::graphql::{build_schema, AppCtx, CatalogSchema};
 use crate::hooks::{read_body, require_content_type};
+use crate::origin::BrowserPolicy;
+use crate::ws::{self, WsLimits};
 use crate::{hooks, ops, ui};
 use actix_web::dev::Service;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
@@ -43,6 +45,12 @@ pub struct AppState {
     pub ready: Arc<AtomicBool>,
     /// Set on a read-only replica: what hooks and mutations are answered with (503).
     pub read_only: Option<Arc<str>>,
+    /// The Host and Origin checks of browser-facing routes.
+    pub browser: BrowserPolicy,
+    /// WebSocket caps and counts.
+    pub ws: Arc<WsLimits>,
+    /// SHA-256 of `--metrics-token`.
+    pub metrics_token: Option<String>,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -93,8 +101,8 @@ async fn graphql(req: HttpRequest, payload: web::Payload, st: web::Data<AppState
     }
 }
 
-/// `GET /graphql`: a WebSocket upgrade starts a subscription session (`graphql-transport-ws`
-/// or the older `graphql-ws`); anything else gets the offline GraphiQL page.
+/// `GET /graphql`: a WebSocket upgrade starts a subscription session (see `ws`); anything
+/// else gets the offline GraphiQL page.
 async fn graphql_get(
     req: HttpRequest,
     payload: web::Payload,
@@ -108,50 +116,20 @@ async fn graphql_get(
     if !upgrade {
         return ui::graphiql().await;
     }
-    if let Err(e) = require_ready(&st) {
-        return e.response();
-    }
-    let caller = match st.auth.caller(&req).await {
-        Ok(c) => c,
-        Err(e) => return e.response(),
-    };
-    let require_read = st.require_read_token();
-    let st2 = st.clone();
-    let started = async_graphql_actix_web::GraphQLSubscription::new(st.schema.clone())
-        .on_connection_init(move |init: serde_json::Value| async move {
-            // Browsers cannot set headers on a WebSocket: the token may come in the
-            // connection_init payload instead, as `{"Authorization": "Bearer ..."}`.
-            let from_payload = init
-                .get("Authorization")
-                .or_else(|| init.get("authorization"))
-                .and_then(|v| v.as_str())
-                .map(str::to_string);
-            let caller = match (&caller, from_payload) {
-                (auth::Caller::Anonymous, Some(h)) => st2
-                    .auth
-                    .caller_from(Some(&h))
-                    .await
-                    .map_err(|e| async_graphql::Error::new(e.to_string()))?,
-                _ => caller,
-            };
-            if require_read {
-                caller
-                    .require(Scope::Read)
-                    .map_err(|e| async_graphql::Error::new(e.to_string()))?;
-            }
-            let mut data = async_graphql::Data::default();
-            data.insert(caller);
-            Ok(data)
-        })
-        .start(&req, payload);
-    match started {
-        Ok(r) => r,
-        Err(e) => ApiError::bad("upgrade", format!("WebSocket handshake failed: {e}")).response(),
+    ws::upgrade(req, payload, st).await
+}
+
+/// A token that was sent but is unknown is refused (401) even where reads are open: served
+/// as anonymous, a typo or a revoked token would go unnoticed until reads are closed.
+pub(crate) fn require_known(caller: auth::Caller) -> Result<auth::Caller, ApiError> {
+    match caller {
+        auth::Caller::Invalid(why) => Err(ApiError::Unauthenticated(why)),
+        c => Ok(c),
     }
 }
 
 /// Until the graph is current (a start-up loading it), queries would see part of it.
-fn require_ready(st: &AppState) -> Result<(), ApiError> {
+pub(crate) fn require_ready(st: &AppState) -> Result<(), ApiError> {
     if st.ready.load(Ordering::Acquire) {
         return Ok(());
     }
@@ -179,7 +157,7 @@ async fn execute(
             format!("expected {{\"query\": ..., \"variables\"?: ...}} as JSON: {e}"),
         )
     })?;
-    let caller = st.auth.caller(req).await?;
+    let caller = require_known(st.auth.caller(req).await?)?;
     if st.require_read_token() {
         caller.require(Scope::Read)?;
     }
@@ -480,6 +458,18 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         require_read: args.require_read_token,
         ready: ready.clone(),
         read_only: read_only.clone(),
+        browser: BrowserPolicy::new(
+            &args.listen,
+            args.public_url.clone(),
+            args.allowed_origins.clone(),
+        ),
+        ws: Arc::new(WsLimits::new(
+            ws::cap_to_fd_limit(args.ws_max_connections),
+            args.ws_max_per_client,
+            args.ws_max_subscriptions,
+            args.ws_init_timeout,
+        )),
+        metrics_token: args.metrics_token.as_ref().map(|s| auth::hash(&s.0)),
     });
     let workers = args
         .http_workers
@@ -490,18 +480,25 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .wrap_fn(|req, srv| {
                 let span =
                     tracing::info_span!("request", method = %req.method(), path = %req.path());
-                let refuse = req
-                    .path()
-                    .starts_with("/hooks/")
-                    .then(|| req.app_data::<web::Data<AppState>>())
-                    .flatten()
-                    .and_then(|st| st.read_only.clone());
+                let refuse = req.app_data::<web::Data<AppState>>().and_then(|st| {
+                    let path = req.path();
+                    if path.starts_with("/hooks/") {
+                        let m = st.read_only.as_ref()?;
+                        return Some(ApiError::ReadOnly(m.to_string()));
+                    }
+                    // Hooks, probes and /metrics are exempt: registries and scrapers call
+                    // them by whatever name their network gives the catalog.
+                    if crate::origin::browser_facing(path) {
+                        return st.browser.check_host(req.request()).err();
+                    }
+                    None
+                });
                 let fut = (refuse.is_none()).then(|| srv.call(req));
                 async move {
                     let Some(fut) = fut else {
-                        return Err(actix_web::Error::from(ApiError::ReadOnly(
-                            refuse.map(|m| m.to_string()).unwrap_or_default(),
-                        )));
+                        return Err(actix_web::Error::from(refuse.unwrap_or_else(|| {
+                            ApiError::Internal("a refusal without a reason".into())
+                        })));
                     };
                     let res = fut.await;
                     if let Ok(r) = &res {

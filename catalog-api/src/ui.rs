@@ -17,6 +17,14 @@ const ASSETS: &[Asset] = include!(concat!(env!("OUT_DIR"), "/ui_assets.rs"));
 const DASHBOARD_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
      img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+/// GraphiQL is third-party code that renders whatever the schema describes: it may load
+/// nothing from elsewhere, run no inline script, and be framed by no page (clickjacking a
+/// token typed into it). Its CSS carries fonts and icons as `data:` URIs.
+const GRAPHIQL_CSP: &str =
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     font-src 'self' data:; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+     base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
 /// The first path segments that are dashboard views (deep links served `index.html`).
 pub const VIEWS: &[&str] = &[
     "search",
@@ -35,10 +43,16 @@ fn serve(path: &str) -> HttpResponse {
             let mut r = HttpResponse::Ok();
             r.content_type(a.content_type)
                 .insert_header(("X-Content-Type-Options", "nosniff"));
-            if a.path == "index.html" {
+            let csp = match a.path {
+                "index.html" => Some(DASHBOARD_CSP),
+                "graphiql/index.html" => Some(GRAPHIQL_CSP),
+                _ => None,
+            };
+            if let Some(csp) = csp {
                 // Deep links must always get the current shell.
                 r.insert_header(("Cache-Control", "no-cache"))
-                    .insert_header(("Content-Security-Policy", DASHBOARD_CSP));
+                    .insert_header(("Content-Security-Policy", csp))
+                    .insert_header(("X-Frame-Options", "DENY"));
             } else {
                 r.insert_header(("Cache-Control", "public, max-age=300"));
             }
@@ -58,7 +72,8 @@ pub async fn asset(path: web::Path<String>) -> HttpResponse {
     serve(&path)
 }
 
-/// `GET /graphql`: the offline GraphiQL page.
+/// `GET /graphql`: the offline GraphiQL page (also at `/ui/graphiql/index.html`, with the
+/// same policy).
 pub async fn graphiql() -> HttpResponse {
     serve("graphiql/index.html")
 }

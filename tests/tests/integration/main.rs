@@ -14,4 +14,5 @@ mod registry_flow;
 mod replicas;
 mod sbom;
 mod snapshots;
+mod transport;
 mod ui;

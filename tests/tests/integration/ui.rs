@@ -110,7 +110,7 @@ fn target_dir() -> PathBuf {
 }
 
 /// Everything the browser run needs, checked before anything starts: never a skip.
-fn prerequisites() -> PathBuf {
+pub(crate) fn prerequisites() -> PathBuf {
     assert!(
         Path::new(CHROMIUM).is_file(),
         "{CHROMIUM} is missing: install Debian's chromium: apt-get install chromium chromium-driver, \
@@ -632,16 +632,16 @@ fn seed_perf() -> (CatalogServer, Value) {
 }
 
 /// What the browser script printed and how it ended.
-struct BrowserRun {
-    ok: bool,
-    status: String,
-    output: String,
-    elapsed: Duration,
+pub(crate) struct BrowserRun {
+    pub(crate) ok: bool,
+    pub(crate) status: String,
+    pub(crate) output: String,
+    pub(crate) elapsed: Duration,
 }
 
 /// Runs `node <script>` in `dir` (its own process group, killed whole on timeout and after
 /// it exits, so no Chromium outlives it), echoing its lines as they come.
-fn run_browser(dir: &Path, script: &str, env: &[(&str, &Path)]) -> BrowserRun {
+pub(crate) fn run_browser(dir: &Path, script: &str, env: &[(&str, &Path)]) -> BrowserRun {
     let t = Instant::now();
     let mut cmd = Command::new("node");
     cmd.arg(script)
