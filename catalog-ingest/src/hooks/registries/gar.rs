@@ -128,3 +128,141 @@ fn reference(field: &str, r: &str, digest: bool) -> Result<ImageRef, FieldError>
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hooks::registries::testing::{fixture_text, headers, parsed, request};
+    use crate::item::InboxBody;
+    use chrono::{TimeZone, Utc};
+    use serde_json::json;
+
+    const TRUNCATED: &str = "sha256:6ec128e26cd5...";
+    const FULL: &str = "sha256:6ec128e26cd5aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+
+    /// Pub/Sub's push envelope around `data`, as documented (both spellings of id and time).
+    fn envelope(data: &str, id: &str) -> Vec<u8> {
+        serde_json::to_vec(&json!({
+            "message": {
+                "attributes": {},
+                "data": base64::engine::general_purpose::STANDARD.encode(data),
+                "messageId": id,
+                "message_id": id,
+                "publishTime": "2021-02-26T19:13:55.749Z",
+                "publish_time": "2021-02-26T19:13:55.749Z",
+            },
+            "subscription": "projects/my-project/subscriptions/catalog",
+        }))
+        .unwrap()
+    }
+
+    fn run(body: &[u8]) -> Result<Outcome, FieldError> {
+        let h = headers(&[("User-Agent", "APIs-Google")]);
+        parse(&request(&h, "application/json"), body)
+    }
+
+    fn fixed(name: &str) -> String {
+        fixture_text(name).replace(TRUNCATED, FULL)
+    }
+
+    #[test]
+    fn the_documented_truncated_digests_are_refused_by_name() {
+        for f in [
+            "gar-pubsub-insert-digest.json",
+            "gar-pubsub-insert-tag.json",
+        ] {
+            let e = run(&envelope(&fixture_text(f), "1")).unwrap_err();
+            assert_eq!(e.field, "message.data.digest", "{f}");
+            assert!(e.reason.contains("is not a digest"), "{f}: {}", e.reason);
+        }
+    }
+
+    #[test]
+    fn a_tag_delete_names_host_repository_and_tag() {
+        let body = envelope(
+            &fixture_text("gar-pubsub-delete-tag.json"),
+            "2070443601311540",
+        );
+        let (items, _) = parsed(run(&body).unwrap());
+        let [InboxBody::Delete(d)] = items.as_slice() else {
+            panic!("{items:?}")
+        };
+        assert_eq!(d.registry, "us-west1-docker.pkg.dev");
+        assert_eq!(d.repository, "my-project/my-repo/hello-world");
+        assert_eq!((d.tag.as_deref(), d.digest.as_deref()), (Some("1.1"), None));
+        assert_eq!(d.key, "gar:2070443601311540");
+        assert_eq!(d.actor, "gar");
+        assert_eq!(
+            d.occurred_at,
+            Utc.with_ymd_and_hms(2021, 2, 26, 19, 13, 55).unwrap()
+                + chrono::Duration::milliseconds(749)
+        );
+        // A redelivery is the same event.
+        assert_eq!(items, parsed(run(&body).unwrap()).0);
+    }
+
+    #[test]
+    fn an_insert_with_a_tag_is_a_push_and_by_digest_is_ignored() {
+        let (items, _) = parsed(run(&envelope(&fixed("gar-pubsub-insert-tag.json"), "7")).unwrap());
+        let [InboxBody::Push(p)] = items.as_slice() else {
+            panic!("{items:?}")
+        };
+        assert_eq!(p.registry, "us-west1-docker.pkg.dev");
+        assert_eq!(p.repository, "my-project/my-repo/hello-world");
+        assert_eq!(p.tag.as_deref(), Some("1.1"));
+        assert_eq!(p.digest, FULL);
+        assert_eq!(p.key, "gar:7");
+        let (items, ignored) =
+            parsed(run(&envelope(&fixed("gar-pubsub-insert-digest.json"), "8")).unwrap());
+        assert!(items.is_empty());
+        assert_eq!(ignored, 1);
+        // A delete by digest removes the manifest.
+        let delete = fixed("gar-pubsub-insert-digest.json").replace("INSERT", "DELETE");
+        let (items, _) = parsed(run(&envelope(&delete, "9")).unwrap());
+        let [InboxBody::Delete(d)] = items.as_slice() else {
+            panic!("{items:?}")
+        };
+        assert_eq!(d.digest.as_deref(), Some(FULL));
+    }
+
+    #[test]
+    fn unknown_actions_are_counted() {
+        let body = fixture_text("gar-pubsub-delete-tag.json").replace("DELETE", "UPDATE");
+        let (items, ignored) = parsed(run(&envelope(&body, "1")).unwrap());
+        assert!(items.is_empty());
+        assert_eq!(ignored, 1);
+    }
+
+    #[test]
+    fn bad_input_names_the_field() {
+        assert_eq!(run(b"{").unwrap_err().field, "body");
+        assert_eq!(run(b"{}").unwrap_err().field, "message");
+        let no_id = br#"{"message":{"data":"e30=","publishTime":"2021-02-26T19:13:55Z"}}"#;
+        assert_eq!(run(no_id).unwrap_err().field, "message.messageId");
+        let not_b64 =
+            br#"{"message":{"data":"%%%","messageId":"1","publishTime":"2021-02-26T19:13:55Z"}}"#;
+        assert_eq!(run(not_b64).unwrap_err().field, "message.data");
+        assert_eq!(run(&envelope("{", "1")).unwrap_err().field, "message.data");
+        let other_image = fixed("gar-pubsub-insert-tag.json").replace(":1.1", "-other:1.1");
+        assert_eq!(
+            run(&envelope(&other_image, "1")).unwrap_err().field,
+            "message.data.tag"
+        );
+        let no_tag = fixture_text("gar-pubsub-delete-tag.json").replace(":1.1", "");
+        assert_eq!(
+            run(&envelope(&no_tag, "1")).unwrap_err().field,
+            "message.data.tag"
+        );
+        let bad_repo = fixture_text("gar-pubsub-delete-tag.json").replace("my-repo", "My Repo");
+        assert_eq!(
+            run(&envelope(&bad_repo, "1")).unwrap_err().field,
+            "message.data.tag"
+        );
+        assert_eq!(
+            run(&envelope(r#"{"action":"INSERT"}"#, "1"))
+                .unwrap_err()
+                .field,
+            "message.data.digest"
+        );
+    }
+}
