@@ -11,13 +11,14 @@
 //! `<account>.dkr.ecr.<region>.amazonaws.com` (`.amazonaws.com.cn` in the China regions).
 //! The key is the EventBridge `id`, not the SNS `MessageId`, so the same event reaching the
 //! catalog both ways is one. A push by digest has `image-tag` `""` and is ignored, as
-//! [`finish`] does for every sender. A delete naming a tag is a tag delete: ECR removes only
-//! that tag when the image has others (the image goes with its last tag, which reconcile
-//! finds); a delete with no tag removes the manifest.
+//! [`finish`] does for every sender. A delete naming a tag is a tag delete, because ECR then
+//! removes only that tag when the image has others (and the image with its last tag: the
+//! catalog keeps it, untagged); a delete with no tag removes the manifest.
 //!
-//! SNS signs its deliveries with a certificate it must be fetched from; the catalog does not
-//! fetch it. It authenticates SNS by the user and password in the subscription's URL instead
-//! ([`verify`]), and the API checks the topic ([`sns_topic`]) against its configured ones.
+//! SNS signs its deliveries with a key whose certificate would have to be fetched
+//! (`SigningCertURL`); the catalog makes no such call. SNS is authenticated instead by the user
+//! and password in the subscription's URL ([`verify`]), and the API checks the topic
+//! ([`sns_topic`]) against the ones it is configured with.
 
 use super::{
     finish, ignored_one, json, renamed, rfc3339, secret_matches, Action, Notice, Outcome, Parsed,
@@ -140,13 +141,13 @@ pub fn sns_endpoint(topic_arn: &str) -> Option<String> {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+    let domain = aws_domain(region)?;
     (*arn == "arn"
         && partition.starts_with("aws")
         && *service == "sns"
         && valid_account(account)
         && name_ok)
-        .then(|| Some(format!("https://sns.{region}.{}", aws_domain(region)?)))
-        .flatten()
+        .then(|| format!("https://sns.{region}.{domain}"))
 }
 
 /// Checks what SNS and API destinations can send: SNS only the user and password written in
