@@ -7,13 +7,15 @@
 //! push by digest) is ignored, as [`finish`] does for every sender.
 //!
 //! The key is `gar:<messageId>` (Pub/Sub delivers at least once and keeps the id), the time is
-//! `publishTime`. There is no actor. Pub/Sub's optional OIDC token (a JWT signed by Google)
+//! `publishTime`. A subscription with "no wrapper" sends the data as the body, and with "write
+//! metadata" the id and time as `x-goog-pubsub-message-id` / `-publish-time` headers. There is no actor. Pub/Sub's optional OIDC token (a JWT signed by Google)
 //! would need Google's keys to check; the catalog does not fetch them.
 
 use super::{finish, ignored_one, json, rfc3339, Action, Notice, Outcome, Request};
 use crate::item::FieldError;
 use base64::Engine;
 use catalog_core::deployment::ImageRef;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 pub const CONTENT_TYPES: [&str; 1] = ["application/json"];
@@ -45,11 +47,22 @@ struct Data {
     tag: Option<String>,
 }
 
+/// With "no wrapper" and "write metadata", the body is the data and these headers say the rest.
+const ID_HEADER: &str = "x-goog-pubsub-message-id";
+const TIME_HEADER: &str = "x-goog-pubsub-publish-time";
+
 pub fn parse(req: &Request, body: &[u8]) -> Result<Outcome, FieldError> {
     let env: Envelope = json(body)?;
-    let m = env
-        .message
-        .ok_or_else(|| FieldError::new("message", "missing"))?;
+    let Some(m) = env.message else {
+        let Some(id) = req.header(ID_HEADER).filter(|i| !i.trim().is_empty()) else {
+            return Err(FieldError::new("message", "missing"));
+        };
+        let time = req
+            .header(TIME_HEADER)
+            .ok_or_else(|| FieldError::new(TIME_HEADER, "missing"))?;
+        let occurred_at = rfc3339(TIME_HEADER, time)?;
+        return message(req, id, occurred_at, body, "");
+    };
     let id = m
         .message_id
         .or(m.message_id_snake)
@@ -66,39 +79,61 @@ pub fn parse(req: &Request, body: &[u8]) -> Result<Outcome, FieldError> {
     let data = base64::engine::general_purpose::STANDARD
         .decode(data.trim())
         .map_err(|e| FieldError::new("message.data", format!("not base64: {e}")))?;
-    let data: Data = serde_json::from_slice(&data)
-        .map_err(|e| FieldError::new("message.data", format!("invalid JSON: {e}")))?;
+    message(req, &id, occurred_at, &data, "message.data")
+}
+
+/// One Artifact Registry message; `at` is where its JSON is (`message.data`, or `""`: the body).
+fn message(
+    req: &Request,
+    id: &str,
+    occurred_at: DateTime<Utc>,
+    data: &[u8],
+    at: &str,
+) -> Result<Outcome, FieldError> {
+    let f = |name: &str| {
+        if at.is_empty() {
+            name.to_string()
+        } else {
+            format!("{at}.{name}")
+        }
+    };
+    let data: Data = serde_json::from_slice(data).map_err(|e| {
+        FieldError::new(
+            if at.is_empty() { "body" } else { at },
+            format!("invalid JSON: {e}"),
+        )
+    })?;
     let action = match data.action.as_deref() {
         Some("INSERT") => Action::Push,
         Some("DELETE") => Action::Delete,
         Some(_) => return Ok(Outcome::Items(ignored_one())),
-        None => return Err(FieldError::new("message.data.action", "missing")),
+        None => return Err(FieldError::new(f("action"), "missing")),
     };
     let by_digest = data
         .digest
-        .map(|r| reference("message.data.digest", &r, true))
+        .map(|r| reference(&f("digest"), &r, true))
         .transpose()?;
     let by_tag = data
         .tag
-        .map(|r| reference("message.data.tag", &r, false))
+        .map(|r| reference(&f("tag"), &r, false))
         .transpose()?;
     let image = match (&by_digest, &by_tag) {
         (Some(d), Some(t)) if (&d.registry, &d.repository) != (&t.registry, &t.repository) => {
             return Err(FieldError::new(
-                "message.data.tag",
-                "names another image than message.data.digest",
+                f("tag"),
+                format!("names another image than {}", f("digest")),
             ))
         }
         (Some(i), _) | (None, Some(i)) => i,
         (None, None) => {
             return Err(FieldError::new(
-                "message.data.digest",
+                f("digest"),
                 "missing: the message names neither a digest nor a tag",
             ))
         }
     };
     let notice = Notice {
-        at: "message.data".into(),
+        at: at.to_string(),
         action,
         key: format!("gar:{id}"),
         registry: Some(image.registry.clone()),
@@ -223,6 +258,31 @@ mod tests {
             panic!("{items:?}")
         };
         assert_eq!(d.digest.as_deref(), Some(FULL));
+    }
+
+    #[test]
+    fn a_subscription_without_wrapper_sends_the_data_and_headers() {
+        let data = fixture_text("gar-pubsub-delete-tag.json");
+        let wrapped = parsed(run(&envelope(&data, "2070443601311540")).unwrap()).0;
+        let h = headers(&[
+            ("x-goog-pubsub-message-id", "2070443601311540"),
+            ("x-goog-pubsub-publish-time", "2021-02-26T19:13:55.749Z"),
+            (
+                "x-goog-pubsub-subscription-name",
+                "projects/my-project/subscriptions/catalog",
+            ),
+        ]);
+        let bare = parse(&request(&h, "application/json"), data.as_bytes()).unwrap();
+        assert_eq!(parsed(bare).0, wrapped);
+        let e = parse(
+            &request(&h, "application/json"),
+            fixture_text("gar-pubsub-insert-tag.json").as_bytes(),
+        )
+        .unwrap_err();
+        assert_eq!(e.field, "digest");
+        let no_time = headers(&[("x-goog-pubsub-message-id", "1")]);
+        let e = parse(&request(&no_time, "application/json"), data.as_bytes()).unwrap_err();
+        assert_eq!(e.field, "x-goog-pubsub-publish-time");
     }
 
     #[test]
