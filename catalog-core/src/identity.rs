@@ -17,6 +17,20 @@ pub mod labels {
     pub const COMPONENT: &str = "dev.catalog.component";
 }
 
+/// Docker Hub as image references name it (`nginx` is `docker.io/library/nginx`).
+pub const DOCKER_HUB: &str = "docker.io";
+
+/// A registry host as the catalog names it. Docker Hub answers the registry API at
+/// `registry-1.docker.io` (and `index.docker.io`), but image references, and so deployments,
+/// say `docker.io`: one name lets a Docker Hub push, `--registry https://registry-1.docker.io`
+/// and a pod running `nginx` meet.
+pub fn canonical_registry(host: &str) -> &str {
+    match host {
+        "registry-1.docker.io" | "index.docker.io" | "registry.hub.docker.com" => DOCKER_HUB,
+        other => other,
+    }
+}
+
 // ----- OCI name grammar: what a digest, a repository and a tag may be -----
 
 /// `sha256:<64 hex>` (or another algorithm with its own hex length): what OCI calls a digest.

@@ -82,7 +82,8 @@ impl FromStr for RegistryConfig {
             }
         };
         Ok(RegistryConfig {
-            host: host.to_string(),
+            // oci-client reaches `docker.io` at index.docker.io.
+            host: catalog_core::identity::canonical_registry(host).to_string(),
             insecure_http,
             user,
             password,
@@ -591,5 +592,12 @@ mod tests {
             .parse::<RegistryConfig>()
             .is_err());
         assert_eq!("quay.io".parse::<RegistryConfig>().unwrap().host, "quay.io");
+        for hub in [
+            "https://registry-1.docker.io",
+            "docker.io",
+            "index.docker.io",
+        ] {
+            assert_eq!(hub.parse::<RegistryConfig>().unwrap().host, "docker.io");
+        }
     }
 }

@@ -11,7 +11,11 @@
 //! request is authenticated (a bearer token, or the sender's own signature) is the API's
 //! business; the signature checks themselves are here, next to the formats they belong to.
 
+pub mod dockerhub;
+pub mod ecr;
+pub mod gar;
 pub mod harbor;
+pub mod quay;
 
 use crate::item::TagPush;
 use crate::item::{valid_digest, valid_repository, valid_tag, Delete, FieldError, InboxBody, Push};
@@ -202,6 +206,33 @@ pub fn finish(
     Ok(Parsed { items, ignored })
 }
 
+/// One event the catalog does not care about (a pull, a scan, an unknown action): counted,
+/// nothing stored.
+pub fn ignored_one() -> Parsed {
+    Parsed {
+        items: Vec::new(),
+        ignored: 1,
+    }
+}
+
+/// `e` with the sender's own name for a field that [`finish`] reports by its generic name
+/// (`detail.digest` becomes `detail.image-digest`), so that a 400 names what is in the payload.
+/// An empty name drops the last segment (`updated_tags[0].tag` becomes `updated_tags[0]`).
+pub fn renamed(mut e: FieldError, names: &[(&str, &str)]) -> FieldError {
+    let (head, last) = match e.field.rsplit_once('.') {
+        Some((h, l)) => (h, l),
+        None => ("", e.field.as_str()),
+    };
+    if let Some((_, to)) = names.iter().find(|(from, _)| *from == last) {
+        e.field = match (head, *to) {
+            ("", to) => to.to_string(),
+            (head, "") => head.to_string(),
+            (head, to) => format!("{head}.{to}"),
+        };
+    }
+    e
+}
+
 /// `host[:port]`: letters, digits, dots, dashes; at most one colon followed by a port.
 pub fn valid_host(h: &str) -> bool {
     let (name, port) = match h.rsplit_once(':') {
@@ -277,6 +308,58 @@ pub fn secret_matches(configured: &[u8], presented: &[u8]) -> bool {
     !configured.is_empty() && Sha256::digest(configured) == Sha256::digest(presented)
 }
 
+/// What the parsers' unit tests share: the real fixtures and a request to parse them with.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{Outcome, Request};
+    use crate::item::InboxBody;
+    use chrono::{DateTime, TimeZone, Utc};
+    use std::collections::BTreeMap;
+
+    /// A body from `shared/fixtures/registries/`.
+    pub fn fixture(name: &str) -> Vec<u8> {
+        let path = format!(
+            "{}/../../shared/fixtures/registries/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    pub fn fixture_text(name: &str) -> String {
+        String::from_utf8(fixture(name)).unwrap()
+    }
+
+    pub fn received() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 6, 0, 0, 0).unwrap()
+    }
+
+    pub fn headers(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
+            .collect()
+    }
+
+    pub fn request<'a>(
+        headers: &'a BTreeMap<String, String>,
+        content_type: &'a str,
+    ) -> Request<'a> {
+        Request {
+            headers,
+            content_type,
+            received_at: received(),
+            registry: None,
+        }
+    }
+
+    pub fn parsed(o: Outcome) -> (Vec<InboxBody>, usize) {
+        match o {
+            Outcome::Items(p) => (p.items, p.ignored),
+            other => panic!("not items: {other:?}"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,6 +373,25 @@ mod tests {
         assert!(!hmac_sha256_matches(secret, b"Hello, World?", sig));
         assert!(!hmac_sha256_matches(b"", b"Hello, World!", sig));
         assert!(!hmac_sha256_matches(secret, b"Hello, World!", "zz"));
+    }
+
+    #[test]
+    fn renamed_fields() {
+        let e = |f: &str| FieldError::new(f, "r");
+        let names = [("digest", "image-digest"), ("tag", "")];
+        assert_eq!(
+            renamed(e("detail.digest"), &names).field,
+            "detail.image-digest"
+        );
+        assert_eq!(renamed(e("digest"), &names).field, "image-digest");
+        assert_eq!(
+            renamed(e("updated_tags[1].tag"), &names).field,
+            "updated_tags[1]"
+        );
+        assert_eq!(
+            renamed(e("detail.repository"), &names).field,
+            "detail.repository"
+        );
     }
 
     #[test]
