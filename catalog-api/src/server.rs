@@ -81,6 +81,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/metrics", web::get().to(ops::metrics))
         .route("/", web::get().to(ui::index))
         .route("/ui/{path:.*}", web::get().to(ui::asset));
+    hooks::registries::routes(cfg);
     for view in ui::VIEWS {
         cfg.route(&format!("/{view}"), web::get().to(ui::index))
             .route(&format!("/{view}/{{rest:.*}}"), web::get().to(ui::index));

@@ -5,6 +5,7 @@
 pub mod backstage;
 pub mod deployments;
 pub mod distribution;
+pub mod registries;
 pub mod sbom;
 
 use crate::errors::ApiError;

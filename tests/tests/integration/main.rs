@@ -9,6 +9,7 @@ mod declared;
 mod deployments;
 mod graph;
 mod ops;
+mod registries;
 mod registry_auth;
 mod registry_flow;
 mod replicas;

@@ -1,0 +1,199 @@
+//! `/hooks/<registry>`: push notifications of every registry that is not CNCF Distribution
+//! (Harbor, GHCR, ECR, ACR, GAR, Quay, Artifactory, Nexus, Docker Hub, Zot). One handler for
+//! all of them: authenticate, size-limit, check the content type, parse with the sender's
+//! own parser (catalog_ingest::hooks::registries::<sender>), append to the inbox, 202. What
+//! differs per sender is only its parser and how it proves who it is.
+//!
+//! Proof, in this order:
+//! - the sender's own signature, where it has one and its secret is configured (GitHub's
+//!   `X-Hub-Signature-256`, Nexus's `X-Nexus-Webhook-Signature`, Artifactory's
+//!   `X-JFrog-Event-Auth`): checked over the raw body before it is parsed;
+//! - else a token with the ingest scope: `Authorization: Bearer <token>`, or HTTP Basic with
+//!   the token as the password (SNS subscriptions and Pub/Sub push endpoints can carry Basic
+//!   credentials in their URL, not headers), or `?token=<token>` for senders that can set
+//!   neither (Docker Hub, Quay). Request logs carry the path only, never the query.
+
+use super::{read_body, respond};
+use crate::auth::{Caller, Scope};
+use crate::errors::ApiError;
+use crate::server::AppState;
+use actix_web::{web, HttpRequest, HttpResponse};
+use base64::Engine;
+use catalog_ingest::hooks::registries::{self as formats, Outcome, Request};
+use chrono::Utc;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+/// The senders, each with its route `/hooks/<name>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sender {
+    Harbor,
+}
+
+impl Sender {
+    pub const ALL: [Sender; 1] = [Sender::Harbor];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Sender::Harbor => "harbor",
+        }
+    }
+
+    fn content_types(self) -> &'static [&'static str] {
+        match self {
+            Sender::Harbor => &formats::harbor::CONTENT_TYPES,
+        }
+    }
+
+    fn parse(self, req: &Request, body: &[u8]) -> Result<Outcome, ApiError> {
+        Ok(match self {
+            Sender::Harbor => formats::harbor::parse(req, body)?,
+        })
+    }
+
+    /// The sender's own proof, checked over the raw body, when it sent one and a secret is
+    /// configured: Some(Ok) when it holds, Some(Err(why)) when it does not, None when this
+    /// request carries no such proof (a token must then do).
+    fn signature(self, _st: &AppState, _req: &Request, _body: &[u8]) -> Option<Result<(), String>> {
+        match self {
+            Sender::Harbor => None,
+        }
+    }
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    for sender in Sender::ALL {
+        cfg.route(
+            &format!("/hooks/{}", sender.name()),
+            web::post().to(move |req, payload, st| handle(sender, req, payload, st)),
+        );
+    }
+}
+
+#[tracing::instrument(skip_all, fields(hook = sender.name()))]
+async fn handle(
+    sender: Sender,
+    req: HttpRequest,
+    payload: web::Payload,
+    st: web::Data<AppState>,
+) -> HttpResponse {
+    let started = Instant::now();
+    let outcome = accept(sender, &req, payload, &st).await;
+    respond(sender.name(), &st, started, outcome)
+}
+
+/// The token a request carries: a bearer token, Basic credentials' password, or `?token=`.
+fn presented_token(req: &HttpRequest) -> Option<String> {
+    if let Some(h) = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+    {
+        if let Some(b) = h
+            .strip_prefix("Basic ")
+            .or_else(|| h.strip_prefix("basic "))
+        {
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .ok()?;
+            let text = String::from_utf8(decoded).ok()?;
+            return text.split_once(':').map(|(_, pw)| pw.to_string());
+        }
+        return h
+            .strip_prefix("Bearer ")
+            .or_else(|| h.strip_prefix("bearer "))
+            .map(|t| t.trim().to_string());
+    }
+    web::Query::<BTreeMap<String, String>>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| q.get("token").cloned())
+}
+
+fn headers_of(req: &HttpRequest) -> BTreeMap<String, String> {
+    req.headers()
+        .iter()
+        .filter_map(|(k, v)| {
+            Some((
+                k.as_str().to_ascii_lowercase(),
+                v.to_str().ok()?.to_string(),
+            ))
+        })
+        .collect()
+}
+
+fn content_type(req: &HttpRequest) -> String {
+    req.headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+async fn accept(
+    sender: Sender,
+    req: &HttpRequest,
+    payload: web::Payload,
+    st: &AppState,
+) -> Result<HttpResponse, ApiError> {
+    let ct = content_type(req);
+    if !sender.content_types().contains(&ct.as_str()) {
+        return Err(ApiError::UnsupportedMediaType(format!(
+            "content type {:?} is not accepted by /hooks/{}; send one of: {}",
+            if ct.is_empty() { "(none)" } else { ct.as_str() },
+            sender.name(),
+            sender.content_types().join(", ")
+        )));
+    }
+    let q = web::Query::<BTreeMap<String, String>>::from_query(req.query_string())
+        .map_err(|e| ApiError::bad("query", e.to_string()))?;
+    let registry = q.get("registry").cloned();
+    if let Some(r) = &registry {
+        if !formats::valid_host(r) {
+            return Err(ApiError::bad(
+                "registry",
+                format!("{r:?} is not a registry host"),
+            ));
+        }
+    }
+    // A token is checked before the body is read; a signature needs the body.
+    let token_caller = match presented_token(req) {
+        Some(t) => Some(st.auth.caller_from(Some(&format!("Bearer {t}"))).await?),
+        None => None,
+    };
+    let body = read_body(req, payload, st.max_body, "--max-body-bytes").await?;
+    let headers = headers_of(req);
+    let request = Request {
+        headers: &headers,
+        content_type: &ct,
+        received_at: Utc::now(),
+        registry: registry.as_deref(),
+    };
+    match sender.signature(st, &request, &body) {
+        Some(Ok(())) => {}
+        Some(Err(why)) => return Err(ApiError::Unauthenticated(why)),
+        None => token_caller
+            .unwrap_or(Caller::Anonymous)
+            .require(Scope::Ingest)?,
+    }
+    match sender.parse(&request, &body)? {
+        Outcome::Ping => Ok(HttpResponse::Ok().json(json!({"pong": true}))),
+        Outcome::SnsConfirm { topic_arn, .. } => Err(ApiError::bad(
+            "TopicArn",
+            format!("{topic_arn:?}: SNS subscriptions are confirmed on /hooks/ecr only"),
+        )),
+        Outcome::Items(parsed) => {
+            st.ctx.inbox.append(sender.name(), &parsed.items).await?;
+            st.metrics
+                .hook_items
+                .fetch_add(parsed.items.len() as u64, Ordering::Relaxed);
+            Ok(HttpResponse::Accepted()
+                .json(json!({"accepted": parsed.items.len(), "ignored": parsed.ignored})))
+        }
+    }
+}
