@@ -41,6 +41,8 @@ pub struct AppState {
     pub ready: Arc<AtomicBool>,
     /// Set on a read-only replica: what hooks and mutations are answered with (503).
     pub read_only: Option<Arc<str>>,
+    /// Set when the server is told to stop: long parses check it and give up.
+    pub stopping: Arc<AtomicBool>,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -448,6 +450,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     ));
     core.inbox.attach(sync.clone());
     let ready = Arc::new(AtomicBool::new(false));
+    let stopping = Arc::new(AtomicBool::new(false));
     let read_only = args
         .read_only
         .then(|| Arc::<str>::from(read_only_message(&args)));
@@ -474,6 +477,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         require_read: args.require_read_token,
         ready: ready.clone(),
         read_only: read_only.clone(),
+        stopping: stopping.clone(),
     });
     let workers = args
         .http_workers
@@ -515,6 +519,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!(addr = %a, "listening");
     }
     let server = server.run();
+    // actix stops the server on these signals, but waits for requests in flight: tell the
+    // long ones (an SBOM parse) to give up.
+    tokio::spawn(raise_on_signal(stopping));
     // The API answers while the graph loads: hooks are taken into the inbox, /healthz is
     // up, /readyz and queries answer 503 until the graph is current.
     let loaded = {
@@ -549,6 +556,32 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     server.await?;
     Ok(())
+}
+
+/// Sets `flag` on the first SIGTERM or SIGINT (those actix-web stops on).
+async fn raise_on_signal(flag: Arc<AtomicBool>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            tracing::warn!("cannot listen for SIGTERM: parses in flight will not stop early");
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
+    }
+    flag.store(true, Ordering::Relaxed);
 }
 
 /// `catalog worker`: inbox processing and reconcile only, with no graph.

@@ -697,6 +697,7 @@ impl<'a> Log<'a> {
                     subject: Some(digest.clone()),
                     packages,
                     warnings: Vec::new(),
+                    warnings_omitted: 0,
                 },
             }),
         }

@@ -12,5 +12,6 @@ mod registry_auth;
 mod registry_flow;
 mod replicas;
 mod sbom;
+mod sbom_costs;
 mod snapshots;
 mod ui;
