@@ -10,5 +10,6 @@ pub mod graphql;
 pub mod hooks;
 pub mod import;
 pub mod ops;
+pub mod secret_file;
 pub mod server;
 pub mod ui;

@@ -12,7 +12,7 @@ use anyhow::Context as _;
 use catalog_core::Catalog;
 use catalog_ingest::inbox::InboxWriter;
 use catalog_ingest::reconcile::Reconciler;
-use catalog_ingest::registry::Registries;
+use catalog_ingest::registry::{redact_password, redact_password_in, Registries};
 use catalog_ingest::snapshot::{SnapshotPolicy, Snapshotter};
 use catalog_ingest::sync::GraphSync;
 use catalog_ingest::worker::{Worker, WorkerConfig};
@@ -263,7 +263,7 @@ fn bootstrap_admin(store: &Store, auth: &Authenticator, args: &ServeArgs) -> any
     }
     let secret = auth::generate().map_err(|e| anyhow::anyhow!("{e}"))?;
     let path = bootstrap_path(args);
-    write_secret(&path, &secret)?;
+    crate::secret_file::write(&path, &secret)?;
     store.token_create(
         "bootstrap-admin",
         &auth::hash(&secret),
@@ -274,22 +274,6 @@ fn bootstrap_admin(store: &Store, auth: &Authenticator, args: &ServeArgs) -> any
         "first start: no token configured, so an admin token was created and written to this file \
          (mode 0600); use it to create ingest tokens: catalog token create --name registry --scope ingest"
     );
-    Ok(())
-}
-
-fn write_secret(path: &Path, secret: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    let mut f = o
-        .open(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    writeln!(f, "{secret}")?;
     Ok(())
 }
 
@@ -310,13 +294,12 @@ async fn open_core(args: &ServeArgs) -> anyhow::Result<Core> {
         Access::ReadWrite
     };
     let store =
-        tokio::task::spawn_blocking(move || Store::open_with(&db.database_url, db.db_pool, access))
-            .await?
-            .context("cannot open the database")?;
+        tokio::task::spawn_blocking(move || open_store(&db.database_url, db.db_pool, access))
+            .await??;
     tracing::info!(
         backend = store.backend().as_str(),
         read_only = args.read_only,
-        url = %redact_url(&args.db.database_url),
+        url = %redact_password(&args.db.database_url),
         "database ready"
     );
     if store.backend() == catalog_schema::Backend::Sqlite && !args.read_only {
@@ -403,11 +386,16 @@ fn spawn_workers(core: &Core, args: &ServeArgs, sync: Option<Arc<GraphSync>>) {
     }
 }
 
-fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => format!("{}***{}", &url[..s + 3], &url[at..]),
-        _ => url.to_string(),
-    }
+/// Opens the store; an error names the database with its password masked (a driver's
+/// message may quote the whole URL).
+pub fn open_store(url: &str, pool: u32, access: Access) -> anyhow::Result<Store> {
+    Store::open_with(url, pool, access).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot open the database {}: {}",
+            redact_password(url),
+            redact_password_in(&e.to_string(), url)
+        )
+    })
 }
 
 /// The message a read-only replica answers writes with.
@@ -604,7 +592,7 @@ pub fn token(cmd: TokenCommand) -> anyhow::Result<()> {
                     anyhow::bail!("--scope: unknown scope {s:?}; use read, ingest or admin");
                 }
             }
-            let store = Store::open(&db.database_url, 2)?;
+            let store = open_store(&db.database_url, 2, Access::ReadWrite)?;
             let secret = auth::generate().map_err(|e| anyhow::anyhow!("{e}"))?;
             if !store.token_create(&name, &auth::hash(&secret), &scope)? {
                 anyhow::bail!(
@@ -615,7 +603,7 @@ pub fn token(cmd: TokenCommand) -> anyhow::Result<()> {
             Ok(())
         }
         TokenCommand::Revoke { db, name } => {
-            let store = Store::open(&db.database_url, 2)?;
+            let store = open_store(&db.database_url, 2, Access::ReadWrite)?;
             if !store.token_delete(&name)? {
                 anyhow::bail!("no token named {name:?}");
             }

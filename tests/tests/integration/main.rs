@@ -13,5 +13,6 @@ mod registry_flow;
 mod replicas;
 mod sbom;
 mod sbom_costs;
+mod secrets;
 mod snapshots;
 mod ui;
