@@ -133,6 +133,7 @@ fn serve_bootstrapping(dir: &Path, token: &Path) -> Result<Child, String> {
         std::thread::sleep(Duration::from_millis(50));
     }
     let _ = child.kill();
+    let _ = child.wait();
     panic!("catalog neither ready nor exited in 30 s")
 }
 
