@@ -44,6 +44,31 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     })
 }
 
+/// `--registry`: clap's own error for a bad value quotes it whole, password included; this
+/// one names it with the password masked (see [`RegistryConfig`]'s errors).
+#[derive(Clone)]
+struct RegistryParser;
+
+impl clap::builder::TypedValueParser for RegistryParser {
+    type Value = RegistryConfig;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<RegistryConfig, clap::Error> {
+        use clap::error::ErrorKind;
+        let refuse = |kind: ErrorKind, why: String| {
+            clap::Error::raw(kind, format!("invalid value for --registry: {why}\n")).with_cmd(cmd)
+        };
+        let s = value
+            .to_str()
+            .ok_or_else(|| refuse(ErrorKind::InvalidUtf8, "not valid UTF-8".to_string()))?;
+        s.parse().map_err(|e| refuse(ErrorKind::ValueValidation, e))
+    }
+}
+
 fn parse_cluster_environment(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((c, e)) if !c.trim().is_empty() && !e.trim().is_empty() => {
@@ -191,7 +216,12 @@ pub enum ImportCommand {
 #[derive(Debug, Clone, Args)]
 pub struct DbArgs {
     /// Database: a SQLite file path, or postgres://user@host/db.
-    #[arg(long, env = "CATALOG_DATABASE_URL", default_value = "catalog.db")]
+    #[arg(
+        long,
+        env = "CATALOG_DATABASE_URL",
+        default_value = "catalog.db",
+        hide_env_values = true
+    )]
     pub database_url: String,
     /// Database connections in the pool.
     #[arg(long, env = "CATALOG_DB_POOL", default_value_t = 8)]
@@ -214,7 +244,13 @@ pub struct ServeArgs {
     /// A registry to read images from (repeatable; comma-separated in the variable):
     /// [http|https]://[user[:password]@]host[:port]. A password written $NAME is read from
     /// the variable NAME. Notifications from other registries are parked until configured.
-    #[arg(long = "registry", env = "CATALOG_REGISTRIES", value_delimiter = ',')]
+    #[arg(
+        long = "registry",
+        env = "CATALOG_REGISTRIES",
+        value_delimiter = ',',
+        value_parser = RegistryParser,
+        hide_env_values = true
+    )]
     pub registries: Vec<RegistryConfig>,
     /// How often to reconcile each registry (walk _catalog and tags/list), e.g. 5m; 0 disables.
     #[arg(long, env = "CATALOG_RECONCILE_INTERVAL", default_value = "5m", value_parser = parse_duration)]
@@ -274,7 +310,7 @@ pub struct ServeArgs {
     pub read_only: bool,
     /// Where writes go, named in a read-only replica's 503 answers (e.g. the URL of the
     /// catalog on the primary).
-    #[arg(long, env = "CATALOG_PRIMARY_URL")]
+    #[arg(long, env = "CATALOG_PRIMARY_URL", hide_env_values = true)]
     pub primary_url: Option<String>,
     /// Write a graph snapshot after this many events past the newest one (0: never by count).
     /// A start-up loads the newest snapshot and replays only the log after it.

@@ -139,6 +139,17 @@ impl From<catalog_ingest::inbox::InboxError> for ApiError {
     }
 }
 
+impl From<catalog_ingest::sbom::ParseError> for ApiError {
+    fn from(e: catalog_ingest::sbom::ParseError) -> ApiError {
+        match e {
+            catalog_ingest::sbom::ParseError::Invalid(f) => f.into(),
+            stopped @ catalog_ingest::sbom::ParseError::Stopped => {
+                ApiError::Unavailable(format!("{stopped}; send the document again"))
+            }
+        }
+    }
+}
+
 impl From<catalog_ingest::item::FieldError> for ApiError {
     fn from(e: catalog_ingest::item::FieldError) -> ApiError {
         ApiError::BadInput {

@@ -22,9 +22,8 @@ fn main() -> std::process::ExitCode {
         Some(Command::Worker(a)) => run_serve(a, true),
         Some(Command::Migrate(db)) => {
             server::init_tracing(catalog_api::config::LogFormat::Text);
-            catalog_schema::Store::open(&db.database_url, 2)
+            server::open_store(&db.database_url, 2, catalog_schema::Access::ReadWrite)
                 .map(|_| eprintln!("migrations are up to date"))
-                .map_err(anyhow::Error::from)
         }
         Some(Command::Token(t)) => server::token(t),
         Some(Command::Deploy(a)) => {

@@ -14,7 +14,7 @@ use anyhow::Context as _;
 use catalog_core::Catalog;
 use catalog_ingest::inbox::InboxWriter;
 use catalog_ingest::reconcile::Reconciler;
-use catalog_ingest::registry::Registries;
+use catalog_ingest::registry::{redact_password, redact_password_in, Registries};
 use catalog_ingest::snapshot::{SnapshotPolicy, Snapshotter};
 use catalog_ingest::sync::GraphSync;
 use catalog_ingest::worker::{Worker, WorkerConfig};
@@ -51,6 +51,8 @@ pub struct AppState {
     pub ws: Arc<WsLimits>,
     /// SHA-256 of `--metrics-token`.
     pub metrics_token: Option<String>,
+    /// Set when the server is told to stop: long parses check it and give up.
+    pub stopping: Arc<AtomicBool>,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -242,7 +244,7 @@ fn bootstrap_admin(store: &Store, auth: &Authenticator, args: &ServeArgs) -> any
     }
     let secret = auth::generate().map_err(|e| anyhow::anyhow!("{e}"))?;
     let path = bootstrap_path(args);
-    write_secret(&path, &secret)?;
+    crate::secret_file::write(&path, &secret)?;
     store.token_create(
         "bootstrap-admin",
         &auth::hash(&secret),
@@ -253,22 +255,6 @@ fn bootstrap_admin(store: &Store, auth: &Authenticator, args: &ServeArgs) -> any
         "first start: no token configured, so an admin token was created and written to this file \
          (mode 0600); use it to create ingest tokens: catalog token create --name registry --scope ingest"
     );
-    Ok(())
-}
-
-fn write_secret(path: &Path, secret: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    let mut f = o
-        .open(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    writeln!(f, "{secret}")?;
     Ok(())
 }
 
@@ -289,13 +275,12 @@ async fn open_core(args: &ServeArgs) -> anyhow::Result<Core> {
         Access::ReadWrite
     };
     let store =
-        tokio::task::spawn_blocking(move || Store::open_with(&db.database_url, db.db_pool, access))
-            .await?
-            .context("cannot open the database")?;
+        tokio::task::spawn_blocking(move || open_store(&db.database_url, db.db_pool, access))
+            .await??;
     tracing::info!(
         backend = store.backend().as_str(),
         read_only = args.read_only,
-        url = %redact_url(&args.db.database_url),
+        url = %redact_password(&args.db.database_url),
         "database ready"
     );
     if store.backend() == catalog_schema::Backend::Sqlite && !args.read_only {
@@ -382,11 +367,16 @@ fn spawn_workers(core: &Core, args: &ServeArgs, sync: Option<Arc<GraphSync>>) {
     }
 }
 
-fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => format!("{}***{}", &url[..s + 3], &url[at..]),
-        _ => url.to_string(),
-    }
+/// Opens the store; an error names the database with its password masked (a driver's
+/// message may quote the whole URL).
+pub fn open_store(url: &str, pool: u32, access: Access) -> anyhow::Result<Store> {
+    Store::open_with(url, pool, access).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot open the database {}: {}",
+            redact_password(url),
+            redact_password_in(&e.to_string(), url)
+        )
+    })
 }
 
 /// The message a read-only replica answers writes with.
@@ -432,6 +422,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     ));
     core.inbox.attach(sync.clone());
     let ready = Arc::new(AtomicBool::new(false));
+    let stopping = Arc::new(AtomicBool::new(false));
     let read_only = args
         .read_only
         .then(|| Arc::<str>::from(read_only_message(&args)));
@@ -471,6 +462,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             args.ws_init_timeout,
         )),
         metrics_token: args.metrics_token.as_ref().map(|s| auth::hash(&s.0)),
+        stopping: stopping.clone(),
     });
     let workers = args
         .http_workers
@@ -519,6 +511,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!(addr = %a, "listening");
     }
     let server = server.run();
+    // actix stops the server on these signals, but waits for requests in flight: tell the
+    // long ones (an SBOM parse) to give up.
+    tokio::spawn(raise_on_signal(stopping));
     // The API answers while the graph loads: hooks are taken into the inbox, /healthz is
     // up, /readyz and queries answer 503 until the graph is current.
     let loaded = {
@@ -555,6 +550,32 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Sets `flag` on the first SIGTERM or SIGINT (those actix-web stops on).
+async fn raise_on_signal(flag: Arc<AtomicBool>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            tracing::warn!("cannot listen for SIGTERM: parses in flight will not stop early");
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
+    }
+    flag.store(true, Ordering::Relaxed);
+}
+
 /// `catalog worker`: inbox processing and reconcile only, with no graph.
 pub async fn worker(args: ServeArgs) -> anyhow::Result<()> {
     if args.read_only {
@@ -577,7 +598,7 @@ pub fn token(cmd: TokenCommand) -> anyhow::Result<()> {
                     );
                 }
             }
-            let store = Store::open(&db.database_url, 2)?;
+            let store = open_store(&db.database_url, 2, Access::ReadWrite)?;
             let secret = auth::generate().map_err(|e| anyhow::anyhow!("{e}"))?;
             if !store.token_create(&name, &auth::hash(&secret), &scope)? {
                 anyhow::bail!(
@@ -588,7 +609,7 @@ pub fn token(cmd: TokenCommand) -> anyhow::Result<()> {
             Ok(())
         }
         TokenCommand::Revoke { db, name } => {
-            let store = Store::open(&db.database_url, 2)?;
+            let store = open_store(&db.database_url, 2, Access::ReadWrite)?;
             if !store.token_delete(&name)? {
                 anyhow::bail!("no token named {name:?}");
             }

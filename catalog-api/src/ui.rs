@@ -4,13 +4,13 @@
 
 use actix_web::{web, HttpResponse};
 
-struct Asset {
-    path: &'static str,
+pub(crate) struct Asset {
+    pub(crate) path: &'static str,
     content_type: &'static str,
-    body: &'static [u8],
+    pub(crate) body: &'static [u8],
 }
 
-const ASSETS: &[Asset] = include!(concat!(env!("OUT_DIR"), "/ui_assets.rs"));
+pub(crate) const ASSETS: &[Asset] = include!(concat!(env!("OUT_DIR"), "/ui_assets.rs"));
 
 /// The dashboard talks to this origin only: the browser refuses anything else, so a stray
 /// font or script URL fails loudly instead of leaking requests off an air-gapped network.

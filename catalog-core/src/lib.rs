@@ -12,6 +12,7 @@ pub mod identity;
 pub mod model;
 pub mod osv;
 pub mod purl;
+pub mod redact;
 pub mod sbom;
 pub mod tagged;
 pub mod versioning;

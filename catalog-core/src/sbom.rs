@@ -19,9 +19,59 @@ pub struct Sbom {
     /// Every package but the document's own subject, in document order.
     pub packages: Vec<SbomPackage>,
     /// Per-component problems that did not stop the import (an invalid purl, a dependency
-    /// naming an unknown ref), each naming the component.
+    /// naming an unknown ref), each naming the component: the first [`MAX_WARNINGS`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Warnings past the first [`MAX_WARNINGS`], counted but not kept: a hostile document
+    /// can have millions, and each would be stored, answered and kept in memory.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub warnings_omitted: u64,
+}
+
+/// How many warnings a document keeps in full (in its event, the upload's answer, the graph).
+pub const MAX_WARNINGS: usize = 100;
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl Sbom {
+    /// Every warning the document had, kept or not.
+    pub fn warnings_total(&self) -> u64 {
+        self.warnings.len() as u64 + self.warnings_omitted
+    }
+
+    /// Adds a warning, or only counts it once [`MAX_WARNINGS`] are kept.
+    pub fn warn(&mut self, warning: impl FnOnce() -> String) {
+        if self.warnings.len() < MAX_WARNINGS {
+            self.warnings.push(warning());
+        } else {
+            self.warnings_omitted += 1;
+        }
+    }
+}
+
+/// Warnings as a parser collects them: the first [`MAX_WARNINGS`] built and kept, the rest
+/// only counted (their text is never formatted).
+#[derive(Debug, Default)]
+pub struct Warnings {
+    kept: Vec<String>,
+    omitted: u64,
+}
+
+impl Warnings {
+    pub fn push(&mut self, warning: impl FnOnce() -> String) {
+        if self.kept.len() < MAX_WARNINGS {
+            self.kept.push(warning());
+        } else {
+            self.omitted += 1;
+        }
+    }
+
+    /// The kept warnings and how many were omitted.
+    pub fn into_parts(self) -> (Vec<String>, u64) {
+        (self.kept, self.omitted)
+    }
 }
 
 /// One package of an SBOM.

@@ -44,16 +44,20 @@ impl std::fmt::Debug for RegistryConfig {
     }
 }
 
+pub use catalog_core::redact::{redact_password, redact_password_in};
+
 impl FromStr for RegistryConfig {
     type Err = String;
 
     fn from_str(s: &str) -> Result<RegistryConfig, String> {
+        // Errors name the value with its password masked: they end up in terminals and logs.
+        let shown = redact_password(s);
         let (insecure_http, rest) = match s.split_once("://") {
             Some(("http", r)) => (true, r),
             Some(("https", r)) => (false, r),
             Some((scheme, _)) => {
                 return Err(format!(
-                    "registry {s:?}: scheme {scheme:?} is not http or https"
+                    "registry {shown:?}: scheme {scheme:?} is not http or https"
                 ))
             }
             None => (false, s),
@@ -65,7 +69,7 @@ impl FromStr for RegistryConfig {
         };
         if host.is_empty() || host.contains('/') {
             return Err(format!(
-                "registry {s:?}: expected [http[s]://][user:password@]host[:port]"
+                "registry {shown:?}: expected [http[s]://][user:password@]host[:port]"
             ));
         }
         let (user, password) = match creds {
@@ -599,5 +603,14 @@ mod tests {
         ] {
             assert_eq!(hub.parse::<RegistryConfig>().unwrap().host, "docker.io");
         }
+        let e = "https://bot:s3cret@ghcr.io/not/a/host"
+            .parse::<RegistryConfig>()
+            .unwrap_err();
+        assert!(
+            e.contains("bot:***@ghcr.io") && !e.contains("s3cret"),
+            "{e}"
+        );
+        let e = "ftp://bot:s3cret@x".parse::<RegistryConfig>().unwrap_err();
+        assert!(!e.contains("s3cret"), "{e}");
     }
 }

@@ -194,6 +194,51 @@ impl CatalogServer {
         std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
     }
 
+    /// The process's peak resident memory (VmHWM of /proc/<pid>/status), in bytes.
+    pub fn peak_rss(&self) -> Result<u64> {
+        let Some(c) = self.child.as_ref() else {
+            bail!("the server is not running");
+        };
+        let status = std::fs::read_to_string(format!("/proc/{}/status", c.id()))?;
+        let kib: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .ok_or_else(|| anyhow!("no VmHWM in /proc/{}/status", c.id()))?;
+        Ok(kib * 1024)
+    }
+
+    /// Sends a signal by name (`TERM`, `INT`) with kill(1).
+    pub fn signal(&self, name: &str) -> Result<()> {
+        let Some(c) = self.child.as_ref() else {
+            bail!("the server is not running");
+        };
+        let st = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(c.id().to_string())
+            .status()?;
+        if !st.success() {
+            bail!("kill -{name} {}: {st}", c.id());
+        }
+        Ok(())
+    }
+
+    /// Waits for the process to exit by itself; `None` if it still runs after `timeout`.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Result<Option<std::process::ExitStatus>> {
+        let t = Instant::now();
+        while t.elapsed() < timeout {
+            let Some(c) = self.child.as_mut() else {
+                bail!("the server is not running");
+            };
+            if let Some(st) = c.try_wait()? {
+                self.child = None;
+                return Ok(Some(st));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(None)
+    }
+
     /// SIGKILL: no shutdown hooks, no flushing. What was acknowledged must survive it.
     pub fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {

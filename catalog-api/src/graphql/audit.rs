@@ -112,6 +112,7 @@ pub struct AuditQuery;
 #[Object]
 impl AuditQuery {
     /// The event log, oldest first, optionally of one kind: the audit trail.
+    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
     async fn events(
         &self,
         ctx: &Context<'_>,
@@ -151,6 +152,7 @@ impl AuditQuery {
     }
 
     /// Inbox items in a state (parked by default), oldest first.
+    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
     async fn inbox(
         &self,
         ctx: &Context<'_>,

@@ -277,6 +277,7 @@ impl BlastRadius {
     }
 
     /// Affected images, nearest first.
+    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
     async fn images(
         &self,
         ctx: &Context<'_>,
@@ -286,6 +287,7 @@ impl BlastRadius {
         self.page(ctx, BlastGroup::Images, first, after)
     }
 
+    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
     async fn component_versions(
         &self,
         ctx: &Context<'_>,
@@ -296,6 +298,7 @@ impl BlastRadius {
     }
 
     /// Affected components, including those that depend on one (`dependent: true`).
+    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
     async fn components(
         &self,
         ctx: &Context<'_>,
@@ -305,6 +308,7 @@ impl BlastRadius {
         self.page(ctx, BlastGroup::Components, first, after)
     }
 
+    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
     async fn applications(
         &self,
         ctx: &Context<'_>,
@@ -314,6 +318,7 @@ impl BlastRadius {
         self.page(ctx, BlastGroup::Applications, first, after)
     }
 
+    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
     async fn application_versions(
         &self,
         ctx: &Context<'_>,
@@ -324,6 +329,7 @@ impl BlastRadius {
     }
 
     /// Live deployments running something affected.
+    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
     async fn deployments(
         &self,
         ctx: &Context<'_>,
@@ -334,6 +340,7 @@ impl BlastRadius {
     }
 
     /// Teams to page, with contacts.
+    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
     async fn owners(
         &self,
         ctx: &Context<'_>,

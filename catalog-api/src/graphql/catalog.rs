@@ -17,6 +17,7 @@ pub struct CatalogQuery;
 #[Object]
 impl CatalogQuery {
     /// Components by name prefix (optionally only those a team owns), by name, Relay-paginated.
+    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
     async fn components(
         &self,
         ctx: &Context<'_>,
@@ -58,6 +59,7 @@ impl CatalogQuery {
     }
 
     /// Teams, by name, Relay-paginated.
+    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
     async fn teams(
         &self,
         ctx: &Context<'_>,

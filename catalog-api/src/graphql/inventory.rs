@@ -311,6 +311,7 @@ impl InventoryQuery {
     /// Deployment history, newest first, Relay-paginated; each deployment as it ended (or
     /// stands now).
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
     async fn deployments(
         &self,
         ctx: &Context<'_>,

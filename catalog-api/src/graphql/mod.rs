@@ -6,6 +6,7 @@ mod applications;
 mod audit;
 mod blast;
 mod catalog;
+mod complexity;
 mod inventory;
 mod live;
 mod packages;
@@ -20,6 +21,8 @@ use catalog_ingest::registry::Registries;
 use catalog_ingest::sync::GraphSync;
 use catalog_ingest::SharedCatalog;
 use catalog_schema::Store;
+pub use complexity::MAX_COMPLEXITY;
+use complexity::{listed, ComplexityLimit};
 use std::sync::Arc;
 
 /// What resolvers need, shared by every request.
@@ -56,9 +59,9 @@ pub struct Subscription(inventory::InventorySubscription, live::LiveSubscription
 
 pub type CatalogSchema = Schema<Query, Mutation, Subscription>;
 
-/// Limits that keep any one query cheap: nesting depth and summed field complexity.
+/// Limits that keep any one query cheap: nesting depth, and summed field complexity (see
+/// [`complexity`]).
 pub const MAX_DEPTH: usize = 12;
-pub const MAX_COMPLEXITY: usize = 5000;
 
 pub fn build_schema(ctx: Option<AppCtx>) -> CatalogSchema {
     let mut b = Schema::build(
@@ -67,7 +70,7 @@ pub fn build_schema(ctx: Option<AppCtx>) -> CatalogSchema {
         Subscription::default(),
     )
     .limit_depth(MAX_DEPTH)
-    .limit_complexity(MAX_COMPLEXITY);
+    .extension(ComplexityLimit);
     if let Some(c) = ctx {
         if let Some(message) = &c.read_only {
             b = b.extension(read_only::ReadOnly {

@@ -460,6 +460,7 @@ pub struct PackageQuery;
 impl PackageQuery {
     /// One search box: components, packages (by name or purl prefix), images (by digest
     /// prefix), teams, clusters and vulnerabilities (by id or alias), ranked best first.
+    #[graphql(complexity = "1 + super::listed(Some(first)) * child_complexity")]
     async fn search(
         &self,
         ctx: &Context<'_>,

@@ -169,6 +169,7 @@ impl ComponentVersion {
         Ok(c.image(&self.0.digest).map(Image))
     }
     /// The packages of its image's SBOM (only direct dependencies when `direct`).
+    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
     async fn packages(
         &self,
         ctx: &Context<'_>,
@@ -254,6 +255,7 @@ impl Image {
         Ok(c.image_sbom(&self.0.digest).map(ImageSbom::from))
     }
     /// The packages of its SBOM in document order (only direct dependencies when `direct`).
+    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
     async fn packages(
         &self,
         ctx: &Context<'_>,
@@ -370,6 +372,7 @@ impl Application {
     }
 
     /// Versions, newest first.
+    #[graphql(complexity = "1 + super::listed(Some(first)) * child_complexity")]
     async fn versions(
         &self,
         ctx: &Context<'_>,

@@ -53,11 +53,15 @@ async fn accept_sbom(
         .map_err(|e| ApiError::bad("query", e.to_string()))?;
     let body = read_body(req, payload, st.max_sbom, LIMIT_FLAG).await?;
     let actor = caller.name();
-    // Parsing a large document is CPU work: off the I/O threads.
+    // Parsing a large document is CPU work: off the I/O threads, and given up when the
+    // server stops (a SIGTERM must not wait for a 32 MiB parse).
     let image = q.image.clone();
-    let parsed = web::block(move || sbom_hook::parse(&body, image.as_deref(), Utc::now(), &actor))
-        .await
-        .map_err(|e| ApiError::Internal(format!("SBOM parser stopped: {e}")))??;
+    let stopping = st.stopping.clone();
+    let parsed = web::block(move || {
+        sbom_hook::parse(&body, image.as_deref(), Utc::now(), &actor, &stopping)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("SBOM parser stopped: {e}")))??;
     let (item, receipt) = parsed;
     st.ctx
         .inbox
@@ -70,6 +74,8 @@ async fn accept_sbom(
         "image": receipt.image,
         "packages": receipt.packages,
         "warnings": receipt.warnings,
+        "warningsTotal": receipt.warnings_total,
+        "warningsOmitted": receipt.warnings_omitted,
     })))
 }
 

@@ -124,6 +124,7 @@ pub(super) fn sbom_of(min: i64, image: &str, packages: Vec<SbomPackage>) -> Reco
                 subject: None,
                 packages,
                 warnings: Vec::new(),
+                warnings_omitted: 0,
             },
         }),
     )

@@ -73,6 +73,7 @@ fn sbom(seq: i64, min: u32, image: &str, doc: &str, packages: Vec<SbomPackage>) 
                 subject: None,
                 packages,
                 warnings: Vec::new(),
+                warnings_omitted: 0,
             },
         }),
     );

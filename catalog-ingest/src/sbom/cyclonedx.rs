@@ -8,11 +8,11 @@
 //! `@babel/code-frame`.
 
 use super::{
-    add_edge, as_object, at, bfs, hash_alg, hash_hex, label, opt_array, opt_object, opt_str,
-    opt_str_array, purl_or_warn, push_license, req_str, subject_digest, Str,
+    as_object, at, at_most, bfs, hash_alg, hash_hex, label, licenses, opt_array, opt_object,
+    opt_str, opt_str_array, purl_or_warn, req_str, subject_digest, Edges, ParseError, Stop, Str,
 };
 use crate::item::FieldError;
-use catalog_core::sbom::{Sbom, SbomPackage};
+use catalog_core::sbom::{Sbom, SbomPackage, Warnings};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::collections::hash_map::Entry;
@@ -130,24 +130,24 @@ fn full_name(c: &Component<'_>) -> String {
     }
 }
 
-pub(super) fn build(doc: Doc<'_>, base: &str) -> Result<Sbom, FieldError> {
-    let spec_version = match doc.spec_version.as_deref() {
-        None => return Err(FieldError::new(at(base, "specVersion"), "missing")),
-        Some(v @ ("1.4" | "1.5" | "1.6")) => v.to_string(),
-        Some(v @ ("1.0" | "1.1" | "1.2" | "1.3")) => {
-            return Err(FieldError::new(
-                at(base, "specVersion"),
-                format!("CycloneDX {v} is too old: supported are {SUPPORTED}"),
-            ))
-        }
-        Some(v) => {
-            return Err(FieldError::new(
-                at(base, "specVersion"),
-                format!("unknown CycloneDX version {v:?}: supported are {SUPPORTED}"),
-            ))
-        }
-    };
-    let mut warnings = Vec::new();
+fn spec_version(v: Option<&str>, base: &str) -> Result<String, FieldError> {
+    match v {
+        None => Err(FieldError::new(at(base, "specVersion"), "missing")),
+        Some(v @ ("1.4" | "1.5" | "1.6")) => Ok(v.to_string()),
+        Some(v @ ("1.0" | "1.1" | "1.2" | "1.3")) => Err(FieldError::new(
+            at(base, "specVersion"),
+            format!("CycloneDX {v} is too old: supported are {SUPPORTED}"),
+        )),
+        Some(v) => Err(FieldError::new(
+            at(base, "specVersion"),
+            format!("unknown CycloneDX version {v:?}: supported are {SUPPORTED}"),
+        )),
+    }
+}
+
+pub(super) fn build(doc: Doc<'_>, base: &str, stop: Stop<'_>) -> Result<Sbom, ParseError> {
+    let spec_version = spec_version(doc.spec_version.as_deref(), base)?;
+    let mut warnings = Warnings::default();
 
     let mut flat = Vec::new();
     if let Some(list) = &doc.components {
@@ -158,7 +158,19 @@ pub(super) fn build(doc: Doc<'_>, base: &str) -> Result<Sbom, FieldError> {
 
     let mut packages: Vec<SbomPackage> = Vec::with_capacity(n);
     for (i, f) in flat.iter().enumerate() {
+        stop.check()?;
         let c = f.c;
+        let path = || path_of(&flat, i, base);
+        at_most(
+            c.licenses.as_ref().map_or(0, Vec::len),
+            super::MAX_LICENSES,
+            || at(&path(), "licenses"),
+        )?;
+        at_most(
+            c.hashes.as_ref().map_or(0, Vec::len),
+            super::MAX_HASHES,
+            || at(&path(), "hashes"),
+        )?;
         let name = full_name(c);
         let version = c.version.as_deref().filter(|v| !v.is_empty());
         let purl = c.purl.as_deref().and_then(|raw| {
@@ -168,32 +180,33 @@ pub(super) fn build(doc: Doc<'_>, base: &str) -> Result<Sbom, FieldError> {
                 &mut warnings,
             )
         });
-        let mut licenses = Vec::new();
-        for l in c.licenses.iter().flatten() {
-            if let Some(lic) = &l.license {
-                if let Some(v) = lic.id.as_deref().or(lic.name.as_deref()) {
-                    push_license(&mut licenses, v);
-                }
-            } else if let Some(e) = l.expression.as_deref() {
-                push_license(&mut licenses, e);
-            }
-        }
+        let licenses = licenses(
+            c.licenses
+                .iter()
+                .flatten()
+                .filter_map(|l| match &l.license {
+                    Some(lic) => lic.id.as_deref().or(lic.name.as_deref()),
+                    None => l.expression.as_deref(),
+                }),
+        );
         let mut hashes = BTreeMap::new();
         for (k, h) in c.hashes.iter().flatten().enumerate() {
             match hash_hex(&h.content) {
                 Some(hex) => {
                     hashes.entry(hash_alg(&h.alg)).or_insert(hex);
                 }
-                None => warnings.push(format!(
-                    "{}: {} {:?} is not hex",
-                    label(
-                        &format!("{}.hashes[{k}]", path_of(&flat, i, base)),
-                        &name,
-                        version
-                    ),
-                    &*h.alg,
-                    &*h.content
-                )),
+                None => warnings.push(|| {
+                    format!(
+                        "{}: {} {:?} is not hex",
+                        label(
+                            &format!("{}.hashes[{k}]", path_of(&flat, i, base)),
+                            &name,
+                            version
+                        ),
+                        &*h.alg,
+                        &*h.content
+                    )
+                }),
             }
         }
         packages.push(SbomPackage {
@@ -244,44 +257,55 @@ pub(super) fn build(doc: Doc<'_>, base: &str) -> Result<Sbom, FieldError> {
                 Entry::Vacant(e) => {
                     e.insert(i);
                 }
-                Entry::Occupied(_) => warnings.push(format!(
-                    "{}: duplicate bom-ref {r:?}; the first one is kept",
-                    label(
-                        &path_of(&flat, i, base),
-                        &packages[i].name,
-                        packages[i].version.as_deref()
+                Entry::Occupied(_) => warnings.push(|| {
+                    format!(
+                        "{}: duplicate bom-ref {r:?}; the first one is kept",
+                        label(
+                            &path_of(&flat, i, base),
+                            &packages[i].name,
+                            packages[i].version.as_deref()
+                        )
                     )
-                )),
+                }),
             }
         }
     }
-    let mut adj: Vec<Vec<u32>> = vec![Vec::new(); n + 1];
+    let mut edges = Edges::new(n + 1);
     let mut subject_in_graph = false;
     let mut any_edge = false;
     for (k, d) in doc.dependencies.iter().flatten().enumerate() {
+        stop.check()?;
         let Some(&from) = by_ref.get(&*d.dep_ref) else {
-            warnings.push(format!(
-                "{}: unknown bom-ref {:?}",
-                at(base, &format!("dependencies[{k}].ref")),
-                &*d.dep_ref
-            ));
+            warnings.push(|| {
+                format!(
+                    "{}: unknown bom-ref {:?}",
+                    at(base, &format!("dependencies[{k}].ref")),
+                    &*d.dep_ref
+                )
+            });
             continue;
         };
         subject_in_graph |= from == n;
         for (j, t) in d.depends_on.iter().flatten().enumerate() {
+            if j % 4096 == 4095 {
+                stop.check()?;
+            }
             match by_ref.get(&**t) {
                 Some(&to) => {
                     any_edge = true;
-                    add_edge(&mut adj, from, to);
+                    edges.add(from, to);
                 }
-                None => warnings.push(format!(
-                    "{}: unknown bom-ref {:?}",
-                    at(base, &format!("dependencies[{k}].dependsOn[{j}]")),
-                    &**t
-                )),
+                None => warnings.push(|| {
+                    format!(
+                        "{}: unknown bom-ref {:?}",
+                        at(base, &format!("dependencies[{k}].dependsOn[{j}]")),
+                        &**t
+                    )
+                }),
             }
         }
     }
+    let adj = edges.adj;
 
     if subject_in_graph {
         let dist = bfs(&adj, &[n]);
@@ -297,30 +321,34 @@ pub(super) fn build(doc: Doc<'_>, base: &str) -> Result<Sbom, FieldError> {
             };
         }
     } else {
-        warnings.push(format!(
-            "{}: the graph does not start at the subject (metadata.component{}); how deep \
-             each package is stays unknown",
-            at(base, "dependencies"),
-            if subject.is_none() {
-                " is missing"
-            } else if subject_ref.is_none() {
-                " has no bom-ref"
-            } else {
-                " has no entry"
-            }
-        ));
+        warnings.push(|| {
+            format!(
+                "{}: the graph does not start at the subject (metadata.component{}); how \
+                 deep each package is stays unknown",
+                at(base, "dependencies"),
+                if subject.is_none() {
+                    " is missing"
+                } else if subject_ref.is_none() {
+                    " has no bom-ref"
+                } else {
+                    " has no entry"
+                }
+            )
+        });
     }
     for (p, mut edges) in packages.iter_mut().zip(adj) {
         edges.retain(|&t| (t as usize) < n);
         p.depends_on = edges;
     }
 
+    let (warnings, warnings_omitted) = warnings.into_parts();
     Ok(Sbom {
         format: "CycloneDX".to_string(),
         spec_version,
         subject: digest,
         packages,
         warnings,
+        warnings_omitted,
     })
 }
 

@@ -19,6 +19,12 @@
 //! inside an attestation the path starts at the statement (`predicate.components[4].name`) or
 //! at the envelope (`payload.predicate.components[4].name`), and so do warnings.
 //!
+//! Costs are linear in the body, whatever it holds: licenses and edges are deduplicated with
+//! sets (one component may list 200k licenses), warnings past [`MAX_WARNINGS`] are only
+//! counted (a document may have millions of unknown refs), per-component arrays are capped
+//! ([`MAX_LICENSES`], [`MAX_HASHES`]: a 400 naming the field and the limit), and
+//! [`parse_until`] stops between components when the server shuts down.
+//!
 //! Speed: documents are deserialized once into typed structs borrowing the input's strings;
 //! only a document that fails to deserialize is parsed again as a `serde_json::Value` and walked
 //! to name the field that is wrong. Measured in release (CPU time per parse, on a shared 2-core
@@ -34,18 +40,74 @@ mod spdx;
 use crate::item::FieldError;
 use base64::Engine as _;
 use catalog_core::purl::Purl;
-use catalog_core::sbom::Sbom;
+pub use catalog_core::sbom::MAX_WARNINGS;
+use catalog_core::sbom::{Sbom, Warnings};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::ops::Deref;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Parses a CycloneDX or SPDX JSON document, or an in-toto attestation (DSSE envelope or bare
 /// Statement) wrapping one, into the normalised [`Sbom`].
 pub fn parse(bytes: &[u8]) -> Result<Sbom, FieldError> {
+    parse_until(bytes, &AtomicBool::new(false)).map_err(|e| match e {
+        ParseError::Invalid(f) => f,
+        // Nothing sets a flag nobody else holds.
+        ParseError::Stopped => FieldError::new("body", "the parse was stopped"),
+    })
+}
+
+/// [`parse`], giving up with [`ParseError::Stopped`] soon after `stop` is set (the server
+/// shutting down): a large document is not parsed to the end for nobody.
+pub fn parse_until(bytes: &[u8], stop: &AtomicBool) -> Result<Sbom, ParseError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    parse_at(bytes, "", Allow::Any)
+    parse_at(bytes, "", Allow::Any, Stop(stop))
+}
+
+/// The most licenses one component may list. Real ones list a handful; 200k on one component
+/// parsed fine once deduplication was linear, but every answer naming the package then
+/// carried them all (a GraphQL page of it took a gigabyte to build).
+pub const MAX_LICENSES: usize = 1_000;
+/// The most hashes (checksums) one component may list: one per algorithm is all there is.
+pub const MAX_HASHES: usize = 100;
+
+/// Refuses a per-component array longer than `max`, naming it and the limit.
+pub(crate) fn at_most(
+    len: usize,
+    max: usize,
+    path: impl FnOnce() -> String,
+) -> Result<(), FieldError> {
+    if len > max {
+        return Err(FieldError::new(
+            path(),
+            format!("{len} entries; at most {max} are accepted per component"),
+        ));
+    }
+    Ok(())
+}
+
+/// Why a document gave no [`Sbom`].
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
+    #[error("the parse was stopped: the server is shutting down")]
+    Stopped,
+}
+
+/// The flag a long parse checks between components.
+#[derive(Clone, Copy)]
+pub(crate) struct Stop<'s>(&'s AtomicBool);
+
+impl Stop<'_> {
+    pub(crate) fn check(self) -> Result<(), ParseError> {
+        if self.0.load(Ordering::Relaxed) {
+            return Err(ParseError::Stopped);
+        }
+        Ok(())
+    }
 }
 
 /// A JSON string, borrowed from the input when it has no escapes.
@@ -153,10 +215,11 @@ enum Allow {
     Predicate,
 }
 
-fn parse_at(bytes: &[u8], base: &str, allow: Allow) -> Result<Sbom, FieldError> {
+fn parse_at(bytes: &[u8], base: &str, allow: Allow, stop: Stop<'_>) -> Result<Sbom, ParseError> {
+    stop.check()?;
     match serde_json::from_slice::<Top>(bytes) {
-        Ok(top) => build(top, base, allow),
-        Err(typed) => slow_path(bytes, typed, base, allow),
+        Ok(top) => build(top, base, allow, stop),
+        Err(typed) => slow_path(bytes, typed, base, allow, stop),
     }
 }
 
@@ -166,7 +229,8 @@ fn slow_path(
     typed: serde_json::Error,
     base: &str,
     allow: Allow,
-) -> Result<Sbom, FieldError> {
+    stop: Stop<'_>,
+) -> Result<Sbom, ParseError> {
     let what = if base.is_empty() { "body" } else { base };
     let mut value: Value = serde_json::from_slice(bytes).map_err(|e| {
         let reason = if base.is_empty() {
@@ -176,12 +240,13 @@ fn slow_path(
         };
         FieldError::new(what, reason)
     })?;
+    stop.check()?;
     check_value(&mut value, base, allow)?;
     // Every field the typed structs read has been checked; what fails now is something the
     // checks do not know about: say what serde said, with its line and column.
     match Top::deserialize(&value) {
-        Ok(top) => build(top, base, allow),
-        Err(_) => Err(FieldError::new(what, typed.to_string())),
+        Ok(top) => build(top, base, allow, stop),
+        Err(_) => Err(FieldError::new(what, typed.to_string()).into()),
     }
 }
 
@@ -227,7 +292,7 @@ fn kind_of(
     }
 }
 
-fn build(top: Top<'_>, base: &str, allow: Allow) -> Result<Sbom, FieldError> {
+fn build(top: Top<'_>, base: &str, allow: Allow, stop: Stop<'_>) -> Result<Sbom, ParseError> {
     let kind = kind_of(
         top.payload.is_some(),
         top.statement_type.is_some() || top.predicate_type.is_some(),
@@ -241,9 +306,9 @@ fn build(top: Top<'_>, base: &str, allow: Allow) -> Result<Sbom, FieldError> {
             let payload = top.payload.as_deref().unwrap_or_default();
             let decoded = decode_base64(payload)
                 .ok_or_else(|| FieldError::new(at(base, "payload"), "not base64"))?;
-            parse_at(&decoded, &at(base, "payload"), Allow::InEnvelope)
+            parse_at(&decoded, &at(base, "payload"), Allow::InEnvelope, stop)
         }
-        Kind::Statement => statement(top, base),
+        Kind::Statement => statement(top, base, stop),
         Kind::CycloneDx => cyclonedx::build(
             cyclonedx::Doc {
                 spec_version: top.spec_version,
@@ -252,6 +317,7 @@ fn build(top: Top<'_>, base: &str, allow: Allow) -> Result<Sbom, FieldError> {
                 dependencies: top.dependencies,
             },
             base,
+            stop,
         ),
         Kind::Spdx => spdx::build(
             spdx::Doc {
@@ -264,6 +330,7 @@ fn build(top: Top<'_>, base: &str, allow: Allow) -> Result<Sbom, FieldError> {
                 snippets: top.snippets,
             },
             base,
+            stop,
         ),
     }
 }
@@ -280,7 +347,20 @@ const CYCLONEDX_PREDICATE: &str = "https://cyclonedx.org/bom";
 const SPDX_PREDICATE: &str = "https://spdx.dev/Document";
 
 /// An in-toto Statement (v0.1 or v1) whose predicate is an SBOM.
-fn statement(top: Top<'_>, base: &str) -> Result<Sbom, FieldError> {
+fn statement(top: Top<'_>, base: &str, stop: Stop<'_>) -> Result<Sbom, ParseError> {
+    let digest = statement_subject(&top, base)?;
+    let Some(predicate) = top.predicate else {
+        return Err(FieldError::new(at(base, "predicate"), "missing").into());
+    };
+    let mut sbom = build(*predicate, &at(base, "predicate"), Allow::Predicate, stop)?;
+    if digest.is_some() {
+        sbom.subject = digest;
+    }
+    Ok(sbom)
+}
+
+/// A statement's types checked, and the image digest its subject names.
+fn statement_subject(top: &Top<'_>, base: &str) -> Result<Option<String>, FieldError> {
     match top.statement_type.as_deref() {
         None => return Err(FieldError::new(at(base, "_type"), "missing")),
         Some(t) if !t.starts_with(STATEMENT_TYPE) => {
@@ -316,14 +396,7 @@ fn statement(top: Top<'_>, base: &str) -> Result<Sbom, FieldError> {
         })?),
         None => None,
     };
-    let Some(predicate) = top.predicate else {
-        return Err(FieldError::new(at(base, "predicate"), "missing"));
-    };
-    let mut sbom = build(*predicate, &at(base, "predicate"), Allow::Predicate)?;
-    if digest.is_some() {
-        sbom.subject = digest;
-    }
-    Ok(sbom)
+    Ok(digest)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -492,7 +565,7 @@ pub(crate) fn label(path: &str, name: &str, version: Option<&str>) -> String {
 pub(crate) fn purl_or_warn(
     raw: &str,
     label: impl FnOnce() -> String,
-    warnings: &mut Vec<String>,
+    warnings: &mut Warnings,
 ) -> Option<Purl> {
     if raw.trim().is_empty() {
         return None;
@@ -500,7 +573,7 @@ pub(crate) fn purl_or_warn(
     match Purl::parse(raw) {
         Ok(p) => Some(p),
         Err(e) => {
-            warnings.push(format!("{}: purl {raw:?}: {e}", label()));
+            warnings.push(|| format!("{}: purl {raw:?}: {e}", label()));
             None
         }
     }
@@ -551,7 +624,7 @@ pub(crate) fn subject_digest(
     version: Option<&str>,
     container: bool,
     sha256: Option<&str>,
-    warnings: &mut Vec<String>,
+    warnings: &mut Warnings,
 ) -> Option<String> {
     let mut candidates: Vec<(&str, &str)> = Vec::with_capacity(3);
     if let Some(v) = purl
@@ -567,9 +640,11 @@ pub(crate) fn subject_digest(
         if let Some(hex) = v.strip_prefix("sha256:") {
             match sha256_digest(hex) {
                 Some(d) => return Some(d),
-                None => warnings.push(format!(
-                    "{what}: {field} {v:?} is not a sha256 digest (64 lowercase hex digits)"
-                )),
+                None => warnings.push(|| {
+                    format!(
+                        "{what}: {field} {v:?} is not a sha256 digest (64 lowercase hex digits)"
+                    )
+                }),
             }
         }
     }
@@ -577,9 +652,9 @@ pub(crate) fn subject_digest(
         if let Some(hex) = sha256 {
             match sha256_digest(hex) {
                 Some(d) => return Some(d),
-                None => warnings.push(format!(
-                    "{what}: SHA-256 {hex:?} is not a sha256 digest (64 hex digits)"
-                )),
+                None => warnings.push(|| {
+                    format!("{what}: SHA-256 {hex:?} is not a sha256 digest (64 hex digits)")
+                }),
             }
         }
     }
@@ -610,22 +685,39 @@ pub(crate) fn bfs(adj: &[Vec<u32>], sources: &[usize]) -> Vec<Option<u32>> {
     dist
 }
 
-/// Adds an edge once (and no self-loop).
-pub(crate) fn add_edge(adj: &mut [Vec<u32>], from: usize, to: usize) {
-    if from != to {
-        let list = &mut adj[from];
-        if !list.contains(&(to as u32)) {
-            list.push(to as u32);
+/// A dependency graph's adjacency lists, each edge once (and no self-loop), in the order
+/// first seen. A set says what is there already: a node may have millions of edges, and a
+/// scan of its list per edge made a 32 MiB document run for minutes.
+pub(crate) struct Edges {
+    pub adj: Vec<Vec<u32>>,
+    seen: HashSet<(u32, u32)>,
+}
+
+impl Edges {
+    pub(crate) fn new(nodes: usize) -> Edges {
+        Edges {
+            adj: vec![Vec::new(); nodes],
+            seen: HashSet::new(),
+        }
+    }
+
+    pub(crate) fn add(&mut self, from: usize, to: usize) {
+        let (f, t) = (from as u32, to as u32);
+        if from != to && self.seen.insert((f, t)) {
+            self.adj[from].push(t);
         }
     }
 }
 
-/// Adds `license` unless it is empty or already there.
-pub(crate) fn push_license(licenses: &mut Vec<String>, license: &str) {
-    let l = license.trim();
-    if !l.is_empty() && !licenses.iter().any(|x| x == l) {
-        licenses.push(l.to_string());
-    }
+/// The licenses, trimmed, without empty ones or repeats, in document order. A set, not a
+/// scan per license: one component may list 200k.
+pub(crate) fn licenses<'s>(raw: impl IntoIterator<Item = &'s str>) -> Vec<String> {
+    let mut seen = HashSet::new();
+    raw.into_iter()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && seen.insert(*l))
+        .map(str::to_string)
+        .collect()
 }
 
 #[cfg(test)]
@@ -675,6 +767,29 @@ mod tests {
         assert!(matches!(x.v[0].0, Cow::Borrowed("x")));
         // An escape needs an owned copy.
         assert!(matches!(&x.v[1].0, Cow::Owned(s) if s == "y\\n"));
+    }
+
+    #[test]
+    fn licenses_and_edges_are_kept_once_in_order() {
+        assert_eq!(
+            licenses([" MIT", "", "Apache-2.0", "MIT ", "MIT"]),
+            vec!["MIT".to_string(), "Apache-2.0".to_string()]
+        );
+        let mut e = Edges::new(3);
+        for (f, t) in [(0, 2), (0, 1), (0, 2), (1, 1), (2, 0)] {
+            e.add(f, t);
+        }
+        assert_eq!(e.adj, vec![vec![2, 1], vec![], vec![0]]);
+    }
+
+    #[test]
+    fn a_set_flag_stops_the_parse() {
+        let doc = br#"{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"name":"a"}]}"#;
+        assert!(parse_until(doc, &AtomicBool::new(false)).is_ok());
+        assert!(matches!(
+            parse_until(doc, &AtomicBool::new(true)),
+            Err(ParseError::Stopped)
+        ));
     }
 
     #[test]

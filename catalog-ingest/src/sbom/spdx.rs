@@ -10,11 +10,11 @@
 //! skipped; one naming an element the document does not have is a warning.
 
 use super::{
-    add_edge, as_object, at, bfs, hash_alg, hash_hex, label, opt_array, opt_str, opt_str_array,
-    purl_or_warn, push_license, req_str, subject_digest, Str,
+    as_object, at, at_most, bfs, hash_alg, hash_hex, label, licenses, opt_array, opt_str,
+    opt_str_array, purl_or_warn, req_str, subject_digest, Edges, ParseError, Stop, Str,
 };
 use crate::item::FieldError;
-use catalog_core::sbom::{Sbom, SbomPackage};
+use catalog_core::sbom::{Sbom, SbomPackage, Warnings};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::collections::hash_map::Entry;
@@ -103,20 +103,22 @@ fn edge(ty: &str) -> Option<Edge> {
     }
 }
 
-pub(super) fn build(doc: Doc<'_>, base: &str) -> Result<Sbom, FieldError> {
-    let spec_version = match doc.spdx_version.as_deref() {
-        Some("SPDX-2.3") => "2.3".to_string(),
-        Some("SPDX-2.2") => "2.2".to_string(),
-        Some(v) => {
-            return Err(FieldError::new(
-                at(base, "spdxVersion"),
-                format!("unsupported SPDX version {v:?}: supported are SPDX-2.3 and SPDX-2.2"),
-            ))
-        }
-        None => return Err(FieldError::new(at(base, "spdxVersion"), "missing")),
-    };
+fn spec_version(v: Option<&str>, base: &str) -> Result<String, FieldError> {
+    match v {
+        Some("SPDX-2.3") => Ok("2.3".to_string()),
+        Some("SPDX-2.2") => Ok("2.2".to_string()),
+        Some(v) => Err(FieldError::new(
+            at(base, "spdxVersion"),
+            format!("unsupported SPDX version {v:?}: supported are SPDX-2.3 and SPDX-2.2"),
+        )),
+        None => Err(FieldError::new(at(base, "spdxVersion"), "missing")),
+    }
+}
+
+pub(super) fn build(doc: Doc<'_>, base: &str, stop: Stop<'_>) -> Result<Sbom, ParseError> {
+    let spec_version = spec_version(doc.spdx_version.as_deref(), base)?;
     let doc_id = doc.spdx_id.as_deref().unwrap_or("SPDXRef-DOCUMENT");
-    let mut warnings = Vec::new();
+    let mut warnings = Warnings::default();
     let pkgs: &[Package<'_>] = doc.packages.as_deref().unwrap_or_default();
     let n = pkgs.len();
 
@@ -126,15 +128,17 @@ pub(super) fn build(doc: Doc<'_>, base: &str) -> Result<Sbom, FieldError> {
             Entry::Vacant(e) => {
                 e.insert(i);
             }
-            Entry::Occupied(_) => warnings.push(format!(
-                "{}: duplicate SPDXID {:?}; the first one is kept",
-                label(
-                    &at(base, &format!("packages[{i}]")),
-                    &p.name,
-                    p.version_info.as_deref()
-                ),
-                &*p.id
-            )),
+            Entry::Occupied(_) => warnings.push(|| {
+                format!(
+                    "{}: duplicate SPDXID {:?}; the first one is kept",
+                    label(
+                        &at(base, &format!("packages[{i}]")),
+                        &p.name,
+                        p.version_info.as_deref()
+                    ),
+                    &*p.id
+                )
+            }),
         }
     }
     let others: HashSet<&str> = doc
@@ -158,23 +162,30 @@ pub(super) fn build(doc: Doc<'_>, base: &str) -> Result<Sbom, FieldError> {
         match ids.get(&**d) {
             Some(&i) => described[i] = true,
             None if known_other(d) => {}
-            None => warnings.push(format!(
-                "{}: unknown element {:?}",
-                at(base, &format!("documentDescribes[{k}]")),
-                &**d
-            )),
+            None => warnings.push(|| {
+                format!(
+                    "{}: unknown element {:?}",
+                    at(base, &format!("documentDescribes[{k}]")),
+                    &**d
+                )
+            }),
         }
     }
-    let mut adj: Vec<Vec<u32>> = vec![Vec::new(); n];
+    let mut edges = Edges::new(n);
     for (k, r) in doc.relationships.iter().flatten().enumerate() {
-        let resolve = |field: &str, id: &str, warnings: &mut Vec<String>| match ids.get(id) {
+        if k % 4096 == 4095 {
+            stop.check()?;
+        }
+        let resolve = |field: &str, id: &str, warnings: &mut Warnings| match ids.get(id) {
             Some(&i) => Some(i),
             None => {
                 if !known_other(id) {
-                    warnings.push(format!(
-                        "{}: unknown element {id:?}",
-                        at(base, &format!("relationships[{k}].{field}"))
-                    ));
+                    warnings.push(|| {
+                        format!(
+                            "{}: unknown element {id:?}",
+                            at(base, &format!("relationships[{k}].{field}"))
+                        )
+                    });
                 }
                 None
             }
@@ -196,14 +207,15 @@ pub(super) fn build(doc: Doc<'_>, base: &str) -> Result<Sbom, FieldError> {
                 let b = resolve("relatedSpdxElement", &r.related, &mut warnings);
                 if let (Some(a), Some(b)) = (a, b) {
                     match dir {
-                        Edge::Forward => add_edge(&mut adj, a, b),
-                        Edge::Backward => add_edge(&mut adj, b, a),
+                        Edge::Forward => edges.add(a, b),
+                        Edge::Backward => edges.add(b, a),
                     }
                 }
             }
         }
     }
 
+    let adj = edges.adj;
     let sources: Vec<usize> = (0..n).filter(|&i| described[i]).collect();
     let dist = if sources.is_empty() {
         vec![None; n]
@@ -223,8 +235,14 @@ pub(super) fn build(doc: Doc<'_>, base: &str) -> Result<Sbom, FieldError> {
     let mut packages = Vec::with_capacity(next as usize);
     let mut digest = None;
     for (i, p) in pkgs.iter().enumerate() {
+        stop.check()?;
         let version = p.version_info.as_deref().filter(|v| !v.is_empty());
         let path = || at(base, &format!("packages[{i}]"));
+        at_most(
+            p.checksums.as_ref().map_or(0, Vec::len),
+            super::MAX_HASHES,
+            || at(&path(), "checksums"),
+        )?;
         let purl = p
             .external_refs
             .iter()
@@ -248,12 +266,14 @@ pub(super) fn build(doc: Doc<'_>, base: &str) -> Result<Sbom, FieldError> {
                 Some(hex) => {
                     hashes.entry(hash_alg(&c.algorithm)).or_insert(hex);
                 }
-                None => warnings.push(format!(
-                    "{}: {} {:?} is not hex",
-                    label(&format!("{}.checksums[{k}]", path()), &p.name, version),
-                    &*c.algorithm,
-                    &*c.value
-                )),
+                None => warnings.push(|| {
+                    format!(
+                        "{}: {} {:?} is not hex",
+                        label(&format!("{}.checksums[{k}]", path()), &p.name, version),
+                        &*c.algorithm,
+                        &*c.value
+                    )
+                }),
             }
         }
         if described[i] {
@@ -269,15 +289,13 @@ pub(super) fn build(doc: Doc<'_>, base: &str) -> Result<Sbom, FieldError> {
             }
             continue;
         }
-        let mut licenses = Vec::new();
-        for l in [&p.license_concluded, &p.license_declared]
-            .into_iter()
-            .flatten()
-        {
-            if !matches!(&**l, "NOASSERTION" | "NONE") {
-                push_license(&mut licenses, l);
-            }
-        }
+        let licenses = licenses(
+            [&p.license_concluded, &p.license_declared]
+                .into_iter()
+                .flatten()
+                .map(|l| &**l)
+                .filter(|l| !matches!(*l, "NOASSERTION" | "NONE")),
+        );
         packages.push(SbomPackage {
             purl: purl.map(|u| u.to_string()),
             name: p.name.to_string(),
@@ -289,12 +307,14 @@ pub(super) fn build(doc: Doc<'_>, base: &str) -> Result<Sbom, FieldError> {
         });
     }
 
+    let (warnings, warnings_omitted) = warnings.into_parts();
     Ok(Sbom {
         format: "SPDX".to_string(),
         spec_version,
         subject: digest,
         packages,
         warnings,
+        warnings_omitted,
     })
 }
 

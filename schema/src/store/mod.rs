@@ -113,8 +113,12 @@ impl ManageConnection for Manager {
         use diesel::connection::SimpleConnection;
         match self.backend {
             Backend::Postgres => {
-                let mut c = diesel::PgConnection::establish(&self.url)
-                    .map_err(diesel::r2d2::Error::ConnectionError)?;
+                // libpq's message may quote the URL whole; it is logged (r2d2) and answered.
+                let mut c = diesel::PgConnection::establish(&self.url).map_err(|e| {
+                    diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(
+                        catalog_core::redact::redact_password_in(&e.to_string(), &self.url),
+                    ))
+                })?;
                 if self.access == Access::ReadOnly {
                     // A standby refuses writes anyway; a read-only store on a primary must too.
                     c.batch_execute("SET default_transaction_read_only = on")

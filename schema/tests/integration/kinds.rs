@@ -122,6 +122,7 @@ pub(super) fn sbom(min: u32, image: &str, doc: &str, packages: Vec<SbomPackage>)
                 subject: None,
                 packages,
                 warnings: Vec::new(),
+                warnings_omitted: 0,
             },
         }),
     )

@@ -698,6 +698,7 @@ impl<'a> Log<'a> {
                     subject: Some(digest.clone()),
                     packages,
                     warnings: Vec::new(),
+                    warnings_omitted: 0,
                 },
             }),
         }

@@ -14,6 +14,8 @@ mod registry_auth;
 mod registry_flow;
 mod replicas;
 mod sbom;
+mod sbom_costs;
+mod secrets;
 mod snapshots;
 mod transport;
 mod ui;
