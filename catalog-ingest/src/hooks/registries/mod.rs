@@ -13,6 +13,9 @@
 
 pub mod harbor;
 
+#[cfg(test)]
+mod testing;
+
 use crate::item::TagPush;
 use crate::item::{valid_digest, valid_repository, valid_tag, Delete, FieldError, InboxBody, Push};
 use chrono::{DateTime, TimeZone, Utc};
@@ -52,6 +55,16 @@ pub enum Outcome {
     /// An SNS subscription handshake: the API confirms it (for a configured topic only) by
     /// calling the topic's own region endpoint, never a URL from the payload.
     SnsConfirm { topic_arn: String, token: String },
+}
+
+impl Outcome {
+    /// Nothing to store: `n` events the catalog does not care about (counted, never an error).
+    pub fn ignored(n: usize) -> Outcome {
+        Outcome::Items(Parsed {
+            items: Vec::new(),
+            ignored: n,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,32 +139,17 @@ pub fn finish(
                 format!("{registry:?} is not a registry host"),
             ));
         }
-        if !valid_repository(&n.repository) {
-            return Err(FieldError::new(
-                field("repository"),
-                format!("{:?} is not a repository name", n.repository),
-            ));
-        }
+        check_repository(&field("repository"), &n.repository)?;
         let digest = n.digest.filter(|d| !d.is_empty());
         if let Some(d) = &digest {
-            if !valid_digest(d) {
-                return Err(FieldError::new(
-                    field("digest"),
-                    format!("{d:?} is not a sha256/sha512 digest"),
-                ));
-            }
+            check_digest(&field("digest"), d)?;
         }
         // Some senders put the digest in the tag field for a push by digest (Harbor).
         let tag = n
             .tag
             .filter(|t| !t.is_empty() && !t.starts_with("sha256:") && !t.starts_with("sha512:"));
         if let Some(t) = &tag {
-            if !valid_tag(t) {
-                return Err(FieldError::new(
-                    field("tag"),
-                    format!("{t:?} is not a valid tag"),
-                ));
-            }
+            check_tag(&field("tag"), t)?;
         }
         let item = match (n.action, digest, tag) {
             (Action::Push, Some(digest), Some(tag)) => InboxBody::Push(Push {
@@ -200,6 +198,39 @@ pub fn finish(
         items.push(item);
     }
     Ok(Parsed { items, ignored })
+}
+
+/// [`finish`]'s checks, for a parser whose field is not `<at>.repository` (`data.repo_key`).
+pub fn check_repository(field: &str, r: &str) -> Result<(), FieldError> {
+    if valid_repository(r) {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            field,
+            format!("{r:?} is not a repository name"),
+        ))
+    }
+}
+
+/// [`finish`]'s digest check, for a parser whose field is not `<at>.digest` (`data.sha256`).
+pub fn check_digest(field: &str, d: &str) -> Result<(), FieldError> {
+    if valid_digest(d) {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            field,
+            format!("{d:?} is not a sha256/sha512 digest"),
+        ))
+    }
+}
+
+/// [`finish`]'s tag check, for a parser whose field is not `<at>.tag` (`component.version`).
+pub fn check_tag(field: &str, t: &str) -> Result<(), FieldError> {
+    if valid_tag(t) {
+        Ok(())
+    } else {
+        Err(FieldError::new(field, format!("{t:?} is not a valid tag")))
+    }
 }
 
 /// `host[:port]`: letters, digits, dots, dashes; at most one colon followed by a port.
