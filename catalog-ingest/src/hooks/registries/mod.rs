@@ -11,6 +11,7 @@
 //! request is authenticated (a bearer token, or the sender's own signature) is the API's
 //! business; the signature checks themselves are here, next to the formats they belong to.
 
+pub mod acr;
 pub mod ghcr;
 pub mod harbor;
 
