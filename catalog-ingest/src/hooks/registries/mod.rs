@@ -14,6 +14,7 @@
 pub mod acr;
 pub mod ghcr;
 pub mod harbor;
+pub mod zot;
 
 #[cfg(test)]
 mod testing;
