@@ -12,6 +12,7 @@
 //! business; the signature checks themselves are here, next to the formats they belong to.
 
 pub mod acr;
+pub mod artifactory;
 pub mod ghcr;
 pub mod harbor;
 pub mod zot;
