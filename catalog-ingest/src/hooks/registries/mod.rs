@@ -15,6 +15,7 @@ pub mod acr;
 pub mod artifactory;
 pub mod ghcr;
 pub mod harbor;
+pub mod nexus;
 pub mod zot;
 
 #[cfg(test)]
