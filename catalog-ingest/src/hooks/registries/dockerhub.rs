@@ -104,7 +104,7 @@ mod tests {
 
     fn run_at(registry: Option<&str>, body: &[u8]) -> Result<Outcome, FieldError> {
         let h = headers(&[]);
-        let mut r = request(&h, "application/json");
+        let mut r = request(&h, "application/json", None);
         r.registry = registry;
         parse(&r, body)
     }

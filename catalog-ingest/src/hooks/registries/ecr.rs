@@ -324,7 +324,7 @@ mod tests {
 
     fn bare(body: &[u8]) -> Result<Outcome, FieldError> {
         let h = headers(&[("User-Agent", "Amazon/EventBridge/ApiDestinations")]);
-        parse(&request(&h, "application/json"), body)
+        parse(&request(&h, "application/json", None), body)
     }
 
     /// SNS's HTTP(S) delivery of `message`, as documented ("HTTP/HTTPS notification JSON
@@ -359,7 +359,7 @@ mod tests {
                 "22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324",
             ),
         ]);
-        parse(&request(&h, "text/plain"), body)
+        parse(&request(&h, "text/plain", None), body)
     }
 
     fn fixed(name: &str) -> String {
@@ -469,7 +469,7 @@ mod tests {
             .unwrap()
             .replace(TOPIC, "https://evil.example/");
         let h = headers(&[("x-amz-sns-message-type", "SubscriptionConfirmation")]);
-        let e = parse(&request(&h, "text/plain"), bad.as_bytes()).unwrap_err();
+        let e = parse(&request(&h, "text/plain", None), bad.as_bytes()).unwrap_err();
         assert_eq!(e.field, "TopicArn");
         // The header and the body must agree.
         let e = sns("Notification", &sns_body("SubscriptionConfirmation", "x")).unwrap_err();
@@ -483,11 +483,14 @@ mod tests {
         let body = sns_body("Notification", "{}");
         let h = headers(&[("x-amz-sns-message-type", "Notification")]);
         assert_eq!(
-            sns_topic(&request(&h, "text/plain"), &body).as_deref(),
+            sns_topic(&request(&h, "text/plain", None), &body).as_deref(),
             Some(TOPIC)
         );
         let none = headers(&[]);
-        assert_eq!(sns_topic(&request(&none, "application/json"), &body), None);
+        assert_eq!(
+            sns_topic(&request(&none, "application/json", None), &body),
+            None
+        );
         assert_eq!(
             sns_endpoint(TOPIC).as_deref(),
             Some("https://sns.us-west-2.amazonaws.com")
@@ -581,12 +584,12 @@ mod tests {
         ] {
             let h = headers(&[("Authorization", &auth)]);
             assert_eq!(
-                verify(b"s3cret", &request(&h, "text/plain"), body).is_ok(),
+                verify(b"s3cret", &request(&h, "text/plain", None), body).is_ok(),
                 ok,
                 "{auth}"
             );
         }
         let h = headers(&[]);
-        assert!(verify(b"s3cret", &request(&h, "text/plain"), body).is_err());
+        assert!(verify(b"s3cret", &request(&h, "text/plain", None), body).is_err());
     }
 }

@@ -193,7 +193,7 @@ mod tests {
 
     fn run(body: &[u8]) -> Result<Outcome, FieldError> {
         let h = headers(&[("User-Agent", "APIs-Google")]);
-        parse(&request(&h, "application/json"), body)
+        parse(&request(&h, "application/json", None), body)
     }
 
     fn fixed(name: &str) -> String {
@@ -272,16 +272,20 @@ mod tests {
                 "projects/my-project/subscriptions/catalog",
             ),
         ]);
-        let bare = parse(&request(&h, "application/json"), data.as_bytes()).unwrap();
+        let bare = parse(&request(&h, "application/json", None), data.as_bytes()).unwrap();
         assert_eq!(parsed(bare).0, wrapped);
         let e = parse(
-            &request(&h, "application/json"),
+            &request(&h, "application/json", None),
             fixture_text("gar-pubsub-insert-tag.json").as_bytes(),
         )
         .unwrap_err();
         assert_eq!(e.field, "digest");
         let no_time = headers(&[("x-goog-pubsub-message-id", "1")]);
-        let e = parse(&request(&no_time, "application/json"), data.as_bytes()).unwrap_err();
+        let e = parse(
+            &request(&no_time, "application/json", None),
+            data.as_bytes(),
+        )
+        .unwrap_err();
         assert_eq!(e.field, "x-goog-pubsub-publish-time");
     }
 

@@ -69,7 +69,7 @@ pub fn parse(req: &Request, body: &[u8]) -> Result<Outcome, FieldError> {
             let action = match ce.kind.as_deref() {
                 Some("harbor.artifact.pushed") => Action::Push,
                 Some("harbor.artifact.deleted") => Action::Delete,
-                Some(_) => return ignored(),
+                Some(_) => return Ok(Outcome::ignored(1)),
                 None => return Err(FieldError::new("type", "missing")),
             };
             let id = ce
@@ -84,7 +84,7 @@ pub fn parse(req: &Request, body: &[u8]) -> Result<Outcome, FieldError> {
             let action = match d.kind.as_deref() {
                 Some("PUSH_ARTIFACT") => Action::Push,
                 Some("DELETE_ARTIFACT") => Action::Delete,
-                Some(_) => return ignored(),
+                Some(_) => return Ok(Outcome::ignored(1)),
                 None => return Err(FieldError::new("type", "missing")),
             };
             let secs = d
@@ -150,13 +150,6 @@ fn id_or(id: &Option<String>, i: usize) -> Option<String> {
             format!("{id}#{i}")
         }
     })
-}
-
-fn ignored() -> Result<Outcome, FieldError> {
-    Ok(Outcome::Items(super::Parsed {
-        items: Vec::new(),
-        ignored: 1,
-    }))
 }
 
 #[cfg(test)]

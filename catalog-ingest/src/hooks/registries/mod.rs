@@ -11,11 +11,19 @@
 //! request is authenticated (a bearer token, or the sender's own signature) is the API's
 //! business; the signature checks themselves are here, next to the formats they belong to.
 
+pub mod acr;
+pub mod artifactory;
 pub mod dockerhub;
 pub mod ecr;
 pub mod gar;
+pub mod ghcr;
 pub mod harbor;
+pub mod nexus;
 pub mod quay;
+pub mod zot;
+
+#[cfg(test)]
+mod testing;
 
 use crate::item::TagPush;
 use crate::item::{valid_digest, valid_repository, valid_tag, Delete, FieldError, InboxBody, Push};
@@ -56,6 +64,16 @@ pub enum Outcome {
     /// An SNS subscription handshake: the API confirms it (for a configured topic only) by
     /// calling the topic's own region endpoint, never a URL from the payload.
     SnsConfirm { topic_arn: String, token: String },
+}
+
+impl Outcome {
+    /// Nothing to store: `n` events the catalog does not care about (counted, never an error).
+    pub fn ignored(n: usize) -> Outcome {
+        Outcome::Items(Parsed {
+            items: Vec::new(),
+            ignored: n,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,32 +148,17 @@ pub fn finish(
                 format!("{registry:?} is not a registry host"),
             ));
         }
-        if !valid_repository(&n.repository) {
-            return Err(FieldError::new(
-                field("repository"),
-                format!("{:?} is not a repository name", n.repository),
-            ));
-        }
+        check_repository(&field("repository"), &n.repository)?;
         let digest = n.digest.filter(|d| !d.is_empty());
         if let Some(d) = &digest {
-            if !valid_digest(d) {
-                return Err(FieldError::new(
-                    field("digest"),
-                    format!("{d:?} is not a sha256/sha512 digest"),
-                ));
-            }
+            check_digest(&field("digest"), d)?;
         }
         // Some senders put the digest in the tag field for a push by digest (Harbor).
         let tag = n
             .tag
             .filter(|t| !t.is_empty() && !t.starts_with("sha256:") && !t.starts_with("sha512:"));
         if let Some(t) = &tag {
-            if !valid_tag(t) {
-                return Err(FieldError::new(
-                    field("tag"),
-                    format!("{t:?} is not a valid tag"),
-                ));
-            }
+            check_tag(&field("tag"), t)?;
         }
         let item = match (n.action, digest, tag) {
             (Action::Push, Some(digest), Some(tag)) => InboxBody::Push(Push {
@@ -233,6 +236,39 @@ pub fn renamed(mut e: FieldError, names: &[(&str, &str)]) -> FieldError {
     e
 }
 
+/// [`finish`]'s checks, for a parser whose field is not `<at>.repository` (`data.repo_key`).
+pub fn check_repository(field: &str, r: &str) -> Result<(), FieldError> {
+    if valid_repository(r) {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            field,
+            format!("{r:?} is not a repository name"),
+        ))
+    }
+}
+
+/// [`finish`]'s digest check, for a parser whose field is not `<at>.digest` (`data.sha256`).
+pub fn check_digest(field: &str, d: &str) -> Result<(), FieldError> {
+    if valid_digest(d) {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            field,
+            format!("{d:?} is not a sha256/sha512 digest"),
+        ))
+    }
+}
+
+/// [`finish`]'s tag check, for a parser whose field is not `<at>.tag` (`component.version`).
+pub fn check_tag(field: &str, t: &str) -> Result<(), FieldError> {
+    if valid_tag(t) {
+        Ok(())
+    } else {
+        Err(FieldError::new(field, format!("{t:?} is not a valid tag")))
+    }
+}
+
 /// `host[:port]`: letters, digits, dots, dashes; at most one colon followed by a port.
 pub fn valid_host(h: &str) -> bool {
     let (name, port) = match h.rsplit_once(':') {
@@ -306,58 +342,6 @@ pub fn hmac_sha1_matches(secret: &[u8], body: &[u8], signature_hex: &str) -> boo
 /// differ (their SHA-256 hashes are compared).
 pub fn secret_matches(configured: &[u8], presented: &[u8]) -> bool {
     !configured.is_empty() && Sha256::digest(configured) == Sha256::digest(presented)
-}
-
-/// What the parsers' unit tests share: the real fixtures and a request to parse them with.
-#[cfg(test)]
-pub(crate) mod testing {
-    use super::{Outcome, Request};
-    use crate::item::InboxBody;
-    use chrono::{DateTime, TimeZone, Utc};
-    use std::collections::BTreeMap;
-
-    /// A body from `shared/fixtures/registries/`.
-    pub fn fixture(name: &str) -> Vec<u8> {
-        let path = format!(
-            "{}/../../shared/fixtures/registries/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-    }
-
-    pub fn fixture_text(name: &str) -> String {
-        String::from_utf8(fixture(name)).unwrap()
-    }
-
-    pub fn received() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 12, 6, 0, 0, 0).unwrap()
-    }
-
-    pub fn headers(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
-            .collect()
-    }
-
-    pub fn request<'a>(
-        headers: &'a BTreeMap<String, String>,
-        content_type: &'a str,
-    ) -> Request<'a> {
-        Request {
-            headers,
-            content_type,
-            received_at: received(),
-            registry: None,
-        }
-    }
-
-    pub fn parsed(o: Outcome) -> (Vec<InboxBody>, usize) {
-        match o {
-            Outcome::Items(p) => (p.items, p.ignored),
-            other => panic!("not items: {other:?}"),
-        }
-    }
 }
 
 #[cfg(test)]

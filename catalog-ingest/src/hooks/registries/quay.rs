@@ -108,13 +108,13 @@ pub fn parse(req: &Request, body: &[u8]) -> Result<Outcome, FieldError> {
 mod tests {
     use super::*;
     use crate::hooks::registries::testing::{
-        fixture, fixture_text, headers, parsed, received, request,
+        fixture, fixture_text, headers, parsed, received_at, request,
     };
     use crate::item::{InboxBody, TagPush};
 
     fn run(body: &[u8]) -> Result<Outcome, FieldError> {
         let h = headers(&[]);
-        parse(&request(&h, "application/json"), body)
+        parse(&request(&h, "application/json", None), body)
     }
 
     fn tag_pushes(o: Outcome) -> Vec<TagPush> {
@@ -140,7 +140,7 @@ mod tests {
             assert_eq!(t.tag, "latest", "{f}");
             assert_eq!(t.actor, "quay", "{f}");
             assert_eq!(t.source, "quay", "{f}");
-            assert_eq!(t.occurred_at, received(), "{f}");
+            assert_eq!(t.occurred_at, received_at(), "{f}");
             assert!(t.key.starts_with("quay:"), "{f}");
         }
     }
@@ -150,8 +150,8 @@ mod tests {
         let body = fixture("quay-repo-push.json");
         let h = headers(&[]);
         let at = |secs| {
-            let mut r = request(&h, "application/json");
-            r.received_at = received() + chrono::Duration::milliseconds(secs);
+            let mut r = request(&h, "application/json", None);
+            r.received_at = received_at() + chrono::Duration::milliseconds(secs);
             tag_pushes(parse(&r, &body).unwrap()).remove(0).key
         };
         assert_eq!(at(0), at(0));
@@ -191,7 +191,7 @@ mod tests {
     fn registry_override_and_bad_input() {
         let body = fixture("quay-repo-push.json");
         let h = headers(&[]);
-        let mut r = request(&h, "application/json");
+        let mut r = request(&h, "application/json", None);
         r.registry = Some("quay.example.com");
         let [t] = tag_pushes(parse(&r, &body).unwrap()).try_into().unwrap();
         assert_eq!(t.registry, "quay.example.com");
