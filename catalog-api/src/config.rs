@@ -332,6 +332,26 @@ pub struct ServeArgs {
     /// CLUSTER=ENVIRONMENT, e.g. prod-eu-1=prod. Overrides what deploy events say.
     #[arg(long = "cluster-environment", env = "CATALOG_CLUSTER_ENVIRONMENTS", value_delimiter = ',', value_parser = parse_cluster_environment)]
     pub cluster_environments: Vec<(String, String)>,
+    /// GitHub's webhook secret: /hooks/ghcr accepts a delivery whose `X-Hub-Signature-256`
+    /// is the HMAC-SHA256 of its body under it (GitHub cannot send a token).
+    #[arg(long, env = "CATALOG_GHCR_HMAC_SECRET", hide_env_values = true)]
+    pub ghcr_hmac_secret: Option<Secret>,
+    /// Artifactory's webhook secret token: /hooks/artifactory accepts `X-JFrog-Event-Auth`
+    /// equal to it, or to the HMAC-SHA256 of the body under it ("use secret for signing").
+    #[arg(long, env = "CATALOG_ARTIFACTORY_SECRET", hide_env_values = true)]
+    pub artifactory_secret: Option<Secret>,
+    /// Nexus's webhook secret key: /hooks/nexus accepts `X-Nexus-Webhook-Signature`, the
+    /// HMAC-SHA1 of the body under it.
+    #[arg(long, env = "CATALOG_NEXUS_HMAC_SECRET", hide_env_values = true)]
+    pub nexus_hmac_secret: Option<Secret>,
+    /// An SNS topic ARN whose deliveries /hooks/ecr accepts and whose subscription it
+    /// confirms (repeatable; others are refused).
+    #[arg(long = "sns-topic", env = "CATALOG_SNS_TOPICS", value_delimiter = ',')]
+    pub sns_topics: Vec<String>,
+    /// Where SNS subscriptions are confirmed (default: https://sns.<region>.amazonaws.com of
+    /// the topic's ARN; set it for a VPC endpoint).
+    #[arg(long, env = "CATALOG_SNS_ENDPOINT")]
+    pub sns_endpoint: Option<String>,
     /// Shared secret of Flux's generic-hmac provider: /hooks/flux then accepts a request whose
     /// X-Signature matches, and refuses one whose signature does not (401).
     #[arg(long, env = "CATALOG_FLUX_HMAC_SECRET", hide_env_values = true)]

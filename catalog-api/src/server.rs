@@ -53,6 +53,8 @@ pub struct AppState {
     pub metrics_token: Option<String>,
     /// Set when the server is told to stop: long parses check it and give up.
     pub stopping: Arc<AtomicBool>,
+    /// Secrets and SNS topics of the registry hooks.
+    pub registry_hooks: hooks::registries::RegistryHooks,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -463,6 +465,22 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         )),
         metrics_token: args.metrics_token.as_ref().map(|s| auth::hash(&s.0)),
         stopping: stopping.clone(),
+        registry_hooks: hooks::registries::RegistryHooks {
+            ghcr_secret: args
+                .ghcr_hmac_secret
+                .as_ref()
+                .map(|s| s.0.clone().into_bytes()),
+            artifactory_secret: args
+                .artifactory_secret
+                .as_ref()
+                .map(|s| s.0.clone().into_bytes()),
+            nexus_secret: args
+                .nexus_hmac_secret
+                .as_ref()
+                .map(|s| s.0.clone().into_bytes()),
+            sns_topics: args.sns_topics.clone(),
+            sns_endpoint: args.sns_endpoint.clone(),
+        },
     });
     let workers = args
         .http_workers

@@ -94,10 +94,12 @@ pub struct TagPush {
 }
 
 impl TagPush {
-    /// The push it is, once the registry said which digest the tag names.
+    /// The push it is, once the registry said which digest the tag names. The key gains the
+    /// digest: a sender's retry (or one with no id, as Quay's) that finds the tag unchanged is
+    /// the same event, and one that finds it moved is a new one.
     pub fn resolved(self, digest: String) -> Push {
         Push {
-            key: self.key,
+            key: format!("{}@{digest}", self.key),
             registry: self.registry,
             repository: self.repository,
             digest,

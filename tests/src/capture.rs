@@ -12,6 +12,8 @@ type Received = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
 pub struct Capture {
     pub port: u16,
     bodies: Received,
+    /// The request line of every request (`GET /?Action=... HTTP/1.1`).
+    requests: Arc<Mutex<Vec<String>>>,
 }
 
 impl Capture {
@@ -20,6 +22,8 @@ impl Capture {
         let port = l.local_addr()?.port();
         let bodies: Received = Arc::default();
         let b = bodies.clone();
+        let requests: Arc<Mutex<Vec<String>>> = Arc::default();
+        let q = requests.clone();
         std::thread::spawn(move || {
             for stream in l.incoming() {
                 let Ok(mut s) = stream else { continue };
@@ -27,6 +31,9 @@ impl Capture {
                 let mut len = 0usize;
                 let mut ct = String::new();
                 let mut line = String::new();
+                if r.read_line(&mut line).unwrap_or(0) > 0 {
+                    q.lock().unwrap().push(line.trim_end().to_string());
+                }
                 loop {
                     line.clear();
                     if r.read_line(&mut line).unwrap_or(0) == 0 {
@@ -53,11 +60,20 @@ impl Capture {
                 );
             }
         });
-        Ok(Capture { port, bodies })
+        Ok(Capture {
+            port,
+            bodies,
+            requests,
+        })
     }
 
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}/capture", self.port)
+    }
+
+    /// The request line of every request so far.
+    pub fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
     }
 
     /// (content type, body) of every notification so far.

@@ -30,37 +30,124 @@ use std::time::Instant;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sender {
     Harbor,
+    Ghcr,
+    Ecr,
+    Acr,
+    Gar,
+    Quay,
+    DockerHub,
+    Artifactory,
+    Nexus,
+    Zot,
 }
 
 impl Sender {
-    pub const ALL: [Sender; 1] = [Sender::Harbor];
+    pub const ALL: [Sender; 10] = [
+        Sender::Harbor,
+        Sender::Ghcr,
+        Sender::Ecr,
+        Sender::Acr,
+        Sender::Gar,
+        Sender::Quay,
+        Sender::DockerHub,
+        Sender::Artifactory,
+        Sender::Nexus,
+        Sender::Zot,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Sender::Harbor => "harbor",
+            Sender::Ghcr => "ghcr",
+            Sender::Ecr => "ecr",
+            Sender::Acr => "acr",
+            Sender::Gar => "gar",
+            Sender::Quay => "quay",
+            Sender::DockerHub => "dockerhub",
+            Sender::Artifactory => "artifactory",
+            Sender::Nexus => "nexus",
+            Sender::Zot => "zot",
         }
     }
 
     fn content_types(self) -> &'static [&'static str] {
         match self {
             Sender::Harbor => &formats::harbor::CONTENT_TYPES,
+            Sender::Ghcr => &formats::ghcr::CONTENT_TYPES,
+            Sender::Ecr => &formats::ecr::CONTENT_TYPES,
+            Sender::Acr => &formats::acr::CONTENT_TYPES,
+            Sender::Gar => &formats::gar::CONTENT_TYPES,
+            Sender::Quay => &formats::quay::CONTENT_TYPES,
+            Sender::DockerHub => &formats::dockerhub::CONTENT_TYPES,
+            Sender::Artifactory => &formats::artifactory::CONTENT_TYPES,
+            Sender::Nexus => &formats::nexus::CONTENT_TYPES,
+            Sender::Zot => &formats::zot::CONTENT_TYPES,
         }
     }
 
     fn parse(self, req: &Request, body: &[u8]) -> Result<Outcome, ApiError> {
         Ok(match self {
             Sender::Harbor => formats::harbor::parse(req, body)?,
+            Sender::Ghcr => formats::ghcr::parse(req, body)?,
+            Sender::Ecr => formats::ecr::parse(req, body)?,
+            Sender::Acr => formats::acr::parse(req, body)?,
+            Sender::Gar => formats::gar::parse(req, body)?,
+            Sender::Quay => formats::quay::parse(req, body)?,
+            Sender::DockerHub => formats::dockerhub::parse(req, body)?,
+            Sender::Artifactory => formats::artifactory::parse(req, body)?,
+            Sender::Nexus => formats::nexus::parse(req, body)?,
+            Sender::Zot => formats::zot::parse(req, body)?,
         })
     }
 
-    /// The sender's own proof, checked over the raw body, when it sent one and a secret is
-    /// configured: Some(Ok) when it holds, Some(Err(why)) when it does not, None when this
-    /// request carries no such proof (a token must then do).
-    fn signature(self, _st: &AppState, _req: &Request, _body: &[u8]) -> Option<Result<(), String>> {
+    /// The header carrying the sender's own proof, and the flag holding its secret.
+    fn signature_scheme(self) -> Option<(&'static str, &'static str)> {
         match self {
-            Sender::Harbor => None,
+            Sender::Ghcr => Some(("x-hub-signature-256", "--ghcr-hmac-secret")),
+            Sender::Artifactory => Some(("x-jfrog-event-auth", "--artifactory-secret")),
+            Sender::Nexus => Some(("x-nexus-webhook-signature", "--nexus-hmac-secret")),
+            _ => None,
         }
     }
+
+    /// The sender's own proof, checked over the raw body, when the request carries one:
+    /// Some(Ok) when it holds, Some(Err(why)) when it does not (or no secret is configured to
+    /// check it with), None when the request carries no such proof (a token must then do).
+    fn signature(self, st: &AppState, req: &Request, body: &[u8]) -> Option<Result<(), String>> {
+        let (header, flag) = self.signature_scheme()?;
+        req.header(header)?;
+        let secrets = &st.registry_hooks;
+        let secret = match self {
+            Sender::Ghcr => secrets.ghcr_secret.as_deref(),
+            Sender::Artifactory => secrets.artifactory_secret.as_deref(),
+            Sender::Nexus => secrets.nexus_secret.as_deref(),
+            _ => None,
+        };
+        let Some(secret) = secret else {
+            return Some(Err(format!(
+                "the request is signed ({header}) but no secret is configured to check it: start \
+                 the catalog with {flag}"
+            )));
+        };
+        Some(match self {
+            Sender::Ghcr => formats::ghcr::verify(secret, req, body),
+            Sender::Artifactory => formats::artifactory::verify(secret, req, body),
+            Sender::Nexus => formats::nexus::verify(secret, req, body),
+            _ => Ok(()),
+        })
+    }
+}
+
+/// Secrets and settings of the registry hooks, from `serve`'s flags.
+#[derive(Default)]
+pub struct RegistryHooks {
+    pub ghcr_secret: Option<Vec<u8>>,
+    pub artifactory_secret: Option<Vec<u8>>,
+    pub nexus_secret: Option<Vec<u8>>,
+    /// SNS topics whose deliveries `/hooks/ecr` accepts, and whose subscriptions it confirms.
+    pub sns_topics: Vec<String>,
+    /// Where subscriptions are confirmed (default: the topic's own regional endpoint).
+    pub sns_endpoint: Option<String>,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -181,12 +268,18 @@ async fn accept(
             .unwrap_or(Caller::Anonymous)
             .require(Scope::Ingest)?,
     }
+    if sender == Sender::Ecr {
+        if let Some(topic) = formats::ecr::sns_topic(&request, &body) {
+            sns_topic_allowed(st, &topic)?;
+        }
+    }
     match sender.parse(&request, &body)? {
         Outcome::Ping => Ok(HttpResponse::Ok().json(json!({"pong": true}))),
-        Outcome::SnsConfirm { topic_arn, .. } => Err(ApiError::bad(
-            "TopicArn",
-            format!("{topic_arn:?}: SNS subscriptions are confirmed on /hooks/ecr only"),
-        )),
+        Outcome::SnsConfirm { topic_arn, token } => {
+            sns_topic_allowed(st, &topic_arn)?;
+            confirm_subscription(st, &topic_arn, &token).await?;
+            Ok(HttpResponse::Ok().json(json!({"confirmed": topic_arn})))
+        }
         Outcome::Items(parsed) => {
             st.ctx.inbox.append(sender.name(), &parsed.items).await?;
             st.metrics
@@ -196,4 +289,54 @@ async fn accept(
                 .json(json!({"accepted": parsed.items.len(), "ignored": parsed.ignored})))
         }
     }
+}
+
+/// Only configured topics are heard: anyone can subscribe an endpoint to a topic of their own.
+fn sns_topic_allowed(st: &AppState, topic: &str) -> Result<(), ApiError> {
+    if st.registry_hooks.sns_topics.iter().any(|t| t == topic) {
+        return Ok(());
+    }
+    Err(ApiError::Forbidden(format!(
+        "SNS topic {topic:?} is not configured: start the catalog with --sns-topic {topic}"
+    )))
+}
+
+/// Confirms an SNS subscription by calling the topic's own regional endpoint (or
+/// `--sns-endpoint`), never the `SubscribeURL` a payload names.
+async fn confirm_subscription(st: &AppState, topic: &str, token: &str) -> Result<(), ApiError> {
+    let endpoint = match &st.registry_hooks.sns_endpoint {
+        Some(e) => e.trim_end_matches('/').to_string(),
+        None => formats::ecr::sns_endpoint(topic).ok_or_else(|| {
+            ApiError::bad("TopicArn", format!("{topic:?} is not an SNS topic ARN"))
+        })?,
+    };
+    let url = reqwest::Url::parse_with_params(
+        &format!("{endpoint}/"),
+        &[
+            ("Action", "ConfirmSubscription"),
+            ("TopicArn", topic),
+            ("Token", token),
+        ],
+    )
+    .map_err(|e| ApiError::Internal(format!("SNS endpoint {endpoint:?}: {e}")))?;
+    let resp = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .map_err(|e| ApiError::Internal(format!("HTTP client: {e}")))?
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| {
+            ApiError::Unavailable(format!(
+                "confirming the subscription at {endpoint} failed: {e}"
+            ))
+        })?;
+    if !resp.status().is_success() {
+        return Err(ApiError::Unavailable(format!(
+            "{endpoint} refused to confirm the subscription to {topic}: HTTP {}",
+            resp.status()
+        )));
+    }
+    tracing::info!(topic, "SNS subscription confirmed");
+    Ok(())
 }

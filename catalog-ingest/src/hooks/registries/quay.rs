@@ -6,12 +6,11 @@
 //! is ignored. Quay sends no delete event.
 //!
 //! Quay sends no event id, no time and no actor: the time is the receive time, the actor
-//! `quay`. Nothing in the body tells a retry from a second push of the same tag, so the key
-//! is derived from the host, repository, tag and the receive time (to the nanosecond): each
-//! delivery is its own event. A retry is then recorded twice, which is harmless, because the
-//! worker resolves the tag to the digest it names when it runs: the retry registers the same
-//! image again (or a newer one), never an older one. The other choice, one key per tag within
-//! a time window, would swallow a second push of `latest` inside the window until reconcile.
+//! `quay`. Nothing in the body tells a retry from a second push of the same tag, so the key is
+//! derived from the host, repository and tag, and the worker completes it with the digest the
+//! tag resolves to (`TagPush::resolved`): a retry, or a push that changed nothing, is one
+//! event; a push of a new digest is another. A tag moved back to a digest it named before is
+//! the one case a key cannot tell from a retry; reconcile corrects it within its interval.
 
 use super::{
     derived_key, finish, host_of, ignored_one, json, renamed, valid_host, Action, Notice, Outcome,
@@ -71,9 +70,6 @@ pub fn parse(req: &Request, body: &[u8]) -> Result<Outcome, FieldError> {
             format!("{h:?} is not a registry host"),
         ));
     }
-    let received = req
-        .received_at
-        .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
     let notices = tags
         .into_iter()
         .enumerate()
@@ -82,12 +78,7 @@ pub fn parse(req: &Request, body: &[u8]) -> Result<Outcome, FieldError> {
             action: Action::Push,
             key: derived_key(
                 "quay",
-                &[
-                    registry.as_deref().unwrap_or(""),
-                    &repository,
-                    &tag,
-                    &received,
-                ],
+                &[registry.as_deref().unwrap_or(""), &repository, &tag],
             ),
             registry: registry.clone(),
             repository: repository.clone(),
@@ -146,16 +137,18 @@ mod tests {
     }
 
     #[test]
-    fn a_redelivery_is_one_event_and_a_later_push_another() {
+    fn a_redelivery_is_one_event_and_a_new_digest_another() {
         let body = fixture("quay-repo-push.json");
         let h = headers(&[]);
         let at = |secs| {
             let mut r = request(&h, "application/json", None);
             r.received_at = received_at() + chrono::Duration::milliseconds(secs);
-            tag_pushes(parse(&r, &body).unwrap()).remove(0).key
+            tag_pushes(parse(&r, &body).unwrap()).remove(0)
         };
-        assert_eq!(at(0), at(0));
-        assert_ne!(at(0), at(1));
+        assert_eq!(at(0).key, at(1000).key, "a retry later is the same notice");
+        let d = |n: u8| format!("sha256:{}", hex::encode([n; 32]));
+        assert_eq!(at(0).resolved(d(1)).key, at(5).resolved(d(1)).key);
+        assert_ne!(at(0).resolved(d(1)).key, at(0).resolved(d(2)).key);
     }
 
     #[test]
