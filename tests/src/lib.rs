@@ -13,6 +13,7 @@ pub mod notify;
 pub mod pg;
 pub mod registry;
 pub mod sbom;
+pub mod senders;
 pub mod server;
 
 pub use server::{CatalogServer, CatalogWorker, ServerOpts};

@@ -16,6 +16,9 @@ use anyhow::{anyhow, bail, Context, Result};
 use catalog_tests::bench::{catalog_pid, cpu_time, loadavg, metric, percentile};
 use catalog_tests::notify::{build_and_push, notification};
 use catalog_tests::registry::Registry;
+use catalog_tests::senders::{
+    formats, Img, ARTIFACTORY_SECRET, GHCR_SECRET, NEXUS_SECRET, SNS_TOPIC,
+};
 use catalog_tests::server::{free_port, INGEST_TOKEN};
 use catalog_tests::{CatalogServer, ServerOpts};
 use diesel::connection::SimpleConnection;
@@ -31,6 +34,8 @@ type Bytes = web::Bytes;
 const CT: &str = "application/vnd.docker.distribution.events.v1+json";
 /// Images (and repositories) the notifications point at.
 const K: usize = 8;
+/// Formats whose notifications name tags only.
+const TAG_ONLY: [&str; 3] = ["quay", "dockerhub", "nexus"];
 const POLL: Duration = Duration::from_millis(20);
 const QUERYABLE_TIMEOUT: Duration = Duration::from_secs(600);
 /// The catalog's SQLite pragmas (schema/src/store/mod.rs); busy_timeout first, so that opening
@@ -44,15 +49,20 @@ struct Args {
     /// Sample the catalog's /metrics every 250 ms during phase A and print a timeline next to
     /// the client's ack latencies (for finding bottlenecks; adds a little load).
     timeline: bool,
+    /// Other registries' formats measured in the same run, after Distribution's.
+    formats: Vec<String>,
 }
 
-const USAGE: &str = "usage: bench-ingest [--n 20000] [--concurrency 32] [--timeline]";
+const USAGE: &str = "usage: bench-ingest [--n 20000] [--concurrency 32] [--timeline] \
+                     [--format harbor,ghcr,ecr] (any of: harbor, harbor-ce, ghcr, ecr, ecr-sns, acr, \
+                     gar, artifactory, zot; none: distribution only)";
 
 fn parse_args() -> Result<Args> {
     let mut a = Args {
         n: 20_000,
         concurrency: 32,
         timeline: false,
+        formats: ["harbor", "ghcr", "ecr"].map(String::from).to_vec(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -65,6 +75,23 @@ fn parse_args() -> Result<Args> {
             "--n" => a.n = value("--n")?,
             "--concurrency" => a.concurrency = value("--concurrency")?,
             "--timeline" => a.timeline = true,
+            "--format" => {
+                let v = it.next().ok_or_else(|| anyhow!("--format needs a value"))?;
+                a.formats = v
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|f| !f.is_empty() && *f != "none" && *f != "distribution")
+                    .map(String::from)
+                    .collect();
+                let known: Vec<&str> = formats().iter().map(|(n, _)| *n).collect();
+                for f in &a.formats {
+                    // Quay, Docker Hub and Nexus name tags only: the worker would resolve
+                    // tags the benchmark never pushed.
+                    if !known.contains(&f.as_str()) || TAG_ONLY.contains(&f.as_str()) {
+                        bail!("--format: {f:?} is not a format with digests; {USAGE}");
+                    }
+                }
+            }
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -89,11 +116,30 @@ struct Posted {
     completions: Vec<(Duration, Duration)>,
 }
 
-/// Posts every body with `concurrency` requests in flight; fails on the first non-202.
+/// One request to post: where, with which content type and headers, and the body.
+struct Prepared {
+    url: String,
+    content_type: &'static str,
+    headers: Vec<(String, String)>,
+    body: Bytes,
+}
+
+impl Prepared {
+    /// A Distribution notification with the ingest token.
+    fn distribution(url: &str, body: Bytes) -> Prepared {
+        Prepared {
+            url: url.to_string(),
+            content_type: CT,
+            headers: vec![("authorization".into(), format!("Bearer {INGEST_TOKEN}"))],
+            body,
+        }
+    }
+}
+
+/// Posts every request with `concurrency` in flight; fails on the first non-202.
 async fn post_all(
     http: &reqwest::Client,
-    url: &str,
-    bodies: Arc<Vec<Bytes>>,
+    bodies: Arc<Vec<Prepared>>,
     concurrency: usize,
 ) -> Result<Posted> {
     let next = Arc::new(AtomicUsize::new(0));
@@ -101,13 +147,7 @@ async fn post_all(
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..concurrency.min(bodies.len()) {
-        let (http, url, bodies, next, stop) = (
-            http.clone(),
-            url.to_string(),
-            bodies.clone(),
-            next.clone(),
-            stop.clone(),
-        );
+        let (http, bodies, next, stop) = (http.clone(), bodies.clone(), next.clone(), stop.clone());
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::with_capacity(bodies.len() / concurrency + 1);
             let mut failures: Vec<String> = Vec::new();
@@ -116,14 +156,16 @@ async fn post_all(
                 if i >= bodies.len() {
                     break;
                 }
+                let p = &bodies[i];
                 let t = Instant::now();
-                let r = http
-                    .post(&url)
-                    .header("content-type", CT)
-                    .bearer_auth(INGEST_TOKEN)
-                    .body(bodies[i].clone())
-                    .send()
-                    .await;
+                let mut req = http
+                    .post(&p.url)
+                    .header("content-type", p.content_type)
+                    .body(p.body.clone());
+                for (k, v) in &p.headers {
+                    req = req.header(k.as_str(), v.as_str());
+                }
+                let r = req.send().await;
                 let outcome = match r {
                     Ok(resp) => {
                         let status = resp.status().as_u16();
@@ -394,7 +436,7 @@ fn secs(d: Option<Duration>) -> String {
 // ---------------------------------------------------------------------------------------------
 
 struct Row {
-    name: &'static str,
+    name: String,
     n: usize,
     posted: Posted,
     queryable: Option<Duration>,
@@ -442,7 +484,20 @@ fn main() -> Result<()> {
 
     let mut server = CatalogServer::start(ServerOpts {
         registries: vec![format!("http://{host}")],
-        extra_args: vec!["--reconcile-interval".into(), "0".into()],
+        extra_args: [
+            "--reconcile-interval",
+            "0",
+            "--ghcr-hmac-secret",
+            GHCR_SECRET,
+            "--nexus-hmac-secret",
+            NEXUS_SECRET,
+            "--artifactory-secret",
+            ARTIFACTORY_SECRET,
+            "--sns-topic",
+            SNS_TOPIC,
+        ]
+        .map(String::from)
+        .to_vec(),
         ..ServerOpts::default()
     })?;
     let db = server.dir.path().join("catalog.db");
@@ -454,8 +509,14 @@ fn main() -> Result<()> {
     let bodies: Vec<Bytes> = (0..args.n)
         .map(|i| notification(run, i, &images[i % K], &host).map(Bytes::from))
         .collect::<Result<_>>()?;
-    let bodies = Arc::new(bodies);
     let body_bytes: usize = bodies.iter().map(|b| b.len()).sum();
+    let hook_url = server.url("/hooks/distribution");
+    let bodies: Arc<Vec<Prepared>> = Arc::new(
+        bodies
+            .iter()
+            .map(|b| Prepared::distribution(&hook_url, b.clone()))
+            .collect(),
+    );
     let last0 = (args.n - 1) / K * K; // the last i with i % K == 0
     eprintln!(
         "setup: {} notifications serialized ({:.0} bytes each on average) in {:.2}s",
@@ -489,13 +550,7 @@ fn main() -> Result<()> {
             let (http, url, stop) = (http.clone(), server.url("/metrics"), stop.clone());
             tokio::spawn(sample_metrics(http, url, started, stop))
         });
-        let posted = post_all(
-            &http,
-            &server.url("/hooks/distribution"),
-            bodies.clone(),
-            args.concurrency,
-        )
-        .await?;
+        let posted = post_all(&http, bodies.clone(), args.concurrency).await?;
         let q = wait_queryable(
             &http,
             &server.url("/graphql"),
@@ -527,6 +582,44 @@ fn main() -> Result<()> {
     let client_cpu_a = self_cpu1.zip(self_cpu0).map(|(b, a)| b.saturating_sub(a));
     let load_after_a = loadavg();
     let log = server.log();
+
+    // --- phase A2: other registries' formats, the same images, one after another
+    let mut format_rows = Vec::new();
+    for name in &args.formats {
+        let deliver = formats()
+            .into_iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, d)| d)
+            .ok_or_else(|| anyhow!("unknown format {name}"))?;
+        let prepared: Vec<Prepared> = (0..args.n)
+            .map(|i| {
+                let img = &images[i % K];
+                let d = deliver(&Img {
+                    host: host.clone(),
+                    repository: img.repository.clone(),
+                    tag: format!("1.0.{i}"),
+                    digest: img.digest.clone(),
+                    salt: format!("{run}/{name}/{i}"),
+                });
+                Prepared {
+                    url: server.url(&d.path),
+                    content_type: d.content_type,
+                    headers: d.headers,
+                    body: Bytes::from(d.body),
+                }
+            })
+            .collect();
+        eprintln!(
+            "phase A2: posting {} {name} notifications, {} in flight",
+            args.n, args.concurrency
+        );
+        let posted = rt.block_on(post_all(&http, Arc::new(prepared), args.concurrency))?;
+        format_rows.push((name.clone(), posted));
+        // Let the worker drain before the next format, so each is measured alone.
+        server.wait_for("the inbox drained", QUERYABLE_TIMEOUT, || {
+            Ok((server.pending()? == 0).then_some(()))
+        })?;
+    }
     server.kill();
 
     // --- phase B: the floor, same SQLite file, same pragmas
@@ -542,12 +635,13 @@ fn main() -> Result<()> {
         args.n, args.concurrency
     );
     let floor_url = format!("http://127.0.0.1:{}/hook", floor.port);
-    let floor_posted = rt.block_on(post_all(
-        &http,
-        &floor_url,
-        bodies.clone(),
-        args.concurrency,
-    ))?;
+    let floor_bodies: Arc<Vec<Prepared>> = Arc::new(
+        bodies
+            .iter()
+            .map(|p| Prepared::distribution(&floor_url, p.body.clone()))
+            .collect(),
+    );
+    let floor_posted = rt.block_on(post_all(&http, floor_bodies, args.concurrency))?;
     let floor_cpu = cpu_time("self")
         .zip(self_cpu1)
         .map(|(b, a)| b.saturating_sub(a));
@@ -577,13 +671,13 @@ fn main() -> Result<()> {
 
     // --- report
     let catalog = Row {
-        name: "catalog (hook → inbox group commit → worker → graph)",
+        name: "catalog (hook → inbox group commit → worker → graph)".into(),
         n: args.n,
         posted: catalog_posted,
         queryable: Some(queryable.at),
     };
     let floor = Row {
-        name: "floor (bare handler: one INSERT per request, same SQLite file)",
+        name: "floor (bare handler: one INSERT per request, same SQLite file)".into(),
         n: args.n,
         posted: floor_posted,
         queryable: None,
@@ -594,6 +688,18 @@ fn main() -> Result<()> {
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     catalog.print();
+    let format_rows: Vec<Row> = format_rows
+        .into_iter()
+        .map(|(name, posted)| Row {
+            name: format!("catalog, /hooks/{name} (same images, same run)"),
+            n: args.n,
+            posted,
+            queryable: None,
+        })
+        .collect();
+    for r in &format_rows {
+        r.print();
+    }
     floor.print();
     println!();
     println!(
