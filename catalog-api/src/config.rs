@@ -252,6 +252,12 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub registries: Vec<RegistryConfig>,
+    /// Docker's config.json (or a directory holding one), where registries given without
+    /// credentials take theirs: credHelpers[host], then credsStore (docker-credential-<name>
+    /// helpers on PATH), then auths. Default: $DOCKER_CONFIG/config.json, else
+    /// ~/.docker/config.json when it exists.
+    #[arg(long, env = "CATALOG_DOCKER_CONFIG")]
+    pub docker_config: Option<std::path::PathBuf>,
     /// How often to reconcile each registry (walk _catalog and tags/list), e.g. 5m; 0 disables.
     #[arg(long, env = "CATALOG_RECONCILE_INTERVAL", default_value = "5m", value_parser = parse_duration)]
     pub reconcile_interval: Duration,

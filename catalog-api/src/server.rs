@@ -296,7 +296,15 @@ async fn open_core(args: &ServeArgs) -> anyhow::Result<Core> {
     let metrics = Arc::new(Metrics::default());
     let wake = Arc::new(Notify::new());
     let inbox = InboxWriter::start(store.clone(), wake.clone(), metrics.clone());
-    let registries = Arc::new(Registries::new(&args.registries));
+    let docker = catalog_ingest::credentials::DockerConfig::locate(args.docker_config.as_deref())
+        .context("cannot use Docker's config.json for registry credentials")?;
+    if let Some(d) = &docker {
+        tracing::info!(path = %d.path().display(), "registry credentials from Docker's config.json");
+    }
+    let registries = Arc::new(Registries::with_docker_config(
+        &args.registries,
+        docker.as_ref(),
+    ));
     for r in &args.registries {
         tracing::info!(registry = %r.display(), "registry configured");
     }

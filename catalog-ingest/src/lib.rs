@@ -3,6 +3,7 @@
 //! the reconcile loop. No HTTP server types here: catalog-api is the shell around this.
 
 pub mod backstage;
+pub mod credentials;
 pub mod hooks;
 pub mod inbox;
 pub mod item;

@@ -3,6 +3,10 @@
 //! each tag) and queues what the catalog missed: tags it lacks or holds at another digest,
 //! and tags it holds that the registry no longer has.
 //!
+//! Where `_catalog` is refused (GHCR, Docker Hub, ECR, Quay answer 401/403/404), the pass
+//! walks the repositories the log knows on that registry instead: it finds no new
+//! repository there, but tags deleted from a registry that sends no delete event go.
+//!
 //! Idempotent: an observation's key names the tag state it corrects (the time that state was
 //! set), so two passes, or two replicas, that see the same difference queue the same key.
 //!
@@ -58,22 +62,30 @@ impl Reconciler {
     pub async fn reconcile(&self, host: &str) -> anyhow::Result<Report> {
         self.metrics.reconcile_runs.fetch_add(1, Ordering::Relaxed);
         let mut report = Report::default();
-        let listed = self.registries.repositories(host).await?;
+        let listed = match self.registries.repositories(host).await {
+            Ok(l) => Some(l),
+            Err(e) if e.is_refusal() => {
+                tracing::debug!(registry = %host, error = %e, "_catalog refused; walking the repositories the catalog knows");
+                None
+            }
+            Err(e) => return Err(e.into()),
+        };
         let known = self
             .blocking({
                 let host = host.to_string();
                 move |s| s.repositories(&host)
             })
             .await?;
-        let repos: BTreeSet<String> = listed.iter().cloned().chain(known).collect();
+        let repos: BTreeSet<String> = listed.iter().flatten().cloned().chain(known).collect();
         let mut items = Vec::new();
         for repo in &repos {
             report.repositories += 1;
-            let tags = if listed.contains(repo) {
+            // A repository `_catalog` no longer lists is gone; without `_catalog`, ask it.
+            let tags = if listed.as_ref().is_none_or(|l| l.contains(repo)) {
                 match self.registries.tags(host, repo).await {
                     Ok(t) => t,
                     // A repository whose every manifest was deleted answers NAME_UNKNOWN.
-                    Err(e) if e.to_string().contains("NAME_UNKNOWN") => Vec::new(),
+                    Err(e) if e.is_name_unknown() => Vec::new(),
                     Err(e) => return Err(e.into()),
                 }
             } else {

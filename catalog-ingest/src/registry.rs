@@ -1,17 +1,24 @@
 //! The OCI registry client: which registries we know (and how to authenticate to each), and
 //! the reads the worker and the reconcile loop need, through `oci-client` (rustls with ring).
 //!
+//! Credentials come from `--registry` (inline) or Docker's config.json and credential helpers
+//! ([`crate::credentials`]). Those from a config or helper are cached between requests and
+//! fetched again when the registry answers 401: once per read, then the read is retried once.
+//!
 //! Digests are content addresses: what a manifest or config says never changes, so callers
 //! fetch an image once and never again.
 
+use crate::credentials::{CredentialError, DockerConfig, Origin};
 use catalog_core::model::ImageContent;
 use catalog_core::Platform;
 use chrono::{DateTime, Utc};
 use oci_client::client::{ClientConfig, ClientProtocol};
+use oci_client::errors::OciDistributionError;
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -96,10 +103,11 @@ impl FromStr for RegistryConfig {
 }
 
 impl RegistryConfig {
-    fn auth(&self) -> RegistryAuth {
+    /// The credentials written in the flag, if any.
+    fn inline_auth(&self) -> Option<RegistryAuth> {
         match (&self.user, &self.password) {
-            (Some(u), Some(p)) => RegistryAuth::Basic(u.clone(), p.clone()),
-            _ => RegistryAuth::Anonymous,
+            (Some(u), Some(p)) => Some(RegistryAuth::Basic(u.clone(), p.clone())),
+            _ => None,
         }
     }
 
@@ -117,38 +125,195 @@ impl RegistryConfig {
 pub enum RegistryError {
     #[error("registry {0} is not configured (add --registry http[s]://{0})")]
     Unknown(String),
-    #[error("registry {host} refused the credentials (HTTP 401, {url}): give them with --registry http[s]://user:$PASSWORD_VAR@{host}")]
-    Unauthorized { host: String, url: String },
+    /// `hint` says where the refused credentials came from and what to do.
+    #[error("registry {host} refused the credentials (HTTP 401, {url}): {hint}")]
+    Unauthorized {
+        host: String,
+        url: String,
+        hint: String,
+    },
+    #[error(transparent)]
+    Credentials(#[from] CredentialError),
     #[error("{0}")]
-    Oci(oci_client::errors::OciDistributionError),
+    Oci(OciDistributionError),
     #[error("unexpected content: {0}")]
     Content(String),
 }
 
-/// The configured registries, each with its own client (protocol and token cache).
+impl RegistryError {
+    /// The registry answered 4xx: it refuses the request itself (e.g. `_catalog` on GHCR,
+    /// Docker Hub or ECR), not a transient failure.
+    pub fn is_refusal(&self) -> bool {
+        match self {
+            RegistryError::Unauthorized { .. } => true,
+            RegistryError::Oci(e) => match e {
+                // oci-client makes an envelope only of a 4xx answer.
+                OciDistributionError::RegistryError { .. } => true,
+                OciDistributionError::ServerError { code, .. } => (400..500).contains(code),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// The repository does not exist (any more): every manifest in it was deleted.
+    pub fn is_name_unknown(&self) -> bool {
+        use oci_client::errors::OciErrorCode as C;
+        match self {
+            RegistryError::Oci(OciDistributionError::RegistryError { envelope, .. }) => {
+                envelope.errors.iter().any(|x| x.code == C::NameUnknown)
+            }
+            RegistryError::Oci(OciDistributionError::ServerError { code, .. }) => *code == 404,
+            _ => false,
+        }
+    }
+}
+
+/// How a registry's reads authenticate.
+enum Source {
+    /// From the flag (or anonymous): fixed, so a 401 is final.
+    Fixed(Option<RegistryAuth>),
+    /// From Docker's config.json or a helper it names: looked up when first needed, cached,
+    /// and looked up again after a 401.
+    Docker(DockerConfig),
+}
+
+/// The client and credential reads use now. A fresh client per credential: oci-client keeps
+/// the first credential it sees per registry (`store_auth_if_needed`) and caches Basic
+/// credentials per repository for ever, so only a new client really sends a new one.
+#[derive(Clone)]
+struct Current {
+    client: Client,
+    auth: RegistryAuth,
+    origin: Option<Origin>,
+    /// Bumped by each lookup, so concurrent reads refused with the same credential look it
+    /// up again once between them.
+    generation: u64,
+}
+
+struct Entry {
+    config: RegistryConfig,
+    source: Source,
+    current: tokio::sync::Mutex<Option<Current>>,
+}
+
+impl Entry {
+    fn client(&self) -> Client {
+        Client::new(ClientConfig {
+            protocol: if self.config.insecure_http {
+                ClientProtocol::Http
+            } else {
+                ClientProtocol::Https
+            },
+            connect_timeout: Some(Duration::from_secs(5)),
+            read_timeout: Some(Duration::from_secs(30)),
+            platform_resolver: None,
+            ..ClientConfig::default()
+        })
+    }
+
+    /// The cached client and credential, looked up first if there is none (or `stale`, the
+    /// generation a registry refused, is still the cached one).
+    async fn current(&self, stale: Option<u64>) -> Result<Current, RegistryError> {
+        let mut slot = self.current.lock().await;
+        if let Some(c) = slot.as_ref() {
+            if stale != Some(c.generation) {
+                return Ok(c.clone());
+            }
+        }
+        let generation = slot.as_ref().map_or(0, |c| c.generation + 1);
+        let (auth, origin) = match &self.source {
+            Source::Fixed(auth) => (auth.clone().unwrap_or(RegistryAuth::Anonymous), None),
+            Source::Docker(config) => {
+                let (config, host) = (config.clone(), self.config.host.clone());
+                // A helper is a child process that may take seconds: off the async threads.
+                let found = tokio::task::spawn_blocking(move || config.lookup(&host))
+                    .await
+                    .map_err(|e| RegistryError::Content(format!("credential lookup: {e}")))??;
+                match found {
+                    Some((cred, origin)) => {
+                        tracing::debug!(registry = %self.config.host, credential = ?cred, from = %origin, "registry credential looked up");
+                        let (u, p) = cred.basic();
+                        (RegistryAuth::Basic(u, p), Some(origin))
+                    }
+                    None => (RegistryAuth::Anonymous, None),
+                }
+            }
+        };
+        let c = Current {
+            client: self.client(),
+            auth,
+            origin,
+            generation,
+        };
+        *slot = Some(c.clone());
+        Ok(c)
+    }
+
+    /// What to say when the registry refuses `current`'s credential.
+    fn hint(&self, current: &Current, refreshed: bool) -> String {
+        let host = &self.config.host;
+        match (&current.origin, &self.source) {
+            (Some(origin), _) if refreshed => format!("from {origin}, also when fetched again"),
+            (Some(origin), _) => format!("from {origin}"),
+            (None, Source::Fixed(Some(_))) => {
+                format!("check the user and password given with --registry for {host}")
+            }
+            (None, Source::Fixed(None)) => format!(
+                "give them with --registry http[s]://user:$PASSWORD_VAR@{host} or in Docker's config.json (--docker-config)"
+            ),
+            (None, Source::Docker(c)) => format!(
+                "give them with --registry http[s]://user:$PASSWORD_VAR@{host}, or in {} (auths, credsStore or credHelpers[{host:?}])",
+                c.path().display()
+            ),
+        }
+    }
+
+    fn error(&self, current: &Current, refreshed: bool, e: OciDistributionError) -> RegistryError {
+        match e {
+            // oci-client drops the registry's 401 body; name the source and the fix instead.
+            OciDistributionError::UnauthorizedError { url } => RegistryError::Unauthorized {
+                host: self.config.host.clone(),
+                url,
+                hint: self.hint(current, refreshed),
+            },
+            other => RegistryError::Oci(other),
+        }
+    }
+}
+
+/// The configured registries, each with its own credential source and client.
 pub struct Registries {
-    entries: HashMap<String, (RegistryConfig, Client)>,
+    entries: HashMap<String, Entry>,
 }
 
 impl Registries {
+    /// Registries with the credentials of their flags only.
     pub fn new(configs: &[RegistryConfig]) -> Registries {
+        Registries::with_docker_config(configs, None)
+    }
+
+    /// Registries whose flags carry no credentials take them from `docker` (config.json and
+    /// the helpers it names) when given.
+    pub fn with_docker_config(
+        configs: &[RegistryConfig],
+        docker: Option<&DockerConfig>,
+    ) -> Registries {
         // reqwest is built without a default crypto provider: ring is ours (no aws-lc, no OpenSSL).
         let _ = rustls::crypto::ring::default_provider().install_default();
         let entries = configs
             .iter()
             .map(|c| {
-                let client = Client::new(ClientConfig {
-                    protocol: if c.insecure_http {
-                        ClientProtocol::Http
-                    } else {
-                        ClientProtocol::Https
-                    },
-                    connect_timeout: Some(Duration::from_secs(5)),
-                    read_timeout: Some(Duration::from_secs(30)),
-                    platform_resolver: None,
-                    ..ClientConfig::default()
-                });
-                (c.host.clone(), (c.clone(), client))
+                let source = match (c.inline_auth(), docker) {
+                    (None, Some(d)) => Source::Docker(d.clone()),
+                    (auth, _) => Source::Fixed(auth),
+                };
+                let entry = Entry {
+                    config: c.clone(),
+                    source,
+                    current: tokio::sync::Mutex::new(None),
+                };
+                (c.host.clone(), entry)
             })
             .collect();
         Registries { entries }
@@ -164,10 +329,48 @@ impl Registries {
         self.entries.contains_key(host)
     }
 
-    fn entry(&self, host: &str) -> Result<&(RegistryConfig, Client), RegistryError> {
+    fn entry(&self, host: &str) -> Result<&Entry, RegistryError> {
         self.entries
             .get(host)
             .ok_or_else(|| RegistryError::Unknown(host.to_string()))
+    }
+
+    /// One read with the cached client and credential. When the registry answers 401 to a
+    /// credential from a config or helper, the credential is looked up again (once) and the
+    /// read retried (once).
+    async fn read<T, F, Fut>(&self, host: &str, op: F) -> Result<T, RegistryError>
+    where
+        F: Fn(Client, RegistryAuth) -> Fut,
+        Fut: Future<Output = Result<T, OciDistributionError>>,
+    {
+        self.read_with(host, true, op).await
+    }
+
+    async fn read_with<T, F, Fut>(
+        &self,
+        host: &str,
+        refresh: bool,
+        op: F,
+    ) -> Result<T, RegistryError>
+    where
+        F: Fn(Client, RegistryAuth) -> Fut,
+        Fut: Future<Output = Result<T, OciDistributionError>>,
+    {
+        let entry = self.entry(host)?;
+        let first = entry.current(None).await?;
+        let e = match op(first.client.clone(), first.auth.clone()).await {
+            Ok(v) => return Ok(v),
+            Err(e) => e,
+        };
+        let unauthorized = matches!(e, OciDistributionError::UnauthorizedError { .. });
+        if !(refresh && unauthorized && matches!(entry.source, Source::Docker(_))) {
+            return Err(entry.error(&first, false, e));
+        }
+        tracing::info!(registry = %host, from = %first.origin.as_ref().map_or("no credential".to_string(), ToString::to_string), "registry answered 401; looking the credential up again");
+        let again = entry.current(Some(first.generation)).await?;
+        op(again.client.clone(), again.auth.clone())
+            .await
+            .map_err(|e| entry.error(&again, true, e))
     }
 
     async fn manifest(
@@ -176,12 +379,13 @@ impl Registries {
         repo: &str,
         digest: &str,
     ) -> Result<(Value, usize), RegistryError> {
-        let (cfg, client) = self.entry(host)?;
         let r = Reference::with_digest(host.to_string(), repo.to_string(), digest.to_string());
-        let (bytes, _) = client
-            .pull_manifest_raw(&r, &cfg.auth(), &ACCEPT)
-            .await
-            .map_err(|e| oci_error(host, e))?;
+        let (bytes, _) = self
+            .read(host, |client, auth| {
+                let r = r.clone();
+                async move { client.pull_manifest_raw(&r, &auth, &ACCEPT).await }
+            })
+            .await?;
         let v: Value = serde_json::from_slice(&bytes)
             .map_err(|e| RegistryError::Content(format!("manifest {digest} is not JSON: {e}")))?;
         Ok((v, bytes.len()))
@@ -294,18 +498,17 @@ impl Registries {
         repo: &str,
         tag: &str,
     ) -> Result<String, RegistryError> {
-        let (cfg, client) = self.entry(host)?;
         let r = Reference::with_tag(host.to_string(), repo.to_string(), tag.to_string());
-        client.store_auth_if_needed(host, &cfg.auth()).await;
-        client
-            .fetch_manifest_digest(&r, &cfg.auth())
-            .await
-            .map_err(|e| oci_error(host, e))
+        self.read(host, |client, auth| {
+            let r = r.clone();
+            async move { client.fetch_manifest_digest(&r, &auth).await }
+        })
+        .await
     }
 
-    /// Every repository, following `_catalog` pagination.
+    /// Every repository, following `_catalog` pagination. A 401 here refreshes nothing:
+    /// registries that serve no `_catalog` (Docker Hub) answer 401 to good credentials.
     pub async fn repositories(&self, host: &str) -> Result<Vec<String>, RegistryError> {
-        let (cfg, client) = self.entry(host)?;
         let r = Reference::with_tag(
             host.to_string(),
             "library/x".to_string(),
@@ -313,10 +516,13 @@ impl Registries {
         );
         let mut out: Vec<String> = Vec::new();
         loop {
-            let page = client
-                .catalog(&r, &cfg.auth(), Some(500), out.last().map(String::as_str))
-                .await
-                .map_err(|e| oci_error(host, e))?;
+            let last = out.last().cloned();
+            let page = self
+                .read_with(host, false, |client, auth| {
+                    let (r, last) = (r.clone(), last.clone());
+                    async move { client.catalog(&r, &auth, Some(500), last.as_deref()).await }
+                })
+                .await?;
             let n = page.repositories.len();
             out.extend(page.repositories);
             if n < 500 {
@@ -327,14 +533,20 @@ impl Registries {
 
     /// Every tag of a repository, following `tags/list` pagination.
     pub async fn tags(&self, host: &str, repo: &str) -> Result<Vec<String>, RegistryError> {
-        let (cfg, client) = self.entry(host)?;
         let r = Reference::with_tag(host.to_string(), repo.to_string(), "latest".to_string());
         let mut out: Vec<String> = Vec::new();
         loop {
-            let page = client
-                .list_tags(&r, &cfg.auth(), Some(500), out.last().map(String::as_str))
-                .await
-                .map_err(|e| oci_error(host, e))?;
+            let last = out.last().cloned();
+            let page = self
+                .read(host, |client, auth| {
+                    let (r, last) = (r.clone(), last.clone());
+                    async move {
+                        client
+                            .list_tags(&r, &auth, Some(500), last.as_deref())
+                            .await
+                    }
+                })
+                .await?;
             let n = page.tags.len();
             out.extend(page.tags);
             if n < 500 {
@@ -384,8 +596,11 @@ pub fn artifact_tag_subject(tag: &str) -> Option<String> {
         .then(|| format!("sha256:{hex}"))
 }
 
-fn is_not_found(e: &oci_client::errors::OciDistributionError) -> bool {
+fn is_not_found(e: &RegistryError) -> bool {
     use oci_client::errors::{OciDistributionError as E, OciErrorCode as C};
+    let RegistryError::Oci(e) = e else {
+        return false;
+    };
     match e {
         E::ImageManifestNotFoundError(_) => true,
         E::ServerError { code, .. } => *code == 404,
@@ -401,14 +616,20 @@ fn is_not_found(e: &oci_client::errors::OciDistributionError) -> bool {
 
 impl Registries {
     async fn blob(&self, host: &str, repo: &str, digest: &str) -> Result<Vec<u8>, RegistryError> {
-        let (_, client) = self.entry(host)?;
         let r = Reference::with_digest(host.to_string(), repo.to_string(), digest.to_string());
-        let mut buf: Vec<u8> = Vec::new();
-        client
-            .pull_blob(&r, digest, &mut buf)
-            .await
-            .map_err(|e| oci_error(host, e))?;
-        Ok(buf)
+        self.read(host, |client, auth| {
+            let r = r.clone();
+            async move {
+                // pull_blob takes no credential: it uses the one stored for the registry.
+                client
+                    .store_auth_if_needed(r.resolve_registry(), &auth)
+                    .await;
+                let mut buf: Vec<u8> = Vec::new();
+                client.pull_blob(&r, digest, &mut buf).await?;
+                Ok(buf)
+            }
+        })
+        .await
     }
 
     /// The SBOM (and attestation) layers of one artifact manifest.
@@ -460,12 +681,17 @@ impl Registries {
         repo: &str,
         tag: &str,
     ) -> Result<Vec<FoundDocument>, RegistryError> {
-        let (cfg, client) = self.entry(host)?;
         let r = Reference::with_tag(host.to_string(), repo.to_string(), tag.to_string());
-        let bytes = match client.pull_manifest_raw(&r, &cfg.auth(), &ACCEPT).await {
+        let found = self
+            .read(host, |client, auth| {
+                let r = r.clone();
+                async move { client.pull_manifest_raw(&r, &auth, &ACCEPT).await }
+            })
+            .await;
+        let bytes = match found {
             Ok((b, _)) => b,
             Err(e) if is_not_found(&e) => return Ok(Vec::new()),
-            Err(e) => return Err(oci_error(host, e)),
+            Err(e) => return Err(e),
         };
         let m: Value = serde_json::from_slice(&bytes).map_err(|e| {
             RegistryError::Content(format!("manifest {repo}:{tag} is not JSON: {e}"))
@@ -498,11 +724,21 @@ impl Registries {
         repo: &str,
         digest: &str,
     ) -> Result<Vec<FoundDocument>, RegistryError> {
-        let (cfg, client) = self.entry(host)?;
-        client.store_auth_if_needed(host, &cfg.auth()).await;
         let r = Reference::with_digest(host.to_string(), repo.to_string(), digest.to_string());
         let mut out = Vec::new();
-        match client.pull_referrers(&r, None).await {
+        let referrers = self
+            .read(host, |client, auth| {
+                let r = r.clone();
+                async move {
+                    // pull_referrers takes no credential: it uses the one stored for the registry.
+                    client
+                        .store_auth_if_needed(r.resolve_registry(), &auth)
+                        .await;
+                    client.pull_referrers(&r, None).await
+                }
+            })
+            .await;
+        match referrers {
             Ok(index) => {
                 for e in index.manifests {
                     if e.artifact_type.as_deref().is_some_and(is_sbom_type) {
@@ -513,7 +749,7 @@ impl Registries {
                 }
             }
             Err(e) if is_not_found(&e) => {}
-            Err(e) => return Err(oci_error(host, e)),
+            Err(e) => return Err(e),
         }
         if out.is_empty() {
             let hex = digest.trim_start_matches("sha256:");
@@ -525,19 +761,6 @@ impl Registries {
             }
         }
         Ok(out)
-    }
-}
-
-/// oci-client drops the registry's 401 body; name the fix instead.
-fn oci_error(host: &str, e: oci_client::errors::OciDistributionError) -> RegistryError {
-    match e {
-        oci_client::errors::OciDistributionError::UnauthorizedError { url } => {
-            RegistryError::Unauthorized {
-                host: host.to_string(),
-                url,
-            }
-        }
-        other => RegistryError::Oci(other),
     }
 }
 
@@ -585,10 +808,12 @@ mod tests {
         let r: RegistryConfig = "http://127.0.0.1:5000".parse().unwrap();
         assert!(r.insecure_http);
         assert_eq!(r.host, "127.0.0.1:5000");
-        assert!(matches!(r.auth(), RegistryAuth::Anonymous));
+        assert!(r.inline_auth().is_none());
         let r: RegistryConfig = "https://bot:s3cret@ghcr.io".parse().unwrap();
         assert!(!r.insecure_http);
-        assert!(matches!(r.auth(), RegistryAuth::Basic(u, p) if u == "bot" && p == "s3cret"));
+        assert!(
+            matches!(r.inline_auth(), Some(RegistryAuth::Basic(u, p)) if u == "bot" && p == "s3cret")
+        );
         assert!(!format!("{r:?}").contains("s3cret"));
         assert!(!r.display().contains("s3cret"));
         assert!("ftp://x".parse::<RegistryConfig>().is_err());

@@ -8,6 +8,7 @@ pub mod backstage;
 pub mod baseline;
 pub mod bench;
 pub mod capture;
+pub mod gateway;
 pub mod mixed;
 pub mod notify;
 pub mod pg;

@@ -11,6 +11,7 @@ mod graph;
 mod ops;
 mod registries;
 mod registry_auth;
+mod registry_credentials;
 mod registry_flow;
 mod replicas;
 mod sbom;

@@ -3,6 +3,7 @@
 //! appears through reconcile; a multi-platform index lists its platforms.
 
 use catalog_tests::capture::Capture;
+use catalog_tests::gateway::NoCatalogGateway;
 use catalog_tests::registry::{delete_manifest, push, ImageSpec, Layout, Registry};
 use catalog_tests::server::{free_port, INGEST_TOKEN};
 use catalog_tests::{CatalogServer, ServerOpts};
@@ -255,4 +256,84 @@ fn registry_push_to_graphql_then_delete_replay_reconcile() {
         .unwrap();
     assert_eq!(server.event_count().unwrap(), count);
     drop(registry2);
+}
+
+/// GHCR, Docker Hub, Quay and ECR serve no `_catalog` and (most) send no delete event: a
+/// reconcile pass walks the repositories the catalog knows there, so a tag deleted from
+/// such a registry goes within one reconcile interval.
+#[test]
+fn reconcile_without_catalog_walks_known_repositories() {
+    // No notifications at all: what the catalog learns of deletes, it learns by reconcile.
+    let registry = Registry::start(&[]).unwrap();
+    let gateway = NoCatalogGateway::start(&registry.host()).unwrap();
+    let host = gateway.host();
+    let layout = Layout::new().unwrap();
+    layout.build("v1", &spec("1.0.0", "aaaa1111")).unwrap();
+    layout.build("v2", &spec("2.0.0", "bbbb2222")).unwrap();
+    let d1 = push(&layout, "v1", &registry.host(), "shop/ghost", "1.0.0").unwrap();
+    let d2 = push(&layout, "v2", &registry.host(), "shop/ghost", "2.0.0").unwrap();
+
+    let server = CatalogServer::start(ServerOpts {
+        registries: vec![format!("http://{host}")],
+        extra_args: vec!["--reconcile-interval".into(), "1s".into()],
+        ..ServerOpts::default()
+    })
+    .unwrap();
+    // How the catalog comes to know the repository here: registerImage (a CI step would).
+    for tag in ["1.0.0", "2.0.0"] {
+        let (status, body) = server
+            .graphql_as(
+                Some(INGEST_TOKEN),
+                "mutation($r: String!, $t: String!) { registerImage(registry: $r, repository: \"shop/ghost\", tag: $t) { digest } }",
+                json!({"r": host, "t": tag}),
+            )
+            .unwrap();
+        assert!(status == 200 && body.get("errors").is_none(), "{body}");
+    }
+    for (version, digest) in [("1.0.0", &d1), ("2.0.0", &d2)] {
+        let v = server
+            .wait_for(version, Duration::from_secs(30), || {
+                Ok(live(&versions(&server, "shop/ghost")?, version).cloned())
+            })
+            .unwrap();
+        assert_eq!(v["digest"], digest.as_str());
+    }
+
+    // Deleting the manifest removes its tag; the catalog hears nothing of it but reconcile.
+    delete_manifest(&registry.host(), "shop/ghost", &d1).unwrap();
+    let tags_of = |version: &str| -> anyhow::Result<Option<Value>> {
+        let vs = versions(&server, "shop/ghost")?;
+        Ok(vs
+            .iter()
+            .find(|v| v["version"] == version)
+            .map(|v| v["tags"].clone()))
+    };
+    server
+        .wait_for(
+            "tag 1.0.0 gone by reconcile",
+            Duration::from_secs(30),
+            || Ok(tags_of("1.0.0")?.filter(|t| t == &json!([]))),
+        )
+        .unwrap();
+    assert_eq!(tags_of("2.0.0").unwrap(), Some(json!(["2.0.0"])));
+    let ev = server
+        .query(
+            "{ events(kind: \"tag.deleted\", first: 10) { edges { node { source } } } }",
+            json!({}),
+        )
+        .unwrap();
+    assert_eq!(
+        ev["events"]["edges"],
+        json!([{"node": {"source": "reconcile"}}]),
+        "{ev}"
+    );
+    assert!(
+        gateway.refused() > 0,
+        "the catalog never asked for _catalog"
+    );
+    assert!(
+        !server.log().contains("reconcile failed"),
+        "{}",
+        server.log()
+    );
 }
