@@ -69,6 +69,7 @@ pub use super::Parsed;
 /// Parses and validates an envelope. `registry` overrides the registry host the events name
 /// (the hook's `?registry=` parameter).
 pub fn parse(body: &[u8], registry: Option<&str>) -> Result<Parsed, FieldError> {
+    super::duplicate_keys::reject_duplicate_keys(body, "")?;
     let env: Envelope = serde_json::from_slice(body)
         .map_err(|e| FieldError::new("body", format!("invalid JSON: {e}")))?;
     let events = env

@@ -2,12 +2,14 @@
 //! (`deployments[2].images[0].image`), which serde's derive cannot do. `null` reads as absent:
 //! templated senders (Argo CD's `toJson`) write `null` for what they do not know.
 
+use super::duplicate_keys::reject_duplicate_keys;
 use super::valid_name;
 use crate::item::FieldError;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 pub(crate) fn parse_body(body: &[u8]) -> Result<Value, FieldError> {
+    reject_duplicate_keys(body, "")?;
     serde_json::from_slice(body).map_err(|e| FieldError::new("body", format!("invalid JSON: {e}")))
 }
 

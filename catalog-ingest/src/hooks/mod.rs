@@ -12,6 +12,7 @@ pub mod backstage;
 pub mod deployments;
 pub mod distribution;
 pub mod flux;
+pub(crate) mod duplicate_keys;
 pub(crate) mod json;
 pub mod kubernetes;
 pub mod osv;

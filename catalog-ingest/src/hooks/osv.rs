@@ -37,6 +37,7 @@ pub fn parse(
     received_at: DateTime<Utc>,
     actor: &str,
 ) -> Result<Vec<InboxBody>, FieldError> {
+    super::duplicate_keys::reject_duplicate_keys(body, "")?;
     let v: Value = serde_json::from_slice(body)
         .map_err(|e| FieldError::new("body", format!("not JSON: {e}")))?;
     let (list, prefix): (Vec<Value>, &str) = match v {

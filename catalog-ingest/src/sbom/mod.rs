@@ -217,6 +217,8 @@ enum Allow {
 
 fn parse_at(bytes: &[u8], base: &str, allow: Allow, stop: Stop<'_>) -> Result<Sbom, ParseError> {
     stop.check()?;
+    crate::hooks::duplicate_keys::reject_duplicate_keys(bytes, base)?;
+    stop.check()?;
     match serde_json::from_slice::<Top>(bytes) {
         Ok(top) => build(top, base, allow, stop),
         Err(typed) => slow_path(bytes, typed, base, allow, stop),

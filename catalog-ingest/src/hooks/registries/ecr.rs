@@ -191,6 +191,7 @@ fn event(req: &Request, bytes: &[u8], prefix: &str) -> Result<Parsed, FieldError
     let e: Event = if prefix.is_empty() {
         json(bytes)?
     } else {
+        super::super::duplicate_keys::reject_duplicate_keys(bytes, prefix)?;
         serde_json::from_slice(bytes)
             .map_err(|err| FieldError::new(prefix, format!("invalid JSON: {err}")))?
     };

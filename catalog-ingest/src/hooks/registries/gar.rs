@@ -97,6 +97,7 @@ fn message(
             format!("{at}.{name}")
         }
     };
+    super::super::duplicate_keys::reject_duplicate_keys(data, at)?;
     let data: Data = serde_json::from_slice(data).map_err(|e| {
         FieldError::new(
             if at.is_empty() { "body" } else { at },

@@ -105,6 +105,7 @@ pub fn parse(req: &Request, body: &[u8]) -> Result<Outcome, FieldError> {
                     "missing: a form-encoded delivery carries its JSON in the payload field",
                 )
             })?;
+        super::super::duplicate_keys::reject_duplicate_keys(payload.as_bytes(), "payload")?;
         serde_json::from_str(&payload)
             .map_err(|e| FieldError::new("payload", format!("invalid JSON: {e}")))?
     } else {

@@ -311,6 +311,7 @@ pub fn rfc3339(field: &str, s: &str) -> Result<DateTime<Utc>, FieldError> {
 
 /// Parses JSON, naming the body in the error.
 pub fn json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, FieldError> {
+    super::duplicate_keys::reject_duplicate_keys(body, "")?;
     serde_json::from_slice(body).map_err(|e| FieldError::new("body", format!("invalid JSON: {e}")))
 }
 
