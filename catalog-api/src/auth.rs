@@ -109,6 +109,13 @@ pub fn generate() -> Result<String, ApiError> {
 /// arrive thousands a second, revocation may take this long to bite.
 const CACHE_TTL: Duration = Duration::from_secs(10);
 
+/// The credentials of an `Authorization` value when its scheme is `scheme`. Schemes are
+/// case-insensitive (RFC 9110 section 11.1): `Bearer`, `bearer` and `BEARER` are one scheme.
+pub fn credentials<'a>(authorization: &'a str, scheme: &str) -> Option<&'a str> {
+    let (name, rest) = authorization.trim_start().split_once([' ', '\t'])?;
+    name.eq_ignore_ascii_case(scheme).then(|| rest.trim())
+}
+
 /// Resolves bearer tokens: those given by flag (in memory) first, then the store (cached).
 #[derive(Clone)]
 pub struct Authenticator {
@@ -152,10 +159,7 @@ impl Authenticator {
 
     /// The caller an `Authorization` value names (`None`: a value that is not text).
     pub async fn caller_from(&self, authorization: Option<&str>) -> Result<Caller, ApiError> {
-        let Some(secret) = authorization.and_then(|s| {
-            s.strip_prefix("Bearer ")
-                .or_else(|| s.strip_prefix("bearer "))
-        }) else {
+        let Some(secret) = authorization.and_then(|s| credentials(s, "Bearer")) else {
             return Ok(Caller::Invalid(
                 "Authorization header must be `Bearer <token>`".into(),
             ));

@@ -16,6 +16,11 @@ use std::process::ExitCode;
 
 /// Most bytes of OSV records sent in one request (under the server's default limit).
 const BATCH_BYTES: usize = 4 * 1024 * 1024;
+/// An OSV zip entry larger than this is refused: no record is near it, and the server would
+/// refuse it anyway (`--max-sbom-bytes` defaults to the same).
+const ENTRY_BYTES: usize = 32 * 1024 * 1024;
+/// All entries of one archive together, since they are held in memory until sent.
+const TOTAL_BYTES: usize = 2 * 1024 * 1024 * 1024;
 
 pub fn run(cmd: ImportCommand) -> ExitCode {
     match cmd {
@@ -152,6 +157,7 @@ fn osv_records(path: &Path) -> Result<Vec<(String, Vec<u8>)>, String> {
             .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
         let mut zip = zip::ZipArchive::new(file)
             .map_err(|e| format!("{} is not a readable zip: {e}", path.display()))?;
+        let mut total = 0;
         for i in 0..zip.len() {
             let mut f = zip
                 .by_index(i)
@@ -160,15 +166,54 @@ fn osv_records(path: &Path) -> Result<Vec<(String, Vec<u8>)>, String> {
                 continue;
             }
             let name = format!("{}!{}", path.display(), f.name());
-            let mut buf = Vec::with_capacity(f.size() as usize);
-            f.read_to_end(&mut buf)
-                .map_err(|e| format!("{name}: {e}"))?;
+            // The declared size is what the archive claims, not what it holds: it only
+            // refuses early, and the read itself is capped.
+            if f.size() > ENTRY_BYTES as u64 {
+                return Err(over_entry_cap(&name, f.size()));
+            }
+            let buf = read_capped(&mut f, ENTRY_BYTES).map_err(|e| match e {
+                Capped::Over => over_entry_cap(&name, ENTRY_BYTES as u64 + 1),
+                Capped::Io(e) => format!("{name}: {e}"),
+            })?;
+            total += buf.len();
+            if total > TOTAL_BYTES {
+                return Err(format!(
+                    "{}: the entries hold more than {TOTAL_BYTES} bytes uncompressed (the limit \
+                     for one archive); split it",
+                    path.display()
+                ));
+            }
             out.push((name, buf));
         }
     } else {
         out.push((path.display().to_string(), read(path)?));
     }
     Ok(out)
+}
+
+fn over_entry_cap(name: &str, size: u64) -> String {
+    format!(
+        "{name} is {size} bytes or more uncompressed; the limit for one entry is {ENTRY_BYTES} \
+         bytes (the server's default OSV body limit)"
+    )
+}
+
+enum Capped {
+    Over,
+    Io(std::io::Error),
+}
+
+/// All of `r` when it holds at most `limit` bytes; the buffer grows with what is read, never
+/// with what a header claims.
+fn read_capped(r: &mut impl Read, limit: usize) -> Result<Vec<u8>, Capped> {
+    let mut buf = Vec::new();
+    r.take(limit as u64 + 1)
+        .read_to_end(&mut buf)
+        .map_err(Capped::Io)?;
+    if buf.len() > limit {
+        return Err(Capped::Over);
+    }
+    Ok(buf)
 }
 
 async fn osv(t: ImportTarget, path: PathBuf) -> Result<String, Failure> {
@@ -229,5 +274,20 @@ fn name_record(msg: String, names: &[String]) -> String {
     match idx.and_then(|i| names.get(i)) {
         Some(file) => format!("{msg} (in {file})"),
         None => msg,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_read_is_capped_whatever_the_source_holds() {
+        let limit = 1024;
+        let ok = read_capped(&mut std::io::repeat(b' ').take(limit as u64), limit);
+        assert!(matches!(ok, Ok(b) if b.len() == limit));
+        // An endless source: refused after limit + 1 bytes, not read to the end.
+        let over = read_capped(&mut std::io::repeat(b' '), limit);
+        assert!(matches!(over, Err(Capped::Over)));
     }
 }

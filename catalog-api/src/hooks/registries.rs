@@ -178,20 +178,14 @@ fn presented_token(req: &HttpRequest) -> Option<String> {
         .get("authorization")
         .and_then(|v| v.to_str().ok())
     {
-        if let Some(b) = h
-            .strip_prefix("Basic ")
-            .or_else(|| h.strip_prefix("basic "))
-        {
+        if let Some(b) = crate::auth::credentials(h, "Basic") {
             let decoded = base64::engine::general_purpose::STANDARD
                 .decode(b.trim())
                 .ok()?;
             let text = String::from_utf8(decoded).ok()?;
             return text.split_once(':').map(|(_, pw)| pw.to_string());
         }
-        return h
-            .strip_prefix("Bearer ")
-            .or_else(|| h.strip_prefix("bearer "))
-            .map(|t| t.trim().to_string());
+        return crate::auth::credentials(h, "Bearer").map(str::to_string);
     }
     web::Query::<BTreeMap<String, String>>::from_query(req.query_string())
         .ok()

@@ -18,5 +18,6 @@ mod sbom;
 mod sbom_costs;
 mod secrets;
 mod snapshots;
+mod strict;
 mod transport;
 mod ui;
