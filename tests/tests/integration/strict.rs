@@ -170,5 +170,8 @@ fn an_osv_zip_entry_declaring_a_huge_size_is_refused_naming_it_and_the_limit() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{err}");
     assert!(err.contains("bomb.zip!GHSA-1.json"), "{err}");
-    assert!(err.contains("the limit for one entry is 33554432 bytes"), "{err}");
+    assert!(
+        err.contains("the limit for one entry is 33554432 bytes"),
+        "{err}"
+    );
 }
