@@ -12,7 +12,8 @@ pub const HOT_APIS: [&str; 5] = ["auth", "payments", "users", "search", "notify"
 pub struct Synthetic {
     /// One YAML document per entity, in import order.
     pub docs: Vec<String>,
-    /// Components consuming `auth`, except its provider: the dependents of `svc-00000`.
+    /// The dependents of `svc-00000` (auth's provider): its consumers, and components that
+    /// name it in `dependsOn`.
     pub auth_dependents: usize,
     /// The last component and what it depends on, sorted.
     pub last_component: String,
@@ -101,11 +102,12 @@ pub fn synthetic_catalog(entities: usize, seed: u64) -> Synthetic {
                 deps.insert(component_name(p));
             }
         }
-        if consumes.iter().any(|a| a == "auth") && i != 0 {
-            auth_dependents += 1;
-        }
         deps.extend(depends.clone());
         deps.remove(&component_name(i));
+        // svc-00000 provides auth; a component may also name it in dependsOn.
+        if deps.contains(&component_name(0)) {
+            auth_dependents += 1;
+        }
         edges += deps.len();
         if i + 1 == components {
             last_dependencies = deps;

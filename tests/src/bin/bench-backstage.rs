@@ -204,7 +204,7 @@ fn main() -> Result<()> {
     let cat = synthetic_catalog(args.entities, 7);
     let bodies: Vec<String> = cat.docs.chunks(CHUNK).map(stream).collect();
     eprintln!(
-        "setup: {} entities ({} dependency edges, {} consume auth) in {} requests of {:.1} MB; load {}",
+        "setup: {} entities ({} dependency edges, {} depend on auth's provider) in {} requests of {:.1} MB; load {}",
         cat.docs.len(),
         cat.edges,
         cat.auth_dependents,

@@ -136,7 +136,7 @@ fn ten_thousand_documents_of_a_large_organisation_import_and_replay_in_seconds()
         })
         .unwrap();
     eprintln!(
-        "10,000 documents ({} dependency edges, {} consume auth): visible after {:?}",
+        "10,000 documents ({} dependency edges, {} depend on auth's provider): visible after {:?}",
         cat.edges,
         cat.auth_dependents,
         started.elapsed()
