@@ -43,7 +43,7 @@ pub struct InboxWriter {
 /// Upper bound of items in one commit.
 const MAX_BATCH_ITEMS: usize = 4096;
 /// The most items and events one request puts in one commit (larger ones go in parts).
-const MAX_PART: usize = 500;
+const MAX_PART: usize = 100;
 
 impl InboxWriter {
     /// Starts the writer thread. `wake` is notified after a commit that added inbox items
@@ -67,32 +67,15 @@ impl InboxWriter {
                             Err(_) => break,
                         }
                     }
-                    let items: Vec<NewInboxItem> =
-                        batch.iter().flat_map(|r| r.items.iter().cloned()).collect();
-                    let events: Vec<NewEvent> =
-                        batch.iter().flat_map(|r| r.events.iter().cloned()).collect();
-                    let result = store.intake(&items, &events).map_err(|e| e.to_string());
-                    metrics.inbox_commits.fetch_add(1, Ordering::Relaxed);
-                    let result = match result {
-                        Ok(recorded) => {
-                            metrics
-                                .events_recorded
-                                .fetch_add(recorded.len() as u64, Ordering::Relaxed);
-                            if let Some(g) = sink.get() {
-                                g.submit(recorded);
-                            }
-                            Ok(())
+                    // Parts of a large request commit after everything small that queued
+                    // with them: a notification's ack never waits for an import's part.
+                    let (small, large): (Vec<Request>, Vec<Request>) = batch
+                        .into_iter()
+                        .partition(|r| r.items.len() + r.events.len() < MAX_PART);
+                    for group in [small, large] {
+                        if !group.is_empty() {
+                            commit(&store, &metrics, &sink, &wake, group);
                         }
-                        Err(e) => {
-                            tracing::error!(error = %e, requests = batch.len(), "intake commit failed");
-                            Err(e)
-                        }
-                    };
-                    for r in batch {
-                        let _ = r.done.send(result.clone());
-                    }
-                    if !items.is_empty() {
-                        wake.notify_one();
                     }
                 }
             })
@@ -162,5 +145,43 @@ impl InboxWriter {
         wait.await
             .map_err(|_| InboxError::Closed)?
             .map_err(InboxError::Write)
+    }
+}
+
+/// One group commit: the requests' items and events in one transaction, then each answered.
+fn commit(
+    store: &Store,
+    metrics: &Metrics,
+    sink: &OnceLock<Arc<GraphSync>>,
+    wake: &Notify,
+    batch: Vec<Request>,
+) {
+    let items: Vec<NewInboxItem> = batch.iter().flat_map(|r| r.items.iter().cloned()).collect();
+    let events: Vec<NewEvent> = batch
+        .iter()
+        .flat_map(|r| r.events.iter().cloned())
+        .collect();
+    let result = store.intake(&items, &events).map_err(|e| e.to_string());
+    metrics.inbox_commits.fetch_add(1, Ordering::Relaxed);
+    let result = match result {
+        Ok(recorded) => {
+            metrics
+                .events_recorded
+                .fetch_add(recorded.len() as u64, Ordering::Relaxed);
+            if let Some(g) = sink.get() {
+                g.submit(recorded);
+            }
+            Ok(())
+        }
+        Err(e) => {
+            tracing::error!(error = %e, requests = batch.len(), "intake commit failed");
+            Err(e)
+        }
+    };
+    for r in batch {
+        let _ = r.done.send(result.clone());
+    }
+    if !items.is_empty() {
+        wake.notify_one();
     }
 }
