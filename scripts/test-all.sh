@@ -18,6 +18,9 @@ command -v npm >/dev/null 2>&1 || need+=(npm)
 # The dashboard suite drives Debian's Chromium with playwright-core under node.
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 [ -x /usr/bin/chromium ] || need+=(chromium chromium-driver)
+# The version-order suite compares with Maven's own ComparableVersion (maven-artifact's jar).
+command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
+[ -f /usr/share/java/maven-artifact-3.x.jar ] || need+=(libmaven3-core-java)
 for pkg in libpq-dev libsqlite3-dev pkg-config; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done

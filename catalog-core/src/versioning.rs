@@ -569,6 +569,11 @@ fn parse_maven(input: &str) -> Option<Vec<MItem>> {
             }
         } else if c.is_ascii_digit() {
             if !is_digit && i > start {
+                // Maven 3.8 reads `.X1` as `-X1` (`1.0.0.RC1` == `1.0.0-RC1`): a qualifier that
+                // does not open its list opens a new one.
+                if !lists[cur].is_empty() {
+                    cur = maven_new_list(&mut lists, cur);
+                }
                 let q = maven_string_item(&text(start, i), true);
                 lists[cur].push(Raw::Item(MItem::Str(q)));
                 start = i;
@@ -585,6 +590,10 @@ fn parse_maven(input: &str) -> Option<Vec<MItem>> {
         }
     }
     if chars.len() > start {
+        // The same for a trailing qualifier: `5.0.0.M1` < `5.0.0-SNAPSHOT`.
+        if !is_digit && !lists[cur].is_empty() {
+            cur = maven_new_list(&mut lists, cur);
+        }
         lists[cur].push(Raw::Item(maven_item(is_digit, &text(start, chars.len()))));
     }
     // Children are created after their parents, so reverse creation order normalises the
@@ -654,9 +663,12 @@ fn maven_cmp_item(l: &MItem, r: Option<&MItem>) -> Ordering {
         (MItem::Str(a), Some(MItem::Str(b))) => maven_qualifier(a).cmp(&maven_qualifier(b)),
         // 1.any < 1.1, 1.any < 1-1
         (MItem::Str(_), Some(_)) => Ordering::Less,
+        // The whole list against nothing, not just its head (MNG-6964): `1-0.1` > `1`.
         (MItem::List(xs), None) => xs
-            .first()
-            .map_or(Ordering::Equal, |first| maven_cmp_item(first, None)),
+            .iter()
+            .map(|x| maven_cmp_item(x, None))
+            .find(|o| o.is_ne())
+            .unwrap_or(Ordering::Equal),
         // 1-1 < 1.0.x
         (MItem::List(_), Some(MItem::Int(_))) => Ordering::Less,
         // 1-1 > 1-sp

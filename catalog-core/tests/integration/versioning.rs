@@ -393,6 +393,11 @@ fn maven_orders_per_comparable_version() {
     eq(s, "1.0-b2", "1.0-beta-2");
     eq(s, "1.0-m3", "1.0-milestone-3");
     eq(s, "2.0-RC1", "2.0-rc1");
+    // Maven 3.8 reads `.X` as `-X` for a qualifier, and compares a whole sub-list with nothing.
+    eq(s, "1.0.0.RC1", "1.0.0-RC1");
+    lt(s, "5.0.0.M1", "5.0.0-SNAPSHOT");
+    lt(s, "1.0.RC2", "1.0-RC3");
+    lt(s, "1", "1-0.1");
     invalid(s, "");
     // The qualifier ordering of maven-artifact's ComparableVersionTest.
     sorts(

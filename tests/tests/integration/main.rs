@@ -21,3 +21,4 @@ mod snapshots;
 mod strict;
 mod transport;
 mod ui;
+mod versions;
