@@ -357,17 +357,11 @@ impl Cursor<'_> {
         (!d.is_empty()).then(|| Num::new(d))
     }
 
-    /// `[-_.]?N`, where a missing number is 0 and a separator without a number is not taken.
+    /// `[-_.]?N?`, where a missing number is 0. The separator is taken even without a number,
+    /// as `packaging`'s pattern does: `1.0.post.` is `1.0.post0`.
     fn implicit_number(&mut self) -> Num {
-        let save = self.i;
         self.eat_sep();
-        match self.digits() {
-            Some(n) => n,
-            None => {
-                self.i = save;
-                Num::zero()
-            }
-        }
+        self.digits().unwrap_or_else(Num::zero)
     }
 }
 

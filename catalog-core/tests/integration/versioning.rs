@@ -325,6 +325,10 @@ fn pypi_orders_per_pep_440() {
     ] {
         invalid(s, bad);
     }
+    // A separator without its number is taken, as `packaging` takes it.
+    eq(s, "1.0.post.", "1.0.post0");
+    eq(s, "1.0.dev.", "1.0.dev0");
+    eq(s, "0.10a.", "0.10a0");
     // The ordering example of PEP 440, with a local label and an epoch added.
     sorts(
         s,

@@ -238,3 +238,237 @@ fn maven_order_is_comparable_versions() {
     assert!(all.len() > 10_000, "{} pairs", all.len());
     assert_agree("Maven ComparableVersion", &diffs, all.len());
 }
+
+// --- PEP 440 ---------------------------------------------------------------------------------
+
+/// The `packaging` release the order is checked against.
+const PACKAGING: &str = "packaging==26.4";
+
+/// A venv with `packaging` in the shared tools cache (`$CATALOG_TOOLS`, as
+/// scripts/sbom-producers.sh uses); made once, which needs PyPI.
+fn packaging_python() -> std::path::PathBuf {
+    let tools = std::env::var_os("CATALOG_TOOLS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(&std::env::var_os("HOME").expect("HOME is set")).join(".cache/catalog-tools")
+        });
+    let venv = tools.join("packaging-venv");
+    let python = venv.join("bin/python");
+    let marker = venv.join(PACKAGING);
+    if !marker.exists() {
+        let made = python.exists()
+            || Command::new("python3")
+                .args(["-m", "venv"])
+                .arg(&venv)
+                .status()
+                .is_ok_and(|s| s.success());
+        assert!(
+            made,
+            "could not create {}: install python3-venv (apt-get install python3-venv)",
+            venv.display()
+        );
+        let pip = Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                PACKAGING,
+            ])
+            .status();
+        assert!(
+            pip.is_ok_and(|s| s.success()),
+            "pip could not install {PACKAGING} into {}: it needs PyPI the first time",
+            venv.display()
+        );
+        std::fs::write(&marker, "").unwrap();
+    }
+    python
+}
+
+/// For each version, whether `packaging` reads it; for each pair, its order (`<`, `==`, `>`), or
+/// `!` where either is invalid. One Python process for all.
+fn packaging_reference(
+    versions: &[String],
+    pairs: &[(String, String)],
+) -> (Vec<bool>, Vec<String>) {
+    const SCRIPT: &str = r#"
+import json, sys
+from packaging.version import Version, InvalidVersion
+def parse(v):
+    try:
+        return Version(v)
+    except InvalidVersion:
+        return None
+req = json.load(sys.stdin)
+valid = [parse(v) is not None for v in req["versions"]]
+order = []
+for a, b in req["pairs"]:
+    x, y = parse(a), parse(b)
+    order.append("!" if x is None or y is None else "<" if x < y else "==" if x == y else ">")
+json.dump({"valid": valid, "order": order}, sys.stdout)
+"#;
+    let mut child = Command::new(packaging_python())
+        .args(["-c", SCRIPT])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let req = serde_json::json!({ "versions": versions, "pairs": pairs });
+    serde_json::to_writer(child.stdin.take().unwrap(), &req).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let valid = serde_json::from_value(v["valid"].clone()).unwrap();
+    let order = serde_json::from_value(v["order"].clone()).unwrap();
+    (valid, order)
+}
+
+/// Versions as published on PyPI (Django, numpy, setuptools, pytz...) and PEP 440's examples.
+const PYPI_REAL: &[&str] = &[
+    "4.2.7",
+    "4.2",
+    "5.0a1",
+    "5.0b1",
+    "5.0rc1",
+    "5.0",
+    "5.0.post1",
+    "1.26.0rc1",
+    "1.26.0",
+    "2.0.0.dev0",
+    "2023.3.post1",
+    "2023.3",
+    "69.0.2",
+    "0.10a.",
+    "1.0.post.",
+    "1.0.dev.",
+    "1.0.dev456",
+    "1.0a1",
+    "1.0a2.dev456",
+    "1.0a12.dev456",
+    "1.0a12",
+    "1.0b1.dev456",
+    "1.0b2",
+    "1.0b2.post345.dev456",
+    "1.0b2.post345",
+    "1.0rc1.dev456",
+    "1.0rc1",
+    "1.0",
+    "1.0+abc.5",
+    "1.0+abc.7",
+    "1.0+5",
+    "1.0.post456.dev34",
+    "1.0.post456",
+    "1.1.dev1",
+    "1!0.1",
+    "v1.0",
+    "1.0-1",
+    "1.0_post_1",
+    "1.0.0",
+    "01.02",
+    "1.0c1",
+    "1.0pre1",
+    "1.0preview1",
+    "1.0rev1",
+    "1.0r",
+    "1.0+ubuntu-1",
+    "1.0+local_1.a",
+    "  1.0  ",
+];
+
+/// Random combinations of every part of the grammar: epoch, release, each spelling and
+/// separator of pre, post and dev, implicit and explicit numbers, case, local labels, and
+/// broken forms.
+fn pypi_generated(n: usize) -> Vec<String> {
+    let epochs = ["", "", "", "1!", "0!", "2!"];
+    let releases = [
+        "1",
+        "1.0",
+        "1.0.0",
+        "0.10",
+        "2.1",
+        "01.2",
+        "1.0.0.0.1",
+        "0",
+        "1..0",
+        "",
+    ];
+    let seps = ["", "", ".", "-", "_"];
+    let pre = [
+        "a", "alpha", "b", "beta", "c", "rc", "pre", "preview", "A", "RC", "Beta", "x",
+    ];
+    let post = ["post", "rev", "r", "POST", "Rev"];
+    let nums = ["", "0", "1", "2", "01", "10"];
+    let locals = [
+        "abc", "1", "abc.1", "1.abc", "ubuntu-1", "A", "abc.", ".abc", "a_b", "0",
+    ];
+    let mut rng = Lcg(440);
+    let mut pick = |xs: &[&'static str]| xs[rng.below(xs.len())];
+    (0..n)
+        .map(|_| {
+            let mut v = format!("{}{}", pick(&["", "", "", "v", "V"]), pick(&epochs));
+            v += pick(&releases);
+            if pick(&["", "x"]) == "x" {
+                v += &format!(
+                    "{}{}{}{}",
+                    pick(&seps),
+                    pick(&pre),
+                    pick(&seps),
+                    pick(&nums)
+                );
+            }
+            match pick(&["", "", "n", "l"]) {
+                "n" => v += &format!("-{}", pick(&nums)),
+                "l" => {
+                    v += &format!(
+                        "{}{}{}{}",
+                        pick(&seps),
+                        pick(&post),
+                        pick(&seps),
+                        pick(&nums)
+                    )
+                }
+                _ => {}
+            }
+            if pick(&["", "x"]) == "x" {
+                v += &format!(
+                    "{}{}{}{}",
+                    pick(&seps),
+                    pick(&["dev", "DEV"]),
+                    pick(&seps),
+                    pick(&nums)
+                );
+            }
+            if pick(&["", "", "x"]) == "x" {
+                v += &format!("+{}", pick(&locals));
+            }
+            v
+        })
+        .collect()
+}
+
+#[test]
+fn pypi_order_and_validity_are_packagings() {
+    let real: Vec<String> = PYPI_REAL.iter().map(|s| s.to_string()).collect();
+    let generated = pypi_generated(4000);
+    let versions: Vec<String> = real.iter().chain(&generated).cloned().collect();
+    let all = pairs(&real, &generated, 2);
+    let (valid, order) = packaging_reference(&versions, &all);
+    let mut diffs: Vec<String> = versions
+        .iter()
+        .zip(&valid)
+        .filter(|(v, ok)| Scheme::Pypi.is_valid(v) != **ok)
+        .map(|(v, ok)| format!("{v:?}: ours valid {}, packaging valid {ok}", !ok))
+        .collect();
+    let mut compared = 0;
+    for ((a, b), want) in all.iter().zip(&order) {
+        let ours = Scheme::Pypi.compare(a, b).map_or("!", sym);
+        compared += usize::from(want != "!");
+        if ours != want {
+            diffs.push(format!("{a:?} {b:?}: ours {ours}, packaging {want}"));
+        }
+    }
+    assert!(compared > 5_000, "only {compared} valid pairs");
+    assert_agree("PEP 440 (packaging)", &diffs, all.len() + versions.len());
+}
