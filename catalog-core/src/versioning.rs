@@ -697,8 +697,15 @@ struct Deb<'a> {
 /// `parseversion` from dpkg: the errors are refused, and so are characters dpkg warns about.
 fn parse_deb(input: &str) -> Option<Deb<'_>> {
     let s = input.trim();
+    // dpkg reads the epoch with `strtol` (so a `+` sign is taken) and refuses one above INT_MAX.
     let (epoch, rest) = match s.split_once(':') {
-        Some((e, r)) if all_digits(e) && !r.is_empty() => (Num::new(e), r),
+        Some((e, r)) if all_digits(e.strip_prefix('+').unwrap_or(e)) && !r.is_empty() => {
+            let epoch = Num::new(e.strip_prefix('+').unwrap_or(e));
+            if epoch > Num::new("2147483647") {
+                return None;
+            }
+            (epoch, r)
+        }
         Some(_) => return None,
         None => (Num::zero(), s),
     };

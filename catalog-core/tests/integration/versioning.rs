@@ -464,6 +464,10 @@ fn debian_orders_per_dpkg() {
     ] {
         invalid(s, bad);
     }
+    // The epoch as dpkg's strtol reads it: a `+` sign, and at most INT_MAX.
+    eq(s, "+1:1.0", "1:1.0");
+    eq(s, "2147483647:1.0", "02147483647:1.0");
+    invalid(s, "2147483648:1.0");
     sorts(
         s,
         &[

@@ -472,3 +472,185 @@ fn pypi_order_and_validity_are_packagings() {
     assert!(compared > 5_000, "only {compared} valid pairs");
     assert_agree("PEP 440 (packaging)", &diffs, all.len() + versions.len());
 }
+
+// --- dpkg ------------------------------------------------------------------------------------
+
+/// What `dpkg --compare-versions` makes of one version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DpkgRead {
+    Ok,
+    /// Compared, with a "bad syntax" warning (a character dpkg does not allow, a first
+    /// character that is not a digit).
+    Warning,
+    /// Refused: exit code 2.
+    Error,
+}
+
+/// Runs `dpkg --compare-versions a op b`; `None` when dpkg refuses either version.
+fn dpkg(a: &str, op: &str, b: &str) -> (Option<bool>, bool) {
+    let out = Command::new("dpkg")
+        .args(["--compare-versions", a, op, b])
+        .output()
+        .unwrap_or_else(|e| panic!("running dpkg: {e}: this suite needs Debian's dpkg"));
+    let warned = String::from_utf8_lossy(&out.stderr).contains("warning");
+    match out.status.code() {
+        Some(0) => (Some(true), warned),
+        Some(1) => (Some(false), warned),
+        _ => (None, warned),
+    }
+}
+
+/// Runs `f` over `items` on a few threads (each call spawns a process, most of its cost).
+fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let chunk = items.len().div_ceil(4).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|c| s.spawn(|| c.iter().map(&f).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    })
+}
+
+/// Versions from Debian and Ubuntu archives (openssl, glibc, linux, curl, firefox-esr...).
+const DEB_REAL: &[&str] = &[
+    "3.0.11-1~deb12u2",
+    "3.0.11-1~deb12u1",
+    "3.0.11-1",
+    "3.0.2-0ubuntu1.12",
+    "3.0.2-0ubuntu1.10",
+    "2.36-9+deb12u3",
+    "2.36-9",
+    "6.1.0-13-amd64",
+    "6.1.55-1",
+    "7.88.1-10+deb12u4",
+    "7.88.1-10",
+    "115.5.0esr-1~deb12u1",
+    "1:2.38.1-5+deb12u1",
+    "1:2.38.1-5",
+    "2:8.2.3995-1ubuntu2.13",
+    "1:9.11.5.P4+dfsg-5.1+deb10u9",
+    "1.2.3~rc1-1",
+    "1.2.3-1",
+    "1.2.3",
+    "1.2.3+really1.2.2-1",
+    "1.0~~",
+    "1.0~~a",
+    "1.0~",
+    "1.0",
+    "1.0a",
+    "1.0+",
+    "1.0.",
+    "1.0-0",
+    "1.0-0.1",
+    "0:1.0",
+    "1.0-1-1",
+    "20231013-1",
+    "0.0~git20230101.abcdef0-1",
+    "2.0.0+dfsg-2",
+    "2.0.0+ds1-2",
+    "10.0.0-1",
+    "9.0.0-1",
+    "1:1.0",
+    "2147483647:1",
+    "1.0:1-2",
+    "1.01",
+    "1.001",
+];
+
+/// Epochs, upstreams, revisions with every character class dpkg orders differently (`~`,
+/// letters, `+`, `.`, `-`, `:`), numbers with leading zeros, plus broken forms.
+fn deb_generated(n: usize) -> Vec<String> {
+    // No `-` first: dpkg's command line would read it as an option.
+    let epochs = [
+        "",
+        "",
+        "",
+        "0:",
+        "1:",
+        "01:",
+        "2147483648:",
+        ":",
+        "a:",
+        "+1:",
+        "2147483647:",
+    ];
+    let ups = [
+        "1", "1.0", "1.00", "1.0~rc1", "1.0~~", "1.0a", "1.0A", "1.0+b1", "1.0.1", "1:0", "1-0",
+        "1.0~", "a1", "1_0", "1 0", "", "10", "9", "1.0+~", "1.0.~", "01",
+    ];
+    let revs = [
+        "",
+        "",
+        "-1",
+        "-0",
+        "-1~",
+        "-1+deb12u1",
+        "-1ubuntu1",
+        "-",
+        "-1:2",
+        "-1_2",
+        "-a",
+    ];
+    let mut rng = Lcg(1);
+    let mut pick = |xs: &[&'static str]| xs[rng.below(xs.len())];
+    (0..n)
+        .map(|_| format!("{}{}{}", pick(&epochs), pick(&ups), pick(&revs)))
+        .collect()
+}
+
+#[test]
+fn debian_order_is_dpkgs() {
+    let real: Vec<String> = DEB_REAL.iter().map(|s| s.to_string()).collect();
+    let mut versions: Vec<String> = real.iter().cloned().chain(deb_generated(400)).collect();
+    // `dpkg --compare-versions` reads "" as "no version", not as a version.
+    versions.retain(|v| !v.is_empty());
+    versions.sort();
+    versions.dedup();
+    let reads = par_map(&versions, |v| match dpkg(v, "eq", v) {
+        (None, _) => DpkgRead::Error,
+        (Some(_), true) => DpkgRead::Warning,
+        (Some(_), false) => DpkgRead::Ok,
+    });
+    let mut diffs = Vec::new();
+    let mut warned = Vec::new();
+    for (v, read) in versions.iter().zip(&reads) {
+        match (*read, Scheme::Debian.is_valid(v)) {
+            (DpkgRead::Ok, false) | (DpkgRead::Error, true) => diffs.push(format!(
+                "{v:?}: ours valid {}, dpkg {read:?}",
+                !matches!(read, DpkgRead::Ok)
+            )),
+            // dpkg still compares these, with a warning; refusing them is deliberate.
+            (DpkgRead::Warning, _) => warned.push(v.as_str()),
+            _ => {}
+        }
+    }
+    // Only versions both read; the order of ordered pairs comes from `lt` in both directions.
+    let both: Vec<String> = versions
+        .iter()
+        .zip(&reads)
+        .filter(|(v, r)| **r == DpkgRead::Ok && Scheme::Debian.is_valid(v))
+        .map(|(v, _)| v.clone())
+        .collect();
+    let (real_ok, gen_ok): (Vec<String>, Vec<String>) = both
+        .into_iter()
+        .partition(|v| DEB_REAL.contains(&v.as_str()));
+    let all = pairs(&real_ok, &gen_ok, 8);
+    let lt = par_map(&all, |(a, b)| dpkg(a, "lt", b).0);
+    for ((a, b), lt) in all.iter().zip(lt) {
+        let ours = Scheme::Debian.compare(a, b);
+        if lt.map(|lt| lt == (ours == Some(Ordering::Less))) != Some(true) {
+            diffs.push(format!("{a:?} {b:?}: ours {ours:?}, dpkg lt {lt:?}"));
+        }
+    }
+    eprintln!("dpkg warned about (and we refuse or accept) {warned:?}");
+    assert!(all.len() > 3_000, "{} pairs", all.len());
+    assert_agree(
+        "dpkg --compare-versions",
+        &diffs,
+        all.len() + versions.len(),
+    );
+}
