@@ -90,10 +90,7 @@ impl Scheme {
                 &parse_semver(a, Dialect::Strict)?,
                 &parse_semver(b, Dialect::Strict)?,
             )),
-            Scheme::Npm => Some(semver_cmp(
-                &parse_semver(a, Dialect::Loose)?,
-                &parse_semver(b, Dialect::Loose)?,
-            )),
+            Scheme::Npm => Some(semver_cmp(&parse_npm(a)?, &parse_npm(b)?)),
             Scheme::Go => Some(semver_cmp(
                 &parse_semver(a, Dialect::Go)?,
                 &parse_semver(b, Dialect::Go)?,
@@ -160,8 +157,6 @@ fn all_digits(s: &str) -> bool {
 enum Dialect {
     /// SemVer 2.0 as written, after an optional `=` and `v`.
     Strict,
-    /// node-semver loose mode, plus `1` / `1.2` as `1.0.0` / `1.2.0`.
-    Loose,
     /// golang.org/x/mod/semver: optional `v`, `v1` / `v1.2` shorthands without suffixes.
     Go,
 }
@@ -190,9 +185,6 @@ fn parse_semver(input: &str, dialect: Dialect) -> Option<Sem> {
             s = s.strip_prefix('=').unwrap_or(s);
             s = s.strip_prefix(['v', 'V']).unwrap_or(s);
         }
-        Dialect::Loose => {
-            s = s.trim_start_matches(|c: char| c == 'v' || c == '=' || c.is_whitespace());
-        }
         Dialect::Go => s = s.strip_prefix('v').unwrap_or(s),
     }
     // Build metadata (Go's `+incompatible` included) never takes part in precedence, but it
@@ -216,16 +208,12 @@ fn parse_semver(input: &str, dialect: Dialect) -> Option<Sem> {
         None
     } else if let Some(p) = rest.strip_prefix('-') {
         Some(p)
-    } else if dialect == Dialect::Loose {
-        // node-semver loose mode takes `1.2.3beta` as `1.2.3-beta`.
-        Some(rest)
     } else {
         return None;
     };
     let parts: Vec<&str> = core.split('.').collect();
     let shorthand_ok = match dialect {
         Dialect::Strict => false,
-        Dialect::Loose => true,
         // Go accepts `v1` and `v1.2` only bare.
         Dialect::Go => pre_text.is_none() && build.is_none(),
     };
@@ -234,7 +222,7 @@ fn parse_semver(input: &str, dialect: Dialect) -> Option<Sem> {
     }
     let mut nums = [Num::zero(), Num::zero(), Num::zero()];
     for (slot, p) in nums.iter_mut().zip(&parts) {
-        if !all_digits(p) || (dialect != Dialect::Loose && p.len() > 1 && p.starts_with('0')) {
+        if !all_digits(p) || (p.len() > 1 && p.starts_with('0')) {
             return None;
         }
         *slot = Num::new(p);
@@ -246,7 +234,7 @@ fn parse_semver(input: &str, dialect: Dialect) -> Option<Sem> {
                 return None;
             }
             if all_digits(id) {
-                if dialect != Dialect::Loose && id.len() > 1 && id.starts_with('0') {
+                if id.len() > 1 && id.starts_with('0') {
                     return None;
                 }
                 pre.push(Ident::Num(Num::new(id)));
@@ -256,6 +244,94 @@ fn parse_semver(input: &str, dialect: Dialect) -> Option<Sem> {
         }
     }
     Some(Sem { core: nums, pre })
+}
+
+/// node-semver's `MAX_LENGTH` and `Number.MAX_SAFE_INTEGER`.
+const NPM_MAX_LEN: usize = 256;
+const NPM_MAX_SAFE: &str = "9007199254740991";
+
+fn npm_ident_chars(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(is_ident_char)
+}
+
+/// Dot-separated non-empty `[0-9A-Za-z-]` identifiers: what node-semver's loose prerelease
+/// and build patterns accept.
+fn npm_dotted(s: &str) -> bool {
+    s.split('.').all(npm_ident_chars)
+}
+
+/// node-semver in loose mode (`new SemVer(v, {loose: true})`), plus bare shorthands: its `LOOSE` pattern
+/// `^[v=\s]*(\d+)\.(\d+)\.(\d+)(?:-?(PRE))?(?:\+(BUILD))?$` with the regex's backtracking
+/// (`1.2.30.beta` is `1.2.3-0.beta`, `1.2.3-.0` has the prerelease `-.0`), numbers up to
+/// `MAX_SAFE_INTEGER`, and prerelease numbers beyond it kept as text, as node-semver keeps them.
+fn parse_npm(input: &str) -> Option<Sem> {
+    if input.len() > NPM_MAX_LEN {
+        return None;
+    }
+    let s = input
+        .trim()
+        .trim_start_matches(|c: char| c == 'v' || c == '=' || c.is_whitespace());
+    let max = Num::new(NPM_MAX_SAFE);
+    let core_num = |d: &str| -> Option<Num> {
+        let n = Num::new(d);
+        (all_digits(d) && n <= max).then_some(n)
+    };
+    // Beyond node-semver: a bare `1` or `1.2` is `1.0.0` or `1.2.0`, as OSV's npm ranges
+    // write them (`"introduced": "0.1"`) and OSV's own tools read them.
+    if let Some(core) = s.split('.').map(core_num).collect::<Option<Vec<Num>>>() {
+        if core.len() < 3 {
+            let mut nums = core.into_iter().chain(std::iter::repeat_with(Num::zero));
+            let mut next = || nums.next().unwrap_or_else(Num::zero);
+            return Some(Sem {
+                core: [next(), next(), next()],
+                pre: Vec::new(),
+            });
+        }
+    }
+    let (major, rest) = s.split_once('.')?;
+    let (minor, rest) = rest.split_once('.')?;
+    let (major, minor) = (core_num(major)?, core_num(minor)?);
+    let (rest, build) = match rest.split_once('+') {
+        Some((r, b)) => (r, Some(b)),
+        None => (rest, None),
+    };
+    if build.is_some_and(|b| !npm_dotted(b)) {
+        return None;
+    }
+    // The patch's digits are greedy, but give some back when the rest only matches so.
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let (patch, pre) = (1..=digits).rev().find_map(|k| {
+        let (patch, tail) = rest.split_at(k);
+        let pre = if tail.is_empty() {
+            ""
+        } else if let Some(t) = tail.strip_prefix('-').filter(|t| npm_dotted(t)) {
+            t
+        } else if npm_dotted(tail) {
+            tail
+        } else {
+            return None;
+        };
+        Some((patch, pre))
+    })?;
+    let patch = core_num(patch)?;
+    let pre = if pre.is_empty() {
+        Vec::new()
+    } else {
+        pre.split('.')
+            .map(|id| {
+                let n = Num::new(id);
+                if all_digits(id) && n < max {
+                    Ident::Num(n)
+                } else {
+                    Ident::Alnum(id.to_string())
+                }
+            })
+            .collect()
+    };
+    Some(Sem {
+        core: [major, minor, patch],
+        pre,
+    })
 }
 
 fn semver_cmp(a: &Sem, b: &Sem) -> Ordering {

@@ -654,3 +654,157 @@ fn debian_order_is_dpkgs() {
         all.len() + versions.len(),
     );
 }
+
+// --- npm -------------------------------------------------------------------------------------
+
+/// node-semver's loose reading (`semver.valid(v, {loose: true})`) of each version and its
+/// `compare` of each pair (`!` where either is invalid), from tests/browser's pinned semver.
+fn node_semver_reference(
+    versions: &[String],
+    pairs: &[(String, String)],
+) -> (Vec<bool>, Vec<String>) {
+    const SCRIPT: &str = r#"
+const semver = require("semver");
+const req = JSON.parse(require("fs").readFileSync(0, "utf8"));
+const o = { loose: true };
+const valid = req.versions.map((v) => semver.valid(v, o) !== null);
+const order = req.pairs.map(([a, b]) =>
+  semver.valid(a, o) === null || semver.valid(b, o) === null
+    ? "!"
+    : ["<", "==", ">"][semver.compare(a, b, o) + 1]);
+process.stdout.write(JSON.stringify({ valid, order }));
+"#;
+    let browser = Path::new(env!("CARGO_MANIFEST_DIR")).join("browser");
+    assert!(
+        browser.join("node_modules/semver").is_dir(),
+        "{} is missing: run: npm ci --prefix tests/browser (needs node and npm: apt-get install \
+         nodejs npm)",
+        browser.join("node_modules/semver").display()
+    );
+    let mut child = Command::new("node")
+        .args(["-e", SCRIPT])
+        .current_dir(&browser)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("running node: {e}: apt-get install nodejs npm"));
+    let req = serde_json::json!({ "versions": versions, "pairs": pairs });
+    serde_json::to_writer(child.stdin.take().unwrap(), &req).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let valid = serde_json::from_value(v["valid"].clone()).unwrap();
+    let order = serde_json::from_value(v["order"].clone()).unwrap();
+    (valid, order)
+}
+
+/// Versions as published on npm (react, typescript, lodash, next, @angular/core...).
+const NPM_REAL: &[&str] = &[
+    "18.2.0",
+    "18.3.0-canary-a870b2d54-20240314",
+    "19.0.0-rc.1",
+    "19.0.0",
+    "5.3.3",
+    "5.4.0-beta",
+    "5.4.0-dev.20240101",
+    "5.4.0-rc",
+    "4.17.21",
+    "14.0.4",
+    "14.0.5-canary.0",
+    "14.0.5-canary.10",
+    "14.0.5-canary.9",
+    "17.0.0-next.0",
+    "17.0.0-next.10",
+    "17.0.0-rc.0",
+    "1.0.0-alpha",
+    "1.0.0-alpha.1",
+    "1.0.0-alpha.beta",
+    "1.0.0-beta",
+    "1.0.0-beta.2",
+    "1.0.0-beta.11",
+    "1.0.0-rc.1",
+    "1.0.0",
+    "1.0.0+build.1",
+    "v1.0.0",
+    "=1.0.0",
+    "1.2.3beta",
+    "01.02.03",
+    "1.0.0-01",
+    "0.0.0",
+    "0.0.1",
+    "2.0.0-0",
+    "2.0.0-x-y-z.--",
+];
+
+/// Cores (with leading zeros, prefixes), prerelease identifiers (numeric, alphanumeric,
+/// hyphens, leading zeros), build metadata, and broken forms.
+fn npm_generated(n: usize) -> Vec<String> {
+    let prefixes = ["", "", "", "v", "=", "=v", " ", "V"];
+    let cores = [
+        "1.0.0", "1.2.3", "0.0.0", "10.0.0", "1.10.0", "01.2.3", "1.2.03", "1.2", "1", "1.2.3.4",
+        "a.b.c",
+    ];
+    let seps = ["-", "-", ""];
+    let ids = [
+        "alpha", "beta", "rc", "0", "1", "2", "10", "01", "a1", "1a", "-", "x-y", "", "Alpha", "RC",
+    ];
+    let builds = ["", "", "", "+b", "+build.1", "+001", "+a..b", "+"];
+    let mut rng = Lcg(7);
+    let mut pick = |xs: &[&'static str]| xs[rng.below(xs.len())];
+    (0..n)
+        .map(|_| {
+            let mut v = format!("{}{}", pick(&prefixes), pick(&cores));
+            match pick(&["", "1", "2", "3"]) {
+                "" => {}
+                k => {
+                    v += pick(&seps);
+                    let ids: Vec<&str> = (0..k.parse::<usize>().unwrap())
+                        .map(|_| pick(&ids))
+                        .collect();
+                    v += &ids.join(".");
+                }
+            }
+            v + pick(&builds)
+        })
+        .collect()
+}
+
+/// `1` or `1.2` (after node-semver's `v`, `=` and space prefix): the one deliberate
+/// difference. node-semver reads these only as ranges; OSV's npm ranges write them as versions
+/// (`"introduced": "0.1"` in GHSA-crh6-fp67-6883), so we read them as `1.0.0` and `1.2.0`.
+fn npm_shorthand(v: &str) -> bool {
+    let core = v
+        .trim()
+        .trim_start_matches(|c: char| c == 'v' || c == '=' || c.is_whitespace());
+    let parts: Vec<&str> = core.split('.').collect();
+    parts.len() < 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[test]
+fn npm_order_and_validity_are_node_semvers() {
+    let real: Vec<String> = NPM_REAL.iter().map(|s| s.to_string()).collect();
+    let generated = npm_generated(3000);
+    let versions: Vec<String> = real.iter().chain(&generated).cloned().collect();
+    let all = pairs(&real, &generated, 2);
+    let (valid, order) = node_semver_reference(&versions, &all);
+    let mut diffs: Vec<String> = versions
+        .iter()
+        .zip(&valid)
+        .filter(|(v, ok)| Scheme::Npm.is_valid(v) != **ok && !npm_shorthand(v))
+        .map(|(v, ok)| format!("{v:?}: ours valid {}, node-semver valid {ok}", !ok))
+        .collect();
+    let mut compared = 0;
+    for ((a, b), want) in all.iter().zip(&order) {
+        let ours = Scheme::Npm.compare(a, b).map_or("!", sym);
+        compared += usize::from(want != "!");
+        let deliberate = want == "!" && (npm_shorthand(a) || npm_shorthand(b));
+        if ours != want && !deliberate {
+            diffs.push(format!("{a:?} {b:?}: ours {ours}, node-semver {want}"));
+        }
+    }
+    assert!(compared > 3_000, "only {compared} valid pairs");
+    assert_agree("npm (node-semver)", &diffs, all.len() + versions.len());
+}
