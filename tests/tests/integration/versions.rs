@@ -1,6 +1,6 @@
 //! Version order against the ecosystems' own tools, run on this machine: Maven's
-//! `ComparableVersion` (Debian's maven-artifact jar), `dpkg --compare-versions`, and Python's
-//! `packaging`. Each compares thousands of real-world and generated version pairs; every
+//! `ComparableVersion` (Debian's maven-artifact jar), `dpkg --compare-versions`, Python's
+//! `packaging` and node-semver (pinned in tests/browser). Each compares thousands of real-world and generated version pairs; every
 //! disagreement is listed in the failure message.
 
 use std::cmp::Ordering;
