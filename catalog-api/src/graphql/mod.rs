@@ -83,9 +83,11 @@ pub fn build_schema(ctx: Option<AppCtx>) -> CatalogSchema {
     b.finish()
 }
 
-/// The SDL as committed in `schema/catalog.graphql`.
+/// The SDL as committed in `schema/catalog.graphql`: with `@specifiedBy` on scalars, as
+/// introspection answers them, so the two describe the same schema.
 pub fn sdl() -> String {
-    build_schema(None).sdl()
+    build_schema(None)
+        .sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
 }
 
 fn app<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a AppCtx> {
