@@ -50,6 +50,33 @@ const within = (ms, what, p) => Promise.race([
   console.log(`introspection: ${body.data.__schema.types.length} types, equal to the committed SDL`);
 }
 
+// Introspection is not a way around the bounds: a deep query (introspection's fan-out
+// `fields { type { fields ... } }` too) and an alias flood are refused before they run,
+// with 400 and no data in the spec's media type, 200 in application/json.
+{
+  const nest = (fields, n, leaf) => `${fields.map((f) => `${f} { `).join('').repeat(n)}${leaf}${' }'.repeat(fields.length * n)}`;
+  const refused = [
+    ['deep', `{ teams { edges { node { ${nest(['components', 'owner'], 5, 'name')} } } } }`, 'QUERY_TOO_DEEP'],
+    ['deep introspection', `{ __schema { types { ${nest(['fields', 'type'], 6, 'name')} } } }`, 'QUERY_TOO_DEEP'],
+    ['alias flood', `{ ${Array.from({ length: 1000 }, (_, i) => `a${i}: components(first: 500) { nodes { name } }`).join(' ')} }`, 'QUERY_TOO_COMPLEX'],
+  ];
+  for (const [what, query, code] of refused) {
+    for (const [accept, status] of [['application/graphql-response+json', 400], ['application/json', 200]]) {
+      const r = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept },
+        body: JSON.stringify({ query }),
+      });
+      const body = await r.json();
+      assert.equal(r.status, status, `${what} (${accept}): ${JSON.stringify(body)}`);
+      assert.ok(r.headers.get('content-type').startsWith(accept), `${what}: ${r.headers.get('content-type')}`);
+      assert.ok(!('data' in body), `${what}: ${JSON.stringify(body)}`);
+      assert.equal(body.errors[0].extensions.code, code, `${what}: ${JSON.stringify(body)}`);
+    }
+    console.log(`refused: ${what}`);
+  }
+}
+
 // 2. graphql-http's audits: print every result; errors and warnings fail.
 {
   const results = [];
