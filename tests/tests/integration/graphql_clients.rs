@@ -11,6 +11,12 @@ use serde_json::json;
 #[test]
 fn graphql_js_graphql_http_and_graphql_ws_work_unmodified() {
     let dir_browser = crate::ui::prerequisites();
+    for pkg in ["graphql", "graphql-http", "graphql-ws", "ws"] {
+        assert!(
+            dir_browser.join("node_modules").join(pkg).is_dir(),
+            "tests/browser/node_modules/{pkg} is missing: run: npm ci --prefix tests/browser"
+        );
+    }
     let root = dir_browser.join("../..");
     let server = CatalogServer::start(ServerOpts::default()).unwrap();
     let dir = TempDir::new("graphql-clients").unwrap();
