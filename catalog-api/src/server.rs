@@ -93,7 +93,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 async fn graphql(req: HttpRequest, payload: web::Payload, st: web::Data<AppState>) -> HttpResponse {
-    match execute(&req, payload, &st).await {
+    let media = Media::negotiate(&req);
+    match execute(&req, payload, &st, media).await {
         Ok(r) => r,
         Err(e) => {
             let body = serde_json::json!({"errors": [{"message": e.to_string(), "extensions": {"code": e.code()}}]});
@@ -101,7 +102,55 @@ async fn graphql(req: HttpRequest, payload: web::Payload, st: web::Data<AppState
             if e.status() == actix_web::http::StatusCode::UNAUTHORIZED {
                 r.insert_header(("WWW-Authenticate", "Bearer realm=\"catalog\""));
             }
-            r.json(body)
+            r.content_type(media.content_type()).body(body.to_string())
+        }
+    }
+}
+
+/// The media type a POST /graphql answers in, from its Accept (GraphQL over HTTP):
+/// `application/graphql-response+json` when the client accepts it at least as much as
+/// `application/json`, which stays the answer otherwise (and without Accept) for clients
+/// written before it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Media {
+    Json,
+    GraphqlResponse,
+}
+
+impl Media {
+    fn negotiate(req: &HttpRequest) -> Media {
+        let Some(accept) = req
+            .headers()
+            .get(actix_web::http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+        else {
+            return Media::Json;
+        };
+        let (mut json, mut gql) = (0.0f32, 0.0f32);
+        for part in accept.split(',') {
+            let mut params = part.split(';');
+            let ty = params.next().unwrap_or("").trim().to_ascii_lowercase();
+            let q = params
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            match ty.as_str() {
+                "application/graphql-response+json" => gql = gql.max(q),
+                "application/json" | "application/*" | "*/*" => json = json.max(q),
+                _ => {}
+            }
+        }
+        if gql > 0.0 && gql >= json {
+            Media::GraphqlResponse
+        } else {
+            Media::Json
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Media::Json => "application/json",
+            Media::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
         }
     }
 }
@@ -149,6 +198,7 @@ async fn execute(
     req: &HttpRequest,
     payload: web::Payload,
     st: &AppState,
+    media: Media,
 ) -> Result<HttpResponse, ApiError> {
     require_ready(st)?;
     require_content_type(
@@ -172,12 +222,23 @@ async fn execute(
         // what building a JSON tree first does).
         let body = serde_json::to_vec(&resp).map_err(|e| ApiError::Internal(e.to_string()))?;
         return Ok(HttpResponse::Ok()
-            .content_type("application/json")
+            .content_type(media.content_type())
             .body(body));
     }
+    // An error before execution (JSON-valid but unparsable GraphQL, validation, variable
+    // coercion, an unknown operation, the depth and complexity limits) leaves no `data`:
+    // the GraphQL spec says the entry is then absent, and GraphQL over HTTP answers 400 in
+    // its own media type (200 in application/json, for clients written before it).
+    let request_error =
+        resp.data == async_graphql::Value::Null && resp.errors.iter().all(|e| e.path.is_empty());
     let mut value = serde_json::to_value(&resp).map_err(|e| ApiError::Internal(e.to_string()))?;
+    if request_error {
+        if let Some(o) = value.as_object_mut() {
+            o.remove("data");
+        }
+    }
     // Every error carries extensions.code; the first auth error sets the HTTP status.
-    let mut status = actix_web::http::StatusCode::OK;
+    let mut status = None;
     if let Some(errors) = value.get_mut("errors").and_then(|e| e.as_array_mut()) {
         for e in errors {
             let code = e
@@ -186,10 +247,8 @@ async fn execute(
                 .map(str::to_string);
             match code {
                 Some(c) => {
-                    if status == actix_web::http::StatusCode::OK {
-                        if let Some(s) = ApiError::status_for_code(&c) {
-                            status = s;
-                        }
+                    if status.is_none() {
+                        status = ApiError::status_for_code(&c);
                     }
                 }
                 None => {
@@ -198,11 +257,16 @@ async fn execute(
             }
         }
     }
+    let status = status.unwrap_or(if request_error && media == Media::GraphqlResponse {
+        actix_web::http::StatusCode::BAD_REQUEST
+    } else {
+        actix_web::http::StatusCode::OK
+    });
     let mut r = HttpResponse::build(status);
     if status == actix_web::http::StatusCode::UNAUTHORIZED {
         r.insert_header(("WWW-Authenticate", "Bearer realm=\"catalog\""));
     }
-    Ok(r.json(value))
+    Ok(r.content_type(media.content_type()).body(value.to_string()))
 }
 
 impl AppState {

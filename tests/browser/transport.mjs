@@ -7,7 +7,8 @@
 // - a DNS name that resolves to the catalog but is not its name gets nothing (DNS
 //   rebinding; Chromium's --host-resolver-rules plays the rebound DNS);
 // - the dashboard, from the catalog's own origin, still subscribes and hears a change;
-// - GraphiQL renders and runs a query under its Content-Security-Policy.
+// - GraphiQL renders and runs a query under its Content-Security-Policy, and its docs
+//   explorer lists Query's fields (it loads the schema by introspection).
 //
 // Run it through `cargo test -p catalog-tests --test integration transport::`.
 
@@ -134,6 +135,13 @@ try {
     assert.match(res.headers()['content-security-policy'], /frame-ancestors 'none'/);
     await page.locator('.graphiql-execute-button').click({ timeout: T });
     await page.locator('.result-window', { hasText: '"components"' }).waitFor({ timeout: T });
+    // The docs explorer is built from the introspection query GraphiQL sends on load.
+    await page.getByRole('button', { name: /documentation explorer/i }).first().click({ timeout: T });
+    await page.locator('.graphiql-doc-explorer a.graphiql-doc-explorer-type-name', { hasText: /^Query$/ }).first().click({ timeout: T });
+    const fields = page.locator('.graphiql-doc-explorer .graphiql-doc-explorer-field-name');
+    await fields.filter({ hasText: /^components$/ }).first().waitFor({ timeout: T });
+    const names = await fields.allTextContents();
+    for (const f of ['components', 'package', 'blastRadius', 'events']) assert.ok(names.includes(f), `docs explorer lists ${names}`);
     assert.deepEqual(violations, []);
     assert.deepEqual(page.errors, []);
   });

@@ -7,6 +7,7 @@ mod audit;
 mod blast;
 mod catalog;
 mod complexity;
+mod depth;
 mod inventory;
 mod live;
 mod packages;
@@ -59,8 +60,8 @@ pub struct Subscription(inventory::InventorySubscription, live::LiveSubscription
 
 pub type CatalogSchema = Schema<Query, Mutation, Subscription>;
 
-/// Limits that keep any one query cheap: nesting depth, and summed field complexity (see
-/// [`complexity`]).
+/// Limits that keep any one query cheap: nesting depth (see [`depth`]: introspection's
+/// `ofType` chains do not count), and summed field complexity (see [`complexity`]).
 pub const MAX_DEPTH: usize = 12;
 
 pub fn build_schema(ctx: Option<AppCtx>) -> CatalogSchema {
@@ -69,7 +70,7 @@ pub fn build_schema(ctx: Option<AppCtx>) -> CatalogSchema {
         Mutation::default(),
         Subscription::default(),
     )
-    .limit_depth(MAX_DEPTH)
+    .extension(depth::DepthLimit { max: MAX_DEPTH })
     .extension(ComplexityLimit);
     if let Some(c) = ctx {
         if let Some(message) = &c.read_only {
@@ -82,9 +83,11 @@ pub fn build_schema(ctx: Option<AppCtx>) -> CatalogSchema {
     b.finish()
 }
 
-/// The SDL as committed in `schema/catalog.graphql`.
+/// The SDL as committed in `schema/catalog.graphql`: with `@specifiedBy` on scalars, as
+/// introspection answers them, so the two describe the same schema.
 pub fn sdl() -> String {
-    build_schema(None).sdl()
+    build_schema(None)
+        .sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
 }
 
 fn app<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a AppCtx> {

@@ -8,6 +8,7 @@ mod crash;
 mod declared;
 mod deployments;
 mod graph;
+mod graphql_clients;
 mod ops;
 mod registries;
 mod registry_auth;
