@@ -1,4 +1,4 @@
-//! What each registry sends: the real fixtures of `../shared/fixtures/registries/`, rewritten
+//! What each registry sends: the real fixtures of `../shared/fixtures/registries/` (copied to `tests/fixtures/registries/`), rewritten
 //! to name an image that is really in a registry, with the sender's headers and proof. Shared
 //! by the registries suite and `bench-ingest --format`.
 
@@ -27,10 +27,7 @@ pub struct Delivery {
 }
 
 pub fn fixture(name: &str) -> Value {
-    let path = format!(
-        "{}/../../shared/fixtures/registries/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/fixtures/registries/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }

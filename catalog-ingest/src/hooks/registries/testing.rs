@@ -1,4 +1,4 @@
-//! What the parsers' unit tests share: the fixtures in `../shared/fixtures/registries/`, a
+//! What the parsers' unit tests share: the fixtures (`tests/fixtures/registries/`), a
 //! request with given headers, and the items of an outcome.
 
 use super::{Outcome, Request};
@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 pub fn fixture(name: &str) -> Vec<u8> {
     let path = format!(
-        "{}/../../shared/fixtures/registries/{name}",
+        "{}/../tests/fixtures/registries/{name}",
         env!("CARGO_MANIFEST_DIR")
     );
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
