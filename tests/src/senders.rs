@@ -86,6 +86,25 @@ pub fn harbor(img: &Img, cloudevents: bool) -> Delivery {
 pub const GHCR_SECRET: &str = "ghcr-webhook-secret";
 pub const NEXUS_SECRET: &str = "nexus-webhook-secret";
 pub const ARTIFACTORY_SECRET: &str = "artifactory-webhook-secret";
+/// The `serve` flags that let every sender's delivery through: the signing secrets and the
+/// SNS topic above, with reconcile off.
+pub fn serve_args() -> Vec<String> {
+    [
+        "--reconcile-interval",
+        "0",
+        "--ghcr-hmac-secret",
+        GHCR_SECRET,
+        "--nexus-hmac-secret",
+        NEXUS_SECRET,
+        "--artifactory-secret",
+        ARTIFACTORY_SECRET,
+        "--sns-topic",
+        SNS_TOPIC,
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
 pub const SNS_TOPIC: &str = "arn:aws:sns:us-west-2:123456789012:ecr-pushes";
 
 pub fn hmac_hex<M: Mac + hmac::digest::KeyInit>(secret: &str, body: &[u8]) -> String {

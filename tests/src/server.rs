@@ -210,17 +210,10 @@ impl CatalogServer {
 
     /// Sends a signal by name (`TERM`, `INT`) with kill(1).
     pub fn signal(&self, name: &str) -> Result<()> {
-        let Some(c) = self.child.as_ref() else {
-            bail!("the server is not running");
-        };
-        let st = Command::new("kill")
-            .arg(format!("-{name}"))
-            .arg(c.id().to_string())
-            .status()?;
-        if !st.success() {
-            bail!("kill -{name} {}: {st}", c.id());
+        match self.child.as_ref() {
+            Some(c) => kill(c, name),
+            None => bail!("the server is not running"),
         }
-        Ok(())
     }
 
     /// Waits for the process to exit by itself; `None` if it still runs after `timeout`.
@@ -442,17 +435,10 @@ impl CatalogWorker {
 
     /// Sends a signal by name (`STOP`, `CONT`) with kill(1).
     pub fn signal(&self, name: &str) -> Result<()> {
-        let Some(c) = self.child.as_ref() else {
-            bail!("the worker is not running");
-        };
-        let st = Command::new("kill")
-            .arg(format!("-{name}"))
-            .arg(c.id().to_string())
-            .status()?;
-        if !st.success() {
-            bail!("kill -{name} {}: {st}", c.id());
+        match self.child.as_ref() {
+            Some(c) => kill(c, name),
+            None => bail!("the worker is not running"),
         }
-        Ok(())
     }
 
     /// SIGKILL: whatever it had claimed comes back to the others when its leases run out.
@@ -468,4 +454,16 @@ impl Drop for CatalogWorker {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Sends a signal by name to a child with kill(1).
+fn kill(c: &Child, name: &str) -> Result<()> {
+    let st = Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(c.id().to_string())
+        .status()?;
+    if !st.success() {
+        bail!("kill -{name} {}: {st}", c.id());
+    }
+    Ok(())
 }

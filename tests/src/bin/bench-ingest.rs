@@ -16,9 +16,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use catalog_tests::bench::{catalog_pid, cpu_time, loadavg, metric, percentile};
 use catalog_tests::notify::{build_and_push, notification};
 use catalog_tests::registry::Registry;
-use catalog_tests::senders::{
-    formats, Img, ARTIFACTORY_SECRET, GHCR_SECRET, NEXUS_SECRET, SNS_TOPIC,
-};
+use catalog_tests::senders::{formats, serve_args, Img};
 use catalog_tests::server::{free_port, INGEST_TOKEN};
 use catalog_tests::{CatalogServer, ServerOpts};
 use diesel::connection::SimpleConnection;
@@ -484,20 +482,7 @@ fn main() -> Result<()> {
 
     let mut server = CatalogServer::start(ServerOpts {
         registries: vec![format!("http://{host}")],
-        extra_args: [
-            "--reconcile-interval",
-            "0",
-            "--ghcr-hmac-secret",
-            GHCR_SECRET,
-            "--nexus-hmac-secret",
-            NEXUS_SECRET,
-            "--artifactory-secret",
-            ARTIFACTORY_SECRET,
-            "--sns-topic",
-            SNS_TOPIC,
-        ]
-        .map(String::from)
-        .to_vec(),
+        extra_args: serve_args(),
         ..ServerOpts::default()
     })?;
     let db = server.dir.path().join("catalog.db");

@@ -7,9 +7,7 @@
 
 use base64::Engine;
 use catalog_tests::registry::{push, ImageSpec, Layout, Registry};
-use catalog_tests::senders::{
-    bearer, formats, Delivery, Img, ARTIFACTORY_SECRET, GHCR_SECRET, NEXUS_SECRET, SNS_TOPIC,
-};
+use catalog_tests::senders::{bearer, formats, serve_args, Delivery, Img, SNS_TOPIC};
 use catalog_tests::server::INGEST_TOKEN;
 use catalog_tests::{CatalogServer, ServerOpts};
 use serde_json::{json, Value};
@@ -23,20 +21,7 @@ const VERSION: &str = r#"query($name: String!) {
 }"#;
 
 fn serve(host: &str, extra: &[&str]) -> CatalogServer {
-    let mut args: Vec<String> = [
-        "--reconcile-interval",
-        "0",
-        "--ghcr-hmac-secret",
-        GHCR_SECRET,
-        "--nexus-hmac-secret",
-        NEXUS_SECRET,
-        "--artifactory-secret",
-        ARTIFACTORY_SECRET,
-        "--sns-topic",
-        SNS_TOPIC,
-    ]
-    .map(String::from)
-    .to_vec();
+    let mut args = serve_args();
     args.extend(extra.iter().map(|s| s.to_string()));
     CatalogServer::start(ServerOpts {
         registries: vec![format!("http://{host}")],
