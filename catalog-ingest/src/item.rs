@@ -79,6 +79,10 @@ pub struct Push {
     /// The digest came from resolving the tag (a [`TagPush`]), not from the notification.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub tag_resolved: bool,
+    /// The sender gives its events no id (Quay, Artifactory): the key names the change, and
+    /// the worker records it only where it changes the repository (see `Worker::by_state`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub idless: bool,
 }
 
 /// A tag push whose notification names no digest.
@@ -91,6 +95,10 @@ pub struct TagPush {
     pub occurred_at: DateTime<Utc>,
     pub source: String,
     pub actor: String,
+    /// The sender gives its events no id (Quay, Artifactory): the key names the change, and
+    /// the worker records it only where it changes the repository (see `Worker::by_state`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub idless: bool,
 }
 
 impl TagPush {
@@ -110,6 +118,7 @@ impl TagPush {
             source: self.source,
             actor: self.actor,
             tag_resolved: true,
+            idless: self.idless,
         }
     }
 }
@@ -125,6 +134,10 @@ pub struct Delete {
     pub occurred_at: DateTime<Utc>,
     pub source: String,
     pub actor: String,
+    /// The sender gives its events no id (Quay, Artifactory): the key names the change, and
+    /// the worker records it only where it changes the repository (see `Worker::by_state`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub idless: bool,
 }
 
 impl InboxBody {
@@ -177,6 +190,7 @@ mod tests {
                 source: "distribution".into(),
                 actor: "registry".into(),
                 tag_resolved: false,
+                idless: false,
             }),
             InboxBody::Delete(Delete {
                 key: "distribution:2".into(),
@@ -187,6 +201,7 @@ mod tests {
                 occurred_at: at,
                 source: "distribution".into(),
                 actor: "registry".into(),
+                idless: false,
             }),
             InboxBody::Record(Record {
                 key: "api:owner".into(),

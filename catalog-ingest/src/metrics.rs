@@ -62,6 +62,8 @@ pub struct Metrics {
     pub worker_items: AtomicU64,
     pub worker_failures: AtomicU64,
     pub worker_parked: AtomicU64,
+    /// Events of id-less senders (Quay, Artifactory) that changed nothing and were not recorded.
+    pub worker_unchanged: AtomicU64,
     pub registry_fetches: AtomicU64,
     pub events_recorded: AtomicU64,
     pub reconcile_runs: AtomicU64,
@@ -166,6 +168,12 @@ impl Metrics {
             "catalog_worker_parked_total",
             "Items parked.",
             &self.worker_parked,
+        );
+        counter(
+            &mut out,
+            "catalog_worker_unchanged_total",
+            "Notifications without an event id that changed nothing, so recorded nothing.",
+            &self.worker_unchanged,
         );
         counter(
             &mut out,

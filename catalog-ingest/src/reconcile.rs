@@ -153,6 +153,7 @@ impl Reconciler {
                     source: "reconcile".into(),
                     actor: "reconcile".into(),
                     tag_resolved: false,
+                    idless: false,
                 }));
             }
             for (tag, digest) in &have {
@@ -169,6 +170,7 @@ impl Reconciler {
                     occurred_at: now,
                     source: "reconcile".into(),
                     actor: "reconcile".into(),
+                    idless: false,
                 }));
             }
         }

@@ -15,6 +15,7 @@ use crate::sync::GraphSync;
 use catalog_core::event::{Event, ImageRegistered, NewEvent};
 use catalog_core::identity;
 use catalog_core::model::ImageContent;
+use catalog_core::Catalog;
 use catalog_schema::{from_micros, to_micros, Durability, InboxItem, Store};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -242,7 +243,19 @@ impl Worker {
         known: &mut Known,
     ) -> anyhow::Result<Vec<NewEvent>> {
         Ok(match body.map_err(anyhow::Error::msg)? {
-            InboxBody::Push(p) => {
+            InboxBody::Push(mut p) => {
+                if p.idless {
+                    let tag = p.tag.clone().unwrap_or_default();
+                    match self
+                        .by_state(&p.registry, &p.repository, &p.key, |tags| {
+                            tags.get(&tag) != Some(&p.digest)
+                        })
+                        .await?
+                    {
+                        Some(key) => p.key = key,
+                        None => return Ok(Vec::new()),
+                    }
+                }
                 if let Some(subject) = p.tag.as_deref().and_then(artifact_tag_subject) {
                     // An SBOM (or signature) about an image, not an image.
                     let tag = p.tag.as_deref().unwrap_or_default();
@@ -274,13 +287,61 @@ impl Worker {
                 events.insert(0, push_event(p, facts));
                 events
             }
-            InboxBody::Delete(d) => vec![delete_event(d)],
+            InboxBody::Delete(mut d) => {
+                if d.idless {
+                    let (tag, digest) = (d.tag.clone(), d.digest.clone());
+                    let changes = move |tags: &BTreeMap<String, String>| match (&digest, &tag) {
+                        (Some(digest), _) => tags.values().any(|v| v == digest),
+                        (None, Some(tag)) => tags.contains_key(tag),
+                        (None, None) => false,
+                    };
+                    match self
+                        .by_state(&d.registry, &d.repository, &d.key, changes)
+                        .await?
+                    {
+                        Some(key) => d.key = key,
+                        None => return Ok(Vec::new()),
+                    }
+                }
+                vec![delete_event(d)]
+            }
             InboxBody::Record(r) => vec![r.into_event()],
             // Resolved before (process_once); one that is still here failed to resolve.
             InboxBody::TagPush(t) => {
                 anyhow::bail!("tag {}:{} was not resolved", t.repository, t.tag)
             }
         })
+    }
+
+    /// For an id-less sender's event: `None` where it would change nothing in the repository's
+    /// tags (`changes` says, given tag → digest as the log has them), else its key qualified by
+    /// the repository's last event. A resend then records nothing at any time, and a tag moved
+    /// back to a digest it named before is a new event, as its key differs from the first's.
+    /// Two copies in one batch see the same state and share one key, which the log keeps once.
+    async fn by_state(
+        &self,
+        registry: &str,
+        repository: &str,
+        key: &str,
+        changes: impl FnOnce(&BTreeMap<String, String>) -> bool,
+    ) -> anyhow::Result<Option<String>> {
+        let store = self.store.clone();
+        let (registry, repository) = (registry.to_string(), repository.to_string());
+        let (tags, last) = tokio::task::spawn_blocking(move || {
+            let events = store.repository_events(&registry, &repository)?;
+            let mut c = Catalog::new();
+            c.apply_all(&events);
+            let last = events.last().map_or(0, |e| e.seq);
+            Ok::<_, catalog_schema::StoreError>((c.repository_tags(&registry, &repository), last))
+        })
+        .await??;
+        if !changes(&tags) {
+            self.metrics
+                .worker_unchanged
+                .fetch_add(1, Ordering::Relaxed);
+            return Ok(None);
+        }
+        Ok(Some(format!("{key}#{last}")))
     }
 
     /// The push a tag-only notification is: the digest the registry resolves the tag to now.

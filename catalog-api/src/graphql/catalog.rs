@@ -205,6 +205,7 @@ impl CatalogMutation {
             source: "api".into(),
             actor: caller.name(),
             tag_resolved: false,
+            idless: false,
         });
         a.inbox
             .append("api", &[item])

@@ -180,6 +180,7 @@ pub fn parse(body: &[u8], registry: Option<&str>) -> Result<Parsed, FieldError> 
                 source: "distribution".into(),
                 actor,
                 tag_resolved: false,
+                idless: false,
             }));
         } else {
             if digest.is_none() && tag.is_none() {
@@ -202,6 +203,7 @@ pub fn parse(body: &[u8], registry: Option<&str>) -> Result<Parsed, FieldError> 
                 occurred_at,
                 source: "distribution".into(),
                 actor,
+                idless: false,
             }));
         }
     }

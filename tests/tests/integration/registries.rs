@@ -277,3 +277,98 @@ fn sns_subscriptions_are_confirmed_for_configured_topics_only() {
     );
     assert_eq!(server.event_count().unwrap(), 0);
 }
+
+/// `catalog_worker_unchanged_total` from /metrics.
+fn unchanged(server: &CatalogServer) -> u64 {
+    let m = reqwest::blocking::get(server.url("/metrics"))
+        .unwrap()
+        .text()
+        .unwrap();
+    m.lines()
+        .find_map(|l| l.strip_prefix("catalog_worker_unchanged_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("catalog_worker_unchanged_total missing:\n{m}"))
+}
+
+/// Quay and Artifactory give their events no id and no time. A resend seconds later records
+/// nothing; a tag moved to another digest, and back to the first, is recorded each time.
+#[test]
+fn senders_without_event_ids_record_changes_not_resends() {
+    let registry = Registry::start(&[]).unwrap();
+    let host = registry.host();
+    let server = serve(&host, &[]);
+    let layout = Layout::new().unwrap();
+    type Sender = fn(&Img) -> Delivery;
+    let senders: [(&str, Sender); 2] = [
+        ("quay", catalog_tests::senders::quay),
+        ("artifactory", catalog_tests::senders::artifactory),
+    ];
+    for (name, deliver) in senders {
+        let repository = format!("{name}/moving");
+        // Two images under one tag: `1.0.0` first, then `2.0.0`, then `1.0.0` again.
+        let mut digests = Vec::new();
+        for version in ["1.0.0", "2.0.0"] {
+            let image = format!("{name}-{version}");
+            let spec = ImageSpec::new(&image).label("org.opencontainers.image.version", version);
+            layout.build(&image, &spec).unwrap();
+            digests.push((image, version));
+        }
+        let tagged = |version: &str| -> Value {
+            let d = server.query(VERSION, json!({"name": repository})).unwrap();
+            d["component"]["versions"]
+                .as_array()
+                .and_then(|vs| vs.iter().find(|v| v["version"] == version).cloned())
+                .map(|v| v["tags"].clone())
+                .unwrap_or(Value::Null)
+        };
+        let send = |image: &str, version: &str| -> (Delivery, String) {
+            let digest = push(&layout, image, &host, &repository, "latest").unwrap();
+            let img = Img {
+                host: host.clone(),
+                repository: repository.clone(),
+                tag: "latest".into(),
+                digest: digest.clone(),
+                salt: String::new(),
+            };
+            let d = deliver(&img);
+            let (st, body) = post(&server, &d);
+            assert_eq!(st, 202, "{name}: {body}");
+            server
+                .wait_for(
+                    &format!("{name}: latest on {version}"),
+                    Duration::from_secs(30),
+                    || Ok((tagged(version) == json!(["latest"])).then_some(())),
+                )
+                .unwrap();
+            (d, digest)
+        };
+        let (first, _) = send(&digests[0].0, digests[0].1);
+        let before = server.event_count().unwrap();
+        let skipped = unchanged(&server);
+        // A resend in a later second, as a retry after a timeout would be.
+        std::thread::sleep(Duration::from_millis(1100));
+        let (st, body) = post(&server, &first);
+        assert_eq!(st, 202, "{name}: {body}");
+        server
+            .wait_for("the resend processed", Duration::from_secs(30), || {
+                Ok((unchanged(&server) > skipped).then_some(()))
+            })
+            .unwrap();
+        assert_eq!(
+            server.event_count().unwrap(),
+            before,
+            "{name}: a resend recorded"
+        );
+        send(&digests[1].0, digests[1].1);
+        assert_eq!(tagged("1.0.0"), json!([]), "{name}: latest moved away");
+        let moved = server.event_count().unwrap();
+        assert!(moved > before, "{name}: the move was not recorded");
+        // Back to the first digest: the same push as the first delivery, a new change.
+        send(&digests[0].0, digests[0].1);
+        assert_eq!(tagged("2.0.0"), json!([]), "{name}: latest moved back");
+        assert!(
+            server.event_count().unwrap() > moved,
+            "{name}: the move back was not recorded"
+        );
+    }
+}

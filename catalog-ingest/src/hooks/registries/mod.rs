@@ -173,6 +173,7 @@ pub fn finish(
                 source: source.to_string(),
                 actor: n.actor,
                 tag_resolved: false,
+                idless: false,
             }),
             (Action::Push, None, Some(tag)) => InboxBody::TagPush(TagPush {
                 key: n.key,
@@ -182,6 +183,7 @@ pub fn finish(
                 occurred_at: n.occurred_at,
                 source: source.to_string(),
                 actor: n.actor,
+                idless: false,
             }),
             (Action::Push, Some(_), None) => {
                 ignored += 1;
@@ -202,11 +204,34 @@ pub fn finish(
                 occurred_at: n.occurred_at,
                 source: source.to_string(),
                 actor: n.actor,
+                idless: false,
             }),
         };
         items.push(item);
     }
     Ok(Parsed { items, ignored })
+}
+
+/// [`finish`] for a sender that gives its events no id (Quay, Artifactory): its items are
+/// marked so the worker records each only where it changes the repository. A key derived from
+/// the event alone would otherwise swallow a tag moved back to a digest it named before, and
+/// one with the receipt time would record every resend again.
+pub fn finish_idless(
+    source: &str,
+    req: &Request,
+    notices: Vec<Notice>,
+    ignored: usize,
+) -> Result<Parsed, FieldError> {
+    let mut parsed = finish(source, req, notices, ignored)?;
+    for item in &mut parsed.items {
+        match item {
+            InboxBody::Push(p) => p.idless = true,
+            InboxBody::TagPush(t) => t.idless = true,
+            InboxBody::Delete(d) => d.idless = true,
+            InboxBody::Record(_) => {}
+        }
+    }
+    Ok(parsed)
 }
 
 /// One event the catalog does not care about (a pull, a scan, an unknown action): counted,

@@ -8,13 +8,14 @@
 //! Quay sends no event id, no time and no actor: the time is the receive time, the actor
 //! `quay`. Nothing in the body tells a retry from a second push of the same tag, so the key is
 //! derived from the host, repository and tag, and the worker completes it with the digest the
-//! tag resolves to (`TagPush::resolved`): a retry, or a push that changed nothing, is one
-//! event; a push of a new digest is another. A tag moved back to a digest it named before is
-//! the one case a key cannot tell from a retry; reconcile corrects it within its interval.
+//! tag resolves to (`TagPush::resolved`). The items are id-less ([`super::finish_idless`]): the
+//! worker records a push only where the tag does not name that digest already, so a retry,
+//! or a push that changed nothing, records nothing, and a tag moved back to a digest it named
+//! before is recorded.
 
 use super::{
-    derived_key, finish, host_of, ignored_one, json, renamed, valid_host, Action, Notice, Outcome,
-    Request,
+    derived_key, finish_idless, host_of, ignored_one, json, renamed, valid_host, Action, Notice,
+    Outcome, Request,
 };
 use crate::item::{valid_repository, FieldError};
 use serde::Deserialize;
@@ -90,7 +91,7 @@ pub fn parse(req: &Request, body: &[u8]) -> Result<Outcome, FieldError> {
             actor: "quay".into(),
         })
         .collect();
-    finish("quay", req, notices, 0)
+    finish_idless("quay", req, notices, 0)
         .map(Outcome::Items)
         .map_err(|e| renamed(e, &[("tag", "")]))
 }
