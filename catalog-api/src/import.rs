@@ -230,6 +230,7 @@ async fn osv(t: ImportTarget, path: PathBuf) -> Result<String, Failure> {
     let mut names: Vec<String> = Vec::new();
     let mut size = 0;
     let mut sent = 0;
+    let mut refused: Vec<String> = Vec::new();
     let target = target(&t);
     let total = records.len();
     for (i, (name, bytes)) in records.into_iter().enumerate() {
@@ -249,20 +250,51 @@ async fn osv(t: ImportTarget, path: PathBuf) -> Result<String, Failure> {
         if size >= BATCH_BYTES || i + 1 == total {
             let body = serde_json::to_vec(&batch)
                 .map_err(|e| (REFUSED, format!("cannot encode a batch: {e}")))?;
-            target
+            let receipt = target
                 .post("/hooks/osv", "application/json", body, "OSV records")
                 .await
                 .map_err(|(code, msg)| (code, name_record(msg, &names)))?;
-            sent += batch.len();
+            let batch_refused = receipt["refused"].as_array().map_or(&[][..], Vec::as_slice);
+            for r in batch_refused {
+                refused.push(refusal_line(r, &names));
+            }
+            sent += batch.len() - batch_refused.len();
             batch.clear();
             names.clear();
             size = 0;
         }
     }
+    if !refused.is_empty() {
+        // The good records are in; the exit code says that some were not.
+        return Err((
+            REFUSED,
+            format!(
+                "imported {sent} OSV records from {}; refused {}:\n{}",
+                path.display(),
+                refused.len(),
+                refused.join("\n")
+            ),
+        ));
+    }
     Ok(format!(
         "imported {sent} OSV records from {}",
         path.display()
     ))
+}
+
+/// One refused record of a receipt, as a line: its id, file, field and reason.
+fn refusal_line(r: &Value, names: &[String]) -> String {
+    let text = |k: &str| r[k].as_str().unwrap_or_default();
+    let file = text("record")
+        .rsplit_once('[')
+        .and_then(|(_, n)| n.trim_end_matches(']').parse::<usize>().ok())
+        .and_then(|i| names.get(i))
+        .map_or(String::new(), |f| format!(" in {f}"));
+    let id = match text("id") {
+        "" => "a record without an id".to_string(),
+        id => id.to_string(),
+    };
+    format!("  {id}{file}: {}: {}", text("field"), text("reason"))
 }
 
 /// Adds the file name to a refusal that names a record by its index in the batch (`[3].id`).

@@ -184,19 +184,53 @@ fn array_at<'a>(
     }
 }
 
-/// The rules serde cannot express: known range types and one key per event.
+/// The scheme an OSV range's versions are written in, and its name for errors: `SEMVER`
+/// ranges are SemVer 2.0; `ECOSYSTEM` ranges are the package's ecosystem's own scheme; `GIT`
+/// ranges name commits (not read here).
+fn range_scheme(kind: &str, ecosystem: &str) -> Option<(Scheme, String)> {
+    let name = |s: Scheme| match s {
+        Scheme::Semver => "SemVer 2.0",
+        Scheme::Npm => "npm (node-semver)",
+        Scheme::Pypi => "PEP 440",
+        Scheme::Maven => "Maven",
+        Scheme::Go => "Go module",
+        Scheme::Debian => "dpkg",
+        Scheme::Alpine => "apk",
+        Scheme::Generic => "generic",
+    };
+    match kind {
+        "SEMVER" => Some((Scheme::Semver, "a SEMVER range needs SemVer 2.0".into())),
+        "ECOSYSTEM" => {
+            let s = Scheme::for_osv_ecosystem(ecosystem);
+            Some((
+                s,
+                format!("the {ecosystem:?} ecosystem's versions are {}", name(s)),
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// The rules serde cannot express: known range types, one key per event, and event versions
+/// that the range's scheme can read. A range whose versions cannot be read would match nothing,
+/// silently; the record is refused instead, naming the event.
 fn check_affected(value: &Value, path: &str) -> Result<(), OsvError> {
     let Value::Object(affected) = value else {
         return osv_err(path, "not an object");
     };
+    let ecosystem = affected
+        .get("package")
+        .and_then(|p| p.get("ecosystem"))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     for (j, range) in array_at(affected, "ranges", path)?.iter().enumerate() {
         let rpath = format!("{path}.ranges[{j}]");
         let Value::Object(range) = range else {
             return osv_err(&rpath, "not an object");
         };
-        match range.get("type") {
+        let kind = match range.get("type") {
             None | Some(Value::Null) => return osv_err(&format!("{rpath}.type"), "missing"),
-            Some(Value::String(t)) if RANGE_TYPES.contains(&t.as_str()) => {}
+            Some(Value::String(t)) if RANGE_TYPES.contains(&t.as_str()) => t.as_str(),
             Some(Value::String(t)) => {
                 return osv_err(
                     &format!("{rpath}.type"),
@@ -204,7 +238,8 @@ fn check_affected(value: &Value, path: &str) -> Result<(), OsvError> {
                 )
             }
             Some(_) => return osv_err(&format!("{rpath}.type"), "not a string"),
-        }
+        };
+        let scheme = range_scheme(kind, ecosystem);
         for (k, event) in array_at(range, "events", &rpath)?.iter().enumerate() {
             let epath = format!("{rpath}.events[{k}]");
             let Value::Object(event) = event else {
@@ -221,8 +256,19 @@ fn check_affected(value: &Value, path: &str) -> Result<(), OsvError> {
                     "an event needs exactly one of introduced, fixed, last_affected, limit",
                 );
             };
-            if !event.get(*key).is_some_and(Value::is_string) {
+            let Some(version) = event.get(*key).and_then(Value::as_str) else {
                 return osv_err(&format!("{epath}.{key}"), "not a string");
+            };
+            // `introduced: "0"` is before every version, and a limit of `*` is infinity.
+            let special =
+                (*key == "introduced" && version == "0") || (*key == "limit" && version == "*");
+            if let Some((scheme, what)) = scheme.as_ref().filter(|_| !special) {
+                if !scheme.is_valid(version) {
+                    return osv_err(
+                        &format!("{epath}.{key}"),
+                        format!("{version:?} is not a version: {what}"),
+                    );
+                }
             }
         }
     }

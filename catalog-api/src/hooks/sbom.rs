@@ -96,12 +96,16 @@ async fn accept_osv(
     require_content_type(req, &["application/json"])?;
     let body = read_body(req, payload, st.max_sbom, LIMIT_FLAG).await?;
     let actor = caller.name();
-    let items = web::block(move || osv_hook::parse(&body, Utc::now(), &actor))
+    let parsed = web::block(move || osv_hook::parse(&body, Utc::now(), &actor))
         .await
         .map_err(|e| ApiError::Internal(format!("OSV parser stopped: {e}")))??;
-    st.ctx.inbox.append("osv", &items).await?;
+    st.ctx.inbox.append("osv", &parsed.items).await?;
     st.metrics
         .hook_items
-        .fetch_add(items.len() as u64, Ordering::Relaxed);
-    Ok(HttpResponse::Accepted().json(json!({"accepted": items.len()})))
+        .fetch_add(parsed.items.len() as u64, Ordering::Relaxed);
+    // The good records are kept; each bad one is named, so its sender can mend it.
+    Ok(HttpResponse::Accepted().json(json!({
+        "accepted": parsed.items.len(),
+        "refused": parsed.refused,
+    })))
 }

@@ -441,10 +441,6 @@ fn limits_git_ranges_and_unreadable_bounds() {
           "ranges": [{"type": "GIT", "repo": "https://github.com/example/libexample",
                       "events": [{"introduced": "8f3b2a"}, {"fixed": "9c1d4e"}]}],
           "versions": ["v1.2.0"]
-        },
-        {
-          "package": {"ecosystem": "npm", "name": "broken-bounds"},
-          "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "next"}]}]
         }
       ]
     }"#,
@@ -474,8 +470,88 @@ fn limits_git_ranges_and_unreadable_bounds() {
             .and_then(OsvPackage::package_key),
         None
     );
-    // A bound the scheme cannot read makes the range unknown, never a match.
-    check(&v.affected[3], &[("0.0.1", false), ("99.0.0", false)]);
+}
+
+/// A range's versions must read in its scheme: SemVer 2.0 for `SEMVER`, the ecosystem's for
+/// `ECOSYSTEM`. Otherwise the range would silently match nothing, so the record is refused,
+/// naming the event. `introduced: "0"`, a `*` limit and GIT commits are not versions.
+#[test]
+fn range_versions_must_parse_in_their_scheme() {
+    let record = |eco: &str, kind: &str, events: &str| {
+        format!(
+            r#"{{"id": "X", "affected": [{{"package": {{"ecosystem": "{eco}", "name": "p"}},
+                "ranges": [{{"type": "{kind}", "events": {events}}}]}}]}}"#
+        )
+    };
+    for (eco, kind, events, error) in [
+        (
+            "npm",
+            "SEMVER",
+            r#"[{"introduced": "not a version"}]"#,
+            r#"events[0].introduced: "not a version" is not a version: a SEMVER range needs SemVer 2.0"#,
+        ),
+        (
+            "npm",
+            "ECOSYSTEM",
+            r#"[{"introduced": "0"}, {"fixed": "next"}]"#,
+            r#"events[1].fixed: "next" is not a version: the "npm" ecosystem's versions are npm (node-semver)"#,
+        ),
+        (
+            "PyPI",
+            "ECOSYSTEM",
+            r#"[{"introduced": "1.0"}, {"last_affected": "1.0+a+b"}]"#,
+            r#"events[1].last_affected: "1.0+a+b" is not a version: the "PyPI" ecosystem's versions are PEP 440"#,
+        ),
+        (
+            "Debian:12",
+            "ECOSYSTEM",
+            r#"[{"introduced": "0"}, {"fixed": "1:"}]"#,
+            r#"events[1].fixed: "1:" is not a version: the "Debian:12" ecosystem's versions are dpkg"#,
+        ),
+        (
+            "crates.io",
+            "SEMVER",
+            r#"[{"introduced": "0"}, {"limit": "2"}]"#,
+            r#"events[1].limit: "2" is not a version: a SEMVER range needs SemVer 2.0"#,
+        ),
+    ] {
+        assert_eq!(
+            parse_err(&record(eco, kind, events)),
+            format!("affected[0].ranges[0].{error}"),
+            "{eco} {kind} {events}"
+        );
+    }
+    for (eco, kind, events) in [
+        (
+            "npm",
+            "SEMVER",
+            r#"[{"introduced": "0"}, {"fixed": "1.2.3-rc.1"}]"#,
+        ),
+        (
+            "PyPI",
+            "ECOSYSTEM",
+            r#"[{"introduced": "0"}, {"limit": "*"}]"#,
+        ),
+        ("PyPI", "ECOSYSTEM", r#"[{"introduced": "1.0.post."}]"#),
+        ("Maven", "ECOSYSTEM", r#"[{"introduced": "5.0.0.M1"}]"#),
+        (
+            "Go",
+            "SEMVER",
+            r#"[{"introduced": "0"}, {"fixed": "0.0.0-20210101-abcdef"}]"#,
+        ),
+        (
+            "OSS-Fuzz",
+            "GIT",
+            r#"[{"introduced": "8f3b2a"}, {"fixed": "9c1d4e"}]"#,
+        ),
+        (
+            "SomeNewEcosystem",
+            "ECOSYSTEM",
+            r#"[{"introduced": "r17"}]"#,
+        ),
+    ] {
+        parse(&record(eco, kind, events));
+    }
 }
 
 #[test]

@@ -597,7 +597,7 @@ fn error_of(body: &str) -> Value {
 }
 
 #[test]
-fn bad_sboms_and_records_are_refused_whole() {
+fn bad_sboms_are_refused_whole_and_bad_osv_records_one_by_one() {
     let server = CatalogServer::start(ServerOpts {
         extra_args: vec!["--max-sbom-bytes".into(), "8388608".into()],
         ..ServerOpts::default()
@@ -653,29 +653,77 @@ fn bad_sboms_and_records_are_refused_whole() {
     let (st, body) = post(&path, big);
     assert_eq!(st, 413, "{body}");
     assert!(body.contains("--max-sbom-bytes"), "{body}");
-    // OSV: the second record lacks its id; the first is not written either.
-    let (st, body) = server
-        .post(
-            "/hooks/osv",
-            "application/json",
-            Some(CATALOG_TOKEN),
-            format!("[{EXPRESS_OSV}, {{\"modified\": \"2024-01-01T00:00:00Z\"}}]").into_bytes(),
-        )
-        .unwrap();
-    assert_eq!(st, 400, "{body}");
-    assert!(
-        error_of(&body)["field"]
-            .as_str()
-            .unwrap()
-            .starts_with("[1]"),
-        "{body}"
-    );
-    std::thread::sleep(Duration::from_millis(300));
     assert_eq!(
         server.event_count().unwrap(),
         before,
         "nothing half-written"
     );
+    // OSV: a record whose range version does not parse in its scheme, alone, is refused,
+    // naming its id and field, and writes nothing.
+    let osv = |body: String| {
+        server
+            .post(
+                "/hooks/osv",
+                "application/json",
+                Some(CATALOG_TOKEN),
+                body.into_bytes(),
+            )
+            .unwrap()
+    };
+    let bad_semver = EXPRESS_OSV
+        .replace("GHSA-rv95-896h-c2vc", "GHSA-bad1-semver")
+        .replace(r#"{"fixed": "4.19.2"}"#, r#"{"fixed": "not a version"}"#);
+    let bad_pypi = EXPRESS_OSV
+        .replace("GHSA-rv95-896h-c2vc", "GHSA-bad2-pypi")
+        .replace(r#""ecosystem": "npm""#, r#""ecosystem": "PyPI""#)
+        .replace(r#""type": "SEMVER""#, r#""type": "ECOSYSTEM""#)
+        .replace(r#"{"fixed": "4.19.2"}"#, r#"{"fixed": "1.0+a+b"}"#);
+    let (st, body) = osv(bad_semver.clone());
+    assert_eq!(st, 400, "{body}");
+    assert_eq!(
+        error_of(&body)["field"],
+        "affected[0].ranges[0].events[1].fixed",
+        "{body}"
+    );
+    let msg = error_of(&body)["message"].as_str().unwrap().to_string();
+    assert!(
+        msg.contains("GHSA-bad1-semver") && msg.contains("\"not a version\""),
+        "{body}"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(server.event_count().unwrap(), before, "nothing written");
+    // In a batch, the bad records are refused one by one and the good one is kept.
+    let (st, body) = osv(format!(
+        "[{bad_semver}, {EXPRESS_OSV}, {{\"modified\": \"2024-01-01T00:00:00Z\"}}, {bad_pypi}]"
+    ));
+    assert_eq!(st, 202, "{body}");
+    let receipt: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(receipt["accepted"], 1, "{body}");
+    assert_eq!(
+        receipt["refused"],
+        json!([
+            {"record": "[0]", "id": "GHSA-bad1-semver",
+             "field": "affected[0].ranges[0].events[1].fixed",
+             "reason": "\"not a version\" is not a version: a SEMVER range needs SemVer 2.0"},
+            {"record": "[2]", "field": "id", "reason": "missing"},
+            {"record": "[3]", "id": "GHSA-bad2-pypi",
+             "field": "affected[0].ranges[0].events[1].fixed",
+             "reason": "\"1.0+a+b\" is not a version: the \"PyPI\" ecosystem's versions are PEP 440"},
+        ]),
+        "{body}"
+    );
+    server
+        .wait_for("the good record", Duration::from_secs(20), || {
+            let d = server.query(
+                r#"{ a: vulnerability(id: "GHSA-rv95-896h-c2vc") { id }
+                     b: vulnerability(id: "GHSA-bad1-semver") { id } }"#,
+                json!({}),
+            )?;
+            Ok(d["a"]["id"].is_string().then_some(d))
+        })
+        .map(|d| assert!(d["b"].is_null(), "a refused record was kept: {d}"))
+        .unwrap();
+    assert_eq!(server.event_count().unwrap(), before + 1);
 
     // An invalid purl is a per-component warning; a dependency cycle terminates.
     let (st, body) = post(&path, fixture("invalid-purl.cdx.json"));

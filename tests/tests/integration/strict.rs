@@ -4,7 +4,7 @@
 //! whatever size the archive declares.
 
 use catalog_tests::registry::TempDir;
-use catalog_tests::server::{ADMIN_TOKEN, INGEST_TOKEN};
+use catalog_tests::server::{ADMIN_TOKEN, CATALOG_TOKEN, INGEST_TOKEN};
 use catalog_tests::{CatalogServer, ServerOpts};
 use serde_json::Value;
 
@@ -174,4 +174,54 @@ fn an_osv_zip_entry_declaring_a_huge_size_is_refused_naming_it_and_the_limit() {
         err.contains("the limit for one entry is 33554432 bytes"),
         "{err}"
     );
+}
+
+/// `catalog import osv` of a directory where one record's range does not parse: the others are
+/// imported, the bad one is named with its id, file and field, and the exit code says so.
+#[test]
+fn an_osv_import_keeps_the_good_records_and_names_the_bad_one() {
+    let s = CatalogServer::start(ServerOpts::default()).unwrap();
+    let dir = TempDir::new("osv-mixed").unwrap();
+    let record = |id: &str, fixed: &str| {
+        format!(
+            r#"{{"id": "{id}", "modified": "2026-01-01T00:00:00Z", "affected": [
+                {{"package": {{"ecosystem": "Maven", "name": "org.example:lib"}},
+                  "ranges": [{{"type": "SEMVER", "events": [{{"introduced": "0"}}, {{"fixed": "{fixed}"}}]}}]}}]}}"#
+        )
+    };
+    std::fs::write(dir.path().join("a.json"), record("GHSA-good-1", "2.0.0")).unwrap();
+    std::fs::write(dir.path().join("b.json"), record("GHSA-bad-1", "2.0.0.RC1")).unwrap();
+    std::fs::write(dir.path().join("c.json"), record("GHSA-good-2", "3.1.0")).unwrap();
+    let out = std::process::Command::new(catalog_tests::server::binary().unwrap())
+        .args(["import", "osv"])
+        .arg(dir.path())
+        .args(["--server", &s.url(""), "--token", CATALOG_TOKEN])
+        .env_remove("CATALOG_TOKEN")
+        .env_remove("CATALOG_SERVER")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("imported 2 OSV records"), "{err}");
+    let bad = format!(
+        r#"GHSA-bad-1 in {}: affected[0].ranges[0].events[1].fixed: "2.0.0.RC1" is not a version"#,
+        dir.path().join("b.json").display()
+    );
+    assert!(err.contains(&bad), "{err}");
+    let d = s
+        .wait_for(
+            "the good records",
+            std::time::Duration::from_secs(20),
+            || {
+                let d = s.query(
+                    r#"{ a: vulnerability(id: "GHSA-good-1") { id }
+                     b: vulnerability(id: "GHSA-bad-1") { id }
+                     c: vulnerability(id: "GHSA-good-2") { id } }"#,
+                    serde_json::json!({}),
+                )?;
+                Ok((d["a"]["id"].is_string() && d["c"]["id"].is_string()).then_some(d))
+            },
+        )
+        .unwrap();
+    assert!(d["b"].is_null(), "{d}");
 }
