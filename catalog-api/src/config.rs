@@ -192,6 +192,18 @@ pub enum ImportCommand {
         #[arg(long)]
         image: Option<String>,
     },
+    /// A VEX document (OpenVEX, or CycloneDX with `vulnerabilities[].analysis`): statements
+    /// that products are, or are not, affected by vulnerabilities. A later statement about the
+    /// same product and vulnerability supersedes an earlier one.
+    Vex {
+        #[command(flatten)]
+        target: ImportTarget,
+        /// The VEX file.
+        file: std::path::PathBuf,
+        /// The image a CycloneDX VEX is about, when the document does not name it (sha256:...).
+        #[arg(long)]
+        image: Option<String>,
+    },
     /// OSV vulnerability records: a .json file, a directory of them (recursively) or a .zip
     /// (as osv.dev publishes them). Re-importing changes nothing; a modified record replaces
     /// its older version.

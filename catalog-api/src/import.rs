@@ -30,6 +30,11 @@ pub fn run(cmd: ImportCommand) -> ExitCode {
             image,
         } => client::run(sbom(target, file, image)),
         ImportCommand::Osv { target, path } => client::run(osv(target, path)),
+        ImportCommand::Vex {
+            target,
+            file,
+            image,
+        } => client::run(vex(target, file, image)),
         ImportCommand::Backstage { target, paths } => client::run(backstage(target, paths)),
     }
 }
@@ -56,6 +61,27 @@ async fn sbom(t: ImportTarget, file: PathBuf, image: Option<String>) -> Result<S
         "attached {} packages to {} ({})",
         answer["packages"].as_u64().unwrap_or(0),
         answer["image"].as_str().unwrap_or("?"),
+        file.display()
+    );
+    for w in answer["warnings"].as_array().into_iter().flatten() {
+        msg.push_str(&format!("\nwarning: {}", w.as_str().unwrap_or("")));
+    }
+    Ok(msg)
+}
+
+async fn vex(t: ImportTarget, file: PathBuf, image: Option<String>) -> Result<String, Failure> {
+    let body = std::fs::read(&file)
+        .map_err(|e| (REFUSED, format!("cannot read {}: {e}", file.display())))?;
+    let path = match &image {
+        Some(d) => format!("/hooks/vex?image={}", d.replace(':', "%3A")),
+        None => "/hooks/vex".to_string(),
+    };
+    let answer = target(&t)
+        .post(&path, "application/json", body, "VEX")
+        .await?;
+    let mut msg = format!(
+        "recorded {} VEX statements ({})",
+        answer["statements"].as_u64().unwrap_or(0),
         file.display()
     );
     for w in answer["warnings"].as_array().into_iter().flatten() {

@@ -76,6 +76,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/hooks/sbom", web::post().to(hooks::sbom::sbom))
         .route("/hooks/osv", web::post().to(hooks::sbom::osv))
+        .route("/hooks/vex", web::post().to(hooks::sbom::vex))
         .route(
             "/hooks/backstage",
             web::post().to(hooks::backstage::backstage),

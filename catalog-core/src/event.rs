@@ -76,6 +76,10 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         owner: Option<String>,
     },
+    /// VEX statements (a document, or a team's own statement); per product, vulnerability and
+    /// subcomponent, the latest statement (by its timestamp, then log order) holds.
+    #[serde(rename = "vex.recorded")]
+    VexRecorded(Box<crate::vex::VexDocument>),
 }
 
 impl<'de> Deserialize<'de> for Event {
@@ -146,6 +150,7 @@ impl crate::tagged::TaggedEnum for Event {
         "dependency.removed",
         "team.contacts",
         "application.declared",
+        "vex.recorded",
     ];
 
     fn variant<'de, D: serde::Deserializer<'de>>(tag: &str, d: D) -> Result<Event, D::Error> {
@@ -209,6 +214,7 @@ impl crate::tagged::TaggedEnum for Event {
                     contacts: f.contacts,
                 }
             }
+            Some(EventKind::VexRecorded) => Event::VexRecorded(Deserialize::deserialize(d)?),
             Some(EventKind::ApplicationDeclared) => {
                 let f = fields::Application::deserialize(d)?;
                 Event::ApplicationDeclared {
@@ -274,10 +280,11 @@ pub enum EventKind {
     DependencyRemoved,
     TeamContacts,
     ApplicationDeclared,
+    VexRecorded,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 13] = [
+    pub const ALL: [EventKind; 14] = [
         EventKind::ImageRegistered,
         EventKind::TagDeleted,
         EventKind::ManifestDeleted,
@@ -291,6 +298,7 @@ impl EventKind {
         EventKind::DependencyRemoved,
         EventKind::TeamContacts,
         EventKind::ApplicationDeclared,
+        EventKind::VexRecorded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -308,6 +316,7 @@ impl EventKind {
             EventKind::DependencyRemoved => "dependency.removed",
             EventKind::TeamContacts => "team.contacts",
             EventKind::ApplicationDeclared => "application.declared",
+            EventKind::VexRecorded => "vex.recorded",
         }
     }
 
@@ -332,6 +341,7 @@ impl Event {
             Event::DependencyRemoved { .. } => EventKind::DependencyRemoved,
             Event::TeamContacts { .. } => EventKind::TeamContacts,
             Event::ApplicationDeclared { .. } => EventKind::ApplicationDeclared,
+            Event::VexRecorded(_) => EventKind::VexRecorded,
         }
     }
 }

@@ -23,6 +23,7 @@ mod inventory;
 mod packages;
 mod search;
 mod snapshot;
+mod vex;
 mod vulns;
 pub use blast::{
     BlastGroup, BlastItem, BlastRadius, BlastTarget, BlastThing, BlastTotals, PathStep,
@@ -196,6 +197,7 @@ pub struct Catalog {
     inventory: inventory::Inventory,
     packages: packages::Packages,
     vulns: vulns::Vulns,
+    vex: vex::Vex,
     search: search::SearchIndex,
     declared: declared::Declared,
     applications: BTreeMap<String, NodeIndex>,
@@ -249,7 +251,7 @@ impl Catalog {
         }
         if !matches!(
             rec.event,
-            Event::SbomAttached(_) | Event::VulnerabilityPublished(_)
+            Event::SbomAttached(_) | Event::VulnerabilityPublished(_) | Event::VexRecorded(_)
         ) {
             // What runs where, and what it resolves to, may have changed.
             self.live = std::sync::OnceLock::new();
@@ -291,6 +293,7 @@ impl Catalog {
             }
             Event::SbomAttached(s) => self.sbom_attached(s, t, &rec.key),
             Event::VulnerabilityPublished(v) => self.vulnerability_published(v, t, &rec.key),
+            Event::VexRecorded(d) => self.vex_recorded(d, rec.seq),
             Event::EntityDeclared(e) => self.entity_declared(e, t, &rec.key),
             Event::DependencyDeclared { from, to } => {
                 self.dependency_event(from, to, true, t, &rec.key)

@@ -16,6 +16,7 @@ pub mod redact;
 pub mod sbom;
 pub mod tagged;
 pub mod versioning;
+pub mod vex;
 
 pub use event::{Event, EventKind, RecordedEvent};
 pub use graph::{Catalog, DeploymentFilter, InventoryScope, Page, WhereIs};

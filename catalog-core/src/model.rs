@@ -319,6 +319,40 @@ pub struct VulnerabilityMatch {
     pub version: String,
     /// Versions the record names as fixing it.
     pub fixed: Vec<String>,
+    /// The VEX statement that holds for this match, if any; `suppressed` says whether it
+    /// takes the match out of the counts.
+    pub vex: Option<VexVerdict>,
+}
+
+/// What a VEX statement says about one match, and who said it when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VexVerdict {
+    /// `not_affected`, `affected`, `fixed` or `under_investigation`.
+    pub status: String,
+    pub justification: Option<String>,
+    pub impact: Option<String>,
+    pub action: Option<String>,
+    pub author: String,
+    /// The document's id (or `api:...` for a team's own statement).
+    pub document: String,
+    /// The product the statement was about (`image:sha256:...`, `version:shop/cart@1.2`,
+    /// `package:pkg:...`).
+    pub product: String,
+    pub stated_at: DateTime<Utc>,
+    pub until: Option<DateTime<Utc>>,
+    /// The suppression's `until` has passed: the match counts again.
+    pub expired: bool,
+    /// `not_affected` or `fixed`, not expired: the match is out of the counts.
+    pub suppressed: bool,
+}
+
+/// An image a vulnerability's ranges reach, taken out of the counts by VEX.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuppressedImage {
+    pub image: String,
+    pub package_versions: Vec<String>,
+    pub component_versions: Vec<ComponentVersion>,
+    pub vex: VexVerdict,
 }
 
 /// A vulnerability and everything in the catalog it affects now.
@@ -330,4 +364,6 @@ pub struct VulnerabilityReport {
     pub images: Vec<PackageInImage>,
     pub deployments: Vec<Deployment>,
     pub owners: Vec<String>,
+    /// Images whose every match of it is suppressed by VEX: not in the lists above.
+    pub suppressed: Vec<SuppressedImage>,
 }

@@ -264,3 +264,5 @@ mod snapshot;
 mod tagged;
 #[path = "integration/versioning.rs"]
 mod versioning;
+#[path = "integration/vex.rs"]
+mod vex;

@@ -558,11 +558,14 @@ impl Registries {
 
 /// Media types of SBOM documents stored in a registry (as an artifact type, a config type or
 /// a layer type); cosign's `.sbom` tags use the `text/` spellings.
-pub const SBOM_MEDIA_TYPES: [&str; 4] = [
+pub const SBOM_MEDIA_TYPES: [&str; 6] = [
     "application/vnd.cyclonedx+json",
     "application/spdx+json",
     "text/spdx+json",
     "application/vnd.cyclonedx",
+    // VEX documents, found the same way and told apart by their content.
+    "application/openvex+json",
+    "application/vnd.openvex+json",
 ];
 
 /// The layer type of an in-toto attestation (cosign `.att` tags, BuildKit attestations).
@@ -583,13 +586,14 @@ pub struct FoundDocument {
 }
 
 /// The subject image of an artifact tag: `sha256-<hex>` (the OCI referrers tag schema) or
-/// `sha256-<hex>.sbom` / `.att` (cosign's convention). Such tags hold SBOMs and signatures
+/// `sha256-<hex>.sbom` / `.att` / `.vex` (cosign's convention). Such tags hold SBOMs, VEX and signatures
 /// about an image, not images.
 pub fn artifact_tag_subject(tag: &str) -> Option<String> {
     let rest = tag.strip_prefix("sha256-")?;
     let hex = rest
         .strip_suffix(".sbom")
         .or_else(|| rest.strip_suffix(".att"))
+        .or_else(|| rest.strip_suffix(".vex"))
         .or_else(|| rest.strip_suffix(".sig"))
         .unwrap_or(rest);
     (hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
@@ -753,7 +757,7 @@ impl Registries {
         }
         if out.is_empty() {
             let hex = digest.trim_start_matches("sha256:");
-            for suffix in [".sbom", ".att"] {
+            for suffix in [".sbom", ".att", ".vex"] {
                 out.extend(
                     self.sboms_at_tag(host, repo, &format!("sha256-{hex}{suffix}"))
                         .await?,

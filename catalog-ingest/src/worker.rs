@@ -8,6 +8,7 @@
 //! also hands what it recorded straight to this process's graph.
 
 use crate::hooks::sbom as sbom_hook;
+use crate::hooks::vex as vex_hook;
 use crate::item::{Delete, InboxBody, Push, TagPush};
 use crate::metrics::Metrics;
 use crate::registry::{artifact_tag_subject, FoundDocument, Registries};
@@ -419,6 +420,22 @@ pub fn push_event(p: Push, f: ImageContent) -> NewEvent {
 fn sbom_events(p: &Push, subject: &str, docs: Vec<FoundDocument>) -> Vec<NewEvent> {
     let mut out = Vec::new();
     for d in docs {
+        if let Some(vex) = vex_hook::vex_document(&d.bytes) {
+            match vex_hook::parse(&vex, Some(subject), d.via, p.occurred_at, &p.actor) {
+                Ok(parsed) => {
+                    for w in &parsed.warnings {
+                        tracing::info!(location = %d.location, warning = %w, "VEX in the registry");
+                    }
+                    if let InboxBody::Record(r) = parsed.item {
+                        out.push(r.into_event());
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(location = %d.location, error = %e, "VEX in the registry does not parse; skipped")
+                }
+            }
+            continue;
+        }
         match sbom_hook::attach(&d.bytes, Some(subject), d.via) {
             Ok(e) => out.push(NewEvent {
                 key: sbom_hook::key(&e.image, &e.document_digest),

@@ -6,10 +6,14 @@ use super::{app, blocking, graph, name_ok, page_size, require};
 use crate::auth::Scope;
 use crate::errors::ApiError;
 use async_graphql::connection::{Connection, Edge, EmptyFields};
-use async_graphql::{Context, Object, SimpleObject};
+use async_graphql::{Context, Enum, Object, SimpleObject};
 use catalog_core::event::{Event, NewEvent};
+use catalog_core::purl::Purl;
+use catalog_core::vex::{
+    VexDocument, VexProduct, VexStatement, VexStatus as CoreVexStatus, JUSTIFICATIONS,
+};
 use catalog_ingest::item::{valid_digest, valid_repository, valid_tag, InboxBody, Push};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 #[derive(Default)]
 pub struct CatalogQuery;
@@ -212,6 +216,165 @@ impl CatalogMutation {
             .await
             .map_err(|e| ApiError::from(e).graphql())?;
         Ok(RegisterImagePayload { digest, key })
+    }
+
+    /// Records a team's own VEX statement (catalog scope) about exactly one product: `image`
+    /// (a digest), `component` with `version`, or `purl` (a package, with or without its
+    /// version), optionally narrowed to `subcomponents` (purls inside it). `notAffected` needs
+    /// a `justification` (an OpenVEX one) or an `impact`; a suppression may end at `until`.
+    /// It supersedes earlier statements about the same product and vulnerability. Returns the
+    /// statement's document id.
+    #[allow(clippy::too_many_arguments)]
+    async fn record_vex_statement(
+        &self,
+        ctx: &Context<'_>,
+        vulnerability: String,
+        image: Option<String>,
+        component: Option<String>,
+        version: Option<String>,
+        purl: Option<String>,
+        #[graphql(default)] subcomponents: Vec<String>,
+        status: VexStatus,
+        justification: Option<String>,
+        impact: Option<String>,
+        action: Option<String>,
+        until: Option<DateTime<Utc>>,
+    ) -> async_graphql::Result<String> {
+        let caller = require(ctx, Scope::Catalog)?;
+        let vulnerability = name_ok("vulnerability", &vulnerability)?;
+        let product = match (image, component, version, purl) {
+            (Some(d), None, None, None) => {
+                if !valid_digest(d.trim()) {
+                    return Err(ApiError::bad("image", "not a digest (sha256:<64 hex>)").graphql());
+                }
+                VexProduct::Image {
+                    digest: d.trim().to_string(),
+                }
+            }
+            (None, Some(c), Some(v), None) => VexProduct::ComponentVersion {
+                component: name_ok("component", &c)?,
+                version: name_ok("version", &v)?,
+            },
+            (None, None, None, Some(p)) => VexProduct::Package {
+                purl: Purl::parse(p.trim())
+                    .map_err(|e| ApiError::bad("purl", e.to_string()).graphql())?
+                    .to_string(),
+            },
+            _ => {
+                return Err(ApiError::bad(
+                    "image",
+                    "give exactly one product: `image`, `component` with `version`, or `purl`",
+                )
+                .graphql())
+            }
+        };
+        let mut subs = Vec::with_capacity(subcomponents.len());
+        for (i, s) in subcomponents.iter().enumerate() {
+            let p = Purl::parse(s.trim()).map_err(|e| {
+                ApiError::bad(format!("subcomponents[{i}]"), e.to_string()).graphql()
+            })?;
+            subs.push(p.to_string());
+        }
+        let text = |field: &str, v: Option<String>| -> async_graphql::Result<Option<String>> {
+            match v.as_deref().map(str::trim) {
+                None | Some("") => Ok(None),
+                Some(t) if t.len() > 2000 || t.chars().any(char::is_control) => {
+                    Err(ApiError::bad(field, "must be at most 2000 printable characters").graphql())
+                }
+                Some(t) => Ok(Some(t.to_string())),
+            }
+        };
+        let now = Utc::now();
+        let statement = VexStatement {
+            vulnerability,
+            aliases: Vec::new(),
+            products: vec![product],
+            subcomponents: subs,
+            status: status.into(),
+            justification: text("justification", justification)?,
+            impact: text("impact", impact)?,
+            action: text("action", action)?,
+            timestamp: now,
+            until,
+        };
+        if let Some(j) = &statement.justification {
+            if !JUSTIFICATIONS.contains(&j.as_str()) {
+                return Err(ApiError::bad(
+                    "justification",
+                    format!("one of {}", JUSTIFICATIONS.join(", ")),
+                )
+                .graphql());
+            }
+        }
+        if statement.status == CoreVexStatus::NotAffected
+            && statement.justification.is_none()
+            && statement.impact.is_none()
+        {
+            return Err(ApiError::bad(
+                "justification",
+                "NOT_AFFECTED needs a justification or an impact",
+            )
+            .graphql());
+        }
+        if let Some(u) = until {
+            if !statement.status.suppresses() {
+                return Err(ApiError::bad(
+                    "until",
+                    "only a suppression (NOT_AFFECTED, FIXED) expires",
+                )
+                .graphql());
+            }
+            if u <= now {
+                return Err(ApiError::bad("until", "must be in the future").graphql());
+            }
+        }
+        // Unique per call: each call is a statement of its own.
+        let id = format!(
+            "api:{}:{}",
+            caller.name(),
+            now.timestamp_nanos_opt().unwrap_or_default()
+        );
+        let ev = NewEvent {
+            key: format!("vex:{id}"),
+            occurred_at: now,
+            source: "api".into(),
+            actor: caller.name(),
+            event: Event::VexRecorded(Box::new(VexDocument {
+                id: id.clone(),
+                format: "api".into(),
+                via: "api".into(),
+                author: caller.name(),
+                statements: vec![statement],
+            })),
+        };
+        let a = app(ctx)?;
+        let (store, sync) = (a.store.clone(), a.sync.clone());
+        blocking(move || {
+            store.record(&[(None, vec![ev])])?;
+            sync.sync()
+        })
+        .await?;
+        Ok(id)
+    }
+}
+
+/// A VEX status.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum VexStatus {
+    NotAffected,
+    Affected,
+    Fixed,
+    UnderInvestigation,
+}
+
+impl From<VexStatus> for CoreVexStatus {
+    fn from(s: VexStatus) -> CoreVexStatus {
+        match s {
+            VexStatus::NotAffected => CoreVexStatus::NotAffected,
+            VexStatus::Affected => CoreVexStatus::Affected,
+            VexStatus::Fixed => CoreVexStatus::Fixed,
+            VexStatus::UnderInvestigation => CoreVexStatus::UnderInvestigation,
+        }
     }
 }
 

@@ -199,5 +199,18 @@ pub(super) fn describe(e: &Event) -> (Vec<String>, String) {
             vec![format!("application:{application}")],
             format!("application {application} declared"),
         ),
+        Event::VexRecorded(d) => {
+            let mut s: Vec<String> = Vec::new();
+            for st in &d.statements {
+                s.push(format!("vulnerability:{}", st.vulnerability));
+                s.extend(st.products.iter().map(|p| p.key()));
+            }
+            s.sort();
+            s.dedup();
+            (
+                s,
+                format!("VEX from {}: {} statement(s)", d.author, d.statements.len()),
+            )
+        }
     }
 }

@@ -358,6 +358,10 @@ pub struct VulnerabilityMatch {
     pub version: String,
     /// Versions the record says fix it.
     pub fixed: Vec<String>,
+    /// A VEX statement takes this match out of the counts (`vex` says who said so, and why).
+    pub suppressed: bool,
+    /// The VEX statement holding for this match, if any.
+    pub vex: Option<VexVerdict>,
 }
 
 impl From<model::VulnerabilityMatch> for VulnerabilityMatch {
@@ -371,8 +375,62 @@ impl From<model::VulnerabilityMatch> for VulnerabilityMatch {
             package: m.package,
             version: m.version,
             fixed: m.fixed,
+            suppressed: m.vex.as_ref().is_some_and(|v| v.suppressed),
+            vex: m.vex.map(VexVerdict::from),
         }
     }
+}
+
+/// What a VEX statement says about a match, who said it, and when.
+#[derive(SimpleObject)]
+pub struct VexVerdict {
+    /// `not_affected`, `affected`, `fixed` or `under_investigation`.
+    pub status: String,
+    /// Why it is not affected (`vulnerable_code_not_in_execute_path`, ...).
+    pub justification: Option<String>,
+    pub impact: Option<String>,
+    pub action: Option<String>,
+    /// The statement's author (the document's, or the token's name).
+    pub author: String,
+    /// The VEX document's id.
+    pub document: String,
+    /// What the statement was about (`image:sha256:...`, `version:shop/cart@1.2.0`,
+    /// `package:pkg:...`).
+    pub product: String,
+    pub stated_at: DateTime<Utc>,
+    /// When a suppression ends.
+    pub until: Option<DateTime<Utc>>,
+    /// Its `until` has passed: the match counts again.
+    pub expired: bool,
+    /// It takes the match out of the counts.
+    pub suppressed: bool,
+}
+
+impl From<model::VexVerdict> for VexVerdict {
+    fn from(v: model::VexVerdict) -> VexVerdict {
+        VexVerdict {
+            status: v.status,
+            justification: v.justification,
+            impact: v.impact,
+            action: v.action,
+            author: v.author,
+            document: v.document,
+            product: v.product,
+            stated_at: v.stated_at,
+            until: v.until,
+            expired: v.expired,
+            suppressed: v.suppressed,
+        }
+    }
+}
+
+/// An image a vulnerability reaches, out of the counts by VEX.
+#[derive(SimpleObject)]
+pub struct SuppressedImage {
+    pub digest: String,
+    pub package_versions: Vec<String>,
+    pub component_versions: Vec<ComponentVersion>,
+    pub vex: VexVerdict,
 }
 
 /// A package a vulnerability record names, with its affected ranges as written.
@@ -409,6 +467,9 @@ pub struct VulnerabilityReport {
     /// Live deployments running an affected image now.
     pub deployments: Vec<Deployment>,
     pub owners: Vec<Team>,
+    /// Images its ranges reach where VEX statements say they are not affected (or fixed):
+    /// not in `images`, `deployments`, `owners` or `totals`.
+    pub suppressed: Vec<SuppressedImage>,
 }
 
 /// A purl and an optional `vers:` range, checked together; errors name the argument. A range
@@ -586,6 +647,20 @@ impl PackageQuery {
             images: r.images.into_iter().map(PackageInImage::from).collect(),
             deployments: r.deployments.into_iter().map(Deployment::from).collect(),
             owners: teams(ctx, &r.owners)?,
+            suppressed: r
+                .suppressed
+                .into_iter()
+                .map(|s| SuppressedImage {
+                    digest: s.image,
+                    package_versions: s.package_versions,
+                    component_versions: s
+                        .component_versions
+                        .into_iter()
+                        .map(ComponentVersion)
+                        .collect(),
+                    vex: s.vex.into(),
+                })
+                .collect(),
         }))
     }
 
@@ -598,6 +673,11 @@ impl PackageQuery {
         component: Option<String>,
         version: Option<String>,
         cluster: Option<String>,
+        #[graphql(
+            default = false,
+            desc = "Also the matches VEX statements suppress (each says so in `suppressed`)."
+        )]
+        include_suppressed: bool,
     ) -> async_graphql::Result<Vec<VulnerabilityMatch>> {
         let c = graph(ctx)?;
         let found = match (image, component, version, cluster) {
@@ -624,6 +704,10 @@ impl PackageQuery {
                 .graphql())
             }
         };
-        Ok(found.into_iter().map(VulnerabilityMatch::from).collect())
+        Ok(found
+            .into_iter()
+            .map(VulnerabilityMatch::from)
+            .filter(|m| include_suppressed || !m.suppressed)
+            .collect())
     }
 }

@@ -8,7 +8,7 @@ use crate::auth::Scope;
 use crate::errors::ApiError;
 use crate::server::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
-use catalog_ingest::hooks::{osv as osv_hook, sbom as sbom_hook};
+use catalog_ingest::hooks::{osv as osv_hook, sbom as sbom_hook, vex as vex_hook};
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::json;
@@ -107,5 +107,51 @@ async fn accept_osv(
     Ok(HttpResponse::Accepted().json(json!({
         "accepted": parsed.items.len(),
         "refused": parsed.refused,
+    })))
+}
+
+/// The media types a VEX upload may carry.
+const VEX_TYPES: [&str; 4] = [
+    "application/json",
+    "application/ld+json",
+    "application/vnd.cyclonedx+json",
+    "application/openvex+json",
+];
+
+#[tracing::instrument(skip_all, fields(hook = "vex"))]
+pub async fn vex(req: HttpRequest, payload: web::Payload, st: web::Data<AppState>) -> HttpResponse {
+    let started = Instant::now();
+    let outcome = accept_vex(&req, payload, &st).await;
+    respond("vex", &st, started, outcome)
+}
+
+/// VEX decides what counts as exposed, as advisories do: the catalog scope.
+async fn accept_vex(
+    req: &HttpRequest,
+    payload: web::Payload,
+    st: &AppState,
+) -> Result<HttpResponse, ApiError> {
+    let caller = st.auth.caller(req).await?;
+    caller.require(Scope::Catalog)?;
+    require_content_type(req, &VEX_TYPES)?;
+    let q = web::Query::<SbomQuery>::from_query(req.query_string())
+        .map_err(|e| ApiError::bad("query", e.to_string()))?;
+    let body = read_body(req, payload, st.max_sbom, LIMIT_FLAG).await?;
+    let actor = caller.name();
+    let image = q.image.clone();
+    let parsed =
+        web::block(move || vex_hook::parse(&body, image.as_deref(), "upload", Utc::now(), &actor))
+            .await
+            .map_err(|e| ApiError::Internal(format!("VEX parser stopped: {e}")))??;
+    st.ctx
+        .inbox
+        .append("vex", std::slice::from_ref(&parsed.item))
+        .await?;
+    st.metrics.hook_items.fetch_add(1, Ordering::Relaxed);
+    Ok(HttpResponse::Accepted().json(json!({
+        "accepted": 1,
+        "key": parsed.item.key(),
+        "statements": parsed.statements,
+        "warnings": parsed.warnings,
     })))
 }

@@ -610,6 +610,11 @@ impl Catalog {
     /// versions and shallowest depth per image), the component versions built from those,
     /// where they run now, and the owners.
     pub(super) fn reach(&self, versions: &[&PvEntry]) -> Reach {
+        self.reach_where(versions, |_| true)
+    }
+
+    /// [`Catalog::reach`] through the images `keep` says yes to.
+    pub(super) fn reach_where(&self, versions: &[&PvEntry], keep: impl Fn(&str) -> bool) -> Reach {
         // image -> (matched versions, shallowest depth)
         let mut by_image: BTreeMap<&Arc<str>, (Vec<String>, u8)> = BTreeMap::new();
         for v in versions {
@@ -617,6 +622,9 @@ impl Catalog {
                 let Some(d) = self.packages.digests.get(*img as usize) else {
                     continue;
                 };
+                if !keep(d) {
+                    continue;
+                }
                 let e = by_image.entry(d).or_insert((Vec::new(), *depth));
                 e.0.push(v.purl());
                 e.1 = min_depth(e.1, *depth);

@@ -132,6 +132,7 @@ impl Catalog {
             ("repositories and tags", size(&self.repos)),
             ("inventory", size(&self.inventory)),
             ("vulnerabilities", size(&self.vulns)),
+            ("vex", size(&self.vex)),
             ("search index", size(&self.search)),
             ("declared (descriptors)", size(&self.declared)),
         ];

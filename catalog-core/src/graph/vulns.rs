@@ -140,7 +140,14 @@ impl Catalog {
         out
     }
 
-    fn matches_of(&self, pvs: impl Iterator<Item = u32>) -> Vec<model::VulnerabilityMatch> {
+    /// The matches of these package versions, each with the VEX statement holding for it in
+    /// `image` (or, without one, for the package version itself).
+    fn matches_of(
+        &self,
+        image: Option<&str>,
+        pvs: impl Iterator<Item = u32>,
+    ) -> Vec<model::VulnerabilityMatch> {
+        let now = Utc::now();
         let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
         let mut out = Vec::new();
         for id in pvs {
@@ -160,6 +167,7 @@ impl Catalog {
                     package: pv.package.to_string(),
                     version: pv.version.clone(),
                     fixed,
+                    vex: self.vex_for(image, pv, v, now),
                 });
             }
         }
@@ -179,7 +187,7 @@ impl Catalog {
                 .and_then(|e| e.versions.get(v))
                 .copied()
         });
-        self.matches_of(id.into_iter())
+        self.matches_of(None, id.into_iter())
     }
 
     /// Vulnerabilities of an image's packages (its current SBOM).
@@ -190,7 +198,7 @@ impl Catalog {
                 digest = p;
             }
         }
-        self.matches_of(self.image_pvs(digest))
+        self.matches_of(Some(digest), self.image_pvs(digest))
     }
 
     /// Vulnerabilities of a component version: those of the image it was built from.
@@ -216,18 +224,23 @@ impl Catalog {
         for d in self.inventory(&scope, None) {
             digests.extend(d.runs.into_iter().filter_map(|r| r.digest));
         }
-        let mut pvs: BTreeSet<u32> = BTreeSet::new();
+        // Per image, so each match has the statements of its own image; a match counts in
+        // the cluster if any image carries it unsuppressed.
+        let mut merged: BTreeMap<(String, String), model::VulnerabilityMatch> = BTreeMap::new();
         for d in &digests {
-            let d = if self.has_sbom(d) {
-                d.as_str()
-            } else {
-                self.platform_parent
-                    .get(d)
-                    .map_or(d.as_str(), |p| p.as_str())
-            };
-            pvs.extend(self.image_pvs(d));
+            for m in self.image_vulnerabilities(d) {
+                let k = (m.id.clone(), m.package_version.clone());
+                let suppressed =
+                    |m: &model::VulnerabilityMatch| m.vex.as_ref().is_some_and(|v| v.suppressed);
+                match merged.get(&k) {
+                    Some(cur) if !suppressed(cur) || suppressed(&m) => {}
+                    _ => {
+                        merged.insert(k, m);
+                    }
+                }
+            }
         }
-        self.matches_of(pvs.into_iter())
+        merged.into_values().collect()
     }
 
     /// A vulnerability (by id or alias) and everything it affects: the package versions the
@@ -255,7 +268,32 @@ impl Catalog {
                 }
             }
         }
-        let reach = self.reach(&affected);
+        // An image is out of the counts when VEX suppresses every match of it there.
+        let now = Utc::now();
+        let mut suppressed: BTreeMap<String, (Vec<String>, model::VexVerdict)> = BTreeMap::new();
+        let mut counted: BTreeSet<String> = BTreeSet::new();
+        if !self.vex.is_empty() {
+            for pv in &affected {
+                for img in &pv.images {
+                    let Some(d) = self.packages.digests.get(*img as usize) else {
+                        continue;
+                    };
+                    match self.vex_for(Some(d), pv, v, now) {
+                        Some(verdict) if verdict.suppressed => {
+                            let e = suppressed
+                                .entry(d.to_string())
+                                .or_insert_with(|| (Vec::new(), verdict));
+                            e.0.push(pv.purl());
+                        }
+                        _ => {
+                            counted.insert(d.to_string());
+                        }
+                    }
+                }
+            }
+            suppressed.retain(|d, _| !counted.contains(d));
+        }
+        let reach = self.reach_where(&affected, |d| !suppressed.contains_key(d));
         Some(model::VulnerabilityReport {
             vulnerability: v.clone(),
             package_versions: affected
@@ -265,6 +303,15 @@ impl Catalog {
             images: reach.images,
             deployments: reach.deployments,
             owners: reach.owners,
+            suppressed: suppressed
+                .into_iter()
+                .map(|(image, (package_versions, vex))| model::SuppressedImage {
+                    component_versions: self.versions_built_from(&image),
+                    image,
+                    package_versions,
+                    vex,
+                })
+                .collect(),
         })
     }
 }

@@ -14,11 +14,14 @@ use catalog_core::versioning::VersRange;
 use catalog_core::{Catalog, Platform};
 use std::collections::BTreeMap;
 
-const CART: &str = "sha256:c000000000000000000000000000000000000000000000000000000000000001";
-const API: &str = "sha256:a000000000000000000000000000000000000000000000000000000000000002";
+pub(super) const CART: &str =
+    "sha256:c000000000000000000000000000000000000000000000000000000000000001";
+pub(super) const API: &str =
+    "sha256:a000000000000000000000000000000000000000000000000000000000000002";
 /// An image nobody registered: only its SBOM is known.
-const LOOSE: &str = "sha256:f000000000000000000000000000000000000000000000000000000000000003";
-const LOG4J: &str = "pkg:maven/org.apache.logging.log4j/log4j-core";
+pub(super) const LOOSE: &str =
+    "sha256:f000000000000000000000000000000000000000000000000000000000000003";
+pub(super) const LOG4J: &str = "pkg:maven/org.apache.logging.log4j/log4j-core";
 
 fn register(seq: i64, min: u32, repo: &str, tag: &str, digest: &str, owner: &str) -> RecordedEvent {
     let labels: BTreeMap<String, String> = [(labels::OWNER.to_string(), owner.to_string())].into();

@@ -18,6 +18,7 @@ pub mod kubernetes;
 pub mod osv;
 pub mod registries;
 pub mod sbom;
+pub mod vex;
 
 use crate::item::{FieldError, InboxBody, Record};
 use catalog_core::deployment::ImageRef;
