@@ -258,15 +258,15 @@ fn settled(server: &CatalogServer, what: &str, mut f: impl FnMut() -> Value) -> 
 
 /// The main catalog, its registry, the layout holding the unpushed live image, and the
 /// seed facts learnt from it.
-struct Shop {
-    server: CatalogServer,
-    _registry: Registry,
-    _layout: Layout,
+pub(crate) struct Shop {
+    pub(crate) server: CatalogServer,
+    pub(crate) registry: Registry,
+    pub(crate) layout: Layout,
     _scratch: TempDir,
-    seed: Value,
+    pub(crate) seed: Value,
 }
 
-fn seed_shop() -> Shop {
+pub(crate) fn seed_shop() -> Shop {
     let catalog_port = free_port().unwrap();
     let hook = format!("http://127.0.0.1:{catalog_port}/hooks/distribution");
     let registry = Registry::start(&[(&hook, INGEST_TOKEN)]).unwrap();
@@ -540,8 +540,8 @@ fn seed_shop() -> Shop {
     });
     Shop {
         server,
-        _registry: registry,
-        _layout: layout,
+        registry,
+        layout,
         _scratch: scratch,
         seed,
     }
