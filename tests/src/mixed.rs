@@ -145,7 +145,7 @@ pub fn battery() -> Vec<(String, Value)> {
     let mut qs = vec![
         ("{ eventCount }".to_string(), json!({})),
         (
-            "query($p: String!) { blastRadius(of: {purl: $p}) { totals { images componentVersions components applications deployments owners clusters } owners(first: 50) { totalCount items { name depth } } } }".to_string(),
+            "query($p: String!) { blastRadius(of: {purl: $p}) { totals { images componentVersions components applications deployments owners clusters } owners(first: 50) { totalCount nodes { name depth } } } }".to_string(),
             json!({"p": LOG4J}),
         ),
         (

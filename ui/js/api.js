@@ -4,6 +4,17 @@
 
 const TOKEN_KEY = 'catalog-token';
 
+/**
+ * Marks a GraphQL operation: returns its text unchanged. Every operation the dashboard sends
+ * is one template literal tagged with this function, with no interpolation (variables carry
+ * what changes), so tests find each one and check it against the served schema
+ * (tests/browser/operations.mjs, and the complexity test in catalog-api).
+ */
+export function graphql(strings, ...values) {
+  if (values.length) throw new Error('a GraphQL operation takes variables, not interpolations');
+  return strings.raw.join('');
+}
+
 export function token() {
   return sessionStorage.getItem(TOKEN_KEY) || '';
 }

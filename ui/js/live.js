@@ -3,14 +3,14 @@
 // coalesced so a burst of events costs one re-query. After a reconnect every view refreshes,
 // since changes may have been missed while the socket was down.
 
-import { subscribe } from './api.js';
+import { subscribe, graphql } from './api.js';
 
 const listeners = new Set();
 const recent = [];
 const feedListeners = new Set();
 let wasUp = null;
 
-const QUERY = `subscription { catalogChanged { seq at kind subjects summary } }`;
+const QUERY = graphql`subscription { catalogChanged { seq at kind subjects summary } }`;
 
 export function start() {
   const badge = document.getElementById('live');

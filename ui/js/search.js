@@ -2,7 +2,7 @@
 // an ARIA combobox. Enter on a pasted purl, digest or `vers:` range goes straight to its
 // blast radius; Enter on plain text opens the full results page.
 
-import { gql } from './api.js';
+import { gql, graphql } from './api.js';
 import { add, fill, h, componentHref, teamHref, imageHref, appHref, vulnHref, blastHref, inventoryHref } from './dom.js';
 
 export const KINDS = [
@@ -15,7 +15,7 @@ export const KINDS = [
   ['VULNERABILITY', 'Vulnerabilities'],
 ];
 
-export const SEARCH = `query Search($text: String!, $first: Int!) {
+export const SEARCH = graphql`query Search($text: String!, $first: Int!) {
   search(text: $text, first: $first) { kind id detail score }
 }`;
 

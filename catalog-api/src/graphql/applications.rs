@@ -1,15 +1,17 @@
 //! Applications, declared dependencies and team contacts: `applications`, `dependencyMap`,
 //! `bom`, `diff`, and the mutations that declare what Backstage descriptors do not.
 
-use super::packages::{hashes, BomPackage};
+use super::packages::BomPackage;
+use super::paging::{CountedConnection, Window};
 use super::types::{Application, Component, ComponentVersion, Team};
 use super::{app, blocking, graph, name_ok, require};
 use crate::auth::{Caller, Scope};
 use crate::errors::ApiError;
-use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, SimpleObject};
 use catalog_core::entity::Contacts;
 use catalog_core::event::{Event, NewEvent};
 use catalog_core::graph::{BomRoot, Direction};
+use catalog_core::model;
 use chrono::Utc;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -92,11 +94,36 @@ fn bom_root(field: &str, r: &BomRootInput) -> async_graphql::Result<BomRoot> {
 
 /// Everything a root is made of.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct Bom {
     pub component_versions: Vec<ComponentVersion>,
     pub images: Vec<String>,
+    #[graphql(skip)]
+    pub packages: Vec<model::BomPackage>,
+}
+
+#[ComplexObject]
+impl Bom {
     /// One entry per package version across the images, by package then version.
-    pub packages: Vec<BomPackage>,
+    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
+    async fn packages(
+        &self,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<CountedConnection<BomPackage>> {
+        let w = Window::new("bom:root", first, after)?;
+        let total = self.packages.len();
+        let items: Vec<BomPackage> = self
+            .packages
+            .iter()
+            .skip(w.offset)
+            .take(w.first)
+            .cloned()
+            .map(BomPackage::from)
+            .collect();
+        let has_next = total > w.offset + items.len();
+        Ok(w.connection(items, has_next, total))
+    }
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -214,20 +241,7 @@ impl ApplicationQuery {
                 .map(ComponentVersion)
                 .collect(),
             images: b.images,
-            packages: b
-                .packages
-                .into_iter()
-                .map(|p| BomPackage {
-                    direct: p.depth == Some(1),
-                    purl: p.purl,
-                    package_version: p.package_version,
-                    name: p.name,
-                    version: p.version,
-                    depth: p.depth.map(|d| d as i32),
-                    licenses: p.licenses,
-                    hashes: hashes(p.hashes),
-                })
-                .collect(),
+            packages: b.packages,
         }))
     }
 

@@ -1,10 +1,11 @@
 //! `blastRadius`: everything a package, image, component or component version reaches, in
 //! one request. The walk runs once per query; each group's page is materialized on demand.
 
+use super::graph;
 use super::inventory::Deployment;
 use super::packages::package_target;
+use super::paging::{CountedConnection, Window};
 use super::types::{Application, ApplicationVersion, Component, ComponentVersion, Team};
-use super::{graph, offset_cursor, page_size};
 use crate::errors::ApiError;
 use async_graphql::{Context, InputObject, Object, SimpleObject};
 use catalog_core::graph::{BlastGroup, BlastRadius as CoreRadius, BlastTarget, BlastThing};
@@ -203,16 +204,6 @@ impl BlastItem {
     }
 }
 
-/// A page of one group.
-#[derive(SimpleObject)]
-pub struct BlastPage {
-    pub total_count: i32,
-    pub items: Vec<BlastItem>,
-    /// Pass as `after` for the next page; null on the last one.
-    pub end_cursor: Option<String>,
-    pub has_next_page: bool,
-}
-
 pub struct BlastRadius(CoreRadius);
 
 impl BlastRadius {
@@ -222,17 +213,11 @@ impl BlastRadius {
         group: BlastGroup,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<BlastPage> {
-        let first = page_size(first)?;
-        let offset = offset_cursor(after)?;
-        let page = graph(ctx)?.blast_page(&self.0, group, first, offset);
-        let end = offset + page.items.len();
-        Ok(BlastPage {
-            total_count: self.0.total(group) as i32,
-            has_next_page: page.has_next,
-            end_cursor: page.has_next.then(|| end.to_string()),
-            items: page.items.into_iter().map(BlastItem).collect(),
-        })
+    ) -> async_graphql::Result<CountedConnection<BlastItem>> {
+        let w = Window::new(format!("blast:{group:?}"), first, after)?;
+        let page = graph(ctx)?.blast_page(&self.0, group, w.first, w.offset);
+        let items = page.items.into_iter().map(BlastItem).collect();
+        Ok(w.connection(items, page.has_next, self.0.total(group)))
     }
 }
 
@@ -283,7 +268,7 @@ impl BlastRadius {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<BlastPage> {
+    ) -> async_graphql::Result<CountedConnection<BlastItem>> {
         self.page(ctx, BlastGroup::Images, first, after)
     }
 
@@ -293,7 +278,7 @@ impl BlastRadius {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<BlastPage> {
+    ) -> async_graphql::Result<CountedConnection<BlastItem>> {
         self.page(ctx, BlastGroup::ComponentVersions, first, after)
     }
 
@@ -304,7 +289,7 @@ impl BlastRadius {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<BlastPage> {
+    ) -> async_graphql::Result<CountedConnection<BlastItem>> {
         self.page(ctx, BlastGroup::Components, first, after)
     }
 
@@ -314,7 +299,7 @@ impl BlastRadius {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<BlastPage> {
+    ) -> async_graphql::Result<CountedConnection<BlastItem>> {
         self.page(ctx, BlastGroup::Applications, first, after)
     }
 
@@ -324,7 +309,7 @@ impl BlastRadius {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<BlastPage> {
+    ) -> async_graphql::Result<CountedConnection<BlastItem>> {
         self.page(ctx, BlastGroup::ApplicationVersions, first, after)
     }
 
@@ -335,7 +320,7 @@ impl BlastRadius {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<BlastPage> {
+    ) -> async_graphql::Result<CountedConnection<BlastItem>> {
         self.page(ctx, BlastGroup::Deployments, first, after)
     }
 
@@ -346,7 +331,7 @@ impl BlastRadius {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<BlastPage> {
+    ) -> async_graphql::Result<CountedConnection<BlastItem>> {
         self.page(ctx, BlastGroup::Owners, first, after)
     }
 }
@@ -360,7 +345,7 @@ impl BlastQuery {
     /// image, a component or a component version: images, component versions, components
     /// (and their dependents through `dependsOn`), applications and their versions, live
     /// deployments and owners, each with its depth and one shortest path. Totals first,
-    /// pages after. Null when the catalog has never seen the target.
+    /// connections after. Null when the catalog has never seen the target.
     async fn blast_radius(
         &self,
         ctx: &Context<'_>,

@@ -105,58 +105,22 @@ mod tests {
         n.unwrap_or_else(|| panic!("{query}: did not validate: {:?}", resp.errors))
     }
 
-    /// Template literals of the dashboard's scripts that are GraphQL operations, with the
-    /// blast view's page query expanded for each of its groups.
+    /// The dashboard's GraphQL operations: its `graphql`-tagged literals (`ui/js/api.js`).
     fn ui_queries() -> Vec<(String, String)> {
         let mut out = Vec::new();
         for a in crate::ui::ASSETS.iter().filter(|a| a.path.ends_with(".js")) {
             let text = std::str::from_utf8(a.body).unwrap();
-            for start in ["= `", "return `"] {
-                let mut rest = text;
-                while let Some(i) = rest.find(start) {
-                    rest = &rest[i + start.len()..];
-                    let Some(end) = rest.find('`') else { break };
-                    let lit = &rest[..end];
-                    let t = lit.trim_start();
-                    if t.starts_with("query") || t.starts_with('{') {
-                        out.push((a.path.to_string(), lit.to_string()));
-                    }
+            for (i, _) in text.match_indices("graphql`") {
+                // The tag, not a word ending in it (`/graphql` in a URL template).
+                let before = text[..i].chars().next_back().unwrap_or(' ');
+                if before.is_alphanumeric() || "_$/.".contains(before) {
+                    continue;
                 }
+                let rest = &text[i + "graphql`".len()..];
+                let end = rest.find('`').unwrap();
+                out.push((a.path.to_string(), rest[..end].to_string()));
             }
         }
-        // blast.js: `groupQuery(group, fields)` for each row of GROUPS, PAGE items a page.
-        let blast = out
-            .iter()
-            .position(|(p, q)| p.ends_with("blast.js") && q.contains("${group}"))
-            .expect("blast.js builds its group queries with groupQuery");
-        let (path, template) = out.remove(blast);
-        let js = std::str::from_utf8(
-            crate::ui::ASSETS
-                .iter()
-                .find(|a| a.path == path)
-                .unwrap()
-                .body,
-        )
-        .unwrap();
-        let between = |from: &str, to: &str| -> String {
-            let s = &js[js.find(from).unwrap() + from.len()..];
-            s[..s.find(to).unwrap()].to_string()
-        };
-        let page = between("const PAGE = ", ";");
-        let item = between("const ITEM = '", "'");
-        let groups = between("const GROUPS = [", "];");
-        let mut n = 0;
-        for row in groups.lines().filter(|l| l.trim_start().starts_with("['")) {
-            let group = row.split('\'').nth(1).unwrap();
-            let fields = row.split('`').nth(1).unwrap().replace("${ITEM}", &item);
-            let q = template
-                .replace("${group}", group)
-                .replace("${fields}", &fields)
-                .replace("${PAGE}", &page);
-            out.push((format!("{path} ({group})"), q));
-            n += 1;
-        }
-        assert!(n >= 7, "blast.js GROUPS: {n} rows");
         out
     }
 

@@ -11,6 +11,7 @@ mod depth;
 mod inventory;
 mod live;
 mod packages;
+mod paging;
 mod read_only;
 mod types;
 
@@ -129,20 +130,6 @@ fn page_size(first: Option<i32>) -> async_graphql::Result<usize> {
         );
     }
     Ok(f as usize)
-}
-
-/// The offset an `after` cursor of an offset-paged list stands for (0 without one).
-fn offset_cursor(after: Option<String>) -> async_graphql::Result<usize> {
-    match after {
-        Some(a) => a.parse::<usize>().map_err(|_| {
-            ApiError::bad(
-                "after",
-                format!("{a:?} is not a cursor this list handed out"),
-            )
-            .graphql()
-        }),
-        None => Ok(0),
-    }
 }
 
 /// A name argument (component, team, application), trimmed; 1-200 printable characters.

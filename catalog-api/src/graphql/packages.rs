@@ -1,8 +1,9 @@
 //! Bills of materials, packages, vulnerabilities and the one search box.
 
 use super::inventory::Deployment;
+use super::paging::{CountedConnection, Window};
 use super::types::{ComponentVersion, Team};
-use super::{graph, offset_cursor, page_size};
+use super::{graph, page_size};
 use crate::errors::ApiError;
 use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject};
 use catalog_core::graph::SearchKind as CoreKind;
@@ -207,45 +208,37 @@ pub struct BomPackage {
     pub hashes: Vec<Hash>,
 }
 
-/// A page of an image's packages.
-#[derive(SimpleObject)]
-pub struct BomPage {
-    pub items: Vec<BomPackage>,
-    /// Pass as `after` for the next page; null on the last one.
-    pub end_cursor: Option<String>,
-    pub has_next_page: bool,
+impl From<model::BomPackage> for BomPackage {
+    fn from(p: model::BomPackage) -> BomPackage {
+        BomPackage {
+            direct: p.depth == Some(1),
+            purl: p.purl,
+            package_version: p.package_version,
+            name: p.name,
+            version: p.version,
+            depth: p.depth.map(|d| d as i32),
+            licenses: p.licenses,
+            hashes: hashes(p.hashes),
+        }
+    }
 }
 
-/// The packages of an image, a page at a time (`after` is the previous page's `endCursor`).
+/// The packages of an image in SBOM order, a connection (only direct ones when `direct`).
 pub fn bom_page(
     ctx: &Context<'_>,
     digest: &str,
     direct: bool,
     first: Option<i32>,
     after: Option<String>,
-) -> async_graphql::Result<BomPage> {
-    let first = page_size(first)?;
-    let offset = offset_cursor(after)?;
-    let page = graph(ctx)?.image_packages(digest, direct, first, offset);
-    let end = offset + page.items.len();
-    Ok(BomPage {
-        has_next_page: page.has_next,
-        end_cursor: page.has_next.then(|| end.to_string()),
-        items: page
-            .items
-            .into_iter()
-            .map(|p| BomPackage {
-                purl: p.purl,
-                package_version: p.package_version,
-                name: p.name,
-                version: p.version,
-                depth: p.depth.map(|d| d as i32),
-                direct: p.depth == Some(1),
-                licenses: p.licenses,
-                hashes: hashes(p.hashes),
-            })
-            .collect(),
-    })
+) -> async_graphql::Result<CountedConnection<BomPackage>> {
+    let w = Window::new(if direct { "bom:direct" } else { "bom" }, first, after)?;
+    let c = graph(ctx)?;
+    let total = c
+        .image_sbom(digest)
+        .map_or(0, |s| if direct { s.direct } else { s.packages });
+    let page = c.image_packages(digest, direct, w.first, w.offset);
+    let items = page.items.into_iter().map(BomPackage::from).collect();
+    Ok(w.connection(items, page.has_next, total))
 }
 
 /// The vulnerability records affecting an image's packages.

@@ -1,7 +1,8 @@
 //! GraphQL object types over the core's read models.
 
 use super::graph;
-use super::packages::{bom_page, image_vulnerabilities, BomPage, ImageSbom, VulnerabilityMatch};
+use super::packages::{bom_page, image_vulnerabilities, BomPackage, ImageSbom, VulnerabilityMatch};
+use super::paging::{CountedConnection, Window};
 use async_graphql::{Context, Object, SimpleObject};
 use catalog_core::model;
 use chrono::{DateTime, Utc};
@@ -176,7 +177,7 @@ impl ComponentVersion {
         #[graphql(default = false)] direct: bool,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<BomPage> {
+    ) -> async_graphql::Result<CountedConnection<BomPackage>> {
         bom_page(ctx, &self.0.digest, direct, first, after)
     }
     /// Vulnerability records affecting its image's packages.
@@ -262,7 +263,7 @@ impl Image {
         #[graphql(default = false)] direct: bool,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<BomPage> {
+    ) -> async_graphql::Result<CountedConnection<BomPackage>> {
         bom_page(ctx, &self.0.digest, direct, first, after)
     }
     /// Vulnerability records affecting its packages.
@@ -372,18 +373,25 @@ impl Application {
     }
 
     /// Versions, newest first.
-    #[graphql(complexity = "1 + super::listed(Some(first)) * child_complexity")]
+    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
     async fn versions(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20)] first: i32,
-    ) -> async_graphql::Result<Vec<ApplicationVersion>> {
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<CountedConnection<ApplicationVersion>> {
+        let w = Window::new("applicationVersions", first, after)?;
         let c = graph(ctx)?;
-        Ok(c.application_versions(&self.0.name)
-            .into_iter()
-            .take(first.clamp(0, 500) as usize)
+        // Version n is the n-th: newest first, the page is numbers count-offset down.
+        let count = self.0.version_count;
+        let newest = count.saturating_sub(w.offset);
+        let oldest = newest.saturating_sub(w.first);
+        let items = (oldest + 1..=newest)
+            .rev()
+            .filter_map(|n| c.application_version(&self.0.name, n as u32))
             .map(ApplicationVersion)
-            .collect())
+            .collect();
+        Ok(w.connection(items, oldest > 0, count))
     }
 
     /// One version by number; null when there is no such version.

@@ -49,15 +49,15 @@ fn import(server: &CatalogServer, args: &[&str]) -> (i32, String, String) {
 const BLAST: &str = r#"query($p: String!, $d: Int) {
   blastRadius(of: {purl: $p}, maxDepth: $d) {
     totals { images componentVersions components applications applicationVersions deployments owners clusters }
-    components(first: 50) { totalCount items { name depth dependent path { kind name } } }
-    applications(first: 50) { items { name } }
-    deployments(first: 50) { items { deployment { cluster namespace workload } } }
-    owners(first: 50) { items { team { name contacts { email chat pager } } } }
+    components(first: 50) { totalCount nodes { name depth dependent path { kind name } } }
+    applications(first: 50) { nodes { name } }
+    deployments(first: 50) { nodes { deployment { cluster namespace workload } } }
+    owners(first: 50) { nodes { team { name contacts { email chat pager } } } }
   }
 }"#;
 
 fn names(v: &Value) -> Vec<String> {
-    let mut out: Vec<String> = v["items"]
+    let mut out: Vec<String> = v["nodes"]
         .as_array()
         .unwrap()
         .iter()
@@ -162,7 +162,7 @@ fn backstage_descriptors_and_blast_radius_over_http() {
         names(&radius["components"]),
         vec!["shop/cart", "shop/checkout", "shop/frontend"]
     );
-    let frontend = radius["components"]["items"]
+    let frontend = radius["components"]["nodes"]
         .as_array()
         .unwrap()
         .iter()
@@ -188,10 +188,10 @@ fn backstage_descriptors_and_blast_radius_over_http() {
         ]
     );
     assert_eq!(names(&radius["applications"]), vec!["shop/shop"]);
-    let dep = &radius["deployments"]["items"][0]["deployment"];
+    let dep = &radius["deployments"]["nodes"][0]["deployment"];
     assert_eq!(dep["cluster"], "prod-eu-1");
     assert_eq!(dep["workload"], "cart");
-    let owners = radius["owners"]["items"].as_array().unwrap();
+    let owners = radius["owners"]["nodes"].as_array().unwrap();
     let payments = owners
         .iter()
         .find(|o| o["team"]["name"] == "team-payments")
@@ -200,6 +200,46 @@ fn backstage_descriptors_and_blast_radius_over_http() {
         payments["team"]["contacts"],
         json!({"email": "payments@example.com", "chat": "#payments-oncall", "pager": "PXYZ123"})
     );
+
+    // Paging a group one at a time by cursor returns every item exactly once, in order.
+    let whole: Vec<Value> = radius["components"]["nodes"].as_array().unwrap().clone();
+    let mut paged = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let d = server
+            .query(
+                r#"query($p: String!, $a: String) { blastRadius(of: {purl: $p}) {
+                     components(first: 1, after: $a) { totalCount
+                       nodes { name depth dependent path { kind name } }
+                       edges { cursor } pageInfo { hasNextPage endCursor } } } }"#,
+                json!({"p": LOG4J, "a": after}),
+            )
+            .unwrap();
+        let c = &d["blastRadius"]["components"];
+        assert_eq!(c["totalCount"], 3, "{c}");
+        assert_eq!(c["edges"][0]["cursor"], c["pageInfo"]["endCursor"], "{c}");
+        paged.extend(c["nodes"].as_array().unwrap().iter().cloned());
+        if c["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = c["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(paged, whole);
+    // Another group's cursor, or a made-up one, is a named error.
+    for bad in [after, json!("1"), json!("not a cursor")] {
+        let (_, v) = server
+            .graphql_as(
+                None,
+                r#"query($p: String!, $a: String) { blastRadius(of: {purl: $p}) { owners(after: $a) { totalCount } } }"#,
+                json!({"p": LOG4J, "a": bad}),
+            )
+            .unwrap();
+        assert_eq!(v["errors"][0]["extensions"]["field"], "after", "{v}");
+        assert_eq!(
+            v["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{v}"
+        );
+    }
 
     // maxDepth bounds the walk: 4 hops reach cart and checkout, not frontend.
     let d = server.query(BLAST, json!({"p": LOG4J, "d": 4})).unwrap();
@@ -254,27 +294,27 @@ fn backstage_descriptors_and_blast_radius_over_http() {
     let (_, v) = server
         .graphql_as(
             Some(ADMIN_TOKEN),
-            r#"mutation { declareApplication(name: "payments", components: ["shop/cart", "shop/checkout"], owner: "team-payments") { name components { name } versionCount versions { number members { component version } } } }"#,
+            r#"mutation { declareApplication(name: "payments", components: ["shop/cart", "shop/checkout"], owner: "team-payments") { name components { name } versionCount versions { nodes { number members { component version } } } } }"#,
             json!({}),
         )
         .unwrap();
     let a = &v["data"]["declareApplication"];
     assert_eq!(a["versionCount"], 1, "{v}");
     assert_eq!(
-        a["versions"][0]["members"],
+        a["versions"]["nodes"][0]["members"],
         json!([{"component": "shop/cart", "version": "1.0.0"}, {"component": "shop/checkout", "version": "1.0.0"}])
     );
     // The BOM of that application version, and a diff against one of its images.
     let d = server
         .query(
-            r#"{ bom(of: {application: "payments", number: 1}) { images packages { packageVersion } }
+            r#"{ bom(of: {application: "payments", number: 1}) { images packages { totalCount nodes { packageVersion } } }
                  diff(from: {component: "shop/checkout", version: "1.0.0"}, to: {component: "shop/cart", version: "1.0.0"}) {
                    components { name kind from to } packages { name kind } } }"#,
             json!({}),
         )
         .unwrap();
     assert_eq!(d["bom"]["images"].as_array().unwrap().len(), 2);
-    assert_eq!(d["bom"]["packages"].as_array().unwrap().len(), 2);
+    assert_eq!(d["bom"]["packages"]["nodes"].as_array().unwrap().len(), 2);
     assert_eq!(
         d["diff"]["packages"],
         json!([{"name": "pkg:maven/org.apache.logging.log4j/log4j-core", "kind": "ADDED"}])

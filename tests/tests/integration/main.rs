@@ -9,6 +9,7 @@ mod declared;
 mod deployments;
 mod graph;
 mod graphql_clients;
+mod operations;
 mod ops;
 mod registries;
 mod registry_auth;

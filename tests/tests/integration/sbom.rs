@@ -118,7 +118,7 @@ const IMAGE_SBOM: &str = r#"query($d: String!) {
   image(digest: $d) {
     digest
     sbom { format specVersion via packageCount directCount }
-    packages(first: 500) { items { purl name version depth direct } }
+    packages(first: 500) { totalCount nodes { purl name version depth direct } }
     componentVersions { component version }
   }
 }"#;
@@ -130,7 +130,7 @@ fn image_sbom(server: &CatalogServer, digest: &str) -> Option<Value> {
 }
 
 fn purls(image: &Value) -> Vec<String> {
-    image["packages"]["items"]
+    image["packages"]["nodes"]
         .as_array()
         .unwrap()
         .iter()
@@ -801,12 +801,12 @@ fn bad_sboms_are_refused_whole_and_bad_osv_records_one_by_one() {
     let (_, v) = server
         .graphql_as(
             None,
-            "query($d: String!) { image(digest: $d) { packages(after: \"x\") { endCursor } } }",
+            "query($d: String!) { image(digest: $d) { packages(after: \"x\") { pageInfo { endCursor } } } }",
             json!({"d": image}),
         )
         .unwrap();
     assert_eq!(v["errors"][0]["extensions"]["field"], "after", "{v}");
-    let lib12 = bad_purl["packages"]["items"]
+    let lib12 = bad_purl["packages"]["nodes"]
         .as_array()
         .unwrap()
         .iter()
@@ -816,12 +816,56 @@ fn bad_sboms_are_refused_whole_and_bad_osv_records_one_by_one() {
     assert!(lib12["purl"].is_null(), "kept by name and version: {lib12}");
     assert_eq!(lib12["version"], "1.12.0");
     assert_eq!(bad_purl["sbom"]["packageCount"], 14);
+    // Paging 3 at a time by cursor returns every package exactly once, in SBOM order.
+    let all: Vec<Value> = bad_purl["packages"]["nodes"].as_array().unwrap().clone();
+    assert_eq!(bad_purl["packages"]["totalCount"], 14);
+    let mut paged = Vec::new();
+    let mut after = Value::Null;
+    let mut pages = 0;
+    loop {
+        let d = server
+            .query(
+                "query($d: String!, $a: String) { image(digest: $d) { packages(first: 3, after: $a) {
+                   totalCount nodes { purl name version depth direct }
+                   pageInfo { hasNextPage hasPreviousPage endCursor } } } }",
+                json!({"d": image, "a": after}),
+            )
+            .unwrap();
+        let c = &d["image"]["packages"];
+        assert_eq!(c["totalCount"], 14, "{c}");
+        assert_eq!(c["pageInfo"]["hasPreviousPage"], pages > 0, "{c}");
+        paged.extend(c["nodes"].as_array().unwrap().iter().cloned());
+        pages += 1;
+        if c["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = c["pageInfo"]["endCursor"].clone();
+        assert!(after.is_string(), "{c}");
+    }
+    assert_eq!(pages, 5);
+    assert_eq!(paged, all);
+    // A cursor is refused by a list it does not belong to (the direct-only list here).
+    let (_, v) = server
+        .graphql_as(
+            None,
+            "query($d: String!, $a: String) { image(digest: $d) { packages(direct: true, after: $a) { totalCount } } }",
+            json!({"d": image, "a": after}),
+        )
+        .unwrap();
+    assert_eq!(v["errors"][0]["extensions"]["field"], "after", "{v}");
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a cursor of this connection"),
+        "{v}"
+    );
     let cycle = server
         .wait_for("the cyclic SBOM", Duration::from_secs(20), || {
             Ok(image_sbom(&server, &cyclic))
         })
         .unwrap();
-    let depths: Vec<(String, Value)> = cycle["packages"]["items"]
+    let depths: Vec<(String, Value)> = cycle["packages"]["nodes"]
         .as_array()
         .unwrap()
         .iter()

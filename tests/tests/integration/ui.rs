@@ -188,9 +188,9 @@ fn deployment(
     d
 }
 
-/// The names of the items of a blast page, sorted.
+/// The names of the nodes of a blast connection, sorted.
 fn item_names(page: &Value) -> Vec<String> {
-    let mut out: Vec<String> = page["items"]
+    let mut out: Vec<String> = page["nodes"]
         .as_array()
         .unwrap()
         .iter()
@@ -200,9 +200,9 @@ fn item_names(page: &Value) -> Vec<String> {
     out
 }
 
-/// "cluster/namespace/workload" of every deployment in a blast page.
+/// "cluster/namespace/workload" of every deployment in a blast connection.
 fn deployment_keys(page: &Value) -> Vec<String> {
-    let mut out: Vec<String> = page["items"]
+    let mut out: Vec<String> = page["nodes"]
         .as_array()
         .unwrap()
         .iter()
@@ -258,15 +258,15 @@ fn settled(server: &CatalogServer, what: &str, mut f: impl FnMut() -> Value) -> 
 
 /// The main catalog, its registry, the layout holding the unpushed live image, and the
 /// seed facts learnt from it.
-struct Shop {
-    server: CatalogServer,
-    _registry: Registry,
-    _layout: Layout,
+pub(crate) struct Shop {
+    pub(crate) server: CatalogServer,
+    pub(crate) registry: Registry,
+    pub(crate) layout: Layout,
     _scratch: TempDir,
-    seed: Value,
+    pub(crate) seed: Value,
 }
 
-fn seed_shop() -> Shop {
+pub(crate) fn seed_shop() -> Shop {
     let catalog_port = free_port().unwrap();
     let hook = format!("http://127.0.0.1:{catalog_port}/hooks/distribution");
     let registry = Registry::start(&[(&hook, INGEST_TOKEN)]).unwrap();
@@ -398,10 +398,10 @@ fn seed_shop() -> Shop {
             .query(
                 r#"query($p: String!) { blastRadius(of: {purl: $p}) {
                      totals { images componentVersions components applications applicationVersions deployments owners clusters environments }
-                     components(first: 50) { items { name } }
-                     applications(first: 50) { items { name } }
-                     deployments(first: 50) { items { deployment { cluster namespace workload } } }
-                     owners(first: 50) { items { team { name } } }
+                     components(first: 50) { nodes { name } }
+                     applications(first: 50) { nodes { name } }
+                     deployments(first: 50) { nodes { deployment { cluster namespace workload } } }
+                     owners(first: 50) { nodes { team { name } } }
                    } }"#,
                 json!({"p": LOG4J}),
             )
@@ -413,7 +413,7 @@ fn seed_shop() -> Shop {
         totals["deployments"].as_i64().unwrap_or(0) >= 2,
         "log4j 2.14.1 reaches at least two live deployments: {blast}"
     );
-    let owners: Vec<&str> = blast["owners"]["items"]
+    let owners: Vec<&str> = blast["owners"]["nodes"]
         .as_array()
         .unwrap()
         .iter()
@@ -540,8 +540,8 @@ fn seed_shop() -> Shop {
     });
     Shop {
         server,
-        _registry: registry,
-        _layout: layout,
+        registry,
+        layout,
         _scratch: scratch,
         seed,
     }

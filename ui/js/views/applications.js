@@ -1,24 +1,28 @@
 // Applications and their versions: each version's bill of materials, and the difference
 // between two versions (components and packages added, removed or changed).
 
-import { gql } from '../api.js';
+import { gql, graphql } from '../api.js';
 import { add, field, fill, h, link, table, time, empty, tags, appHref, componentHref, teamHref, imageHref, blastHref, shortDigest, setTitle, nf } from '../dom.js';
 import { ownerCard } from './component.js';
 import { onChange, touches } from '../live.js';
 
-const LIST = `{ applications { name description versionCount owner { name } components { name } } }`;
-const APP = `query App($name: String!) {
+const LIST = graphql`{ applications { name description versionCount owner { name } components { name } } }`;
+const APP = graphql`query App($name: String!) {
   application(name: $name) {
     name description versionCount
     owner { name title parent contacts { email chat pager } }
     components { name latestVersion }
-    versions(first: 100) { number createdAt members { component version } }
+    versions(first: 100) { totalCount nodes { number createdAt members { component version } } }
   }
 }`;
-const BOM = `query Bom($of: BomRootInput!) {
-  bom(of: $of) { componentVersions { component version digest } images packages { name version purl licenses direct } }
+const BOM = graphql`query Bom($of: BomRootInput!) {
+  bom(of: $of) { componentVersions { component version digest } images
+    packages(first: 500) { totalCount pageInfo { hasNextPage endCursor } nodes { name version purl licenses direct } } }
 }`;
-const DIFF = `query Diff($from: BomRootInput!, $to: BomRootInput!) {
+const BOM_PACKAGES = graphql`query BomPackages($of: BomRootInput!, $after: String) {
+  bom(of: $of) { packages(first: 500, after: $after) { pageInfo { hasNextPage endCursor } nodes { name version purl licenses direct } } }
+}`;
+const DIFF = graphql`query Diff($from: BomRootInput!, $to: BomRootInput!) {
   diff(from: $from, to: $to) { components { name kind from to } packages { name kind from to } }
 }`;
 
@@ -52,18 +56,19 @@ export async function render(ctx) {
     const d = await gql(APP, { name }, { signal: ctx.signal });
     if (!ctx.alive()) return;
     const a = d.application;
+    const versions = a?.versions.nodes ?? [];
     if (!a) {
       fill(ctx.main, h('h1', {}, name), h('p', { class: 'error', role: 'alert' }, `No application named “${name}”.`));
       return;
     }
-    const latest = a.versions.reduce((m, v) => Math.max(m, v.number), 0);
+    const latest = versions.reduce((m, v) => Math.max(m, v.number), 0);
     const chosen = Number(ctx.params.get('v')) || latest;
     const to = Number(ctx.params.get('to')) || chosen;
     const from = Number(ctx.params.get('from')) || Math.max(1, to - 1);
     const q = (extra) => { const s = new URLSearchParams(ctx.params); for (const [k, v] of Object.entries(extra)) s.set(k, v); return s.toString(); };
 
-    const fromSel = h('select', { id: 'diff-from' }, a.versions.map((v) => h('option', { value: v.number, selected: v.number === from }, `#${v.number}`)));
-    const toSel = h('select', { id: 'diff-to' }, a.versions.map((v) => h('option', { value: v.number, selected: v.number === to }, `#${v.number}`)));
+    const fromSel = h('select', { id: 'diff-from' }, versions.map((v) => h('option', { value: v.number, selected: v.number === from }, `#${v.number}`)));
+    const toSel = h('select', { id: 'diff-to' }, versions.map((v) => h('option', { value: v.number, selected: v.number === to }, `#${v.number}`)));
     const diffForm = h('form', { class: 'toolbar', 'aria-label': 'Versions to compare' },
       field('diff-from', 'From version', fromSel), field('diff-to', 'to version', toSel), h('button', { type: 'submit' }, 'Compare'));
     diffForm.addEventListener('submit', (e) => { e.preventDefault(); ctx.navigate(appHref(name, q({ from: fromSel.value, to: toSel.value }))); });
@@ -77,11 +82,12 @@ export async function render(ctx) {
         a.components.map((c, i) => [i ? ', ' : '', link(componentHref(c.name), c.name)])),
       h('div', { class: 'split' },
         h('section', { 'aria-labelledby': 'av-h' }, h('h2', { id: 'av-h' }, 'Versions'),
-          a.versions.length ? table(null, [
+          versions.length ? table(null, [
             { label: 'Version', cell: (v) => link(appHref(name, q({ v: v.number })), v.number === chosen ? h('strong', {}, `#${v.number}`) : `#${v.number}`) },
             { label: 'Created', cell: (v) => time(v.createdAt) },
             { label: 'Members', cell: (v) => v.members.map((m, i) => [i ? ', ' : '', link(componentHref(m.component, m.version), `${m.component} ${m.version}`)]) },
-          ], a.versions.slice().sort((x, y) => y.number - x.number), { class: 'app-versions' }) : empty('No versions yet: members have no versions.')),
+          ], versions.slice().sort((x, y) => y.number - x.number), { class: 'app-versions' }) : empty('No versions yet: members have no versions.'),
+          a.versions.totalCount > versions.length ? h('p', { class: 'muted' }, `The newest ${nf.format(versions.length)} of ${nf.format(a.versions.totalCount)}.`) : null),
         ownerCard(a.owner)),
       h('section', { 'aria-labelledby': 'bom-h' }, h('h2', { id: 'bom-h' }, `Bill of materials of version #${chosen}`), bomSlot),
       h('section', { 'aria-labelledby': 'diff-h' }, h('h2', { id: 'diff-h' }, `What changed from #${from} to #${to}`), diffForm, diffSlot),
@@ -93,6 +99,7 @@ export async function render(ctx) {
     ]);
     if (!ctx.alive()) return;
     const b = bom.bom;
+    const bomPackages = h('div');
     fill(bomSlot, b ? [
       h('h3', {}, `Component versions (${b.componentVersions.length})`),
       table(null, [
@@ -100,13 +107,33 @@ export async function render(ctx) {
         { label: 'Version', cell: (c) => c.version },
         { label: 'Image', cell: (c) => link(imageHref(c.digest), h('code', { title: c.digest }, shortDigest(c.digest))) },
       ], b.componentVersions, { class: 'bom-components' }),
-      h('h3', {}, `Packages (${nf.format(b.packages.length)})`),
-      b.packages.length ? table(null, [
-        { label: 'Package', cell: (p) => (p.purl ? link(blastHref({ purl: p.purl }), p.name) : p.name) },
-        { label: 'Version', cell: (p) => h('span', { class: 'mono' }, p.version || '—') },
-        { label: 'Licenses', cell: (p) => tags(p.licenses) },
-      ], b.packages, { class: 'bom-packages' }) : empty('No SBOMs attached to its images.'),
+      h('h3', {}, `Packages (${nf.format(b.packages.totalCount)})`),
+      bomPackages,
     ] : empty('No such version.'));
+    if (b) {
+      // 500 rows at a time; "more" asks for the page after the last one shown, by its cursor.
+      const rows = [...b.packages.nodes];
+      let after = b.packages.pageInfo.hasNextPage ? b.packages.pageInfo.endCursor : null;
+      const show = () => {
+        fill(bomPackages, rows.length ? table(null, [
+          { label: 'Package', cell: (p) => (p.purl ? link(blastHref({ purl: p.purl }), p.name) : p.name) },
+          { label: 'Version', cell: (p) => h('span', { class: 'mono' }, p.version || '—') },
+          { label: 'Licenses', cell: (p) => tags(p.licenses) },
+        ], rows, { class: 'bom-packages' }) : empty('No SBOMs attached to its images.'));
+        if (!after) return;
+        const more = h('button', { type: 'button', class: 'more' }, `Show ${nf.format(Math.min(500, b.packages.totalCount - rows.length))} more`);
+        more.addEventListener('click', async () => {
+          more.disabled = true;
+          const d = await gql(BOM_PACKAGES, { of: { application: name, number: chosen }, after }, { signal: ctx.signal });
+          if (!ctx.alive() || !d.bom) return;
+          rows.push(...d.bom.packages.nodes);
+          after = d.bom.packages.pageInfo.hasNextPage ? d.bom.packages.pageInfo.endCursor : null;
+          show();
+        });
+        add(bomPackages, more);
+      };
+      show();
+    }
     const df = diff.diff;
     fill(diffSlot, df ? [
       h('h3', {}, `Components (${df.components.length})`), changeTable(df.components, 'Component'),

@@ -4,7 +4,7 @@
 // node explains itself: hover, focus or click shows the path from the target); then a
 // table per group with the same "why" path on each row.
 
-import { gql } from '../api.js';
+import { gql, graphql } from '../api.js';
 import {
   add, field, fill, h, link, table, empty, shortDigest, componentHref, teamHref, imageHref, appHref, blastHref,
   inventoryHref, setTitle, nf, announce,
@@ -14,37 +14,51 @@ import { drawMap } from '../map.js';
 import { onChange } from '../live.js';
 
 const TARGET_KEYS = ['purl', 'vers', 'image', 'component', 'version'];
-const PAGE = 500;
 /** Items fetched for the map and tables before asking the user to narrow (maxDepth). */
 const MAP_CAP = 6000;
 
-const FIRST = `query BlastFirst($of: BlastTargetInput!, $maxDepth: Int) {
+const FIRST = graphql`query BlastFirst($of: BlastTargetInput!, $maxDepth: Int) {
   blastRadius(of: $of, maxDepth: $maxDepth) {
     maxDepth
     totals { images componentVersions components applications applicationVersions deployments owners clusters environments
       byLocation { environment cluster namespace deployments } }
-    owners(first: 50) { totalCount items { depth name path { kind name } team { name title contacts { email chat pager } } } }
+    owners(first: 50) { totalCount nodes { depth name path { kind name } team { name title contacts { email chat pager } } } }
   }
 }`;
 
-const ITEM = 'depth name path { kind name }';
+// One query per group (a field name cannot be a variable), each paged by its cursor.
 const GROUPS = [
-  ['images', 'Images', `${ITEM} imageDigest packageDepth`],
-  ['componentVersions', 'Component versions', `${ITEM} componentVersion { component version digest }`],
-  ['components', 'Components', `${ITEM} dependent component { name owner { name } }`],
-  ['applications', 'Applications', `${ITEM} application { name }`],
-  ['applicationVersions', 'Application versions', `${ITEM} applicationVersion { application number }`],
-  ['deployments', 'Deployments', `${ITEM} deployment { environment cluster namespace workload status runs { component version } }`],
-  ['owners', 'Owners', `${ITEM} team { name contacts { email chat pager } }`],
+  ['images', 'Images', graphql`query BlastImages($of: BlastTargetInput!, $maxDepth: Int, $after: String) {
+  blastRadius(of: $of, maxDepth: $maxDepth) { images(first: 500, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor } nodes { depth name path { kind name } imageDigest packageDepth } } }
+}`],
+  ['componentVersions', 'Component versions', graphql`query BlastComponentVersions($of: BlastTargetInput!, $maxDepth: Int, $after: String) {
+  blastRadius(of: $of, maxDepth: $maxDepth) { componentVersions(first: 500, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor } nodes { depth name path { kind name } componentVersion { component version digest } } } }
+}`],
+  ['components', 'Components', graphql`query BlastComponents($of: BlastTargetInput!, $maxDepth: Int, $after: String) {
+  blastRadius(of: $of, maxDepth: $maxDepth) { components(first: 500, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor } nodes { depth name path { kind name } dependent component { name owner { name } } } } }
+}`],
+  ['applications', 'Applications', graphql`query BlastApplications($of: BlastTargetInput!, $maxDepth: Int, $after: String) {
+  blastRadius(of: $of, maxDepth: $maxDepth) { applications(first: 500, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor } nodes { depth name path { kind name } application { name } } } }
+}`],
+  ['applicationVersions', 'Application versions', graphql`query BlastApplicationVersions($of: BlastTargetInput!, $maxDepth: Int, $after: String) {
+  blastRadius(of: $of, maxDepth: $maxDepth) { applicationVersions(first: 500, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor } nodes { depth name path { kind name } applicationVersion { application number } } } }
+}`],
+  ['deployments', 'Deployments', graphql`query BlastDeployments($of: BlastTargetInput!, $maxDepth: Int, $after: String) {
+  blastRadius(of: $of, maxDepth: $maxDepth) { deployments(first: 500, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor } nodes { depth name path { kind name } deployment { environment cluster namespace workload status runs { component version } } } } }
+}`],
+  ['owners', 'Owners', graphql`query BlastOwners($of: BlastTargetInput!, $maxDepth: Int, $after: String) {
+  blastRadius(of: $of, maxDepth: $maxDepth) { owners(first: 500, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor } nodes { depth name path { kind name } team { name contacts { email chat pager } } } } }
+}`],
 ];
 
-function groupQuery(group, fields) {
-  return `query BlastGroup($of: BlastTargetInput!, $maxDepth: Int, $after: String) {
-  blastRadius(of: $of, maxDepth: $maxDepth) { ${group}(first: ${PAGE}, after: $after) { totalCount hasNextPage endCursor items { ${fields} } } }
-}`;
-}
-
-const PKG = `query Pkg($purl: String!) { package(purl: $purl) { package { purl name } versions { version purl imageCount } } }`;
+const PKG = graphql`query Pkg($purl: String!) { package(purl: $purl) { package { purl name } versions { version purl imageCount } } }`;
 
 export function targetOf(params) {
   const of = {};
@@ -217,8 +231,8 @@ export async function render(ctx) {
         { label: 'Deployments', num: true, cell: (l) => nf.format(l.deployments) },
       ], t.byLocation)) : null);
   add(ownersSlot, h('h2', { id: 'owners-h' }, `Owners to page (${nf.format(b.owners.totalCount)})`),
-    b.owners.items.length
-      ? h('ul', { class: 'owner-list' }, b.owners.items.map((o) => h('li', {}, link(teamHref(o.name), h('strong', {}, o.team?.title || o.name)), contactList(o.team?.contacts))))
+    b.owners.nodes.length
+      ? h('ul', { class: 'owner-list' }, b.owners.nodes.map((o) => h('li', {}, link(teamHref(o.name), h('strong', {}, o.team?.title || o.name)), contactList(o.team?.contacts))))
       : empty('Nobody owns what is affected.'));
   announce(`${t.deployments} live deployments, ${t.components} components and ${t.owners} owners affected.`);
   // Let the totals paint before anything else competes for the main thread (the group
@@ -230,26 +244,27 @@ export async function render(ctx) {
 
   // Everything else: every group, paged, for the map and the tables.
   const all = {};
+  const next = {}; // a group's endCursor when the cap stopped it early
+  const queries = Object.fromEntries(GROUPS.map(([group, , q]) => [group, q]));
   let fetched = 0;
   let capped = false;
-  await Promise.all(GROUPS.map(async ([group, , fields]) => {
+  await Promise.all(GROUPS.map(async ([group, , q]) => {
     // The first query already holds every owner when there are 50 or fewer.
-    if (group === 'owners' && b.owners.totalCount <= b.owners.items.length) {
-      all.owners = b.owners.items;
-      fetched += b.owners.items.length;
+    if (group === 'owners' && b.owners.totalCount <= b.owners.nodes.length) {
+      all.owners = b.owners.nodes;
+      fetched += b.owners.nodes.length;
       return;
     }
-    const q = groupQuery(group, fields);
     all[group] = [];
     let after = null;
     for (;;) {
       const d = await gql(q, { of, maxDepth, after }, { signal: ctx.signal });
       const page = d.blastRadius[group];
-      all[group].push(...page.items);
-      fetched += page.items.length;
-      if (!page.hasNextPage) break;
-      if (fetched >= MAP_CAP) { capped = true; break; }
-      after = page.endCursor;
+      all[group].push(...page.nodes);
+      fetched += page.nodes.length;
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor;
+      if (fetched >= MAP_CAP) { capped = true; next[group] = after; break; }
     }
   }));
   if (!ctx.alive()) return;
@@ -313,8 +328,19 @@ export async function render(ctx) {
       fill(slot, table(null, cols, items.slice(0, n)));
       if (items.length > n) {
         add(slot, h('button', { type: 'button', class: 'more', onclick: () => show(items.length) }, `Show all ${nf.format(items.length)}`));
-      } else if (items.length < total) {
-        add(slot, h('p', { class: 'muted' }, `${nf.format(total - items.length)} more not loaded: narrow with “at most this many hops”.`));
+      } else if (next[group]) {
+        // The next page from where the cap stopped, by its cursor.
+        const more = h('button', { type: 'button', class: 'more' }, `Load more (${nf.format(total - items.length)} not loaded)`);
+        more.addEventListener('click', async () => {
+          more.disabled = true;
+          const d = await gql(queries[group], { of, maxDepth, after: next[group] }, { signal: ctx.signal });
+          if (!ctx.alive()) return;
+          const page = d.blastRadius[group];
+          items.push(...page.nodes);
+          next[group] = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+          show(items.length);
+        });
+        add(slot, more);
       }
     };
     show(100);

@@ -3,14 +3,14 @@
 // it, and the packages and vulnerabilities of a chosen version. Live: a new push or
 // deployment of this component re-renders the page in place.
 
-import { gql } from '../api.js';
+import { gql, graphql } from '../api.js';
 import {
   add, fill, h, link, table, time, empty, tags, revisionLink, shortDigest, componentHref, teamHref, imageHref,
   appHref, blastHref, inventoryHref, vulnHref, setTitle, nf, enc,
 } from '../dom.js';
 import { onChange, touches } from '../live.js';
 
-const Q = `query Component($name: String!) {
+const Q = graphql`query Component($name: String!) {
   component(name: $name) {
     name latestVersion versionCount
     owner { name title parent contacts { email chat pager } }
@@ -25,18 +25,18 @@ const Q = `query Component($name: String!) {
   }
 }`;
 
-const QV = `query ComponentVersion($name: String!, $version: String!) {
+const QV = graphql`query ComponentVersion($name: String!, $version: String!) {
   component(name: $name) {
     version(version: $version) {
       version digest
       image { sbom { format specVersion packageCount directCount } }
-      packages(first: 500) { items { name version purl direct depth licenses } hasNextPage }
+      packages(first: 500) { totalCount pageInfo { hasNextPage } nodes { name version purl direct depth licenses } }
       vulnerabilities { id aliases summary severity package version packageVersion fixed }
     }
   }
 }`;
 
-const LIST = `query Components($prefix: String!, $after: String) {
+const LIST = graphql`query Components($prefix: String!, $after: String) {
   components(prefix: $prefix, first: 100, after: $after) {
     nodes { name latestVersion versionCount owner { name } }
     pageInfo { hasNextPage endCursor }
@@ -176,9 +176,9 @@ export async function render(ctx) {
       h('p', { class: 'muted' }, sbom ? `${sbom.format} ${sbom.specVersion} SBOM: ${nf.format(sbom.packageCount)} packages, ${nf.format(sbom.directCount)} direct.` : 'No SBOM attached to this version’s image.'),
       h('h3', {}, `Vulnerabilities (${v.vulnerabilities.length})`),
       vulnTable(v.vulnerabilities),
-      h('h3', {}, `Packages (${v.packages.items.length}${v.packages.hasNextPage ? '+' : ''})`),
-      v.packages.items.length ? packageTable(v.packages.items) : empty('No packages known.'),
-      v.packages.hasNextPage ? h('p', {}, link(imageHref(v.digest), 'All packages on the image page')) : null,
+      h('h3', {}, `Packages (${nf.format(v.packages.totalCount)})`),
+      v.packages.nodes.length ? packageTable(v.packages.nodes) : empty('No packages known.'),
+      v.packages.pageInfo.hasNextPage ? h('p', {}, link(imageHref(v.digest), 'All packages on the image page')) : null,
     );
   };
   await load();

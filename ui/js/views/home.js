@@ -1,13 +1,14 @@
 // The start page: where things run, the applications, the components, and a feed of
 // changes as they arrive.
 
-import { gql } from '../api.js';
+import { gql, graphql } from '../api.js';
 import { add, fill, h, link, table, time, empty, componentHref, teamHref, inventoryHref, appHref, setTitle, nf } from '../dom.js';
 import { onChange, onFeed, recentChanges } from '../live.js';
 
-const RECENT = `query Recent($after: String) { events(first: 100, after: $after) { nodes { seq kind occurredAt summary } } }`;
+const COUNT = graphql`query EventCount { eventCount }`;
+const RECENT = graphql`query Recent($after: String) { events(first: 100, after: $after) { nodes { seq kind occurredAt summary } } }`;
 
-const Q = `{
+const Q = graphql`{
   environments { name clusters }
   applications { name versionCount owner { name } }
   components(first: 100) { nodes { name latestVersion versionCount owner { name } } }
@@ -33,7 +34,7 @@ export async function render(ctx) {
   const seen = new Set();
   const addOnce = (c) => { if (!seen.has(String(c.seq))) { seen.add(String(c.seq)); addFeed(c); } };
   try {
-    const n = (await gql('{ eventCount }', {}, { signal: ctx.signal })).eventCount;
+    const n = (await gql(COUNT, {}, { signal: ctx.signal })).eventCount;
     const log = await gql(RECENT, { after: String(Math.max(0, n - 30)) }, { signal: ctx.signal });
     for (const e of log.events.nodes.slice(-30)) addOnce({ seq: e.seq, at: e.occurredAt, kind: e.kind, summary: e.summary });
   } catch (e) {

@@ -1,11 +1,15 @@
 // An image by digest: where it was pushed, what it is built from, its packages and their
 // vulnerabilities, the component versions built from it, and a way to its blast radius.
 
-import { gql } from '../api.js';
-import { add, h, link, table, time, empty, tags, componentHref, blastHref, setTitle, nf } from '../dom.js';
+import { gql, graphql } from '../api.js';
+import { add, fill, h, link, table, time, empty, tags, componentHref, blastHref, setTitle, nf } from '../dom.js';
 import { packageTable, vulnTable } from './component.js';
 
-const Q = `query Image($digest: String!) {
+const PACKAGES = graphql`query ImagePackages($digest: String!, $after: String) {
+  image(digest: $digest) { packages(first: 500, after: $after) { pageInfo { hasNextPage endCursor } nodes { name version purl direct depth licenses } } }
+}`;
+
+const Q = graphql`query Image($digest: String!) {
   image(digest: $digest) {
     digest mediaType size created registered
     platforms { name digest }
@@ -13,7 +17,7 @@ const Q = `query Image($digest: String!) {
     repositories { registry repository tags pushedAt deletedAt }
     sbom { format specVersion packageCount directCount via attachedAt }
     componentVersions { component version }
-    packages(first: 500) { items { name version purl direct depth licenses } hasNextPage }
+    packages(first: 500) { totalCount pageInfo { hasNextPage endCursor } nodes { name version purl direct depth licenses } }
     vulnerabilities { id aliases summary severity package version packageVersion fixed }
   }
 }`;
@@ -27,6 +31,7 @@ export async function render(ctx) {
     add(ctx.main, h('p', { class: 'error', role: 'alert' }, 'The catalog has never seen this image.'));
     return;
   }
+  const packagesSlot = h('div');
   add(ctx.main, 
     h('p', { class: 'subtitle' }, i.componentVersions.map((v, n) => [n ? ', ' : '', link(componentHref(v.component, v.version), `${v.component} ${v.version}`)]),
       ' · ', link(blastHref({ image: i.digest }), 'Blast radius of this image')),
@@ -42,7 +47,25 @@ export async function render(ctx) {
       h('section', { class: 'card', 'aria-label': 'Labels' }, h('h2', {}, 'Labels'),
         i.labels.length ? h('dl', {}, i.labels.map((l) => [h('dt', { class: 'mono' }, l.name), h('dd', { class: 'mono' }, l.value)])) : empty('None.'))),
     h('h2', {}, `Vulnerabilities (${i.vulnerabilities.length})`), vulnTable(i.vulnerabilities),
-    h('h2', {}, `Packages (${i.packages.items.length}${i.packages.hasNextPage ? '+' : ''})`),
-    i.packages.items.length ? packageTable(i.packages.items) : empty('No SBOM attached.'),
+    h('h2', {}, `Packages (${nf.format(i.packages.totalCount)})`),
+    packagesSlot,
   );
+  // 500 rows at a time; "more" asks for the page after the last one shown, by its cursor.
+  const packages = [...i.packages.nodes];
+  let after = i.packages.pageInfo.hasNextPage ? i.packages.pageInfo.endCursor : null;
+  const show = () => {
+    fill(packagesSlot, packages.length ? packageTable(packages) : empty('No SBOM attached.'));
+    if (!after) return;
+    const more = h('button', { type: 'button', class: 'more' }, `Show ${nf.format(Math.min(500, i.packages.totalCount - packages.length))} more`);
+    more.addEventListener('click', async () => {
+      more.disabled = true;
+      const d = await gql(PACKAGES, { digest, after }, { signal: ctx.signal });
+      if (!ctx.alive() || !d.image) return;
+      packages.push(...d.image.packages.nodes);
+      after = d.image.packages.pageInfo.hasNextPage ? d.image.packages.pageInfo.endCursor : null;
+      show();
+    });
+    add(packagesSlot, more);
+  };
+  show();
 }

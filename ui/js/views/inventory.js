@@ -2,18 +2,18 @@
 // chosen moment, and the difference between two environments. Every choice is in the URL.
 // Live: while showing "now", a deployment in scope re-renders the tree.
 
-import { gql } from '../api.js';
+import { gql, graphql } from '../api.js';
 import { add, field, fill, h, link, table, time, empty, componentHref, inventoryHref, setTitle, nf, shortDigest } from '../dom.js';
 import { onChange } from '../live.js';
 
-const ENVS = `{ environments { name clusters } clusters { name environment } }`;
-const INV = `query Inventory($environment: String, $cluster: String, $namespace: String, $at: DateTime) {
+const ENVS = graphql`{ environments { name clusters } clusters { name environment } }`;
+const INV = graphql`query Inventory($environment: String, $cluster: String, $namespace: String, $at: DateTime) {
   inventory(environment: $environment, cluster: $cluster, namespace: $namespace, at: $at) {
     id environment cluster namespace workload status since until replicas source revision url
     runs { container component version digest known owner }
   }
 }`;
-const DIFF = `query Diff($from: ScopeInput!, $to: ScopeInput!, $at: DateTime) {
+const DIFF = graphql`query Diff($from: ScopeInput!, $to: ScopeInput!, $at: DateTime) {
   inventoryDiff(from: $from, to: $to, at: $at) { component fromVersions toVersions change }
 }`;
 

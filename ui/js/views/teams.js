@@ -1,11 +1,11 @@
 // Teams: whom to call (contacts) and what they own.
 
-import { gql } from '../api.js';
+import { gql, graphql } from '../api.js';
 import { add, h, link, table, empty, componentHref, teamHref, setTitle } from '../dom.js';
 import { contactList } from './component.js';
 
-const LIST = `{ teams(first: 500) { nodes { name title contacts { email chat pager } components { name } } } }`;
-const TEAM = `query Team($name: String!) {
+const LIST = graphql`{ teams(first: 500) { nodes { name title contacts { email chat pager } components { name } } } }`;
+const TEAM = graphql`query Team($name: String!) {
   team(name: $name) { name title parent contacts { email chat pager } components { name latestVersion versionCount } }
 }`;
 
