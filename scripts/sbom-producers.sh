@@ -5,7 +5,9 @@
 #   scripts/sbom-producers.sh OUTDIR
 #
 # writes OUTDIR/python.cdx.json (cyclonedx-py, CycloneDX 1.5), OUTDIR/npm.cdx.json
-# (cyclonedx-npm, CycloneDX 1.6) and OUTDIR/python.spdx.json (sbom4python, SPDX 2.3).
+# (cyclonedx-npm, CycloneDX 1.6), OUTDIR/python.spdx.json (sbom4python, SPDX 2.3), and, with
+# cdxgen from the same sample npm project, OUTDIR/cdxgen-1.7.cdx.json (CycloneDX 1.7) and
+# OUTDIR/cdxgen.spdx3.json (SPDX 3.0.1 JSON-LD).
 #
 # The producers and the sample projects are installed once under
 # ${CATALOG_TOOLS:-$HOME/.cache/catalog-tools} (needs PyPI and the npm registry the first time);
@@ -27,6 +29,7 @@ TOOLS=$(cd "$TOOLS" && pwd)
 CYCLONEDX_BOM="cyclonedx-bom==7.5.0"
 SBOM4PYTHON="sbom4python==0.12.6"
 CYCLONEDX_NPM="@cyclonedx/cyclonedx-npm@6.0.1"
+CDXGEN="@cyclonedx/cdxgen@12.8.4"
 # The sample Python project: its direct dependencies, and the versions of the transitive ones
 # (pinned as pip constraints, so that the environment is the same on every machine).
 PY_DIRECT=("requests==2.31.0" "Django==4.2.7" "djangorestframework==3.14.0")
@@ -107,6 +110,22 @@ else
   printf '%s' "$CYCLONEDX_NPM" >"$CDX_NPM_DIR/.catalog-stamp"
 fi
 
+# 3b. cdxgen, installed locally without its optional dependencies: those are the per-platform
+#     plugin binaries, atom and the server's packages (287 MB installed; 57 MB without them,
+#     about 10 s from an empty npm cache), none of which an npm project's SBOM needs.
+CDXGEN_DIR=$TOOLS/cdxgen
+CDXGEN_BIN=$CDXGEN_DIR/node_modules/.bin/cdxgen
+if fresh "$CDXGEN_DIR/.catalog-stamp" "$CDXGEN" && [ -x "$CDXGEN_BIN" ]; then
+  say "cdxgen in $CDXGEN_DIR is ready ($CDXGEN)"
+else
+  say "installing $CDXGEN into $CDXGEN_DIR (without optional dependencies)"
+  mkdir -p "$CDXGEN_DIR"
+  [ -f "$CDXGEN_DIR/package.json" ] || echo '{"private": true}' >"$CDXGEN_DIR/package.json"
+  (cd "$CDXGEN_DIR" && npm install --omit=optional --no-audit --no-fund --loglevel=error "$CDXGEN") ||
+    die "npm install $CDXGEN failed: it needs access to the npm registry"
+  printf '%s' "$CDXGEN" >"$CDXGEN_DIR/.catalog-stamp"
+fi
+
 # 4. The sample npm project: express (a deep tree) and a scoped package.
 SAMPLE_NPM=$TOOLS/sample-npm
 manifest='{
@@ -141,6 +160,17 @@ say "cyclonedx-npm $("$CDX_NPM" --version) -> $OUT/npm.cdx.json"
   --output-file "$OUT/npm.cdx.json") ||
   die "cyclonedx-npm failed (reinstall: rm -rf $CDX_NPM_DIR $SAMPLE_NPM and run again)"
 
+# cdxgen reads package-lock.json and node_modules; --no-install-deps keeps it from running npm
+# itself (and off the network). Its banner and its warning about running as root go to a log.
+say "cdxgen $("$CDXGEN_BIN" --version 2>/dev/null | sed 's/\x1b\[[0-9;]*m//g' | awk 'NF {print $NF; exit}') -> $OUT/cdxgen-1.7.cdx.json, $OUT/cdxgen.spdx3.json"
+(cd "$SAMPLE_NPM" && "$CDXGEN_BIN" -t js --no-install-deps --no-recurse --json-pretty \
+  --spec-version 1.7 -o "$OUT/cdxgen-1.7.cdx.json" . >"$OUT/cdxgen.log" 2>&1 &&
+  "$CDXGEN_BIN" -t js --no-install-deps --no-recurse --json-pretty \
+    --format spdx -o "$OUT/cdxgen.spdx3.json" . >>"$OUT/cdxgen.log" 2>&1) ||
+  die "cdxgen failed, see $OUT/cdxgen.log (reinstall: rm -rf $CDXGEN_DIR and run again)"
+[ -s "$OUT/cdxgen-1.7.cdx.json" ] && [ -s "$OUT/cdxgen.spdx3.json" ] ||
+  die "cdxgen wrote no SBOM, see $OUT/cdxgen.log"
+
 # sbom4python asks the sample venv's pip (--use-pip --python) about the installed packages, so
 # it sees the sample project rather than its own environment.
 say "sbom4python $("$VENV/bin/sbom4python" --version | awk '{print $NF}') -> $OUT/python.spdx.json"
@@ -148,4 +178,4 @@ say "sbom4python $("$VENV/bin/sbom4python" --version | awk '{print $NF}') -> $OU
   --sbom spdx --format json -o "$OUT/python.spdx.json" ||
   die "sbom4python failed (reinstall: rm -rf $VENV and run again)"
 
-say "done: $OUT/python.cdx.json $OUT/npm.cdx.json $OUT/python.spdx.json"
+say "done: $OUT/python.cdx.json $OUT/npm.cdx.json $OUT/python.spdx.json $OUT/cdxgen-1.7.cdx.json $OUT/cdxgen.spdx3.json"

@@ -1,4 +1,10 @@
-//! CycloneDX JSON, spec versions 1.4, 1.5 and 1.6.
+//! CycloneDX JSON, spec versions 1.4 to 1.7; a later 1.x is read as 1.7 with a warning (a
+//! minor version only adds fields), another major version is refused.
+//!
+//! 1.7 adds external components (`isExternal: true`, with a `versionRange` instead of a
+//! `version`): expected from the environment, not bundled. They stay in the dependency graph,
+//! so what is reached through them keeps its depth, but they are not packages the subject
+//! contains: each is left out with a warning.
 //!
 //! The subject is `metadata.component`; the packages are `components[]` and, recursively, the
 //! components nested in them (pre-order: a component, then what it contains). Depth comes from
@@ -8,8 +14,9 @@
 //! `@babel/code-frame`.
 
 use super::{
-    as_object, at, at_most, bfs, hash_alg, hash_hex, label, licenses, opt_array, opt_object,
-    opt_str, opt_str_array, purl_or_warn, req_str, subject_digest, Edges, ParseError, Stop, Str,
+    as_object, at, at_most, bfs, hash_alg, hash_hex, label, licenses, opt_array, opt_bool,
+    opt_object, opt_str, opt_str_array, purl_or_warn, req_str, subject_digest, Edges, ParseError,
+    Stop, Str,
 };
 use crate::item::FieldError;
 use catalog_core::sbom::{Sbom, SbomPackage, Warnings};
@@ -18,7 +25,9 @@ use serde_json::{Map, Value};
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 
-const SUPPORTED: &str = "1.4, 1.5 and 1.6";
+const SUPPORTED: &str = "1.4, 1.5, 1.6 and 1.7";
+/// The latest minor version known: a later 1.x is read as this one.
+const LATEST_MINOR: u32 = 7;
 
 #[derive(Deserialize)]
 pub(super) struct Metadata<'a> {
@@ -46,6 +55,12 @@ pub(super) struct Component<'a> {
     hashes: Option<Vec<Hash<'a>>>,
     #[serde(borrow)]
     components: Option<Vec<Component<'a>>>,
+    /// 1.7: provided by the environment, not part of the subject.
+    #[serde(rename = "isExternal")]
+    is_external: Option<bool>,
+    /// 1.7: the accepted versions (a vers range) of an external component.
+    #[serde(rename = "versionRange", borrow)]
+    version_range: Option<Str<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -130,24 +145,62 @@ fn full_name(c: &Component<'_>) -> String {
     }
 }
 
-fn spec_version(v: Option<&str>, base: &str) -> Result<String, FieldError> {
-    match v {
-        None => Err(FieldError::new(at(base, "specVersion"), "missing")),
-        Some(v @ ("1.4" | "1.5" | "1.6")) => Ok(v.to_string()),
-        Some(v @ ("1.0" | "1.1" | "1.2" | "1.3")) => Err(FieldError::new(
-            at(base, "specVersion"),
-            format!("CycloneDX {v} is too old: supported are {SUPPORTED}"),
-        )),
-        Some(v) => Err(FieldError::new(
-            at(base, "specVersion"),
+/// The spec version as the document states it; a later minor version than [`LATEST_MINOR`] is
+/// read as that one, with a warning.
+fn spec_version(
+    v: Option<&str>,
+    base: &str,
+    warnings: &mut Warnings,
+) -> Result<String, FieldError> {
+    let field = || at(base, "specVersion");
+    let Some(v) = v else {
+        return Err(FieldError::new(field(), "missing"));
+    };
+    let number = |s: &str| {
+        (!s.is_empty() && s.len() <= 9 && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<u32>().ok())
+            .flatten()
+    };
+    let Some((major, minor)) = v
+        .split_once('.')
+        .and_then(|(a, b)| Some((number(a)?, number(b)?)))
+    else {
+        return Err(FieldError::new(
+            field(),
             format!("unknown CycloneDX version {v:?}: supported are {SUPPORTED}"),
-        )),
+        ));
+    };
+    match (major, minor) {
+        (1, 4..=LATEST_MINOR) => {}
+        (1, m) if m > LATEST_MINOR => warnings.push(|| {
+            format!(
+                "{}: CycloneDX {v} is newer than the latest version known here (1.{LATEST_MINOR}) \
+                 and was read as 1.{LATEST_MINOR}: what it added is not read",
+                field()
+            )
+        }),
+        (1, _) => {
+            return Err(FieldError::new(
+                field(),
+                format!("CycloneDX {v} is too old: supported are {SUPPORTED}"),
+            ))
+        }
+        _ => {
+            return Err(FieldError::new(
+                field(),
+                format!(
+                    "unknown CycloneDX major version {major} ({v:?}): supported are {SUPPORTED} \
+                     (a later 1.x is read as 1.{LATEST_MINOR})"
+                ),
+            ))
+        }
     }
+    Ok(v.to_string())
 }
 
 pub(super) fn build(doc: Doc<'_>, base: &str, stop: Stop<'_>) -> Result<Sbom, ParseError> {
-    let spec_version = spec_version(doc.spec_version.as_deref(), base)?;
     let mut warnings = Warnings::default();
+    let spec_version = spec_version(doc.spec_version.as_deref(), base, &mut warnings)?;
 
     let mut flat = Vec::new();
     if let Some(list) = &doc.components {
@@ -173,6 +226,19 @@ pub(super) fn build(doc: Doc<'_>, base: &str, stop: Stop<'_>) -> Result<Sbom, Pa
         )?;
         let name = full_name(c);
         let version = c.version.as_deref().filter(|v| !v.is_empty());
+        if c.is_external == Some(true) {
+            warnings.push(|| {
+                format!(
+                    "{}: external (isExternal), expected from the environment rather than \
+                     contained: not recorded as a package",
+                    label(
+                        &path_of(&flat, i, base),
+                        &name,
+                        version.or(c.version_range.as_deref())
+                    )
+                )
+            });
+        }
         let purl = c.purl.as_deref().and_then(|raw| {
             purl_or_warn(
                 raw,
@@ -336,9 +402,28 @@ pub(super) fn build(doc: Doc<'_>, base: &str, stop: Stop<'_>) -> Result<Sbom, Pa
             )
         });
     }
-    for (p, mut edges) in packages.iter_mut().zip(adj) {
-        edges.retain(|&t| (t as usize) < n);
-        p.depends_on = edges;
+    // Package i of the document is output package out[i]: external components are not
+    // packages, but paths through them counted above.
+    let mut out: Vec<Option<u32>> = vec![None; n];
+    let mut next = 0u32;
+    for (o, f) in out.iter_mut().zip(&flat) {
+        if f.c.is_external != Some(true) {
+            *o = Some(next);
+            next += 1;
+        }
+    }
+    for (p, edges) in packages.iter_mut().zip(&adj) {
+        p.depends_on = edges
+            .iter()
+            .filter_map(|&t| out.get(t as usize).copied().flatten())
+            .collect();
+    }
+    if next as usize != n {
+        packages = packages
+            .into_iter()
+            .zip(&out)
+            .filter_map(|(p, o)| o.map(|_| p))
+            .collect();
     }
 
     let (warnings, warnings_omitted) = warnings.into_parts();
@@ -382,9 +467,17 @@ fn check_components(obj: &Map<String, Value>, path: &str) -> Result<(), FieldErr
 
 fn check_component(c: &Value, path: &str) -> Result<(), FieldError> {
     let c = as_object(c, path)?;
-    for key in ["bom-ref", "type", "group", "version", "purl"] {
+    for key in [
+        "bom-ref",
+        "type",
+        "group",
+        "version",
+        "purl",
+        "versionRange",
+    ] {
         opt_str(c, path, key)?;
     }
+    opt_bool(c, path, "isExternal")?;
     req_str(c, path, "name")?;
     for (k, l) in opt_array(c, path, "licenses")?.iter().enumerate() {
         let lpath = at(path, &format!("licenses[{k}]"));

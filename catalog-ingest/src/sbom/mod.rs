@@ -1,4 +1,5 @@
-//! SBOM documents coming in: CycloneDX JSON (1.4, 1.5, 1.6) and SPDX JSON (2.3, and 2.2),
+//! SBOM documents coming in: CycloneDX JSON (1.4 to 1.7, a later 1.x read as 1.7), SPDX JSON
+//! (2.3, and 2.2) and SPDX 3.0 JSON-LD (3.0.0, 3.0.1, told by its `@context`),
 //! bare or wrapped in an in-toto attestation (a Statement, or the DSSE envelope holding one that
 //! cosign's `.att` tags carry), normalised to [`catalog_core::sbom::Sbom`].
 //!
@@ -36,6 +37,7 @@
 
 mod cyclonedx;
 mod spdx;
+mod spdx3;
 
 use crate::item::FieldError;
 use base64::Engine as _;
@@ -153,6 +155,11 @@ struct Top<'a> {
     files: Option<Vec<spdx::Element<'a>>>,
     #[serde(borrow)]
     snippets: Option<Vec<spdx::Element<'a>>>,
+    // SPDX 3 (JSON-LD)
+    #[serde(rename = "@context")]
+    context: Option<Value>,
+    #[serde(rename = "@graph", borrow)]
+    graph: Option<Vec<spdx3::Node<'a>>>,
     // DSSE envelope (its payloadType is not checked: the payload says what it is)
     #[serde(borrow)]
     payload: Option<Str<'a>>,
@@ -183,6 +190,7 @@ const SPDX_KEYS: &[&str] = &[
     "files",
     "snippets",
 ];
+const SPDX3_KEYS: &[&str] = &["@context", "@graph"];
 const DSSE_KEYS: &[&str] = &["payload"];
 const STATEMENT_KEYS: &[&str] = &["_type", "predicateType", "subject", "predicate"];
 
@@ -204,6 +212,7 @@ enum Kind {
     Statement,
     CycloneDx,
     Spdx,
+    Spdx3,
 }
 
 /// What may appear where: anything at the top, no envelope inside an envelope, and only an
@@ -257,6 +266,7 @@ fn kind_of(
     statement: bool,
     bom_format: Option<&str>,
     spdx: bool,
+    json_ld: bool,
     base: &str,
     allow: Allow,
 ) -> Result<Kind, FieldError> {
@@ -274,11 +284,14 @@ fn kind_of(
         Kind::CycloneDx
     } else if spdx {
         Kind::Spdx
+    } else if json_ld {
+        Kind::Spdx3
     } else {
         return Err(FieldError::new(
             at(base, "bomFormat"),
-            "unknown format: neither a CycloneDX document (bomFormat), an SPDX document \
-             (spdxVersion) nor an in-toto attestation (payload, _type)",
+            "unknown format: neither a CycloneDX document (bomFormat), an SPDX 2 document \
+             (spdxVersion), an SPDX 3 document (@context) nor an in-toto attestation \
+             (payload, _type)",
         ));
     };
     match (allow, kind) {
@@ -300,6 +313,7 @@ fn build(top: Top<'_>, base: &str, allow: Allow, stop: Stop<'_>) -> Result<Sbom,
         top.statement_type.is_some() || top.predicate_type.is_some(),
         top.bom_format.as_deref(),
         top.spdx_version.is_some(),
+        top.context.as_ref().is_some_and(|c| !c.is_null()),
         base,
         allow,
     )?;
@@ -330,6 +344,14 @@ fn build(top: Top<'_>, base: &str, allow: Allow, stop: Stop<'_>) -> Result<Sbom,
                 relationships: top.relationships,
                 files: top.files,
                 snippets: top.snippets,
+            },
+            base,
+            stop,
+        ),
+        Kind::Spdx3 => spdx3::build(
+            spdx3::Doc {
+                context: top.context,
+                graph: top.graph,
             },
             base,
             stop,
@@ -421,6 +443,7 @@ fn check_value(value: &mut Value, base: &str, allow: Allow) -> Result<(), FieldE
         present("_type") || present("predicateType"),
         opt_str(obj, base, "bomFormat")?,
         present("spdxVersion"),
+        present("@context"),
         base,
         allow,
     )?;
@@ -448,6 +471,10 @@ fn check_value(value: &mut Value, base: &str, allow: Allow) -> Result<(), FieldE
         Kind::Spdx => {
             spdx::check(obj, base)?;
             SPDX_KEYS
+        }
+        Kind::Spdx3 => {
+            spdx3::check(obj, base)?;
+            SPDX3_KEYS
         }
     };
     obj.retain(|k, _| keys.contains(&k.as_str()));
@@ -487,6 +514,19 @@ pub(crate) fn opt_str<'v>(
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
         Some(v) => Err(expected(at(path, key), "a string", v)),
+    }
+}
+
+/// An optional boolean field (absent and null are `None`).
+pub(crate) fn opt_bool(
+    obj: &Map<String, Value>,
+    path: &str,
+    key: &str,
+) -> Result<Option<bool>, FieldError> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(v) => Err(expected(at(path, key), "a boolean", v)),
     }
 }
 
@@ -582,8 +622,8 @@ pub(crate) fn purl_or_warn(
 }
 
 /// A hash algorithm's name, lowercase with a dash: `SHA256`, `SHA-256` -> `sha-256`; `SHA1` ->
-/// `sha-1`; `MD5` -> `md5`; `SHA3_256`, `SHA3-256` -> `sha3-256`; `BLAKE2b-256` ->
-/// `blake2b-256`.
+/// `sha-1`; `MD5` -> `md5`; `SHA3_256`, `SHA3-256` -> `sha3-256`; `BLAKE2b-256`, `blake2b256`
+/// -> `blake2b-256`.
 pub(crate) fn hash_alg(alg: &str) -> String {
     let s: String = alg
         .trim()
@@ -596,12 +636,15 @@ pub(crate) fn hash_alg(alg: &str) -> String {
             }
         })
         .collect();
-    match s.strip_prefix("sha") {
-        Some(bits) if !bits.is_empty() && bits.bytes().all(|b| b.is_ascii_digit()) => {
-            format!("sha-{bits}")
-        }
-        _ => s,
+    let digits = |bits: &str| !bits.is_empty() && bits.bytes().all(|b| b.is_ascii_digit());
+    if let Some(bits) = s.strip_prefix("sha").filter(|b| digits(b)) {
+        return format!("sha-{bits}");
     }
+    // SPDX 3 writes `blake2b256` where CycloneDX writes `BLAKE2b-256`.
+    if let Some(bits) = s.strip_prefix("blake2b").filter(|b| digits(b)) {
+        return format!("blake2b-{bits}");
+    }
+    s
 }
 
 /// A hash value as lowercase hex, or `None` when it is not hex.
@@ -740,6 +783,9 @@ mod tests {
             ("SHA3-256", "sha3-256"),
             ("SHA3_512", "sha3-512"),
             ("BLAKE2b-256", "blake2b-256"),
+            ("blake2b512", "blake2b-512"),
+            ("sha3_384", "sha3-384"),
+            ("Streebog-256", "streebog-256"),
             ("BLAKE3", "blake3"),
         ] {
             assert_eq!(hash_alg(raw), want, "{raw}");

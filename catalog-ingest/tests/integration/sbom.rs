@@ -306,26 +306,211 @@ fn a_dependency_cycle_terminates_with_shortest_depths() {
 }
 
 #[test]
-fn unsupported_cyclonedx_versions_are_refused() {
-    let e = parse(&fixture("spec-1.7.cdx.json")).unwrap_err();
-    assert_eq!(e.field, "specVersion");
+fn cyclonedx_versions_later_minors_and_other_majors() {
+    // 1.7 is read like the others.
+    let s = parse_fixture("spec-1.7.cdx.json");
+    assert_eq!(s.spec_version, "1.7");
+    assert!(s.warnings.is_empty(), "{:?}", s.warnings);
     assert_eq!(
-        e.to_string(),
-        "specVersion: unknown CycloneDX version \"1.7\": supported are 1.4, 1.5 and 1.6"
+        pkg(&s, "left-pad", None).purl.as_deref(),
+        Some("pkg:npm/left-pad@1.3.0")
     );
-    for (v, words) in [("1.3", "too old"), ("1.2", "too old"), ("2.0", "unknown")] {
-        let e = err(json!({"bomFormat": "CycloneDX", "specVersion": v, "components": []}));
-        assert_eq!(e.field, "specVersion", "{v}");
-        assert!(e.reason.contains(words), "{v}: {e}");
-        assert!(e.reason.contains("1.4, 1.5 and 1.6"), "{v}: {e}");
-    }
-    let e = err(json!({"bomFormat": "CycloneDX", "components": []}));
-    assert_eq!(e.to_string(), "specVersion: missing");
-    for v in ["1.4", "1.5", "1.6"] {
+    for v in ["1.4", "1.5", "1.6", "1.7"] {
         let s = parse_json(json!({"bomFormat": "CycloneDX", "specVersion": v})).unwrap();
         assert_eq!(s.spec_version, v);
         assert!(s.packages.is_empty());
+        assert!(s.warnings.is_empty(), "{v}: {:?}", s.warnings);
     }
+    // A later minor version is read as 1.7, and the receipt says so; the version stated is
+    // the one kept.
+    for v in ["1.8", "1.12"] {
+        let s = parse_json(json!({"bomFormat": "CycloneDX", "specVersion": v,
+            "components": [{"name": "a", "version": "1", "purl": "pkg:npm/a@1"}]}))
+        .unwrap();
+        assert_eq!(s.spec_version, v);
+        assert_eq!(s.packages[0].purl.as_deref(), Some("pkg:npm/a@1"));
+        assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
+        assert!(
+            s.warnings[0].starts_with(&format!("specVersion: CycloneDX {v} is newer"))
+                && s.warnings[0].contains("read as 1.7"),
+            "{:?}",
+            s.warnings
+        );
+    }
+    // Another major version, an old one, or no version number at all: refused, naming it.
+    for (v, words) in [
+        ("2.0", "unknown CycloneDX major version 2"),
+        ("0.9", "unknown CycloneDX major version 0"),
+        ("1.3", "too old"),
+        ("1.2", "too old"),
+        ("1.7.1", "unknown CycloneDX version"),
+        ("1.x", "unknown CycloneDX version"),
+        ("+1.8", "unknown CycloneDX version"),
+        ("", "unknown CycloneDX version"),
+    ] {
+        let e = err(json!({"bomFormat": "CycloneDX", "specVersion": v, "components": []}));
+        assert_eq!(e.field, "specVersion", "{v}");
+        assert!(e.reason.contains(words), "{v}: {e}");
+        assert!(e.reason.contains("1.4, 1.5, 1.6 and 1.7"), "{v}: {e}");
+    }
+    let e = err(json!({"bomFormat": "CycloneDX", "components": []}));
+    assert_eq!(e.to_string(), "specVersion: missing");
+    let e = err(json!({"bomFormat": "CycloneDX", "specVersion": 1.7}));
+    assert_eq!(
+        e.to_string(),
+        "specVersion: expected a string, found a number"
+    );
+}
+
+/// Depth -> how many packages are that deep (None: not reached).
+fn depth_histogram(s: &Sbom) -> Vec<(Option<u32>, usize)> {
+    let mut h = std::collections::BTreeMap::new();
+    for p in &s.packages {
+        *h.entry(p.depth).or_insert(0) += 1;
+    }
+    h.into_iter().collect()
+}
+
+/// The cdxgen depths below were computed apart from the parser, by a breadth-first search in
+/// Python over each file (from `metadata.component`'s bom-ref over `dependencies`; from the
+/// SpdxDocument's `rootElement` over `dependsOn` relationships).
+const CDXGEN_DEPTHS: [(Option<u32>, usize); 7] = [
+    (Some(1), 2),
+    (Some(2), 33),
+    (Some(3), 23),
+    (Some(4), 9),
+    (Some(5), 3),
+    (Some(6), 12),
+    (Some(7), 1),
+];
+
+#[test]
+fn cdxgen_cyclonedx_1_7() {
+    let s = parse_fixture("cdxgen-1.7.cdx.json");
+    assert_eq!(
+        (s.format.as_str(), s.spec_version.as_str()),
+        ("CycloneDX", "1.7")
+    );
+    assert_eq!(s.subject, None, "an npm project, not an image");
+    assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+    assert_eq!(s.packages.len(), 83);
+    assert_eq!(depth_histogram(&s), CDXGEN_DEPTHS);
+
+    let express = pkg(&s, "express", Some("4.18.2"));
+    assert_eq!(express.purl.as_deref(), Some("pkg:npm/express@4.18.2"));
+    assert_eq!(express.depth, Some(1));
+    assert_eq!(express.depends_on.len(), 31);
+    assert_eq!(express.licenses, vec!["MIT"]);
+    // cdxgen gives the package-lock integrity as a SHA-512 hash.
+    assert_eq!(
+        express.hashes.get("sha-512").map(String::len),
+        Some(128),
+        "{:?}",
+        express.hashes
+    );
+    let frame = pkg(&s, "@babel/code-frame", Some("7.22.13"));
+    assert_eq!(
+        frame.purl.as_deref(),
+        Some("pkg:npm/%40babel/code-frame@7.22.13")
+    );
+    assert!(frame.is_direct());
+    assert_eq!(pkg(&s, "dunder-proto", None).depth, Some(7));
+    assert_eq!(pkg(&s, "ms", Some("2.1.3")).depth, Some(3));
+}
+
+#[test]
+fn cdxgen_spdx_3_reads_like_its_cyclonedx_twin() {
+    let s = parse_fixture("cdxgen.spdx3.json");
+    assert_eq!(
+        (s.format.as_str(), s.spec_version.as_str()),
+        ("SPDX", "3.0.1")
+    );
+    assert_eq!(s.subject, None);
+    assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+    // The root element (catalog-sample-npm) is the subject, not a package.
+    assert_eq!(s.packages.len(), 83);
+    assert!(s.packages.iter().all(|p| p.name != "catalog-sample-npm"));
+    assert_eq!(depth_histogram(&s), CDXGEN_DEPTHS);
+    // cdxgen's SPDX names a scoped package without its scope; its purl has it.
+    let frame = pkg(&s, "code-frame", Some("7.22.13"));
+    assert_eq!(
+        frame.purl.as_deref(),
+        Some("pkg:npm/%40babel/code-frame@7.22.13")
+    );
+    assert_eq!(frame.depth, Some(1));
+    let express = pkg(&s, "express", Some("4.18.2"));
+    assert_eq!(express.hashes.get("sha-512").map(String::len), Some(128));
+
+    // The same project by the same producer in the other format: the same purls, each as
+    // deep and depending on the same purls.
+    let c = parse_fixture("cdxgen-1.7.cdx.json");
+    type Row = (Option<u32>, Vec<String>);
+    let by_purl = |s: &Sbom| -> std::collections::BTreeMap<String, Row> {
+        s.packages
+            .iter()
+            .map(|p| {
+                let mut deps: Vec<String> = p
+                    .depends_on
+                    .iter()
+                    .map(|&i| s.packages[i as usize].purl.clone().unwrap())
+                    .collect();
+                deps.sort();
+                (p.purl.clone().unwrap(), (p.depth, deps))
+            })
+            .collect()
+    };
+    let (spdx, cyclonedx) = (by_purl(&s), by_purl(&c));
+    assert_eq!(spdx.len(), 83, "one package per purl");
+    assert_eq!(spdx, cyclonedx);
+}
+
+#[test]
+fn cyclonedx_1_7_external_components_are_not_contained() {
+    let doc = json!({
+        "bomFormat": "CycloneDX", "specVersion": "1.7",
+        "metadata": {"component": {"bom-ref": "app", "type": "application", "name": "app"}},
+        "components": [
+            {"bom-ref": "lib", "name": "lib", "version": "1.0.0", "purl": "pkg:npm/lib@1.0.0"},
+            {"bom-ref": "ssl", "name": "openssl", "isExternal": true,
+             "versionRange": "vers:generic/>=3.0.0|<4", "purl": "pkg:generic/openssl"},
+            {"bom-ref": "z", "name": "zlib", "version": "1.3", "purl": "pkg:generic/zlib@1.3"}
+        ],
+        "dependencies": [
+            {"ref": "app", "dependsOn": ["lib", "ssl"]},
+            {"ref": "lib", "dependsOn": ["ssl"]},
+            {"ref": "ssl", "dependsOn": ["z"]}
+        ]
+    });
+    let s = parse_json(doc.clone()).unwrap();
+    let names: Vec<&str> = s.packages.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["lib", "zlib"]);
+    assert_eq!(s.packages[0].depth, Some(1));
+    assert!(
+        s.packages[0].depends_on.is_empty(),
+        "no edge to what is not there"
+    );
+    assert_eq!(
+        s.packages[1].depth,
+        Some(2),
+        "reached through the external one"
+    );
+    assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
+    assert!(
+        s.warnings[0].starts_with("components[1] (openssl@vers:generic/>=3.0.0|<4): external"),
+        "{:?}",
+        s.warnings
+    );
+    // isExternal: false is an ordinary component.
+    let mut inside = doc.clone();
+    inside["components"][1]["isExternal"] = json!(false);
+    let s = parse_json(inside).unwrap();
+    assert_eq!(s.packages.len(), 3);
+    let mut bad = doc;
+    bad["components"][1]["isExternal"] = json!("yes");
+    assert_eq!(
+        err(bad).to_string(),
+        "components[1].isExternal: expected a boolean, found a string"
+    );
 }
 
 #[test]
@@ -860,4 +1045,221 @@ fn attestation_errors_name_the_field() {
     st.as_object_mut().unwrap().remove("subject");
     let s = parse_json(st).unwrap();
     assert_eq!(s.subject, Some(format!("sha256:{}", "b".repeat(64))));
+}
+
+// ---------------------------------------------------------------------------------------------
+// SPDX 3.0 JSON-LD.
+
+#[test]
+fn spdx3_container_image() {
+    let s = parse_fixture("container.spdx3.json");
+    assert_eq!(
+        (s.format.as_str(), s.spec_version.as_str()),
+        ("SPDX", "3.0.1")
+    );
+    // The document's root is the SBOM element (named by its full IRI, the document uses the
+    // compact one), whose root is the image: its purl's digest is the subject.
+    assert_eq!(
+        s.subject.as_deref(),
+        Some("sha256:7d0d35a084dbb203966802c86d98162deaeda49d82494afde6d7a75fda6da3c5")
+    );
+    let names: Vec<&str> = s.packages.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["busybox", "libssl3", "zlib", "ca-certificates"]);
+
+    let busybox = pkg(&s, "busybox", None);
+    assert_eq!(
+        busybox.purl.as_deref(),
+        Some("pkg:apk/alpine/busybox@1.36.1-r15?arch=x86_64"),
+        "the packageUrl external identifier, not the CPE"
+    );
+    assert_eq!(busybox.depth, Some(1), "the image contains it");
+    assert_eq!(busybox.licenses, vec!["GPL-2.0-only"]);
+    assert_eq!(
+        busybox.hashes.get("sha-256").map(String::as_str),
+        Some("9d75f0d7c398df565d7ac04c6819b62d6d8f9560f5eb4672596ecd8f7e96ae91")
+    );
+    assert!(
+        busybox.hashes.contains_key("blake2b-256"),
+        "{:?}",
+        busybox.hashes
+    );
+    assert_eq!(
+        busybox.hashes.len(),
+        2,
+        "the sha1 that is not hex is dropped"
+    );
+    assert_eq!(
+        names_of(&s, &busybox.depends_on),
+        vec!["zlib"],
+        "hasOptionalDependency; a file and NoAssertionElement are no packages"
+    );
+
+    let ssl = pkg(&s, "libssl3", None);
+    assert_eq!(ssl.purl.as_deref(), Some("pkg:apk/alpine/libssl3@3.1.4-r5"));
+    assert_eq!(ssl.depth, Some(1));
+    assert_eq!(
+        ssl.licenses,
+        vec!["Apache-2.0"],
+        "a listed license by IRI; NoAssertion is none"
+    );
+    assert_eq!(
+        names_of(&s, &ssl.depends_on),
+        vec!["zlib"],
+        "the known `to` of a relationship whose other `to` dangles is kept"
+    );
+    assert_eq!(pkg(&s, "zlib", None).depth, Some(2));
+    assert_eq!(
+        pkg(&s, "ca-certificates", None).depth,
+        None,
+        "a package's `describes` is not the document's"
+    );
+
+    // Dangling ends are warnings naming where they are; the imported element, the file and
+    // SPDX's individuals are not.
+    assert_eq!(
+        s.warnings,
+        vec![
+            "@graph[11].to[2]: unknown element \"ex:gone\"".to_string(),
+            "@graph[15].from: unknown element \"ex:missing-pkg\"".to_string(),
+            "@graph[4].verifiedUsing[2] (busybox@1.36.1-r15): sha1 \"not hex!\" is not hex"
+                .to_string(),
+        ]
+    );
+}
+
+fn spdx3(graph: serde_json::Value) -> serde_json::Value {
+    json!({"@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld", "@graph": graph})
+}
+
+#[test]
+fn spdx3_subjects_depths_and_versions() {
+    let p = |id: &str| json!({"type": "software_Package", "spdxId": id, "name": id});
+    let r = |from: &str, to: &[&str], ty: &str| json!({"type": "Relationship", "from": from, "to": to, "relationshipType": ty});
+    // The document describes the app (a `describes` from the SpdxDocument, no rootElement);
+    // app -> a -> b, and c is reached by nothing.
+    let s = parse_json(json!({
+        "@context": "https://spdx.org/rdf/3.0.0/spdx-context.jsonld",
+        "@graph": [
+            {"type": "SpdxDocument", "spdxId": "urn:doc"},
+            p("urn:app"), p("urn:a"), p("urn:b"), p("urn:c"),
+            r("urn:doc", &["urn:app"], "describes"),
+            r("urn:app", &["urn:a"], "dependsOn"),
+            r("urn:a", &["urn:b"], "contains"),
+            r("urn:b", &["urn:a"], "dependsOn"),
+        ]
+    }))
+    .unwrap();
+    assert_eq!(s.spec_version, "3.0.0");
+    let depths: Vec<(&str, Option<u32>)> = s
+        .packages
+        .iter()
+        .map(|p| (p.name.as_str(), p.depth))
+        .collect();
+    assert_eq!(
+        depths,
+        [("urn:a", Some(1)), ("urn:b", Some(2)), ("urn:c", None)]
+    );
+    assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+
+    // Nothing described: every package is one, depths unknown, edges kept.
+    let s = parse_json(spdx3(json!([
+        p("urn:a"),
+        p("urn:b"),
+        r("urn:a", &["urn:b"], "dependsOn"),
+        r("urn:a", &["urn:b"], "hasStaticLink"),
+    ])))
+    .unwrap();
+    assert_eq!(s.packages.len(), 2);
+    assert!(s.packages.iter().all(|p| p.depth.is_none()));
+    assert_eq!(s.packages[0].depends_on, vec![1]);
+
+    // An SPDX 3 document as an in-toto statement's predicate.
+    let statement = json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "predicateType": "https://spdx.dev/Document/v3.0",
+        "subject": [{"name": "img", "digest": {"sha256": HEX_A}}],
+        "predicate": spdx3(json!([p("urn:a")])),
+    });
+    let s = parse_json(statement).unwrap();
+    assert_eq!(s.spec_version, "3.0.1");
+    assert_eq!(s.subject.as_deref(), Some(&*format!("sha256:{HEX_A}")));
+}
+
+#[test]
+fn malformed_spdx3_is_refused_naming_the_field() {
+    let ctx = "https://spdx.org/rdf/3.0.1/spdx-context.jsonld";
+    let pkg = json!({"type": "software_Package", "spdxId": "urn:a", "name": "a"});
+    for (doc, want) in [
+        (
+            json!({"@context": ctx}),
+            "@graph: missing: an SPDX 3 document is a JSON-LD @graph of elements",
+        ),
+        (
+            json!({"@context": ctx, "@graph": {"type": "SpdxDocument"}}),
+            "@graph: expected an array, found an object",
+        ),
+        (
+            spdx3(json!([pkg, "urn:b"])),
+            "@graph[1]: expected an object, found a string",
+        ),
+        (
+            spdx3(json!([pkg, {"spdxId": "urn:b", "name": "b"}])),
+            "@graph[1].type: missing",
+        ),
+        (
+            spdx3(json!([pkg, {"type": "software_Package", "spdxId": "urn:b", "name": 5}])),
+            "@graph[1].name: expected a string, found a number",
+        ),
+        (
+            spdx3(json!([pkg, {"type": "software_Package", "spdxId": "urn:b"}])),
+            "@graph[1].name: missing",
+        ),
+        (
+            spdx3(json!([pkg, {"type": "Relationship", "from": "urn:a", "to": "urn:a",
+                              "relationshipType": "dependsOn"}])),
+            "@graph[1].to: expected an array, found a string",
+        ),
+        (
+            spdx3(json!([pkg, {"type": "Relationship", "to": ["urn:a"],
+                              "relationshipType": "dependsOn"}])),
+            "@graph[1].from: missing",
+        ),
+        (
+            spdx3(json!([pkg, {"type": "Relationship", "from": "urn:a", "to": ["urn:a"]}])),
+            "@graph[1].relationshipType: missing",
+        ),
+        (
+            spdx3(json!([{"type": "software_Package", "spdxId": "urn:a", "name": "a",
+                          "verifiedUsing": [{"type": "Hash", "algorithm": "sha256"}]}])),
+            "@graph[0].verifiedUsing[0].hashValue: missing",
+        ),
+        (
+            spdx3(json!([{"type": "software_Package", "spdxId": "urn:a", "name": "a",
+                          "externalIdentifier": [{"externalIdentifierType": 1}]}])),
+            "@graph[0].externalIdentifier[0].externalIdentifierType: expected a string, found a number",
+        ),
+        (
+            json!({"@context": "https://spdx.org/rdf/3.1.0/spdx-context.jsonld", "@graph": []}),
+            "@context: unsupported SPDX version 3.1.0: supported are SPDX 3.0.0 and 3.0.1 \
+             (https://spdx.org/rdf/3.0.1/spdx-context.jsonld)",
+        ),
+        (
+            json!({"@context": "https://schema.org/", "@graph": []}),
+            "@context: not an SPDX 3 context: supported are SPDX 3.0.0 and 3.0.1 \
+             (https://spdx.org/rdf/3.0.1/spdx-context.jsonld)",
+        ),
+        (
+            json!({"@context": 3, "@graph": []}),
+            "@context: expected a string or an array, found a number",
+        ),
+    ] {
+        assert_eq!(err(doc.clone()).to_string(), want, "{doc}");
+    }
+    // Inside an attestation the path starts at the statement.
+    let e = err(json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "predicateType": "https://spdx.dev/Document/v3.0",
+        "predicate": spdx3(json!([{"type": "software_Package", "name": "a"}])),
+    }));
+    assert_eq!(e.to_string(), "predicate.@graph[0].spdxId: missing");
 }

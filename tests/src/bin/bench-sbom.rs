@@ -15,6 +15,10 @@
 //! (a seeded xorshift): `pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1` is planted in
 //! every 10th document (10%), `@2.17.1` in another 5%, at depth 1, 2 or 3 in turn.
 //!
+//! The same documents are also written as CycloneDX 1.7 and as SPDX 3.0.1 JSON-LD, parsed on
+//! one thread and posted to a fresh catalog each; a table puts their SBOMs/s beside the
+//! CycloneDX 1.5 figures of the same run.
+//!
 //! Floors measured in the same run: the server's own parser (`catalog_ingest::sbom::parse`)
 //! on one thread, and serde_json merely scanning the same bytes; `{ __typename }` over HTTP.
 
@@ -430,7 +434,7 @@ fn document(
     src: &Source,
     rng: &mut Rng,
     used: &mut HashSet<usize>,
-) -> Result<Bytes> {
+) -> Result<Bodies> {
     let plant = planted(i);
     let want = components - usize::from(plant.is_some());
     let mut seen = HashSet::with_capacity(want * 2);
@@ -485,10 +489,31 @@ fn document(
             "dependsOn": children[j].iter().map(|c| chosen[*c].purl.as_str()).collect::<Vec<_>>(),
         }));
     }
+    Ok(Bodies {
+        cdx15: cyclonedx(i, digest, "1.5", &chosen, &dependencies)?,
+        cdx17: cyclonedx(i, digest, "1.7", &chosen, &dependencies)?,
+        spdx3: spdx3(i, digest, &chosen, &children)?,
+    })
+}
+
+/// One drawn document in each format measured: the same components and edges.
+struct Bodies {
+    cdx15: Bytes,
+    cdx17: Bytes,
+    spdx3: Bytes,
+}
+
+fn cyclonedx(
+    i: usize,
+    digest: &str,
+    spec_version: &str,
+    chosen: &[&Pkg],
+    dependencies: &[Value],
+) -> Result<Bytes> {
     let serial = sha256_hex(format!("serial {digest}").as_bytes());
     let doc = json!({
         "bomFormat": "CycloneDX",
-        "specVersion": "1.5",
+        "specVersion": spec_version,
         "serialNumber": format!(
             "urn:uuid:{}-{}-{}-{}-{}",
             &serial[0..8], &serial[8..12], &serial[12..16], &serial[16..20], &serial[20..32]
@@ -510,8 +535,78 @@ fn document(
     Ok(Bytes::from(serde_json::to_vec(&doc)?))
 }
 
+/// The same document as SPDX 3.0.1 JSON-LD, shaped as producers write it: one element per
+/// package (purl, SHA-256), the image as the document's root element, one `dependsOn`
+/// relationship per package with dependencies, and licenses as `hasDeclaredLicense`
+/// relationships to one license-expression element per license.
+fn spdx3(i: usize, digest: &str, chosen: &[&Pkg], children: &[Vec<usize>]) -> Result<Bytes> {
+    let ns = format!("urn:bench-sbom:{}", &digest["sha256:".len()..]);
+    let id = |local: &str| format!("{ns}#{local}");
+    let mut graph = Vec::with_capacity(chosen.len() * 3 + 4);
+    graph.push(json!({
+        "type": "CreationInfo", "@id": "_:creationinfo", "specVersion": "3.0.1",
+        "created": "2026-11-20T10:00:00Z", "createdBy": ["urn:bench-sbom:tool"],
+    }));
+    graph.push(json!({
+        "type": "SpdxDocument", "spdxId": id("document"), "creationInfo": "_:creationinfo",
+        "rootElement": [id("image")], "profileConformance": ["core", "software", "simpleLicensing"],
+    }));
+    graph.push(json!({
+        "type": "software_Package", "spdxId": id("image"), "creationInfo": "_:creationinfo",
+        "name": format!("registry.example.com/team{}/app{i}", i % 12),
+        "software_packageVersion": digest, "software_primaryPurpose": "container",
+    }));
+    let mut licenses: BTreeMap<&str, String> = BTreeMap::new();
+    for (j, p) in chosen.iter().enumerate() {
+        let name = match &p.group {
+            Some(g) => format!("{g}/{}", p.name),
+            None => p.name.clone(),
+        };
+        graph.push(json!({
+            "type": "software_Package", "spdxId": id(&format!("pkg-{j}")),
+            "creationInfo": "_:creationinfo", "name": name,
+            "software_packageVersion": p.version, "software_packageUrl": p.purl,
+            "verifiedUsing": [{"type": "Hash", "algorithm": "sha256", "hashValue": p.sha256}],
+        }));
+        let lic = licenses
+            .entry(p.license)
+            .or_insert_with(|| id(&format!("license-{}", p.license)))
+            .clone();
+        graph.push(json!({
+            "type": "Relationship", "spdxId": id(&format!("rel-lic-{j}")),
+            "creationInfo": "_:creationinfo", "from": id(&format!("pkg-{j}")), "to": [lic],
+            "relationshipType": "hasDeclaredLicense",
+        }));
+    }
+    for (license, lid) in &licenses {
+        graph.push(json!({
+            "type": "simplelicensing_LicenseExpression", "spdxId": lid,
+            "creationInfo": "_:creationinfo", "simplelicensing_licenseExpression": license,
+        }));
+    }
+    graph.push(json!({
+        "type": "Relationship", "spdxId": id("rel-image"), "creationInfo": "_:creationinfo",
+        "from": id("image"), "relationshipType": "dependsOn",
+        "to": (0..DIRECT).map(|j| id(&format!("pkg-{j}"))).collect::<Vec<_>>(),
+    }));
+    for (j, c) in children.iter().enumerate().filter(|(_, c)| !c.is_empty()) {
+        graph.push(json!({
+            "type": "Relationship", "spdxId": id(&format!("rel-{j}")),
+            "creationInfo": "_:creationinfo", "from": id(&format!("pkg-{j}")),
+            "relationshipType": "dependsOn",
+            "to": c.iter().map(|k| id(&format!("pkg-{k}"))).collect::<Vec<_>>(),
+        }));
+    }
+    let doc =
+        json!({"@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld", "@graph": graph});
+    Ok(Bytes::from(serde_json::to_vec(&doc)?))
+}
+
 struct Workload {
     bodies: Vec<Bytes>,
+    /// The same documents as CycloneDX 1.7 and as SPDX 3.0.1.
+    cdx17: Vec<Bytes>,
+    spdx3: Vec<Bytes>,
     digests: Vec<String>,
     /// Images planted with 2.14.1, and with 2.17.1.
     old: BTreeSet<String>,
@@ -530,20 +625,18 @@ fn generate(a: &Args) -> Result<Workload> {
         markers: [marker(MARKER_OLD), marker(MARKER_NEW)],
     };
     let mut bodies = Vec::with_capacity(a.sboms);
+    let mut cdx17 = Vec::with_capacity(a.sboms);
+    let mut spdx3 = Vec::with_capacity(a.sboms);
     let mut digests = Vec::with_capacity(a.sboms);
     let (mut old, mut new) = (BTreeSet::new(), BTreeSet::new());
     // How skewed it came out: distinct package versions used.
     let mut used = HashSet::new();
     for i in 0..a.sboms {
         let digest = image_digest(a.seed, i);
-        bodies.push(document(
-            i,
-            &digest,
-            a.components,
-            &src,
-            &mut rng,
-            &mut used,
-        )?);
+        let b = document(i, &digest, a.components, &src, &mut rng, &mut used)?;
+        bodies.push(b.cdx15);
+        cdx17.push(b.cdx17);
+        spdx3.push(b.spdx3);
         match planted(i) {
             Some((MARKER_OLD, _)) => old.insert(digest.clone()),
             Some(_) => new.insert(digest.clone()),
@@ -553,6 +646,8 @@ fn generate(a: &Args) -> Result<Workload> {
     }
     Ok(Workload {
         bodies,
+        cdx17,
+        spdx3,
         digests,
         old,
         new,
@@ -696,6 +791,94 @@ fn rss_mib(pid: Option<&str>) -> Option<f64> {
 
 fn mib(x: Option<f64>) -> String {
     x.map_or("?".to_string(), |m| format!("{m:.0} MiB"))
+}
+
+/// The server's parser on one thread over `bodies`, each checked: every component a package,
+/// no warning, the planted marker as deep as planted.
+fn parse_floor(bodies: &[Bytes], components: usize) -> Result<Timings> {
+    let mut parse = Timings::default();
+    for (i, b) in bodies.iter().enumerate() {
+        let t = Instant::now();
+        let sbom =
+            black_box(catalog_ingest::sbom::parse(b)).map_err(|e| anyhow!("document {i}: {e}"))?;
+        parse.push(t.elapsed());
+        if sbom.packages.len() != components || !sbom.warnings.is_empty() {
+            bail!(
+                "document {i}: {} packages (expected {components}), warnings {:?}",
+                sbom.packages.len(),
+                sbom.warnings.iter().take(3).collect::<Vec<_>>()
+            );
+        }
+        if let Some((version, depth)) = planted(i) {
+            let want = format!("{MARKER}@{version}");
+            let got = sbom
+                .packages
+                .iter()
+                .find(|p| p.purl.as_deref() == Some(want.as_str()))
+                .and_then(|p| p.depth);
+            if got != Some(depth as u32) {
+                bail!("document {i}: {want} at depth {got:?}, planted at {depth}");
+            }
+        }
+    }
+    Ok(parse.finish())
+}
+
+/// Another format's documents posted to a fresh catalog the way the CycloneDX 1.5 ones are:
+/// `concurrency` in flight, until every one is recorded and visible in GraphQL.
+fn record_format(
+    a: &Args,
+    bodies: &[Bytes],
+    digests: &[String],
+    want: (i64, i64, i64),
+) -> Result<(Posted, Recorded)> {
+    let server = CatalogServer::start(ServerOpts {
+        extra_args: vec!["--reconcile-interval".into(), "0".into()],
+        ..ServerOpts::default()
+    })?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let http = reqwest::Client::builder()
+        .http1_only()
+        .no_proxy()
+        .pool_max_idle_per_host(a.concurrency)
+        .timeout(Duration::from_secs(300))
+        .build()?;
+    let (gql, base) = (server.url("/graphql"), server.url(""));
+    let bodies = Arc::new(bodies.to_vec());
+    let digests = Arc::new(digests.to_vec());
+    let out = rt.block_on(async {
+        let started = Instant::now();
+        let done = Arc::new(AtomicBool::new(false));
+        let waiter = tokio::spawn(wait_recorded(
+            http.clone(),
+            gql.clone(),
+            started,
+            want,
+            done.clone(),
+        ));
+        let posted = post_all(&http, &base, bodies, digests, a.concurrency).await;
+        done.store(true, Ordering::Relaxed);
+        let posted = match posted {
+            Ok(p) => p,
+            Err(e) => {
+                waiter.abort();
+                return Err(e);
+            }
+        };
+        let recorded = waiter.await??;
+        anyhow::Ok((posted, recorded))
+    })?;
+    if out.0.packages != a.sboms * a.components {
+        bail!(
+            "the hook reported {} packages in all, expected {}",
+            out.0.packages,
+            a.sboms * a.components
+        );
+    }
+    drop(server);
+    Ok(out)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1024,33 +1207,7 @@ fn main() -> Result<()> {
         scan.push(t.elapsed());
     }
     let scan = scan.finish();
-    let mut parse = Timings::default();
-    for (i, b) in w.bodies.iter().enumerate() {
-        let t = Instant::now();
-        let sbom =
-            black_box(catalog_ingest::sbom::parse(b)).map_err(|e| anyhow!("document {i}: {e}"))?;
-        parse.push(t.elapsed());
-        if sbom.packages.len() != a.components || !sbom.warnings.is_empty() {
-            bail!(
-                "document {i}: {} packages (expected {}), warnings {:?}",
-                sbom.packages.len(),
-                a.components,
-                sbom.warnings.iter().take(3).collect::<Vec<_>>()
-            );
-        }
-        if let Some((version, depth)) = planted(i) {
-            let want = format!("{MARKER}@{version}");
-            let got = sbom
-                .packages
-                .iter()
-                .find(|p| p.purl.as_deref() == Some(want.as_str()))
-                .and_then(|p| p.depth);
-            if got != Some(depth as u32) {
-                bail!("document {i}: {want} at depth {got:?}, planted at {depth}");
-            }
-        }
-    }
-    let parse = parse.finish();
+    let parse = parse_floor(&w.bodies, a.components)?;
     eprintln!(
         "floor: parsed {n} documents in {:.2}s on one thread",
         parse.total().as_secs_f64()
@@ -1364,6 +1521,19 @@ fn main() -> Result<()> {
     };
     drop(batch);
 
+    // --- the same documents as CycloneDX 1.7 and SPDX 3.0.1: parse floor and HTTP ingest
+    let mut formats = Vec::new();
+    for (label, bodies) in [
+        ("CycloneDX 1.7", &w.cdx17),
+        ("SPDX 3.0.1 JSON-LD", &w.spdx3),
+    ] {
+        let kb = bodies.iter().map(|b| b.len()).sum::<usize>() as f64 / n as f64 / 1024.0;
+        let floor = parse_floor(bodies, a.components)?;
+        eprintln!("http: posting {n} {label} documents to a fresh catalog");
+        let (p, r) = record_format(&a, bodies, &w.digests, want)?;
+        formats.push((label, kb, floor.rate(), per_s(n, r.at), per_s(n, p.wall)));
+    }
+
     // --- report
     let rec = recorded.at;
     let mut rows = vec![
@@ -1524,6 +1694,27 @@ fn main() -> Result<()> {
     println!("|---|---:|---:|---:|");
     for r in &rows {
         r.print();
+    }
+    println!();
+    println!(
+        "formats: the same {n} documents ({} components each) in each format, parsed on one thread and \
+         posted to a fresh catalog ({} in flight) until all are recorded and visible",
+        a.components, a.concurrency
+    );
+    println!();
+    println!("| format | KB each | parse, 1 thread | HTTP recorded | HTTP acked |");
+    println!("|---|---:|---:|---:|---:|");
+    let cdx15 = (
+        "CycloneDX 1.5",
+        body_bytes as f64 / n as f64 / 1024.0,
+        parse.rate(),
+        per_s(n, rec),
+        per_s(n, posted.wall),
+    );
+    for (label, kb, parsed, recorded, acked) in std::iter::once(cdx15).chain(formats) {
+        println!(
+            "| {label} | {kb:.0} | {parsed:.0} SBOMs/s | {recorded:.1} SBOMs/s | {acked:.1} SBOMs/s |"
+        );
     }
     println!();
     println!(

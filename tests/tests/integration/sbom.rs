@@ -1,7 +1,7 @@
 //! Bills of materials end to end: SBOMs found in a real registry (cosign's tag convention and
 //! the OCI referrers tag schema) with no upload; SBOMs made by real producers (cyclonedx-py,
-//! cyclonedx-npm, sbom4python) imported with `catalog import sbom`, then found by search and by
-//! `package(purl)`; OSV records imported with `catalog import osv` and matched; bad input
+//! cyclonedx-npm, sbom4python, and cdxgen's CycloneDX 1.7 and SPDX 3.0.1) imported with
+//! `catalog import sbom`, then found by search and by `package(purl)`; OSV records imported with `catalog import osv` and matched; bad input
 //! refused whole, naming the field.
 
 use catalog_tests::capture::Capture;
@@ -10,6 +10,7 @@ use catalog_tests::server::{binary, free_port, CATALOG_TOKEN, INGEST_TOKEN};
 use catalog_tests::{CatalogServer, ServerOpts};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -363,10 +364,16 @@ fn produce_sboms(out: &Path) -> Vec<PathBuf> {
         "{} failed: it needs python3 with venv, npm, and access to PyPI and npm the first time",
         script.display()
     );
-    ["python.cdx.json", "npm.cdx.json", "python.spdx.json"]
-        .iter()
-        .map(|f| out.join(f))
-        .collect()
+    [
+        "python.cdx.json",
+        "npm.cdx.json",
+        "python.spdx.json",
+        "cdxgen-1.7.cdx.json",
+        "cdxgen.spdx3.json",
+    ]
+    .iter()
+    .map(|f| out.join(f))
+    .collect()
 }
 
 const DJANGO_OSV: &str = r#"{
@@ -421,6 +428,7 @@ fn real_producer_sboms_and_osv_records_import_and_answer() {
     }
     // The python image runs in prod (a CI pipeline said so).
     let (py_cdx, npm_cdx, py_spdx) = (&digests[0], &digests[1], &digests[2]);
+    let (cdxgen_cdx, cdxgen_spdx3) = (&digests[3], &digests[4]);
     let out = Command::new(binary().unwrap())
         .args([
             "deploy",
@@ -442,14 +450,75 @@ fn real_producer_sboms_and_osv_records_import_and_answer() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     server
-        .wait_for("three SBOMs", Duration::from_secs(30), || {
-            let n = [py_cdx, npm_cdx, py_spdx]
+        .wait_for("five SBOMs", Duration::from_secs(30), || {
+            let n = digests
                 .iter()
                 .filter(|d| image_sbom(&server, d).is_some())
                 .count();
-            Ok((n == 3).then_some(()))
+            Ok((n == 5).then_some(()))
         })
         .unwrap();
+
+    // cdxgen's two documents of the sample npm project: every package with the purl and the
+    // depth the document gives it, read here from the JSON apart from the catalog's parser.
+    for (file, digest, format, version) in [
+        (&files[3], cdxgen_cdx, "CycloneDX", "1.7"),
+        (&files[4], cdxgen_spdx3, "SPDX", "3.0.1"),
+    ] {
+        let doc: Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+        let want = if format == "SPDX" {
+            spdx3_depths(&doc)
+        } else {
+            cyclonedx_depths(&doc)
+        };
+        assert!(want.len() > 50, "{}: {}", file.display(), want.len());
+        let img = image_sbom(&server, digest).unwrap();
+        assert_eq!(img["sbom"]["format"], format);
+        assert_eq!(img["sbom"]["specVersion"], version);
+        assert_eq!(
+            img["sbom"]["packageCount"],
+            want.len(),
+            "{}",
+            file.display()
+        );
+        let direct = want.values().filter(|d| **d == Some(1)).count();
+        assert_eq!(img["sbom"]["directCount"], direct, "{}", file.display());
+        let got: BTreeMap<String, Option<u64>> = img["packages"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["purl"].as_str().unwrap().to_string(), p["depth"].as_u64()))
+            .collect();
+        assert_eq!(got, want, "{}", file.display());
+    }
+    // Found by package(purl) in both, as deep as each says, and by search.
+    let d = server
+        .query(PACKAGE, json!({"p": "pkg:npm/dunder-proto@1.0.1"}))
+        .unwrap();
+    let mut deep: Vec<(String, Option<u64>)> = d["package"]["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["digest"].as_str().unwrap().to_string(),
+                i["depth"].as_u64(),
+            )
+        })
+        .filter(|(i, _)| i == cdxgen_cdx || i == cdxgen_spdx3)
+        .collect();
+    deep.sort();
+    let mut want = vec![
+        (cdxgen_cdx.to_string(), Some(7)),
+        (cdxgen_spdx3.to_string(), Some(7)),
+    ];
+    want.sort();
+    assert_eq!(deep, want, "{d}");
+    let hits = server
+        .query(r#"{ search(text: "dunder-pro") { id } }"#, json!({}))
+        .unwrap()["search"]
+        .clone();
+    assert_eq!(hits[0]["id"], "pkg:npm/dunder-proto", "{hits}");
 
     // Search finds packages from each producer.
     let hits = server
@@ -591,6 +660,86 @@ fn real_producer_sboms_and_osv_records_import_and_answer() {
     assert_eq!(server.event_count().unwrap(), before);
 }
 
+/// Shortest distances from `roots` over `adj`, in a document's own ids.
+fn bfs_ids(adj: &HashMap<String, Vec<String>>, roots: &[String]) -> HashMap<String, u64> {
+    let mut dist: HashMap<String, u64> = roots.iter().map(|r| (r.clone(), 0)).collect();
+    let mut queue: VecDeque<String> = roots.iter().cloned().collect();
+    while let Some(n) = queue.pop_front() {
+        let next = dist[&n] + 1;
+        for m in adj.get(&n).into_iter().flatten() {
+            if !dist.contains_key(m) {
+                dist.insert(m.clone(), next);
+                queue.push_back(m.clone());
+            }
+        }
+    }
+    dist
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// purl -> depth of a CycloneDX document's components (cdxgen's are not nested), from
+/// `metadata.component` over `dependencies`.
+fn cyclonedx_depths(doc: &Value) -> BTreeMap<String, Option<u64>> {
+    let root = doc["metadata"]["component"]["bom-ref"].as_str().unwrap();
+    let adj: HashMap<String, Vec<String>> = doc["dependencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["ref"].as_str().unwrap().to_string(),
+                strings(&d["dependsOn"]),
+            )
+        })
+        .collect();
+    let dist = bfs_ids(&adj, &[root.to_string()]);
+    doc["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            assert!(c["components"].is_null(), "nested: {c}");
+            let r = c["bom-ref"].as_str().unwrap();
+            (
+                c["purl"].as_str().unwrap().to_string(),
+                dist.get(r).copied(),
+            )
+        })
+        .collect()
+}
+
+/// purl -> depth of an SPDX 3 document's packages but its root elements, from the
+/// SpdxDocument's `rootElement` over `dependsOn` and `contains` relationships.
+fn spdx3_depths(doc: &Value) -> BTreeMap<String, Option<u64>> {
+    let graph = doc["@graph"].as_array().unwrap();
+    let of_type = |t: &'static str| graph.iter().filter(move |e| e["type"] == t);
+    let roots = strings(&of_type("SpdxDocument").next().unwrap()["rootElement"]);
+    let mut adj: HashMap<String, Vec<String>> = HashMap::new();
+    for r in of_type("Relationship")
+        .filter(|r| r["relationshipType"] == "dependsOn" || r["relationshipType"] == "contains")
+    {
+        adj.entry(r["from"].as_str().unwrap().to_string())
+            .or_default()
+            .extend(strings(&r["to"]));
+    }
+    let dist = bfs_ids(&adj, &roots);
+    of_type("software_Package")
+        .filter(|p| !roots.iter().any(|r| p["spdxId"] == r.as_str()))
+        .map(|p| {
+            let id = p["spdxId"].as_str().unwrap();
+            let purl = p["software_packageUrl"].as_str().unwrap().to_string();
+            (purl, dist.get(id).copied())
+        })
+        .collect()
+}
+
 fn error_of(body: &str) -> Value {
     let v: Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("not JSON: {body}"));
     v["error"].clone()
@@ -615,11 +764,18 @@ fn bad_sboms_are_refused_whole_and_bad_osv_records_one_by_one() {
     let (st, body) = post(&path, fixture("truncated.cdx.json"));
     assert_eq!(st, 400, "{body}");
     assert_eq!(error_of(&body)["field"], "body");
-    let (st, body) = post(&path, fixture("spec-1.7.cdx.json"));
+    // Another major version of CycloneDX: refused, naming specVersion.
+    let spec_2 = String::from_utf8(fixture("spec-1.7.cdx.json"))
+        .unwrap()
+        .replace("\"1.7\"", "\"2.0\"");
+    let (st, body) = post(&path, spec_2.into_bytes());
     assert_eq!(st, 400, "{body}");
     assert_eq!(error_of(&body)["field"], "specVersion");
     assert!(
-        error_of(&body)["message"].as_str().unwrap().contains("1.6"),
+        error_of(&body)["message"]
+            .as_str()
+            .unwrap()
+            .contains("major version 2"),
         "{body}"
     );
     let (st, body) = post("/hooks/sbom", fixture("nested-1.4.cdx.json"));
@@ -737,6 +893,33 @@ fn bad_sboms_are_refused_whole_and_bad_osv_records_one_by_one() {
             .any(|w| w.as_str().unwrap().contains("purl")),
         "{body}"
     );
+    // CycloneDX 1.7 is read; a later minor version (1.8) too, as 1.7, with a warning in the
+    // receipt.
+    for (version, warned) in [("1.7", false), ("1.8", true)] {
+        let doc = String::from_utf8(fixture("spec-1.7.cdx.json"))
+            .unwrap()
+            .replace("\"1.7\"", &format!("\"{version}\""));
+        let digest = sha256(version.as_bytes());
+        let (st, body) = post(&format!("/hooks/sbom?image={digest}"), doc.into_bytes());
+        assert_eq!(st, 202, "{version}: {body}");
+        let v: Value = serde_json::from_str(&body).unwrap();
+        let warnings = v["warnings"].as_array().cloned().unwrap_or_default();
+        assert_eq!(
+            warnings.iter().any(|w| {
+                let w = w.as_str().unwrap();
+                w.starts_with("specVersion:") && w.contains("read as 1.7")
+            }),
+            warned,
+            "{version}: {body}"
+        );
+        let img = server
+            .wait_for("a CycloneDX 1.x SBOM", Duration::from_secs(20), || {
+                Ok(image_sbom(&server, &digest))
+            })
+            .unwrap();
+        assert_eq!(img["sbom"]["specVersion"], version);
+        assert_eq!(purls(&img), ["pkg:npm/left-pad@1.3.0"]);
+    }
     let cyclic = sha256(b"cyclic");
     let (st, body) = post(
         &format!("/hooks/sbom?image={cyclic}"),
