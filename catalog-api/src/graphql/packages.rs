@@ -245,11 +245,13 @@ pub fn bom_page(
 pub fn image_vulnerabilities(
     ctx: &Context<'_>,
     digest: &str,
+    include_suppressed: bool,
 ) -> async_graphql::Result<Vec<VulnerabilityMatch>> {
     let c = graph(ctx)?;
     Ok(c.image_vulnerabilities(digest)
         .into_iter()
         .map(VulnerabilityMatch::from)
+        .filter(|m| include_suppressed || !m.suppressed)
         .collect())
 }
 

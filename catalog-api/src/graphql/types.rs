@@ -180,12 +180,14 @@ impl ComponentVersion {
     ) -> async_graphql::Result<CountedConnection<BomPackage>> {
         bom_page(ctx, &self.0.digest, direct, first, after)
     }
-    /// Vulnerability records affecting its image's packages.
+    /// Vulnerability records affecting its image's packages. VEX-suppressed matches are left out unless
+    /// `includeSuppressed`; each says so in `suppressed`, with its statement in `vex`.
     async fn vulnerabilities(
         &self,
         ctx: &Context<'_>,
+        #[graphql(default = false)] include_suppressed: bool,
     ) -> async_graphql::Result<Vec<VulnerabilityMatch>> {
-        image_vulnerabilities(ctx, &self.0.digest)
+        image_vulnerabilities(ctx, &self.0.digest, include_suppressed)
     }
 }
 
@@ -266,12 +268,14 @@ impl Image {
     ) -> async_graphql::Result<CountedConnection<BomPackage>> {
         bom_page(ctx, &self.0.digest, direct, first, after)
     }
-    /// Vulnerability records affecting its packages.
+    /// Vulnerability records affecting its packages. VEX-suppressed matches are left out unless
+    /// `includeSuppressed`; each says so in `suppressed`, with its statement in `vex`.
     async fn vulnerabilities(
         &self,
         ctx: &Context<'_>,
+        #[graphql(default = false)] include_suppressed: bool,
     ) -> async_graphql::Result<Vec<VulnerabilityMatch>> {
-        image_vulnerabilities(ctx, &self.0.digest)
+        image_vulnerabilities(ctx, &self.0.digest, include_suppressed)
     }
     /// Component versions built from this image.
     async fn component_versions(

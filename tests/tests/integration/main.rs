@@ -24,3 +24,4 @@ mod strict;
 mod transport;
 mod ui;
 mod versions;
+mod vex;

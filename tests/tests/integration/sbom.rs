@@ -28,12 +28,12 @@ fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
-fn sha256(b: &[u8]) -> String {
+pub(crate) fn sha256(b: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(b)))
 }
 
 /// Uploads a blob through the registry's HTTP API (POST, then PUT with the digest).
-fn upload_blob(host: &str, repo: &str, bytes: &[u8]) -> String {
+pub(crate) fn upload_blob(host: &str, repo: &str, bytes: &[u8]) -> String {
     let digest = sha256(bytes);
     let r = http_request(
         "POST",
@@ -62,7 +62,13 @@ fn upload_blob(host: &str, repo: &str, bytes: &[u8]) -> String {
     digest
 }
 
-fn put_manifest(host: &str, repo: &str, reference: &str, media_type: &str, body: &[u8]) -> String {
+pub(crate) fn put_manifest(
+    host: &str,
+    repo: &str,
+    reference: &str,
+    media_type: &str,
+    body: &[u8],
+) -> String {
     let r = http_request(
         "PUT",
         host,
@@ -76,7 +82,7 @@ fn put_manifest(host: &str, repo: &str, reference: &str, media_type: &str, body:
 }
 
 /// The subject descriptor of an image already in the registry.
-fn descriptor(host: &str, repo: &str, digest: &str) -> Value {
+pub(crate) fn descriptor(host: &str, repo: &str, digest: &str) -> Value {
     let r = http_request(
         "GET",
         host,
@@ -91,7 +97,7 @@ fn descriptor(host: &str, repo: &str, digest: &str) -> Value {
 
 /// An OCI artifact holding one SBOM, about `subject`; pushed by digest, or under `tag`.
 /// Returns (manifest digest, manifest size).
-fn push_sbom_artifact(
+pub(crate) fn push_sbom_artifact(
     host: &str,
     repo: &str,
     subject: &Value,

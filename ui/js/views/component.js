@@ -31,7 +31,7 @@ const QV = graphql`query ComponentVersion($name: String!, $version: String!) {
       version digest
       image { sbom { format specVersion packageCount directCount } }
       packages(first: 500) { totalCount pageInfo { hasNextPage } nodes { name version purl direct depth licenses } }
-      vulnerabilities { id aliases summary severity package version packageVersion fixed }
+      vulnerabilities(includeSuppressed: true) { id aliases summary severity package version packageVersion fixed suppressed vex { status justification impact action author statedAt until expired } }
     }
   }
 }`;
@@ -82,13 +82,43 @@ export function deploymentWhere(d) {
   ];
 }
 
+// What a VEX statement says about a match that still counts: under investigation, affected
+// (with the action), or a suppression that expired.
+function vexNote(x) {
+  if (!x) return null;
+  if (x.expired) return h('div', { class: 'tag bad' }, `suppression expired ${x.until ? x.until.slice(0, 16).replace('T', ' ') : ''}`);
+  return h('div', { class: 'muted' }, `VEX: ${x.status.replaceAll('_', ' ')}`, x.action ? ` — ${x.action}` : '', ` (${x.author})`);
+}
+
 export function vulnTable(vulns, caption) {
   return vulns.length ? table(caption, [
-    { label: 'Vulnerability', cell: (v) => [link(vulnHref(v.id), v.id), v.aliases.length ? h('div', { class: 'muted' }, v.aliases.join(', ')) : null] },
+    { label: 'Vulnerability', cell: (v) => [link(vulnHref(v.id), v.id), v.aliases.length ? h('div', { class: 'muted' }, v.aliases.join(', ')) : null, vexNote(v.vex)] },
     { label: 'Package', cell: (v) => [link(blastHref({ purl: v.packageVersion }), `${v.package}`), ' ', h('span', { class: 'mono' }, v.version)] },
     { label: 'Fixed in', cell: (v) => (v.fixed.length ? tags(v.fixed, 'good') : h('span', { class: 'muted' }, 'no fix')) },
     { label: 'Summary', cell: (v) => [v.summary || '', ' ', tags(v.severity, 'bad')] },
   ], vulns) : empty('No known vulnerabilities in its packages.');
+}
+
+// Matches a VEX statement takes out of the counts, shown apart with who said so and why.
+export function suppressedTable(vulns, caption) {
+  return table(caption, [
+    { label: 'Vulnerability', cell: (v) => [link(vulnHref(v.id), v.id), v.aliases.length ? h('div', { class: 'muted' }, v.aliases.join(', ')) : null] },
+    { label: 'Package', cell: (v) => [h('span', {}, v.package), ' ', h('span', { class: 'mono' }, v.version)] },
+    { label: 'Status', cell: (v) => h('span', { class: 'tag good' }, v.vex.status.replaceAll('_', ' ')) },
+    { label: 'Justification', cell: (v) => [v.vex.justification || '', v.vex.impact ? h('div', { class: 'muted' }, v.vex.impact) : null] },
+    { label: 'Stated by', cell: (v) => [v.vex.author, ' ', time(v.vex.statedAt), v.vex.until ? h('div', { class: 'muted' }, 'until ', time(v.vex.until)) : null] },
+  ], vulns);
+}
+
+// The vulnerabilities of an image: those that count, then those VEX suppresses.
+export function vulnSections(all, level) {
+  const counted = all.filter((v) => !v.suppressed);
+  const suppressed = all.filter((v) => v.suppressed);
+  return [
+    h(level, {}, `Vulnerabilities (${counted.length})`),
+    vulnTable(counted),
+    suppressed.length ? [h(level, {}, `Suppressed by VEX (${suppressed.length})`), suppressedTable(suppressed)] : null,
+  ];
 }
 
 export function packageTable(items, caption) {
@@ -174,8 +204,7 @@ export async function render(ctx) {
     const sbom = v.image?.sbom;
     fill(versionDetail,
       h('p', { class: 'muted' }, sbom ? `${sbom.format} ${sbom.specVersion} SBOM: ${nf.format(sbom.packageCount)} packages, ${nf.format(sbom.directCount)} direct.` : 'No SBOM attached to this version’s image.'),
-      h('h3', {}, `Vulnerabilities (${v.vulnerabilities.length})`),
-      vulnTable(v.vulnerabilities),
+      vulnSections(v.vulnerabilities, 'h3'),
       h('h3', {}, `Packages (${nf.format(v.packages.totalCount)})`),
       v.packages.nodes.length ? packageTable(v.packages.nodes) : empty('No packages known.'),
       v.packages.pageInfo.hasNextPage ? h('p', {}, link(imageHref(v.digest), 'All packages on the image page')) : null,

@@ -3,7 +3,7 @@
 
 import { gql, graphql } from '../api.js';
 import { add, fill, h, link, table, time, empty, tags, componentHref, blastHref, setTitle, nf } from '../dom.js';
-import { packageTable, vulnTable } from './component.js';
+import { packageTable, vulnSections } from './component.js';
 
 const PACKAGES = graphql`query ImagePackages($digest: String!, $after: String) {
   image(digest: $digest) { packages(first: 500, after: $after) { pageInfo { hasNextPage endCursor } nodes { name version purl direct depth licenses } } }
@@ -18,7 +18,7 @@ const Q = graphql`query Image($digest: String!) {
     sbom { format specVersion packageCount directCount via attachedAt }
     componentVersions { component version }
     packages(first: 500) { totalCount pageInfo { hasNextPage endCursor } nodes { name version purl direct depth licenses } }
-    vulnerabilities { id aliases summary severity package version packageVersion fixed }
+    vulnerabilities(includeSuppressed: true) { id aliases summary severity package version packageVersion fixed suppressed vex { status justification impact action author statedAt until expired } }
   }
 }`;
 
@@ -46,7 +46,7 @@ export async function render(ctx) {
         h('ul', {}, i.repositories.map((r) => h('li', {}, h('span', { class: 'mono' }, `${r.registry}/${r.repository}`), ' ', tags(r.tags), ' ', time(r.pushedAt), r.deletedAt ? h('span', { class: 'tag bad' }, 'deleted') : null)))),
       h('section', { class: 'card', 'aria-label': 'Labels' }, h('h2', {}, 'Labels'),
         i.labels.length ? h('dl', {}, i.labels.map((l) => [h('dt', { class: 'mono' }, l.name), h('dd', { class: 'mono' }, l.value)])) : empty('None.'))),
-    h('h2', {}, `Vulnerabilities (${i.vulnerabilities.length})`), vulnTable(i.vulnerabilities),
+    vulnSections(i.vulnerabilities, 'h2'),
     h('h2', {}, `Packages (${nf.format(i.packages.totalCount)})`),
     packagesSlot,
   );
