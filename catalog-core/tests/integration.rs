@@ -260,6 +260,8 @@ mod packages;
 mod purl;
 #[path = "integration/purl_spec.rs"]
 mod purl_spec;
+#[path = "integration/reference.rs"]
+mod reference;
 #[path = "integration/snapshot.rs"]
 mod snapshot;
 #[path = "integration/tagged.rs"]
