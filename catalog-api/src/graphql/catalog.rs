@@ -8,6 +8,7 @@ use crate::errors::ApiError;
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, Object, SimpleObject};
 use catalog_core::event::{Event, NewEvent};
+use catalog_core::identity::canonical_registry;
 use catalog_ingest::item::{valid_digest, valid_repository, valid_tag, InboxBody, Push};
 use chrono::Utc;
 
@@ -147,6 +148,9 @@ impl CatalogMutation {
     ) -> async_graphql::Result<RegisterImagePayload> {
         let caller = require(ctx, Scope::Ingest)?;
         let a = app(ctx)?;
+        // `index.docker.io` and `Docker.io` are `docker.io`, as the configured hosts are named.
+        let registry = canonical_registry(&registry)
+            .map_err(|e| ApiError::bad("registry", e.to_string()).graphql())?;
         if !a.registries.is_configured(&registry) {
             return Err(ApiError::bad(
                 "registry",
