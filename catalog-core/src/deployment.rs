@@ -2,7 +2,6 @@
 //! Kubernetes and registries spell them. Plain values: the rules that fold them into an
 //! inventory live in `graph::inventory`.
 
-use crate::identity::{valid_digest, valid_repository, valid_tag};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -117,8 +116,11 @@ pub struct ImageRef {
 }
 
 impl ImageRef {
-    /// Parses `[registry/]repository[:tag][@digest]`. The first path component is a registry
-    /// when it has a `.` or `:` or is `localhost`, as Docker decides it.
+    /// Parses `[registry/]repository[:tag][@digest]` as distribution/reference's
+    /// `ParseNormalizedNamed` does (`nginx` is `docker.io/library/nginx`, `index.docker.io/x` is
+    /// `docker.io/x`, an uppercase repository is an error), then names the registry as the
+    /// catalog does ([`crate::identity::canonical_registry`]: lowercase, Docker Hub's API hosts
+    /// as `docker.io`), so one image has one identity however it is written.
     pub fn parse(reference: &str) -> Result<ImageRef, String> {
         let r = reference.trim();
         if r.is_empty() {
@@ -129,52 +131,36 @@ impl ImageRef {
                 "`{r}` is not an image reference (contains whitespace)"
             ));
         }
+        // Say which part is wrong before the grammar says only "invalid reference format".
         let (name_tag, digest) = match r.split_once('@') {
-            Some((n, d)) => {
-                if !valid_digest(d) {
-                    return Err(format!("`{d}` is not a digest (expected sha256:<64 hex>)"));
-                }
-                (n, Some(d.to_string()))
-            }
+            Some((n, d)) => (n, Some(d)),
             None => (r, None),
         };
-        // A tag follows the last ':' after the last '/' (a ':' before it is a registry port).
+        if let Some(d) = digest.filter(|d| !crate::reference::valid_digest(d)) {
+            return Err(format!("`{d}` is not a digest (expected sha256:<64 hex>)"));
+        }
         let last_slash = name_tag.rfind('/').map_or(0, |i| i + 1);
-        let (name, tag) = match name_tag[last_slash..].rfind(':') {
-            Some(i) => (
-                &name_tag[..last_slash + i],
-                Some(name_tag[last_slash + i + 1..].to_string()),
-            ),
-            None => (name_tag, None),
-        };
-        if let Some(t) = &tag {
-            if !valid_tag(t) {
+        if let Some(i) = name_tag[last_slash..].rfind(':') {
+            let t = &name_tag[last_slash + i + 1..];
+            if !crate::reference::valid_tag(t) {
                 return Err(format!("`{t}` is not a valid tag"));
             }
         }
-        let (registry, repository) = match name.split_once('/') {
-            Some((first, rest))
-                if first.contains('.') || first.contains(':') || first == "localhost" =>
-            {
-                (first.to_string(), rest.to_string())
-            }
-            _ => ("docker.io".to_string(), name.to_string()),
-        };
-        let repository = if registry == "docker.io" && !repository.contains('/') {
-            format!("library/{repository}")
+        let parsed = crate::reference::parse_normalized(r)
+            .map_err(|e| format!("`{r}` is not an image reference: {e}"))?;
+        let registry = crate::identity::canonical_registry(&parsed.domain)
+            .map_err(|e| format!("`{r}`: {e}"))?;
+        // `registry-1.docker.io/nginx` is Docker Hub's `library/nginx` too.
+        let repository = if registry == crate::identity::DOCKER_HUB && !parsed.path.contains('/') {
+            format!("library/{}", parsed.path)
         } else {
-            repository
+            parsed.path
         };
-        if !valid_repository(&repository) {
-            return Err(format!(
-                "`{name}` is not a repository name (lowercase path components)"
-            ));
-        }
         Ok(ImageRef {
             registry,
             repository,
-            tag,
-            digest,
+            tag: parsed.tag,
+            digest: parsed.digest,
         })
     }
 }

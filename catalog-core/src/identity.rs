@@ -18,69 +18,30 @@ pub mod labels {
 }
 
 /// Docker Hub as image references name it (`nginx` is `docker.io/library/nginx`).
-pub const DOCKER_HUB: &str = "docker.io";
+pub const DOCKER_HUB: &str = crate::reference::DEFAULT_DOMAIN;
 
 /// A registry host as the catalog names it. Docker Hub answers the registry API at
 /// `registry-1.docker.io` (and `index.docker.io`), but image references, and so deployments,
 /// say `docker.io`: one name lets a Docker Hub push, `--registry https://registry-1.docker.io`
-/// and a pod running `nginx` meet.
-pub fn canonical_registry(host: &str) -> &str {
-    match host {
-        "registry-1.docker.io" | "index.docker.io" | "registry.hub.docker.com" => DOCKER_HUB,
-        other => other,
-    }
-}
+/// and a pod running `nginx` meet. Hosts are lowercased (DNS is case-insensitive). A host that
+/// is not one (`foo..bar`) is an error: see [`crate::reference::normalize_registry`].
+pub use crate::reference::normalize_registry as canonical_registry;
 
 // ----- OCI name grammar: what a digest, a repository and a tag may be -----
+// One rule, distribution/reference's (`crate::reference`); these names are the ones the rest
+// of the workspace calls.
 
-/// `sha256:<64 hex>` (or another algorithm with its own hex length): what OCI calls a digest.
-pub fn valid_digest(d: &str) -> bool {
-    let Some((alg, hex)) = d.split_once(':') else {
-        return false;
-    };
-    let len_ok = match alg {
-        "sha256" => hex.len() == 64,
-        "sha512" => hex.len() == 128,
-        _ => false,
-    };
-    len_ok
-        && hex
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
+/// `sha256:<64 hex>`, `sha384:<96 hex>` or `sha512:<128 hex>`, lowercase.
+pub use crate::reference::valid_digest;
 
-/// The OCI distribution spec's repository name grammar (lowercase path components).
+/// A repository path (`library/nginx`): lowercase components joined by `.`, `_`, `__` or
+/// dashes, separated by `/`, at most 255 characters.
 pub fn valid_repository(r: &str) -> bool {
-    !r.is_empty()
-        && r.len() <= 255
-        && r.split('/').all(|c| {
-            !c.is_empty()
-                && c.bytes()
-                    .next()
-                    .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-                && c.bytes()
-                    .last()
-                    .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-                && c.bytes().all(|b| {
-                    b.is_ascii_lowercase()
-                        || b.is_ascii_digit()
-                        || b == b'.'
-                        || b == b'_'
-                        || b == b'-'
-                })
-        })
+    r.len() <= crate::reference::NAME_TOTAL_LENGTH_MAX && crate::reference::valid_path(r)
 }
 
-/// The OCI tag grammar: `[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`.
-pub fn valid_tag(t: &str) -> bool {
-    !t.is_empty()
-        && t.len() <= 128
-        && t.bytes()
-            .next()
-            .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
-        && t.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-')
-}
+/// The tag grammar: `[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`.
+pub use crate::reference::valid_tag;
 
 /// True when a tag names a version: `1`, `1.2.3`, `v2.0.0-rc.1`, `2024.05.1+build.7`.
 /// Moving tags such as `latest`, `main` or `sha-abc123` are not versions.

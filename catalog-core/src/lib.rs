@@ -13,6 +13,7 @@ pub mod model;
 pub mod osv;
 pub mod purl;
 pub mod redact;
+pub mod reference;
 pub mod sbom;
 pub mod tagged;
 pub mod versioning;

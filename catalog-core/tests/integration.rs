@@ -258,6 +258,10 @@ mod osv;
 mod packages;
 #[path = "integration/purl.rs"]
 mod purl;
+#[path = "integration/purl_spec.rs"]
+mod purl_spec;
+#[path = "integration/reference.rs"]
+mod reference;
 #[path = "integration/snapshot.rs"]
 mod snapshot;
 #[path = "integration/tagged.rs"]

@@ -94,7 +94,8 @@ impl FromStr for RegistryConfig {
         };
         Ok(RegistryConfig {
             // oci-client reaches `docker.io` at index.docker.io.
-            host: catalog_core::identity::canonical_registry(host).to_string(),
+            host: catalog_core::identity::canonical_registry(host)
+                .map_err(|e| format!("registry {shown:?}: {e}"))?,
             insecure_http,
             user,
             password,

@@ -8,6 +8,7 @@ use crate::errors::ApiError;
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, Enum, Object, SimpleObject};
 use catalog_core::event::{Event, NewEvent};
+use catalog_core::identity::canonical_registry;
 use catalog_core::purl::Purl;
 use catalog_core::vex::{
     VexDocument, VexProduct, VexStatement, VexStatus as CoreVexStatus, JUSTIFICATIONS,
@@ -151,6 +152,9 @@ impl CatalogMutation {
     ) -> async_graphql::Result<RegisterImagePayload> {
         let caller = require(ctx, Scope::Ingest)?;
         let a = app(ctx)?;
+        // `index.docker.io` and `Docker.io` are `docker.io`, as the configured hosts are named.
+        let registry = canonical_registry(&registry)
+            .map_err(|e| ApiError::bad("registry", e.to_string()).graphql())?;
         if !a.registries.is_configured(&registry) {
             return Err(ApiError::bad(
                 "registry",

@@ -565,12 +565,14 @@ fn package_keys_per_ecosystem() {
         .package_key()
     };
     assert_eq!(
-        key("npm", "@Angular/Core").as_deref(),
+        key("npm", "@angular/core").as_deref(),
         Some("pkg:npm/%40angular/core")
     );
+    // npm names are case-sensitive (purl-spec's npm definition): legacy `JSONStream` and
+    // `jsonstream` are two packages.
     assert_eq!(
         key("npm", "JSONStream").as_deref(),
-        Some("pkg:npm/jsonstream")
+        Some("pkg:npm/JSONStream")
     );
     assert_eq!(
         key("PyPI", "Django_REST.framework").as_deref(),

@@ -43,11 +43,13 @@ fn per_type_normalisation_makes_equal_packages_equal() {
         p("pkg:PYPI/django-rest-framework@3.15.1"),
         p("pkg:pypi/Django_Rest_Framework@3.15.1")
     );
-    // npm: the scope is a namespace (its `@` encoded in canonical form), lowercase.
-    let n = p("pkg:npm/%40Angular/Core@17.3.0");
+    // npm: the scope is a namespace (its `@` encoded in canonical form). Case is kept: the
+    // registry holds legacy packages that differ only by case (`JSONStream`, `jsonstream`).
+    let n = p("pkg:npm/%40angular/core@17.3.0");
     assert_eq!(n.namespace.as_deref(), Some("@angular"));
     assert_eq!(n.name, "core");
     assert_eq!(n.package_version(), "pkg:npm/%40angular/core@17.3.0");
+    assert_ne!(p("pkg:npm/JSONStream@1.3.5"), p("pkg:npm/jsonstream@1.3.5"));
     assert_eq!(
         p("pkg:npm/@angular/core@17.3.0"),
         n,
@@ -72,6 +74,12 @@ fn per_type_normalisation_makes_equal_packages_equal() {
         p("pkg:apk/alpine/musl@1.2.4-r2?arch=x86_64").package_version(),
         p("pkg:apk/Alpine/MUSL@1.2.4-r2?arch=aarch64").package_version()
     );
+    // RPM vendors are case-insensitive: one package whichever way a producer spells it.
+    assert_eq!(
+        p("pkg:rpm/Fedora/curl@7.50.3-1.fc25"),
+        p("pkg:rpm/fedora/curl@7.50.3-1.fc25")
+    );
+    assert_eq!(p("pkg:rpm/Fedora/curl").package(), "pkg:rpm/fedora/curl");
     // Go module paths keep their case; versions with `+` are encoded canonically.
     let g = p("pkg:golang/github.com/Azure/go-autorest@v14.2.0+incompatible");
     assert_eq!(g.namespace.as_deref(), Some("github.com/Azure"));
@@ -91,6 +99,11 @@ fn invalid_purls_say_why() {
         ("pkg:npm/left-pad?arch", "qualifier"),
         ("pkg:npm/left%ZZpad", "percent"),
         ("pkg:pypi/", "no name"),
+        ("pkg:cargo/rust-lang/serde@1.0.0", "no namespace"),
+        ("pkg:npm/left-pad@1.0.0?1arch=x", "qualifier key"),
+        ("pkg:rpm/curl@7.50.3", "need a namespace"),
+        ("pkg:julia/Dates@1.9.0", "uuid"),
+        ("pkg:npm/a@1?arch=x&ARCH=y", "twice"),
     ] {
         let e = Purl::parse(bad).unwrap_err().to_string();
         assert!(e.contains(why), "{bad}: {e}");

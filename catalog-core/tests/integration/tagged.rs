@@ -3,6 +3,7 @@
 //! is an error that says so.
 
 use catalog_core::event::{Event, EventKind, RecordedEvent};
+use catalog_core::vex::{VexDocument, VexProduct, VexStatement, VexStatus};
 use std::collections::BTreeSet;
 
 fn every_kind() -> Vec<RecordedEvent> {
@@ -18,6 +19,49 @@ fn every_kind() -> Vec<RecordedEvent> {
             from: "shop/web".into(),
             to: "shop/cart".into(),
         },
+    ));
+    // Every optional field of a statement set, so each reads back.
+    let at = super::rec(
+        0,
+        51,
+        Event::DependencyRemoved {
+            from: String::new(),
+            to: String::new(),
+        },
+    )
+    .occurred_at;
+    all.push(super::rec(
+        901,
+        51,
+        Event::VexRecorded(Box::new(VexDocument {
+            id: "https://vendor.example/vex/1".into(),
+            format: "openvex".into(),
+            via: "upload".into(),
+            author: "security@vendor.example".into(),
+            statements: vec![VexStatement {
+                vulnerability: "CVE-2021-44228".into(),
+                aliases: vec!["GHSA-jfh8-c2jp-5v3q".into()],
+                products: vec![
+                    VexProduct::Image {
+                        digest: "sha256:c0".into(),
+                    },
+                    VexProduct::ComponentVersion {
+                        component: "shop/cart".into(),
+                        version: "1.0.0".into(),
+                    },
+                    VexProduct::Package {
+                        purl: "pkg:npm/lodash@4.17.20".into(),
+                    },
+                ],
+                subcomponents: vec!["pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1".into()],
+                status: VexStatus::NotAffected,
+                justification: Some("vulnerable_code_not_in_execute_path".into()),
+                impact: Some("JNDI is off".into()),
+                action: Some("none".into()),
+                timestamp: at,
+                until: Some(at),
+            }],
+        })),
     ));
     all
 }

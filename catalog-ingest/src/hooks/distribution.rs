@@ -7,6 +7,7 @@
 //! envelope, so nothing is half-written.
 
 use crate::item::{valid_digest, valid_repository, valid_tag, Delete, FieldError, InboxBody, Push};
+use catalog_core::identity::canonical_registry;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -140,16 +141,24 @@ pub fn parse(body: &[u8], registry: Option<&str>) -> Result<Parsed, FieldError> 
             }
             t => t,
         };
-        let host = registry
-            .map(str::to_string)
-            .or_else(|| ev.request.host.clone().filter(|h| !h.is_empty()))
-            .or_else(|| ev.target.url.as_deref().and_then(url_host))
+        let (host_field, host) = registry
+            .map(|r| ("registry".to_string(), r.to_string()))
+            .or_else(|| {
+                let h = ev.request.host.clone().filter(|h| !h.is_empty())?;
+                Some((at("request.host"), h))
+            })
+            .or_else(|| {
+                let h = ev.target.url.as_deref().and_then(url_host)?;
+                Some((at("target.url"), h))
+            })
             .ok_or_else(|| {
                 FieldError::new(
                     at("request.host"),
                     "missing (and no target.url or ?registry= to name the registry)",
                 )
             })?;
+        let host =
+            canonical_registry(&host).map_err(|e| FieldError::new(host_field, e.to_string()))?;
         let actor = ev
             .actor
             .name

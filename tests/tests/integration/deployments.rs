@@ -760,3 +760,95 @@ fn catalog_changed_streams_applied_events_with_subjects() {
         "a deployment reached a subscriber of image.registered only"
     );
 }
+
+/// One image has one identity however its Docker Hub name is written: `index.docker.io/nginx`
+/// and `docker.io/library/nginx` are one reference and one component (distribution/reference's
+/// normalisation), and a registry host that is not one is a 400 naming the field.
+#[test]
+fn docker_hub_spellings_are_one_image_and_bad_hosts_are_refused_by_field() {
+    let server = CatalogServer::start(ServerOpts::default()).unwrap();
+    for (ns, image) in [
+        ("a", "index.docker.io/nginx:1.25"),
+        ("b", "docker.io/library/nginx:1.25"),
+        ("c", "nginx:1.25"),
+    ] {
+        let body = json!({"cluster": "hub-1", "namespace": ns, "workload": "web", "image": image});
+        let (got, v) = post_json(
+            &server,
+            "/hooks/deployments",
+            Some(INGEST_TOKEN),
+            body.to_string().into_bytes(),
+        );
+        assert_eq!(got, 202, "{image}: {v}");
+    }
+    let rows = server
+        .wait_for("three workloads", Duration::from_secs(20), || {
+            let rows = inventory(&server, json!({"c": "hub-1"}));
+            Ok((rows.len() == 3).then_some(rows))
+        })
+        .unwrap();
+    let runs: Vec<(Value, Value)> = rows
+        .iter()
+        .map(|w| {
+            let r = &w["runs"][0];
+            (r["reference"].clone(), r["component"].clone())
+        })
+        .collect();
+    assert_eq!(runs[0].0, json!("docker.io/library/nginx:1.25"), "{rows:?}");
+    assert!(
+        runs.iter().all(|r| *r == runs[0]),
+        "one reference and one component: {runs:?}"
+    );
+
+    // An invalid registry host, in a notification body and in `?registry=`.
+    let before = server.event_count().unwrap();
+    let push = json!({"events": [{
+        "id": "bad-host-1",
+        "timestamp": "2026-11-22T09:10:04Z",
+        "action": "push",
+        "target": {
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "size": 431,
+            "digest": "sha256:5c051d0a0c19b6688625ea0840c75f36cec1b88550c0dceff22bb146138164a0",
+            "repository": "shop/cart",
+            "tag": "1.0.0"
+        },
+        "request": {"host": "foo..bar"},
+        "actor": {}
+    }]});
+    let ct = "application/vnd.docker.distribution.events.v1+json";
+    let (st, body) = server
+        .post(
+            "/hooks/distribution",
+            ct,
+            Some(INGEST_TOKEN),
+            push.to_string().into_bytes(),
+        )
+        .unwrap();
+    assert_eq!(st, 400, "{body}");
+    let e: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(e["error"]["field"], "events[0].request.host", "{body}");
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains("foo..bar"),
+        "{body}"
+    );
+    let mut fine = push.clone();
+    fine["events"][0]["request"]["host"] = json!("localhost:5000");
+    let (st, body) = server
+        .post(
+            "/hooks/distribution?registry=foo..bar",
+            ct,
+            Some(INGEST_TOKEN),
+            fine.to_string().into_bytes(),
+        )
+        .unwrap();
+    assert_eq!(st, 400, "{body}");
+    let e: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(e["error"]["field"], "registry", "{body}");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        server.event_count().unwrap(),
+        before,
+        "nothing was recorded"
+    );
+}

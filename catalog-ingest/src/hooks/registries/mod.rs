@@ -27,6 +27,7 @@ mod testing;
 
 use crate::item::TagPush;
 use crate::item::{valid_digest, valid_repository, valid_tag, Delete, FieldError, InboxBody, Push};
+use catalog_core::identity::canonical_registry;
 use chrono::{DateTime, TimeZone, Utc};
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
@@ -142,12 +143,8 @@ pub fn finish(
                     "this payload names no registry host: add ?registry=HOST to the hook's URL",
                 )
             })?;
-        if !valid_host(&registry) {
-            return Err(FieldError::new(
-                field("registry"),
-                format!("{registry:?} is not a registry host"),
-            ));
-        }
+        let registry = canonical_registry(&registry)
+            .map_err(|e| FieldError::new(field("registry"), e.to_string()))?;
         check_repository(&field("repository"), &n.repository)?;
         let digest = n.digest.filter(|d| !d.is_empty());
         if let Some(d) = &digest {
@@ -294,23 +291,10 @@ pub fn check_tag(field: &str, t: &str) -> Result<(), FieldError> {
     }
 }
 
-/// `host[:port]`: letters, digits, dots, dashes; at most one colon followed by a port.
+/// `host[:port]`: a DNS name, IPv4 address or `[IPv6]` address and an optional port, as
+/// distribution/reference's domain grammar says ([`catalog_core::reference::valid_domain`]).
 pub fn valid_host(h: &str) -> bool {
-    let (name, port) = match h.rsplit_once(':') {
-        Some((n, p)) => (n, Some(p)),
-        None => (h, None),
-    };
-    !name.is_empty()
-        && name.len() <= 253
-        && name.split('.').all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-        })
-        && port
-            .is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()))
+    catalog_core::reference::valid_domain(h)
 }
 
 /// The host of `host[:port]/path...` or `scheme://host[:port]/path...`.
@@ -411,6 +395,8 @@ mod tests {
             "127.0.0.1:5000",
             "my-registry.azurecr.io",
             "localhost",
+            "[::1]:5000",
+            "Reg.Example",
         ] {
             assert!(valid_host(ok), "{ok}");
         }
@@ -419,7 +405,8 @@ mod tests {
             "foo..bar",
             "-a.io",
             "a.io:",
-            "a.io:123456",
+            "a.io:http",
+            "[::1",
             "a b",
             "a.io/x",
         ] {
