@@ -11,7 +11,7 @@ use async_graphql::{Context, InputObject, Object, SimpleObject};
 use catalog_core::graph::{BlastGroup, BlastRadius as CoreRadius, BlastTarget, BlastThing};
 
 /// What to start from: exactly one of `purl` (with an optional `vers` range when the purl
-/// has no version), `image`, `component`, or `component` + `version`.
+/// has no version), `image`, `component`, `component` + `version`, or `vulnerability`.
 #[derive(InputObject, Default)]
 pub struct BlastTargetInput {
     /// A package (`pkg:maven/org.apache.logging.log4j/log4j-core`: every version) or a
@@ -24,6 +24,10 @@ pub struct BlastTargetInput {
     /// A component; with `version`, that component version.
     pub component: Option<String>,
     pub version: Option<String>,
+    /// A vulnerability by id or alias (`CVE-2021-44228`): the package versions its ranges
+    /// contain and everything they reach, except images where a VEX statement says the match
+    /// is not affected (or fixed).
+    pub vulnerability: Option<String>,
 }
 
 fn target(of: &BlastTargetInput) -> async_graphql::Result<BlastTarget> {
@@ -31,6 +35,7 @@ fn target(of: &BlastTargetInput) -> async_graphql::Result<BlastTarget> {
         of.purl.is_some(),
         of.image.is_some(),
         of.component.is_some(),
+        of.vulnerability.is_some(),
     ]
     .iter()
     .filter(|x| **x)
@@ -38,7 +43,7 @@ fn target(of: &BlastTargetInput) -> async_graphql::Result<BlastTarget> {
     if given != 1 {
         return Err(ApiError::bad(
             "of",
-            "give exactly one of purl (optionally with vers), image, or component (optionally with version)",
+            "give exactly one of purl (optionally with vers), image, component (optionally with version), or vulnerability",
         )
         .graphql());
     }
@@ -51,6 +56,13 @@ fn target(of: &BlastTargetInput) -> async_graphql::Result<BlastTarget> {
     if let Some(p) = &of.purl {
         let (purl, range) = package_target("of.purl", p, "of.vers", of.vers.as_deref())?;
         return Ok(BlastTarget::Package { purl, range });
+    }
+    if let Some(id) = &of.vulnerability {
+        let id = id.trim();
+        if id.is_empty() || id.len() > 200 {
+            return Err(ApiError::bad("of.vulnerability", "1-200 characters").graphql());
+        }
+        return Ok(BlastTarget::Vulnerability(id.to_string()));
     }
     if let Some(d) = &of.image {
         if !catalog_ingest::item::valid_digest(d) {

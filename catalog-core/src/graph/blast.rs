@@ -45,6 +45,9 @@ pub enum BlastTarget {
         component: String,
         version: String,
     },
+    /// A vulnerability (id or alias): the package versions its ranges contain, then what
+    /// they reach, except the images where a VEX statement suppresses the match.
+    Vulnerability(String),
 }
 
 /// The groups a blast radius is reported in.
@@ -226,6 +229,9 @@ struct Walker<'a> {
     app_marks: HashMap<(NodeIndex, u32), Mark>,
     groups: BTreeMap<BlastGroup, Vec<Walk>>,
     queue: std::collections::VecDeque<Walk>,
+    /// For a vulnerability target: the record, whose VEX-suppressed (image, package version)
+    /// pairs are not walked, and the time expiries are judged at.
+    vuln: Option<(&'a crate::osv::Vulnerability, chrono::DateTime<chrono::Utc>)>,
 }
 
 impl<'a> Walker<'a> {
@@ -297,6 +303,15 @@ impl<'a> Walker<'a> {
                     return;
                 };
                 for img in &v.images {
+                    if let Some((vuln, now)) = self.vuln {
+                        let digest = self.c.packages.digests.get(*img as usize);
+                        if digest
+                            .and_then(|d| self.c.vex_for(Some(d), v, vuln, now))
+                            .is_some_and(|x| x.suppressed)
+                        {
+                            continue;
+                        }
+                    }
                     let target = match self.c.packages.nodes.get(*img as usize) {
                         Some(Some(n)) => Walk::G(*n),
                         _ => Walk::SbomImage(*img),
@@ -451,6 +466,12 @@ impl Catalog {
             app_marks: HashMap::new(),
             groups: BTreeMap::new(),
             queue: std::collections::VecDeque::new(),
+            vuln: match of {
+                BlastTarget::Vulnerability(id) => self
+                    .vulnerability_record(id)
+                    .map(|v| (v, chrono::Utc::now())),
+                _ => None,
+            },
         };
         for r in &roots {
             match r {
@@ -515,6 +536,12 @@ impl Catalog {
                 None => self.packages.image_id(d).map(|i| vec![Walk::SbomImage(i)]),
             },
             BlastTarget::Component(c) => self.components.get(c).map(|n| vec![Walk::G(*n)]),
+            BlastTarget::Vulnerability(id) => Some(
+                self.vulnerable_package_versions(id)?
+                    .into_iter()
+                    .map(Walk::Pv)
+                    .collect(),
+            ),
             BlastTarget::ComponentVersion { component, version } => self
                 .versions
                 .get(&(component.clone(), version.clone()))

@@ -246,9 +246,11 @@ impl Catalog {
     /// A vulnerability (by id or alias) and everything it affects: the package versions the
     /// catalog has in its ranges, the images containing them, their component versions, what
     /// runs them now and whom to call.
-    pub fn vulnerability_report(&self, id: &str) -> Option<model::VulnerabilityReport> {
+    /// The package versions the catalog has that a record's ranges contain (none when it
+    /// was withdrawn); `None` when no record has that id or alias.
+    pub(super) fn vulnerable_package_versions(&self, id: &str) -> Option<Vec<u32>> {
         let v = self.vulnerability_record(id)?;
-        let mut affected: Vec<&PvEntry> = Vec::new();
+        let mut out: Vec<u32> = Vec::new();
         if v.withdrawn.is_none() {
             for a in &v.affected {
                 let Some(key) = a.package.as_ref().and_then(|p| p.package_key()) else {
@@ -258,16 +260,22 @@ impl Catalog {
                     continue;
                 };
                 for (version, pv) in &p.versions {
-                    if a.affects(version) {
-                        if let Some(e) = self.packages.versions.get(*pv as usize) {
-                            if !affected.iter().any(|x| std::ptr::eq(*x, e)) {
-                                affected.push(e);
-                            }
-                        }
+                    if a.affects(version) && !out.contains(pv) {
+                        out.push(*pv);
                     }
                 }
             }
         }
+        Some(out)
+    }
+
+    pub fn vulnerability_report(&self, id: &str) -> Option<model::VulnerabilityReport> {
+        let v = self.vulnerability_record(id)?;
+        let affected: Vec<&PvEntry> = self
+            .vulnerable_package_versions(id)?
+            .into_iter()
+            .filter_map(|pv| self.packages.versions.get(pv as usize))
+            .collect();
         // An image is out of the counts when VEX suppresses every match of it there.
         let now = Utc::now();
         let mut suppressed: BTreeMap<String, (Vec<String>, model::VexVerdict)> = BTreeMap::new();

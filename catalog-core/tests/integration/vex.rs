@@ -258,3 +258,35 @@ fn a_statement_before_its_product_applies_when_the_product_appears() {
     assert_eq!(report(&c).1, [CART]);
     assert_eq!(c.vex_statement_count(), 1);
 }
+
+#[test]
+fn a_vulnerabilitys_blast_radius_leaves_out_suppressed_images() {
+    use catalog_core::graph::{BlastGroup, BlastTarget};
+    let of = BlastTarget::Vulnerability(CVE.into());
+    let plain = catalog(vec![]);
+    let r = plain.blast_radius(&of, None).unwrap();
+    assert_eq!(r.total(BlastGroup::Images), 3);
+    assert_eq!(r.total(BlastGroup::Deployments), 3);
+    let c = catalog(vec![vex(
+        10,
+        statement(CVE, image(CART), VexStatus::NotAffected, 1),
+    )]);
+    let r = c.blast_radius(&of, None).unwrap();
+    assert_eq!(r.total(BlastGroup::Images), 2, "cart is out");
+    assert_eq!(r.total(BlastGroup::Deployments), 1, "only api's");
+    assert_eq!(r.total(BlastGroup::Owners), 1);
+    // The package's own blast radius is about the package, not the vulnerability: unchanged.
+    let pkg = BlastTarget::Package {
+        purl: catalog_core::purl::Purl::parse(&format!("{LOG4J}@2.14.1")).unwrap(),
+        range: None,
+    };
+    assert_eq!(
+        c.blast_radius(&pkg, None)
+            .unwrap()
+            .total(BlastGroup::Images),
+        3
+    );
+    assert!(c
+        .blast_radius(&BlastTarget::Vulnerability("CVE-1999-0".into()), None)
+        .is_none());
+}

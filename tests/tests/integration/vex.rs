@@ -201,6 +201,13 @@ fn vex_statements_suppress_exactly_their_matches_and_are_found_in_the_registry()
     assert_eq!(r["image"]["vulnerabilities"], json!([]));
     assert_eq!(r["image"]["all"][0]["id"], GHSA);
     assert_eq!(r["image"]["all"][0]["suppressed"], true);
+    let b = server
+        .query(
+            r#"{ blastRadius(of: {vulnerability: "CVE-2021-44228"}) { totals { images } } }"#,
+            json!({}),
+        )
+        .unwrap();
+    assert_eq!(b["blastRadius"]["totals"]["images"], 1, "{b}");
     // Exactly scoped: api's match is untouched.
     let a = report(&server, &api);
     assert_eq!(a["image"]["vulnerabilities"], json!([{"id": GHSA}]));

@@ -7,13 +7,13 @@
 import { gql, graphql } from '../api.js';
 import {
   add, field, fill, h, link, table, empty, shortDigest, componentHref, teamHref, imageHref, appHref, blastHref,
-  inventoryHref, setTitle, nf, announce,
+  inventoryHref, vulnHref, setTitle, nf, announce,
 } from '../dom.js';
 import { contactList } from './component.js';
 import { drawMap } from '../map.js';
 import { onChange } from '../live.js';
 
-const TARGET_KEYS = ['purl', 'vers', 'image', 'component', 'version'];
+const TARGET_KEYS = ['purl', 'vers', 'image', 'component', 'version', 'vulnerability'];
 /** Items fetched for the map and tables before asking the user to narrow (maxDepth). */
 const MAP_CAP = 6000;
 
@@ -72,6 +72,7 @@ function describe(of) {
   if (of.image) return ['image ', link(imageHref(of.image), h('code', {}, of.image))];
   if (of.component && of.version) return [link(componentHref(of.component, of.version), `${of.component} ${of.version}`)];
   if (of.component) return ['component ', link(componentHref(of.component), of.component)];
+  if (of.vulnerability) return ['vulnerability ', link(vulnHref(of.vulnerability), of.vulnerability), ' (VEX-suppressed images left out)'];
   return ['nothing'];
 }
 
