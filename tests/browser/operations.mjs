@@ -42,7 +42,8 @@ function fromReadme() {
   const file = 'README.md';
   const text = readFileSync(join(root, file), 'utf8');
   const out = [];
-  const fence = /^```(\w*)[^\n]*\n([\s\S]*?)^```/gm;
+  // Fences may be indented (a block inside a list item).
+  const fence = /^[ \t]*```(\w*)[^\n]*\n([\s\S]*?)^[ \t]*```/gm;
   for (const m of text.matchAll(fence)) {
     const body = m[2];
     const bodyLine = lineOf(text, m.index) + 1;
