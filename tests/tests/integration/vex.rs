@@ -7,7 +7,8 @@
 //! VEX is refused naming the field, and writes nothing.
 
 use super::sbom::{descriptor, push_sbom_artifact};
-use catalog_tests::registry::{push, ImageSpec, Layout, Registry};
+use super::ui::{prerequisites, run_browser};
+use catalog_tests::registry::{push, ImageSpec, Layout, Registry, TempDir};
 use catalog_tests::server::{free_port, CATALOG_TOKEN, INGEST_TOKEN};
 use catalog_tests::{CatalogServer, ServerOpts};
 use chrono::{Duration as TimeDelta, SecondsFormat, Utc};
@@ -177,7 +178,8 @@ fn vex_statements_suppress_exactly_their_matches_and_are_found_in_the_registry()
     let not_affected = openvex(
         &cart,
         "not_affected",
-        json!({"justification": "vulnerable_code_not_in_execute_path"}),
+        json!({"justification": "vulnerable_code_not_in_execute_path",
+               "impact_statement": "<img src=x onerror=window.pwned=1>"}),
         "2026-01-01T00:00:00Z",
     );
     let (st, body) = post(&server, "/hooks/vex", not_affected.clone());
@@ -211,6 +213,24 @@ fn vex_statements_suppress_exactly_their_matches_and_are_found_in_the_registry()
     // Exactly scoped: api's match is untouched.
     let a = report(&server, &api);
     assert_eq!(a["image"]["vulnerabilities"], json!([{"id": GHSA}]));
+    // The dashboard shows it so, in Chromium.
+    let browser = prerequisites();
+    let dir = TempDir::new("vex-browser").unwrap();
+    let seed = dir.path().join("seed.json");
+    std::fs::write(
+        &seed,
+        json!({"catalog": server.url(""), "cve": CVE, "ghsa": GHSA, "cart": cart, "api": api})
+            .to_string(),
+    )
+    .unwrap();
+    let run = run_browser(&browser, "vex.mjs", &[("SEED", &seed)]);
+    assert!(
+        run.ok,
+        "node vex.mjs failed ({}):\n{}\n--- catalog log:\n{}",
+        run.status,
+        run.output,
+        server.log()
+    );
     // The same document again changes nothing.
     let before = server.event_count().unwrap();
     let (st, _) = post(&server, "/hooks/vex", not_affected);
