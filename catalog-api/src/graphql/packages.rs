@@ -317,25 +317,97 @@ fn totals(
     }
 }
 
-fn teams(ctx: &Context<'_>, names: &[String]) -> async_graphql::Result<Vec<Team>> {
-    let c = graph(ctx)?;
-    Ok(names.iter().filter_map(|n| c.team(n)).map(Team).collect())
+/// What a package or a vulnerability reaches, kept whole for one request and paged.
+pub struct Reach {
+    images: Vec<model::PackageInImage>,
+    deployments: Vec<model::Deployment>,
+    owners: Vec<String>,
+}
+
+impl Reach {
+    fn images(
+        &self,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<CountedConnection<PackageInImage>> {
+        Ok(Window::new("reach:images", first, after)?.cut_with(&self.images, PackageInImage::from))
+    }
+
+    fn deployments(
+        &self,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<CountedConnection<Deployment>> {
+        Ok(Window::new("reach:deployments", first, after)?
+            .cut_with(&self.deployments, Deployment::from))
+    }
+
+    fn owners(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<CountedConnection<Team>> {
+        let w = Window::new("reach:owners", first, after)?;
+        let c = graph(ctx)?;
+        let items = self
+            .owners
+            .iter()
+            .skip(w.offset)
+            .take(w.first)
+            .filter_map(|n| c.team(n))
+            .map(Team)
+            .collect();
+        let has_next = self.owners.len() > w.offset + w.first;
+        Ok(w.connection(items, has_next, self.owners.len()))
+    }
 }
 
 /// Where a package is: the images containing it, their component versions, what runs them
 /// now, and whom to call.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct PackageReport {
     pub package: Package,
     /// The versions that matched, newest first.
     pub versions: Vec<PackageVersion>,
     pub totals: ReachTotals,
+    #[graphql(skip)]
+    pub reach: Reach,
+}
+
+#[ComplexObject]
+impl PackageReport {
     /// Images containing a matched version: direct dependents first.
-    pub images: Vec<PackageInImage>,
+    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
+    async fn images(
+        &self,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<CountedConnection<PackageInImage>> {
+        self.reach.images(first, after)
+    }
+
     /// Every live deployment of those images.
-    pub deployments: Vec<Deployment>,
+    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
+    async fn deployments(
+        &self,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<CountedConnection<Deployment>> {
+        self.reach.deployments(first, after)
+    }
+
     /// The teams to call.
-    pub owners: Vec<Team>,
+    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
+    async fn owners(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<CountedConnection<Team>> {
+        self.reach.owners(ctx, first, after)
+    }
 }
 
 /// A vulnerability record affecting one package version.
@@ -441,6 +513,7 @@ pub struct AffectedPackage {
 
 /// A vulnerability and everything in the catalog it affects now.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct VulnerabilityReport {
     pub id: String,
     pub aliases: Vec<String>,
@@ -456,13 +529,68 @@ pub struct VulnerabilityReport {
     /// Package versions the catalog has that it affects.
     pub package_versions: Vec<PackageVersion>,
     pub totals: ReachTotals,
-    pub images: Vec<PackageInImage>,
+    #[graphql(skip)]
+    pub reach: Reach,
+    #[graphql(skip)]
+    pub suppressed: Vec<model::SuppressedImage>,
+}
+
+#[ComplexObject]
+impl VulnerabilityReport {
+    /// Images running an affected package version: direct dependents first.
+    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
+    async fn images(
+        &self,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<CountedConnection<PackageInImage>> {
+        self.reach.images(first, after)
+    }
+
     /// Live deployments running an affected image now.
-    pub deployments: Vec<Deployment>,
-    pub owners: Vec<Team>,
+    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
+    async fn deployments(
+        &self,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<CountedConnection<Deployment>> {
+        self.reach.deployments(first, after)
+    }
+
+    /// The teams to call.
+    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
+    async fn owners(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<CountedConnection<Team>> {
+        self.reach.owners(ctx, first, after)
+    }
+
     /// Images its ranges reach where VEX statements say they are not affected (or fixed):
     /// not in `images`, `deployments`, `owners` or `totals`.
-    pub suppressed: Vec<SuppressedImage>,
+    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
+    async fn suppressed(
+        &self,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<CountedConnection<SuppressedImage>> {
+        Ok(
+            Window::new("reach:suppressed", first, after)?.cut_with(&self.suppressed, |s| {
+                SuppressedImage {
+                    digest: s.image,
+                    package_versions: s.package_versions,
+                    component_versions: s
+                        .component_versions
+                        .into_iter()
+                        .map(ComponentVersion)
+                        .collect(),
+                    vex: s.vex.into(),
+                }
+            }),
+        )
+    }
 }
 
 /// A purl and an optional `vers:` range, checked together; errors name the argument. A range
@@ -562,9 +690,11 @@ impl PackageQuery {
             package: r.package.into(),
             versions: r.versions.into_iter().map(PackageVersion::from).collect(),
             totals: t,
-            images: r.images.into_iter().map(PackageInImage::from).collect(),
-            deployments: r.deployments.into_iter().map(Deployment::from).collect(),
-            owners: teams(ctx, &r.owners)?,
+            reach: Reach {
+                images: r.images,
+                deployments: r.deployments,
+                owners: r.owners,
+            },
         }))
     }
 
@@ -637,23 +767,12 @@ impl PackageQuery {
                 .map(PackageVersion::from)
                 .collect(),
             totals: t,
-            images: r.images.into_iter().map(PackageInImage::from).collect(),
-            deployments: r.deployments.into_iter().map(Deployment::from).collect(),
-            owners: teams(ctx, &r.owners)?,
-            suppressed: r
-                .suppressed
-                .into_iter()
-                .map(|s| SuppressedImage {
-                    digest: s.image,
-                    package_versions: s.package_versions,
-                    component_versions: s
-                        .component_versions
-                        .into_iter()
-                        .map(ComponentVersion)
-                        .collect(),
-                    vex: s.vex.into(),
-                })
-                .collect(),
+            reach: Reach {
+                images: r.images,
+                deployments: r.deployments,
+                owners: r.owners,
+            },
+            suppressed: r.suppressed,
         }))
     }
 
