@@ -121,6 +121,7 @@ const BY_OPERATION = {
   App: { name: seed.application },
   Bom: { of: app },
   BomPackages: { of: app },
+  BomComponents: { of: app },
   Diff: { from: app, to: app },
   Inventory: { cluster: seed.cluster },
 };

@@ -223,19 +223,19 @@ fn registry_sboms_are_found_without_any_upload() {
         .query(
             r#"{ package(purl: "pkg:pypi/Django@4.2.7") {
                  versions { version }
-                 images { digest componentVersions { component version } owners }
-                 owners { name } } }"#,
+                 images { nodes { digest componentVersions { component version } owners } }
+                 owners { nodes { name } } } }"#,
             json!({}),
         )
         .unwrap();
     let p = &d["package"];
     assert_eq!(p["versions"][0]["version"], "4.2.7");
-    assert_eq!(p["images"][0]["digest"], cart.as_str());
+    assert_eq!(p["images"]["nodes"][0]["digest"], cart.as_str());
     assert_eq!(
-        p["images"][0]["componentVersions"][0]["component"],
+        p["images"]["nodes"][0]["componentVersions"][0]["component"],
         "shop/cart"
     );
-    assert_eq!(p["owners"][0]["name"], "team-checkout");
+    assert_eq!(p["owners"]["nodes"][0]["name"], "team-checkout");
 
     // 2. Discovery at push: an SPDX SBOM already in the registry (an artifact pushed by
     //    digest, listed in the OCI referrers tag schema index) before the image is pushed;
@@ -408,7 +408,7 @@ const PACKAGE: &str = r#"query($p: String!, $r: String) {
     package { purl name versionCount }
     versions { version licenses vulnerabilities { id fixed } }
     totals { images deployments owners }
-    images { digest depth direct deployments { cluster namespace } }
+    images(first: 500) { totalCount nodes { digest depth direct deployments { cluster namespace } } }
   }
 }"#;
 
@@ -483,7 +483,7 @@ fn real_producer_sboms_and_osv_records_import_and_answer() {
         );
         let direct = want.values().filter(|d| **d == Some(1)).count();
         assert_eq!(img["sbom"]["directCount"], direct, "{}", file.display());
-        let got: BTreeMap<String, Option<u64>> = img["packages"]["items"]
+        let got: BTreeMap<String, Option<u64>> = img["packages"]["nodes"]
             .as_array()
             .unwrap()
             .iter()
@@ -495,7 +495,7 @@ fn real_producer_sboms_and_osv_records_import_and_answer() {
     let d = server
         .query(PACKAGE, json!({"p": "pkg:npm/dunder-proto@1.0.1"}))
         .unwrap();
-    let mut deep: Vec<(String, Option<u64>)> = d["package"]["images"]
+    let mut deep: Vec<(String, Option<u64>)> = d["package"]["images"]["nodes"]
         .as_array()
         .unwrap()
         .iter()
@@ -548,7 +548,7 @@ fn real_producer_sboms_and_osv_records_import_and_answer() {
     let p = &d["package"];
     assert_eq!(p["package"]["purl"], "pkg:pypi/django");
     assert_eq!(p["versions"][0]["version"], "4.2.7");
-    let mut imgs: Vec<&str> = p["images"]
+    let mut imgs: Vec<&str> = p["images"]["nodes"]
         .as_array()
         .unwrap()
         .iter()
@@ -559,11 +559,27 @@ fn real_producer_sboms_and_osv_records_import_and_answer() {
     want.sort();
     assert_eq!(imgs, want);
     assert_eq!(p["totals"]["deployments"], 1);
+    assert_eq!(p["images"]["totalCount"], 2);
+    // The report's lists, a page at a time: every item once, in order, counted.
+    const PAGE: &str = "totalCount pageInfo { hasNextPage hasPreviousPage endCursor }";
+    for (field, sel) in [
+        ("images", "digest direct"),
+        ("deployments", "cluster namespace workload"),
+        ("owners", "name"),
+    ] {
+        let q = format!("query($first: Int, $after: String) {{ package(purl: \"pkg:pypi/Django\") {{ {field}(first: $first, after: $after) {{ {PAGE} nodes {{ {sel} }} }} }} }}");
+        let all = server
+            .paged(&q, json!({}), &format!("/package/{field}"), 1, None)
+            .unwrap();
+        if field == "images" {
+            assert_eq!(all.len(), 2);
+        }
+    }
     // urllib3 comes through requests: transitive in the CycloneDX dependency graph.
     let d = server
         .query(PACKAGE, json!({"p": "pkg:pypi/urllib3@2.8.0"}))
         .unwrap();
-    let img = d["package"]["images"]
+    let img = d["package"]["images"]["nodes"]
         .as_array()
         .unwrap()
         .iter()
@@ -579,14 +595,18 @@ fn real_producer_sboms_and_osv_records_import_and_answer() {
         )
         .unwrap();
     assert_eq!(d["package"]["versions"][0]["version"], "4.18.2");
-    assert_eq!(d["package"]["images"][0]["direct"], true);
+    assert_eq!(d["package"]["images"]["nodes"][0]["direct"], true);
     let d = server
         .query(
             PACKAGE,
             json!({"p": "pkg:npm/express", "r": "vers:npm/>=4.19.2"}),
         )
         .unwrap();
-    assert!(d["package"]["images"].as_array().unwrap().is_empty());
+    assert!(d["package"]["images"]["nodes"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert_eq!(d["package"]["images"]["totalCount"], 0);
 
     // OSV records from a directory: matched locally.
     let osv = work.path().join("osv");
@@ -601,7 +621,7 @@ fn real_producer_sboms_and_osv_records_import_and_answer() {
             let d = server.query(
                 r#"{ vulnerability(id: "CVE-2024-24680") {
                      id summary totals { images deployments clusters }
-                     packageVersions { purl } deployments { cluster } } }"#,
+                     packageVersions { purl } deployments { nodes { cluster } } } }"#,
                 json!({}),
             )?;
             Ok((!d["vulnerability"].is_null()).then(|| d["vulnerability"].clone()))
@@ -614,7 +634,21 @@ fn real_producer_sboms_and_osv_records_import_and_answer() {
     );
     assert_eq!(report["totals"]["images"], 2);
     assert_eq!(report["totals"]["deployments"], 1);
-    assert_eq!(report["deployments"][0]["cluster"], "prod-eu-1");
+    assert_eq!(report["deployments"]["nodes"][0]["cluster"], "prod-eu-1");
+    for (field, sel) in [
+        ("images", "digest"),
+        ("deployments", "cluster workload"),
+        ("owners", "name"),
+        ("suppressed", "digest"),
+    ] {
+        let q = format!("query($first: Int, $after: String) {{ vulnerability(id: \"CVE-2024-24680\") {{ {field}(first: $first, after: $after) {{ totalCount pageInfo {{ hasNextPage hasPreviousPage endCursor }} nodes {{ {sel} }} }} }} }}");
+        let all = server
+            .paged(&q, json!({}), &format!("/vulnerability/{field}"), 1, None)
+            .unwrap();
+        if field == "images" {
+            assert_eq!(all.len(), 2);
+        }
+    }
     let v = server
         .query(
             r#"{ vulnerabilities(cluster: "prod-eu-1") { id packageVersion fixed } }"#,
