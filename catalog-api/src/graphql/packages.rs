@@ -317,75 +317,25 @@ fn totals(
     }
 }
 
-/// What a package or a vulnerability reaches, kept whole for one request and paged.
+/// What a package or a vulnerability reaches, kept whole for one request and paged: its
+/// fields are the reports' own (flattened into each).
 pub struct Reach {
     images: Vec<model::PackageInImage>,
     deployments: Vec<model::Deployment>,
     owners: Vec<String>,
 }
 
+#[Object]
 impl Reach {
-    fn images(
-        &self,
-        first: Option<i32>,
-        after: Option<String>,
-    ) -> async_graphql::Result<CountedConnection<PackageInImage>> {
-        Ok(Window::new("reach:images", first, after)?.cut_with(&self.images, PackageInImage::from))
-    }
-
-    fn deployments(
-        &self,
-        first: Option<i32>,
-        after: Option<String>,
-    ) -> async_graphql::Result<CountedConnection<Deployment>> {
-        Ok(Window::new("reach:deployments", first, after)?
-            .cut_with(&self.deployments, Deployment::from))
-    }
-
-    fn owners(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-    ) -> async_graphql::Result<CountedConnection<Team>> {
-        let w = Window::new("reach:owners", first, after)?;
-        let c = graph(ctx)?;
-        let items = self
-            .owners
-            .iter()
-            .skip(w.offset)
-            .take(w.first)
-            .filter_map(|n| c.team(n))
-            .map(Team)
-            .collect();
-        let has_next = self.owners.len() > w.offset + w.first;
-        Ok(w.connection(items, has_next, self.owners.len()))
-    }
-}
-
-/// Where a package is: the images containing it, their component versions, what runs them
-/// now, and whom to call.
-#[derive(SimpleObject)]
-#[graphql(complex)]
-pub struct PackageReport {
-    pub package: Package,
-    /// The versions that matched, newest first.
-    pub versions: Vec<PackageVersion>,
-    pub totals: ReachTotals,
-    #[graphql(skip)]
-    pub reach: Reach,
-}
-
-#[ComplexObject]
-impl PackageReport {
-    /// Images containing a matched version: direct dependents first.
+    /// Images containing an affected (or the matched) package version: direct dependents
+    /// first.
     #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
     async fn images(
         &self,
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<CountedConnection<PackageInImage>> {
-        self.reach.images(first, after)
+        Ok(Window::new("reach:images", first, after)?.cut_with(&self.images, PackageInImage::from))
     }
 
     /// Every live deployment of those images.
@@ -395,7 +345,8 @@ impl PackageReport {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<CountedConnection<Deployment>> {
-        self.reach.deployments(first, after)
+        Ok(Window::new("reach:deployments", first, after)?
+            .cut_with(&self.deployments, Deployment::from))
     }
 
     /// The teams to call.
@@ -406,8 +357,22 @@ impl PackageReport {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<CountedConnection<Team>> {
-        self.reach.owners(ctx, first, after)
+        let w = Window::new("reach:owners", first, after)?;
+        let c = graph(ctx)?;
+        Ok(w.cut_by(&self.owners, |n| c.team(n).map(Team)))
     }
+}
+
+/// Where a package is: the images containing it, their component versions, what runs them
+/// now, and whom to call.
+#[derive(SimpleObject)]
+pub struct PackageReport {
+    pub package: Package,
+    /// The versions that matched, newest first.
+    pub versions: Vec<PackageVersion>,
+    pub totals: ReachTotals,
+    #[graphql(flatten)]
+    pub reach: Reach,
 }
 
 /// A vulnerability record affecting one package version.
@@ -529,7 +494,7 @@ pub struct VulnerabilityReport {
     /// Package versions the catalog has that it affects.
     pub package_versions: Vec<PackageVersion>,
     pub totals: ReachTotals,
-    #[graphql(skip)]
+    #[graphql(flatten)]
     pub reach: Reach,
     #[graphql(skip)]
     pub suppressed: Vec<model::SuppressedImage>,
@@ -537,37 +502,6 @@ pub struct VulnerabilityReport {
 
 #[ComplexObject]
 impl VulnerabilityReport {
-    /// Images running an affected package version: direct dependents first.
-    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
-    async fn images(
-        &self,
-        first: Option<i32>,
-        after: Option<String>,
-    ) -> async_graphql::Result<CountedConnection<PackageInImage>> {
-        self.reach.images(first, after)
-    }
-
-    /// Live deployments running an affected image now.
-    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
-    async fn deployments(
-        &self,
-        first: Option<i32>,
-        after: Option<String>,
-    ) -> async_graphql::Result<CountedConnection<Deployment>> {
-        self.reach.deployments(first, after)
-    }
-
-    /// The teams to call.
-    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
-    async fn owners(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-    ) -> async_graphql::Result<CountedConnection<Team>> {
-        self.reach.owners(ctx, first, after)
-    }
-
     /// Images its ranges reach where VEX statements say they are not affected (or fixed):
     /// not in `images`, `deployments`, `owners` or `totals`.
     #[graphql(complexity = "1 + super::listed(first) * child_complexity")]

@@ -131,6 +131,23 @@ impl Window {
         self.connection(items, has_next, total)
     }
 
+    /// The page of a list of keys (names), each looked up as it is shown; a key that finds
+    /// nothing (a name gone since the list was made) is left out of its page.
+    pub fn cut_by<S, T: OutputType>(
+        self,
+        all: &[S],
+        f: impl FnMut(&S) -> Option<T>,
+    ) -> CountedConnection<T> {
+        let items = all
+            .iter()
+            .skip(self.offset)
+            .take(self.first)
+            .filter_map(f)
+            .collect();
+        let has_next = all.len() > self.offset + self.first;
+        self.connection(items, has_next, all.len())
+    }
+
     /// The page of a list computed whole and kept, turning only the page's items into `T`.
     pub fn cut_with<S: Clone, T: OutputType>(
         self,

@@ -336,16 +336,7 @@ impl Team {
         let w = Window::new("team:components", first, after)?;
         let c = graph(ctx)?;
         // Only the page's components are built; the names are already in order.
-        let names = &self.0.components;
-        let items = names
-            .iter()
-            .skip(w.offset)
-            .take(w.first)
-            .filter_map(|n| c.component(n))
-            .map(Component)
-            .collect();
-        let has_next = names.len() > w.offset + w.first;
-        Ok(w.connection(items, has_next, names.len()))
+        Ok(w.cut_by(&self.0.components, |n| c.component(n).map(Component)))
     }
 }
 
