@@ -692,6 +692,51 @@ fn real_producer_sboms_and_osv_records_import_and_answer() {
     assert_eq!(code, 0, "{err}");
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(server.event_count().unwrap(), before);
+
+    // VEX takes both Django images out of the counts: they move to `suppressed`, which pages
+    // like the other lists.
+    for d in [py_cdx, py_spdx] {
+        let (st, v) = server
+            .graphql_as(
+                Some(CATALOG_TOKEN),
+                r#"mutation($d: String!) { recordVexStatement(vulnerability: "GHSA-xxj9-f6rv-m3x4", image: $d,
+                     status: NOT_AFFECTED, justification: "vulnerable_code_not_in_execute_path") }"#,
+                json!({"d": d}),
+            )
+            .unwrap();
+        assert_eq!(st, 200, "{v}");
+        assert!(v.get("errors").is_none(), "{v}");
+    }
+    server
+        .wait_for("both images suppressed", Duration::from_secs(30), || {
+            let d = server.query(
+                r#"{ vulnerability(id: "CVE-2024-24680") { suppressed { totalCount } images { totalCount } } }"#,
+                json!({}),
+            )?;
+            let r = &d["vulnerability"];
+            Ok((r["suppressed"]["totalCount"] == 2 && r["images"]["totalCount"] == 0).then_some(()))
+        })
+        .unwrap();
+    let suppressed = server
+        .paged(
+            "query($first: Int, $after: String) { vulnerability(id: \"CVE-2024-24680\") { suppressed(first: $first, after: $after) { totalCount pageInfo { hasNextPage hasPreviousPage endCursor } nodes { digest vex { status author } } } } }",
+            json!({}),
+            "/vulnerability/suppressed",
+            1,
+            None,
+        )
+        .unwrap();
+    let mut digests: Vec<&str> = suppressed
+        .iter()
+        .map(|s| s["digest"].as_str().unwrap())
+        .collect();
+    digests.sort();
+    let mut want = vec![py_cdx.as_str(), py_spdx.as_str()];
+    want.sort();
+    assert_eq!(digests, want);
+    assert!(suppressed
+        .iter()
+        .all(|s| s["vex"]["status"] == "not_affected"));
 }
 
 /// Shortest distances from `roots` over `adj`, in a document's own ids.
