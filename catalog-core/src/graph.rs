@@ -586,6 +586,18 @@ impl Catalog {
         Page { items, has_next }
     }
 
+    /// How many components [`Catalog::components`] pages through for `prefix` and `owner`.
+    pub fn component_count(&self, prefix: &str, owner: Option<&str>) -> usize {
+        self.components
+            .range::<str, _>((
+                std::ops::Bound::Included(prefix),
+                std::ops::Bound::Unbounded,
+            ))
+            .take_while(|(name, _)| name.starts_with(prefix))
+            .filter(|(_, idx)| owner.is_none_or(|o| self.owner_of(**idx).as_deref() == Some(o)))
+            .count()
+    }
+
     pub fn component(&self, name: &str) -> Option<model::Component> {
         self.components
             .get(name)
@@ -861,6 +873,10 @@ impl Catalog {
             }
         }
         Page { items, has_next }
+    }
+
+    pub fn team_count(&self) -> usize {
+        self.teams.len()
     }
 
     pub fn team(&self, name: &str) -> Option<model::Team> {

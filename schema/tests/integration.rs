@@ -1046,8 +1046,38 @@ fn events_page_paginates_filters_and_finds_by_key(store: &Store, _db: &TestDb) {
         );
         let one = store.events_page(1, 0, Some(kind)).unwrap();
         assert_eq!(one, want[..1].to_vec());
+        assert_eq!(store.events_count(Some(kind)).unwrap(), want.len() as i64);
+        let newest = store.events_page_before(1, None, Some(kind)).unwrap();
+        assert_eq!(
+            newest,
+            want[want.len() - 1..].to_vec(),
+            "kind {}",
+            kind.as_str()
+        );
     }
     assert_eq!(total, recorded.len());
+    assert_eq!(store.events_count(None).unwrap(), recorded.len() as i64);
+
+    // Backwards from the end, page by page: the same log, newest page first.
+    let mut back = Vec::new();
+    let mut before = None;
+    loop {
+        let page = store.events_page_before(4, before, None).unwrap();
+        assert!(page.len() <= 4);
+        assert!(
+            page.windows(2).all(|w| w[0].seq < w[1].seq),
+            "a page is in log order"
+        );
+        let Some(first) = page.first() else { break };
+        before = Some(first.seq);
+        back.splice(0..0, page);
+    }
+    assert_eq!(back, recorded, "backward pages concatenate to the log");
+    // `before` is exclusive.
+    assert_eq!(
+        store.events_page_before(2, Some(mid.seq), None).unwrap(),
+        recorded[5..7].to_vec()
+    );
 
     // By key.
     for e in &recorded {

@@ -389,6 +389,38 @@ if (!failed) {
   }
 }
 
+// Long lists on the second catalog (2,000 components, thousands of events): a page at a
+// time, "Show more" by cursor, and the home feed's newest 30 events.
+if (!failed) {
+  try {
+    await check('a long list shows a page and "Show more" appends the next one by its cursor; the feed shows the newest 30 events', async () => {
+      const p = await newPage();
+      const ask = async (query) => (await (await fetch(new URL('/graphql', perfBase), {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }),
+      })).json()).data;
+      const want = await ask('{ components(first: 200) { totalCount nodes { name } } }');
+      await p.goto(new URL('/components', perfBase).href);
+      await p.locator('main table tbody tr').first().waitFor({ timeout: T });
+      assert.equal(await p.locator('main h1').textContent(), `Components (${want.components.totalCount.toLocaleString('en')})`);
+      const names = () => p.locator('main table tbody tr td:first-child').allTextContents();
+      assert.deepEqual(await names(), want.components.nodes.slice(0, 100).map((c) => c.name), 'the first page, in order');
+      await p.getByRole('button', { name: /^Show more/ }).click();
+      await p.waitForFunction(() => document.querySelectorAll('main table tbody tr').length > 100, null, { timeout: T });
+      assert.deepEqual(await names(), want.components.nodes.map((c) => c.name), 'the second page follows the first, each once');
+      const newest = await ask('{ events(last: 30) { nodes { summary } } }');
+      await p.goto(new URL('/', perfBase).href);
+      await p.locator('.feed li').nth(29).waitFor({ timeout: T });
+      const feed = await p.locator('.feed li').allTextContents();
+      assert.equal(feed.length, 30, 'thirty entries');
+      const summaries = newest.events.nodes.map((e) => e.summary).reverse();
+      feed.forEach((text, i) => assert.ok(text.endsWith(summaries[i]), `entry ${i}: ${text} is not ${summaries[i]}`));
+      await p.context().close();
+    });
+  } catch (e) {
+    failed = true;
+  }
+}
+
 await check('the UI made no request to any host but the catalog, and no script error', async () => {
   assert.deepEqual(foreign, [], 'requests to other hosts');
   assert.deepEqual(pageErrors, [], 'page errors');

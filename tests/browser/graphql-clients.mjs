@@ -56,7 +56,7 @@ const within = (ms, what, p) => Promise.race([
 {
   const nest = (fields, n, leaf) => `${fields.map((f) => `${f} { `).join('').repeat(n)}${leaf}${' }'.repeat(fields.length * n)}`;
   const refused = [
-    ['deep', `{ teams { edges { node { ${nest(['components', 'owner'], 5, 'name')} } } } }`, 'QUERY_TOO_DEEP'],
+    ['deep', `{ teams { edges { node { ${nest(['components', 'nodes', 'owner'], 4, 'name')} } } } }`, 'QUERY_TOO_DEEP'],
     ['deep introspection', `{ __schema { types { ${nest(['fields', 'type'], 6, 'name')} } } }`, 'QUERY_TOO_DEEP'],
     ['alias flood', `{ ${Array.from({ length: 1000 }, (_, i) => `a${i}: components(first: 500) { nodes { name } }`).join(' ')} }`, 'QUERY_TOO_COMPLEX'],
   ];

@@ -122,6 +122,7 @@ const BY_OPERATION = {
   App: { name: seed.application },
   Bom: { of: app },
   BomPackages: { of: app },
+  BomComponents: { of: app },
   Diff: { from: app, to: app },
   Inventory: { cluster: seed.cluster },
 };

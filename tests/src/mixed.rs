@@ -163,7 +163,7 @@ pub fn battery() -> Vec<(String, Value)> {
     ];
     for c in 0..CLUSTERS {
         qs.push((
-            "query($c: String!) { inventory(cluster: $c) { id namespace workload since status replicas runs { reference digest component version owner known } } }".to_string(),
+            "query($c: String!) { inventory(cluster: $c, first: 500) { totalCount nodes { id namespace workload since status replicas runs { reference digest component version owner known } } } }".to_string(),
             json!({"c": format!("c-{c}")}),
         ));
     }

@@ -291,6 +291,85 @@ impl CatalogServer {
         Ok((resp.status().as_u16(), resp.text()?))
     }
 
+    /// Every item of a connection, checked: `query` takes `$first: Int` and `$after: String`
+    /// (besides `vars`) and `at` is the JSON pointer of the connection in `data`. Paging
+    /// `first: page` at a time returns each item of one `first: 500` answer exactly once,
+    /// in its order; every page's `totalCount` is that answer's length; a cursor not of this
+    /// connection (`foreign`, and a hand-made one) is a BAD_USER_INPUT naming `after`.
+    pub fn paged(
+        &self,
+        query: &str,
+        vars: Value,
+        at: &str,
+        page: usize,
+        foreign: Option<&str>,
+    ) -> Result<Vec<Value>> {
+        let run = |first: usize, after: Option<String>| -> Result<Value> {
+            let mut v = vars.clone();
+            v["first"] = json!(first);
+            v["after"] = json!(after);
+            let d = self.query(query, v)?;
+            d.pointer(at)
+                .cloned()
+                .ok_or_else(|| anyhow!("no {at} in {d}"))
+        };
+        let whole = run(500, None)?;
+        let all = whole["nodes"].as_array().cloned().unwrap_or_default();
+        if whole["pageInfo"]["hasNextPage"] != false {
+            bail!("{at}: more than 500 items, or no pageInfo: {whole}");
+        }
+        if whole["totalCount"] != json!(all.len()) {
+            bail!(
+                "{at}: totalCount {} for {} items",
+                whole["totalCount"],
+                all.len()
+            );
+        }
+        let mut got = Vec::new();
+        let mut after = None;
+        loop {
+            let c = run(page, after)?;
+            if c["totalCount"] != json!(all.len()) {
+                bail!(
+                    "{at}: a page says totalCount {}, not {}",
+                    c["totalCount"],
+                    all.len()
+                );
+            }
+            let nodes = c["nodes"].as_array().cloned().unwrap_or_default();
+            if nodes.len() > page || c["pageInfo"]["hasPreviousPage"] != json!(!got.is_empty()) {
+                bail!(
+                    "{at}: a page of {} (asked {page}) with {}",
+                    nodes.len(),
+                    c["pageInfo"]
+                );
+            }
+            got.extend(nodes);
+            if c["pageInfo"]["hasNextPage"] != true {
+                break;
+            }
+            after = c["pageInfo"]["endCursor"].as_str().map(str::to_string);
+            if got.len() > all.len() {
+                bail!("{at}: paging does not end");
+            }
+        }
+        if got != all {
+            bail!("{at}: pages of {page} differ from the whole:\n{got:?}\n{all:?}");
+        }
+        let forged = "eyJsIjoib3RoZXIiLCJvIjoxfQ"; // {"l":"other","o":1}
+        for bad in foreign.into_iter().chain([forged, "1"]) {
+            let mut v = vars.clone();
+            v["first"] = json!(page);
+            v["after"] = json!(bad);
+            let (_, r) = self.graphql_as(None, query, v)?;
+            let e = &r["errors"][0]["extensions"];
+            if e["code"] != "BAD_USER_INPUT" || e["field"] != "after" {
+                bail!("{at}: the cursor {bad:?} was not refused naming `after`: {r}");
+            }
+        }
+        Ok(all)
+    }
+
     pub fn event_count(&self) -> Result<i64> {
         Ok(self.query("{ eventCount }", json!({}))?["eventCount"]
             .as_i64()
@@ -300,10 +379,13 @@ impl CatalogServer {
     /// Items waiting in the inbox.
     pub fn pending(&self) -> Result<usize> {
         let d = self.query(
-            "{ inbox(state: PENDING, first: 500) { edges { node { id } } } }",
+            "{ inbox(state: PENDING, first: 1) { totalCount } }",
             json!({}),
         )?;
-        Ok(d["inbox"]["edges"].as_array().map_or(0, Vec::len))
+        d["inbox"]["totalCount"]
+            .as_u64()
+            .map(|n| n as usize)
+            .ok_or_else(|| anyhow!("no inbox totalCount: {d}"))
     }
 
     /// Polls `f` until it returns Some, or fails after `timeout` with the server log.

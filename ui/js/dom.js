@@ -133,3 +133,37 @@ export function announce(text) {
 }
 
 export const nf = new Intl.NumberFormat('en');
+
+/**
+ * A Relay connection shown in `slot` as `view(rows)`, with a "Show more" button while the
+ * list goes on: `next(after)` fetches the page after that cursor (resolving to the
+ * connection, or null when the view was left), and its rows join those shown.
+ */
+export function paged(slot, conn, view, next) {
+  const rows = [...conn.nodes];
+  let after = conn.pageInfo.hasNextPage ? conn.pageInfo.endCursor : null;
+  const show = () => {
+    fill(slot, view(rows));
+    if (!after) return;
+    const more = h('button', { type: 'button', class: 'more' }, `Show more (${nf.format(conn.totalCount - rows.length)} not shown)`);
+    more.addEventListener('click', async () => {
+      more.disabled = true;
+      let page;
+      try {
+        page = await next(after);
+      } catch (e) {
+        if (e.name === 'AbortError') return;
+        more.disabled = false;
+        add(slot, errorBox(e));
+        return;
+      }
+      if (!page) return;
+      rows.push(...page.nodes);
+      after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+      show();
+    });
+    add(slot, more);
+  };
+  show();
+  return slot;
+}

@@ -7,7 +7,7 @@ use super::types::{Application, Component, ComponentVersion, Team};
 use super::{app, blocking, graph, name_ok, require};
 use crate::auth::{Caller, Scope};
 use crate::errors::ApiError;
-use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, SimpleObject};
+use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 use catalog_core::entity::Contacts;
 use catalog_core::event::{Event, NewEvent};
 use catalog_core::graph::{BomRoot, Direction};
@@ -93,17 +93,35 @@ fn bom_root(field: &str, r: &BomRootInput) -> async_graphql::Result<BomRoot> {
 }
 
 /// Everything a root is made of.
-#[derive(SimpleObject)]
-#[graphql(complex)]
 pub struct Bom {
-    pub component_versions: Vec<ComponentVersion>,
+    pub component_versions: Vec<model::ComponentVersion>,
     pub images: Vec<String>,
-    #[graphql(skip)]
     pub packages: Vec<model::BomPackage>,
 }
 
-#[ComplexObject]
+#[Object]
 impl Bom {
+    /// The component versions it is made of.
+    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
+    async fn component_versions(
+        &self,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<CountedConnection<ComponentVersion>> {
+        Ok(Window::new("bom:componentVersions", first, after)?
+            .cut_with(&self.component_versions, ComponentVersion))
+    }
+
+    /// The digests of their images.
+    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
+    async fn images(
+        &self,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<CountedConnection<String>> {
+        Ok(Window::new("bom:images", first, after)?.cut_with(&self.images, |d| d))
+    }
+
     /// One entry per package version across the images, by package then version.
     #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
     async fn packages(
@@ -145,25 +163,45 @@ pub struct Change {
     pub to: Vec<String>,
 }
 
-#[derive(SimpleObject)]
 pub struct BomDiff {
-    pub components: Vec<Change>,
-    pub packages: Vec<Change>,
+    components: Vec<catalog_core::graph::Change>,
+    packages: Vec<catalog_core::graph::Change>,
 }
 
-fn changes(v: Vec<catalog_core::graph::Change>) -> Vec<Change> {
-    v.into_iter()
-        .map(|c| Change {
-            kind: match c.kind() {
-                "added" => ChangeKind::Added,
-                "removed" => ChangeKind::Removed,
-                _ => ChangeKind::Changed,
-            },
-            name: c.name,
-            from: c.from,
-            to: c.to,
-        })
-        .collect()
+#[Object]
+impl BomDiff {
+    /// Components added, removed or changed, by name.
+    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
+    async fn components(
+        &self,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<CountedConnection<Change>> {
+        Ok(Window::new("diff:components", first, after)?.cut_with(&self.components, change))
+    }
+
+    /// Packages added, removed or changed, by name.
+    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
+    async fn packages(
+        &self,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<CountedConnection<Change>> {
+        Ok(Window::new("diff:packages", first, after)?.cut_with(&self.packages, change))
+    }
+}
+
+fn change(c: catalog_core::graph::Change) -> Change {
+    Change {
+        kind: match c.kind() {
+            "added" => ChangeKind::Added,
+            "removed" => ChangeKind::Removed,
+            _ => ChangeKind::Changed,
+        },
+        name: c.name,
+        from: c.from,
+        to: c.to,
+    }
 }
 
 #[derive(Default)]
@@ -235,11 +273,7 @@ impl ApplicationQuery {
         let root = bom_root("of", &of)?;
         let b = graph(ctx)?.bom(&root);
         Ok(b.map(|b| Bom {
-            component_versions: b
-                .component_versions
-                .into_iter()
-                .map(ComponentVersion)
-                .collect(),
+            component_versions: b.component_versions,
             images: b.images,
             packages: b.packages,
         }))
@@ -256,8 +290,8 @@ impl ApplicationQuery {
         let a = bom_root("from", &from)?;
         let b = bom_root("to", &to)?;
         Ok(graph(ctx)?.diff(&a, &b).map(|d| BomDiff {
-            components: changes(d.components),
-            packages: changes(d.packages),
+            components: d.components,
+            packages: d.packages,
         }))
     }
 }

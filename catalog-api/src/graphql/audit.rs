@@ -1,9 +1,9 @@
 //! The event log (the audit trail) and the inbox (what is waiting or parked), from the store.
 
-use super::{app, blocking, page_size, require};
+use super::paging::{CountedConnection, KeyWindow};
+use super::{app, blocking, require};
 use crate::auth::Scope;
 use crate::errors::ApiError;
-use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, Enum, Json, Object, SimpleObject, ID};
 use catalog_core::event::{EventKind, RecordedEvent};
 use catalog_schema::{from_micros, InboxItem as Row, InboxState as StoreInboxState};
@@ -97,13 +97,14 @@ impl From<Row> for InboxItem {
     }
 }
 
-fn cursor(field: &str, after: Option<String>) -> async_graphql::Result<i64> {
-    match after {
-        None => Ok(0),
-        Some(a) => a.parse::<i64>().map_err(|_| {
-            ApiError::bad(field, format!("{a:?} is not a cursor from this list")).graphql()
-        }),
-    }
+/// A sequence number or inbox id out of a keyed cursor (the machinery made it; a key that
+/// is not a number was never handed out).
+fn number(arg: &str, key: Option<&str>) -> async_graphql::Result<Option<i64>> {
+    key.map(|k| {
+        k.parse::<i64>()
+            .map_err(|_| ApiError::bad(arg, "is not a cursor of this connection").graphql())
+    })
+    .transpose()
 }
 
 #[derive(Default)]
@@ -111,17 +112,23 @@ pub struct AuditQuery;
 
 #[Object]
 impl AuditQuery {
-    /// The event log, oldest first, optionally of one kind: the audit trail.
-    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
+    /// The event log, oldest first, optionally of one kind: the audit trail. Page forwards
+    /// with `first`/`after`, or backwards from the newest with `last`/`before` (a page is in
+    /// log order either way).
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "1 + super::listed(first.or(last)) * child_complexity")]
     async fn events(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
         kind: Option<String>,
-    ) -> async_graphql::Result<Connection<String, Event, EmptyFields, EmptyFields>> {
-        let first = page_size(first)? as i64;
-        let after_seq = cursor("after", after)?;
+    ) -> async_graphql::Result<CountedConnection<Event>> {
+        let w = KeyWindow::either_way("events", first, after, last, before)?;
+        let arg = if w.backwards { "before" } else { "after" };
+        let from = number(arg, w.key.as_deref())?;
         let kind = match &kind {
             Some(k) => Some(EventKind::parse(k).ok_or_else(|| {
                 let known: Vec<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
@@ -134,15 +141,21 @@ impl AuditQuery {
             None => None,
         };
         let store = app(ctx)?.store.clone();
-        let mut rows = blocking(move || store.events_page(first + 1, after_seq, kind)).await?;
-        let has_next = rows.len() as i64 > first;
-        rows.truncate(first as usize);
-        let mut conn = Connection::new(after_seq > 0, has_next);
-        conn.edges.extend(
-            rows.into_iter()
-                .map(|e| Edge::new(e.seq.to_string(), Event(e))),
-        );
-        Ok(conn)
+        let (size, backwards) = (w.size as i64 + 1, w.backwards);
+        let (rows, total) = blocking(move || {
+            let rows = if backwards {
+                store.events_page_before(size, from, kind)?
+            } else {
+                store.events_page(size, from.unwrap_or(0), kind)?
+            };
+            Ok((rows, store.events_count(kind)?))
+        })
+        .await?;
+        let items = rows
+            .into_iter()
+            .map(|e| (e.seq.to_string(), Event(e)))
+            .collect();
+        Ok(w.connection(items, usize::try_from(total).unwrap_or(0)))
     }
 
     /// Total events in the log.
@@ -159,23 +172,27 @@ impl AuditQuery {
         #[graphql(default_with = "InboxState::Parked")] state: InboxState,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, InboxItem, EmptyFields, EmptyFields>> {
-        let first = page_size(first)? as i64;
-        let after_id = cursor("after", after)?;
+    ) -> async_graphql::Result<CountedConnection<InboxItem>> {
+        let w = KeyWindow::new("inbox", first, after)?;
+        let after_id = number("after", w.key.as_deref())?.unwrap_or(0);
         let st = match state {
             InboxState::Pending => StoreInboxState::Pending,
             InboxState::Parked => StoreInboxState::Parked,
         };
         let store = app(ctx)?.store.clone();
-        let mut rows = blocking(move || store.inbox_items(st, first + 1, after_id)).await?;
-        let has_next = rows.len() as i64 > first;
-        rows.truncate(first as usize);
-        let mut conn = Connection::new(after_id > 0, has_next);
-        conn.edges.extend(
-            rows.into_iter()
-                .map(|r| Edge::new(r.id.to_string(), InboxItem::from(r))),
-        );
-        Ok(conn)
+        let size = w.size as i64 + 1;
+        let (rows, (pending, parked)) =
+            blocking(move || Ok((store.inbox_items(st, size, after_id)?, store.inbox_depth()?)))
+                .await?;
+        let total = match state {
+            InboxState::Pending => pending,
+            InboxState::Parked => parked,
+        };
+        let items = rows
+            .into_iter()
+            .map(|r| (r.id.to_string(), InboxItem::from(r)))
+            .collect();
+        Ok(w.connection(items, usize::try_from(total).unwrap_or(0)))
     }
 }
 

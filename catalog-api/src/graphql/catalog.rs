@@ -1,11 +1,11 @@
 //! Components, versions, images and teams: reads from the graph; `setOwner` and
 //! `registerImage` write through the inbox/event log like every other source.
 
+use super::paging::{CountedConnection, KeyWindow};
 use super::types::{Component, Image, Team};
-use super::{app, blocking, graph, name_ok, page_size, require};
+use super::{app, blocking, graph, name_ok, require};
 use crate::auth::Scope;
 use crate::errors::ApiError;
-use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, Enum, Object, SimpleObject};
 use catalog_core::event::{Event, NewEvent};
 use catalog_core::identity::canonical_registry;
@@ -30,17 +30,17 @@ impl CatalogQuery {
         owner: Option<String>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, Component, EmptyFields, EmptyFields>> {
-        let first = page_size(first)?;
+    ) -> async_graphql::Result<CountedConnection<Component>> {
+        let w = KeyWindow::new("components", first, after)?;
         let c = graph(ctx)?;
-        let page = c.components(&prefix, owner.as_deref(), first, after.as_deref());
-        let mut conn = Connection::new(after.is_some(), page.has_next);
-        conn.edges.extend(
-            page.items
-                .into_iter()
-                .map(|i| Edge::new(i.name.clone(), Component(i))),
-        );
-        Ok(conn)
+        let page = c.components(&prefix, owner.as_deref(), w.size + 1, w.key.as_deref());
+        let total = c.component_count(&prefix, owner.as_deref());
+        let items = page
+            .items
+            .into_iter()
+            .map(|i| (i.name.clone(), Component(i)))
+            .collect();
+        Ok(w.connection(items, total))
     }
 
     /// A component by its exact name.
@@ -70,17 +70,16 @@ impl CatalogQuery {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, Team, EmptyFields, EmptyFields>> {
-        let first = page_size(first)?;
+    ) -> async_graphql::Result<CountedConnection<Team>> {
+        let w = KeyWindow::new("teams", first, after)?;
         let c = graph(ctx)?;
-        let page = c.teams(first, after.as_deref());
-        let mut conn = Connection::new(after.is_some(), page.has_next);
-        conn.edges.extend(
-            page.items
-                .into_iter()
-                .map(|t| Edge::new(t.name.clone(), Team(t))),
-        );
-        Ok(conn)
+        let page = c.teams(w.size + 1, w.key.as_deref());
+        let items = page
+            .items
+            .into_iter()
+            .map(|t| (t.name.clone(), Team(t)))
+            .collect();
+        Ok(w.connection(items, c.team_count()))
     }
 
     /// A team by its exact name, with the components it owns.

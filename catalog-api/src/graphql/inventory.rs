@@ -1,10 +1,10 @@
 //! Deployments and inventory: what runs where, now or `at` any past moment; history; the
 //! difference between two environments; DORA metrics; and a live stream of changes.
 
+use super::paging::{CountedConnection, KeyWindow, Window};
 use super::types::{ComponentVersion, Image, Team};
-use super::{app, graph, page_size};
+use super::{app, graph};
 use crate::errors::ApiError;
-use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{
     ComplexObject, Context, Enum, InputObject, Object, SimpleObject, Subscription,
 };
@@ -255,6 +255,8 @@ pub struct InventoryQuery;
 impl InventoryQuery {
     /// What runs in an environment, cluster or namespace (all empty: everywhere), now or as it
     /// was `at` a past moment; by cluster, namespace and workload.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
     async fn inventory(
         &self,
         ctx: &Context<'_>,
@@ -262,19 +264,24 @@ impl InventoryQuery {
         cluster: Option<String>,
         namespace: Option<String>,
         at: Option<DateTime<Utc>>,
-    ) -> async_graphql::Result<Vec<Deployment>> {
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<CountedConnection<Deployment>> {
+        let w = Window::new("inventory", first, after)?;
         let scope = InventoryScope {
             environment,
             cluster,
             namespace,
         };
         let items = graph(ctx)?.inventory(&scope, at);
-        Ok(items.into_iter().map(Deployment::from).collect())
+        Ok(w.cut(items.into_iter().map(Deployment::from).collect()))
     }
 
     /// Where a component, a component version, or an image (by digest, an index or one of
     /// its platform manifests) runs, now or `at` a past moment. Give `component` (with an
     /// optional `version`) or `image`.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
     async fn where_is(
         &self,
         ctx: &Context<'_>,
@@ -282,7 +289,10 @@ impl InventoryQuery {
         version: Option<String>,
         image: Option<String>,
         at: Option<DateTime<Utc>>,
-    ) -> async_graphql::Result<Vec<Deployment>> {
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<CountedConnection<Deployment>> {
+        let w = Window::new("whereIs", first, after)?;
         let what = match (component, version, image) {
             (Some(c), None, None) => WhereIs::Component(c),
             (Some(component), Some(version), None) => WhereIs::Version { component, version },
@@ -305,7 +315,7 @@ impl InventoryQuery {
             }
         };
         let items = graph(ctx)?.where_is(&what, at);
-        Ok(items.into_iter().map(Deployment::from).collect())
+        Ok(w.cut(items.into_iter().map(Deployment::from).collect()))
     }
 
     /// Deployment history, newest first, Relay-paginated; each deployment as it ended (or
@@ -322,17 +332,13 @@ impl InventoryQuery {
         component: Option<String>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, Deployment, EmptyFields, EmptyFields>> {
-        let first = page_size(first)?;
-        if let Some(a) = after
+    ) -> async_graphql::Result<CountedConnection<Deployment>> {
+        let w = KeyWindow::new("deployments", first, after)?;
+        if w.key
             .as_deref()
-            .filter(|a| !catalog_core::graph::valid_deployment_cursor(a))
+            .is_some_and(|k| !catalog_core::graph::valid_deployment_cursor(k))
         {
-            return Err(ApiError::bad(
-                "after",
-                format!("{a:?} is not a cursor of this connection (use pageInfo.endCursor)"),
-            )
-            .graphql());
+            return Err(ApiError::bad("after", "is not a cursor of this connection").graphql());
         }
         let filter = DeploymentFilter {
             scope: InventoryScope {
@@ -343,14 +349,26 @@ impl InventoryQuery {
             workload,
             component,
         };
+        // The count walks the whole filtered history: only when asked for.
+        let counted = ctx.look_ahead().field("totalCount").exists();
         let c = graph(ctx)?;
-        let page = c.deployments(&filter, first, after.as_deref());
-        let mut conn = Connection::new(after.is_some(), page.has_next);
-        for d in page.items {
-            let cursor = c.deployment_cursor(&d).unwrap_or_default();
-            conn.edges.push(Edge::new(cursor, Deployment::from(d)));
-        }
-        Ok(conn)
+        let page = c.deployments(&filter, w.size + 1, w.key.as_deref());
+        let total = if counted {
+            c.deployment_count(&filter)
+        } else {
+            0
+        };
+        let items = page
+            .items
+            .into_iter()
+            .map(|d| {
+                (
+                    c.deployment_cursor(&d).unwrap_or_default(),
+                    Deployment::from(d),
+                )
+            })
+            .collect();
+        Ok(w.connection(items, total))
     }
 
     /// Environments and their clusters (configuration, else what events said).
@@ -381,27 +399,32 @@ impl InventoryQuery {
 
     /// What runs differently in two scopes (e.g. staging against prod), component by
     /// component, now or `at` a moment; components running the same versions are left out.
+    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
     async fn inventory_diff(
         &self,
         ctx: &Context<'_>,
         from: ScopeInput,
         to: ScopeInput,
         at: Option<DateTime<Utc>>,
-    ) -> async_graphql::Result<Vec<ComponentDifference>> {
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<CountedConnection<ComponentDifference>> {
+        let w = Window::new("inventoryDiff", first, after)?;
         let diff = graph(ctx)?.inventory_diff(&from.into(), &to.into(), at);
-        Ok(diff
-            .into_iter()
-            .map(|d| ComponentDifference {
-                component: d.component,
-                from_versions: d.from_versions,
-                to_versions: d.to_versions,
-                change: match d.change {
-                    model::DifferenceKind::OnlyInFrom => DifferenceKind::OnlyInFrom,
-                    model::DifferenceKind::OnlyInTo => DifferenceKind::OnlyInTo,
-                    model::DifferenceKind::VersionsDiffer => DifferenceKind::VersionsDiffer,
-                },
-            })
-            .collect())
+        Ok(w.cut(
+            diff.into_iter()
+                .map(|d| ComponentDifference {
+                    component: d.component,
+                    from_versions: d.from_versions,
+                    to_versions: d.to_versions,
+                    change: match d.change {
+                        model::DifferenceKind::OnlyInFrom => DifferenceKind::OnlyInFrom,
+                        model::DifferenceKind::OnlyInTo => DifferenceKind::OnlyInTo,
+                        model::DifferenceKind::VersionsDiffer => DifferenceKind::VersionsDiffer,
+                    },
+                })
+                .collect(),
+        ))
     }
 
     /// DORA metrics of a component over `[from, to)`, in one environment or everywhere.

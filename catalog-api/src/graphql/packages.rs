@@ -319,9 +319,50 @@ fn totals(
     }
 }
 
-fn teams(ctx: &Context<'_>, names: &[String]) -> async_graphql::Result<Vec<Team>> {
-    let c = graph(ctx)?;
-    Ok(names.iter().filter_map(|n| c.team(n)).map(Team).collect())
+/// What a package or a vulnerability reaches, kept whole for one request and paged: its
+/// fields are the reports' own (flattened into each).
+pub struct Reach {
+    images: Vec<model::PackageInImage>,
+    deployments: Vec<model::Deployment>,
+    owners: Vec<String>,
+}
+
+#[Object]
+impl Reach {
+    /// Images containing an affected (or the matched) package version: direct dependents
+    /// first.
+    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
+    async fn images(
+        &self,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<CountedConnection<PackageInImage>> {
+        Ok(Window::new("reach:images", first, after)?.cut_with(&self.images, PackageInImage::from))
+    }
+
+    /// Every live deployment of those images.
+    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
+    async fn deployments(
+        &self,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<CountedConnection<Deployment>> {
+        Ok(Window::new("reach:deployments", first, after)?
+            .cut_with(&self.deployments, Deployment::from))
+    }
+
+    /// The teams to call.
+    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
+    async fn owners(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<CountedConnection<Team>> {
+        let w = Window::new("reach:owners", first, after)?;
+        let c = graph(ctx)?;
+        Ok(w.cut_by(&self.owners, |n| c.team(n).map(Team)))
+    }
 }
 
 /// Where a package is: the images containing it, their component versions, what runs them
@@ -332,12 +373,8 @@ pub struct PackageReport {
     /// The versions that matched, newest first.
     pub versions: Vec<PackageVersion>,
     pub totals: ReachTotals,
-    /// Images containing a matched version: direct dependents first.
-    pub images: Vec<PackageInImage>,
-    /// Every live deployment of those images.
-    pub deployments: Vec<Deployment>,
-    /// The teams to call.
-    pub owners: Vec<Team>,
+    #[graphql(flatten)]
+    pub reach: Reach,
 }
 
 /// A vulnerability record affecting one package version.
@@ -443,6 +480,7 @@ pub struct AffectedPackage {
 
 /// A vulnerability and everything in the catalog it affects now.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct VulnerabilityReport {
     pub id: String,
     pub aliases: Vec<String>,
@@ -458,13 +496,37 @@ pub struct VulnerabilityReport {
     /// Package versions the catalog has that it affects.
     pub package_versions: Vec<PackageVersion>,
     pub totals: ReachTotals,
-    pub images: Vec<PackageInImage>,
-    /// Live deployments running an affected image now.
-    pub deployments: Vec<Deployment>,
-    pub owners: Vec<Team>,
+    #[graphql(flatten)]
+    pub reach: Reach,
+    #[graphql(skip)]
+    pub suppressed: Vec<model::SuppressedImage>,
+}
+
+#[ComplexObject]
+impl VulnerabilityReport {
     /// Images its ranges reach where VEX statements say they are not affected (or fixed):
     /// not in `images`, `deployments`, `owners` or `totals`.
-    pub suppressed: Vec<SuppressedImage>,
+    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
+    async fn suppressed(
+        &self,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<CountedConnection<SuppressedImage>> {
+        Ok(
+            Window::new("reach:suppressed", first, after)?.cut_with(&self.suppressed, |s| {
+                SuppressedImage {
+                    digest: s.image,
+                    package_versions: s.package_versions,
+                    component_versions: s
+                        .component_versions
+                        .into_iter()
+                        .map(ComponentVersion)
+                        .collect(),
+                    vex: s.vex.into(),
+                }
+            }),
+        )
+    }
 }
 
 /// A purl and an optional `vers:` range, checked together; errors name the argument. A range
@@ -564,9 +626,11 @@ impl PackageQuery {
             package: r.package.into(),
             versions: r.versions.into_iter().map(PackageVersion::from).collect(),
             totals: t,
-            images: r.images.into_iter().map(PackageInImage::from).collect(),
-            deployments: r.deployments.into_iter().map(Deployment::from).collect(),
-            owners: teams(ctx, &r.owners)?,
+            reach: Reach {
+                images: r.images,
+                deployments: r.deployments,
+                owners: r.owners,
+            },
         }))
     }
 
@@ -639,23 +703,12 @@ impl PackageQuery {
                 .map(PackageVersion::from)
                 .collect(),
             totals: t,
-            images: r.images.into_iter().map(PackageInImage::from).collect(),
-            deployments: r.deployments.into_iter().map(Deployment::from).collect(),
-            owners: teams(ctx, &r.owners)?,
-            suppressed: r
-                .suppressed
-                .into_iter()
-                .map(|s| SuppressedImage {
-                    digest: s.image,
-                    package_versions: s.package_versions,
-                    component_versions: s
-                        .component_versions
-                        .into_iter()
-                        .map(ComponentVersion)
-                        .collect(),
-                    vex: s.vex.into(),
-                })
-                .collect(),
+            reach: Reach {
+                images: r.images,
+                deployments: r.deployments,
+                owners: r.owners,
+            },
+            suppressed: r.suppressed,
         }))
     }
 

@@ -95,16 +95,27 @@ impl Component {
     }
 
     /// Versions, newest first; deleted ones only when asked.
+    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
     async fn versions(
         &self,
         ctx: &Context<'_>,
         #[graphql(default = false)] include_deleted: bool,
-    ) -> async_graphql::Result<Vec<ComponentVersion>> {
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<CountedConnection<ComponentVersion>> {
+        let list = if include_deleted {
+            "versions:all"
+        } else {
+            "versions"
+        };
+        let w = Window::new(list, first, after)?;
         let c = graph(ctx)?;
-        Ok(c.versions(&self.0.name, include_deleted)
-            .into_iter()
-            .map(ComponentVersion)
-            .collect())
+        Ok(w.cut(
+            c.versions(&self.0.name, include_deleted)
+                .into_iter()
+                .map(ComponentVersion)
+                .collect(),
+        ))
     }
 
     /// One version by its exact name (deleted or not).
@@ -319,15 +330,17 @@ impl Team {
     }
 
     /// The components it owns, by name.
-    async fn components(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Component>> {
+    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
+    async fn components(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<CountedConnection<Component>> {
+        let w = Window::new("team:components", first, after)?;
         let c = graph(ctx)?;
-        Ok(self
-            .0
-            .components
-            .iter()
-            .filter_map(|n| c.component(n))
-            .map(Component)
-            .collect())
+        // Only the page's components are built; the names are already in order.
+        Ok(w.cut_by(&self.0.components, |n| c.component(n).map(Component)))
     }
 }
 

@@ -759,6 +759,12 @@ impl Catalog {
         }
     }
 
+    /// How many deployments [`Catalog::deployments`] pages through for `filter`: a walk of
+    /// the whole filtered history, for a caller that asks for the count.
+    pub fn deployment_count(&self, filter: &DeploymentFilter) -> usize {
+        self.deployments(filter, usize::MAX, None).items.len()
+    }
+
     /// One deployment of the history, as it ended: `None` for a removal.
     fn history_entry(&self, id: WorkloadId, start: &ObsKey) -> Option<model::Deployment> {
         let w = &self.inventory.workloads[id as usize];

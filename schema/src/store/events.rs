@@ -470,6 +470,45 @@ impl Store {
             .collect()
     }
 
+    /// Up to `last` events of the log before `before` (the newest when `None`), optionally
+    /// of one kind, in sequence order: the end of the log, paging backwards.
+    pub fn events_page_before(
+        &self,
+        last: i64,
+        before: Option<i64>,
+        kind: Option<EventKind>,
+    ) -> StoreResult<Vec<RecordedEvent>> {
+        let mut conn = self.conn()?;
+        let mut q = events::table
+            .order(events::seq.desc())
+            .limit(last)
+            .select(RawEvent::as_select())
+            .into_boxed();
+        if let Some(b) = before {
+            q = q.filter(events::seq.lt(b));
+        }
+        if let Some(k) = kind {
+            q = q.filter(events::kind.eq(k.as_str()));
+        }
+        let mut page = q
+            .load::<RawEvent>(&mut *conn)?
+            .into_iter()
+            .map(RawEvent::parse)
+            .collect::<StoreResult<Vec<_>>>()?;
+        page.reverse();
+        Ok(page)
+    }
+
+    /// How many events the log has of one kind (of every kind when `None`).
+    pub fn events_count(&self, kind: Option<EventKind>) -> StoreResult<i64> {
+        let mut conn = self.conn()?;
+        let mut q = events::table.count().into_boxed();
+        if let Some(k) = kind {
+            q = q.filter(events::kind.eq(k.as_str()));
+        }
+        Ok(q.get_result(&mut *conn)?)
+    }
+
     /// Up to `first` events after `after`, unparsed (see [`RawEvent`]).
     pub fn events_raw(&self, first: i64, after: i64) -> StoreResult<Vec<RawEvent>> {
         let mut conn = self.conn()?;

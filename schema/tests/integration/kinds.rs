@@ -11,6 +11,7 @@ use catalog_core::event::{Event, NewEvent, SbomAttached};
 use catalog_core::osv::Vulnerability;
 use catalog_core::purl::Purl;
 use catalog_core::sbom::{Sbom, SbomPackage};
+use catalog_core::vex::{VexDocument, VexProduct, VexStatement, VexStatus};
 
 const A: &str = "sha256:aaaa000000000000000000000000000000000000000000000000000000000001";
 const B: &str = "sha256:bbbb000000000000000000000000000000000000000000000000000000000002";
@@ -153,6 +154,29 @@ fn sbom_events() -> Vec<NewEvent> {
             "osv:GHSA-1".into(),
             6,
             Event::VulnerabilityPublished(Box::new(Vulnerability::parse(osv).unwrap())),
+        ),
+        // B's vendor says it is not affected.
+        new_event(
+            "vex:doc-1".into(),
+            7,
+            Event::VexRecorded(Box::new(VexDocument {
+                id: "doc-1".into(),
+                format: "openvex".into(),
+                via: "upload".into(),
+                author: "security@vendor.example".into(),
+                statements: vec![VexStatement {
+                    vulnerability: "GHSA-1".into(),
+                    aliases: Vec::new(),
+                    products: vec![VexProduct::Image { digest: B.into() }],
+                    subcomponents: Vec::new(),
+                    status: VexStatus::NotAffected,
+                    justification: Some("vulnerable_code_not_in_execute_path".into()),
+                    impact: None,
+                    action: None,
+                    timestamp: super::at(7),
+                    until: None,
+                }],
+            })),
         ),
     ]
 }

@@ -631,7 +631,7 @@ fn graphql_in_process(
     for (q, (c, at)) in pairs.iter().enumerate() {
         // Arguments inline (JSON string literals are GraphQL string literals).
         let query = format!(
-            "{{ inventory(cluster: {}, at: {}) {INVENTORY_FIELDS} }}",
+            "{{ inventory(cluster: {}, at: {}, first: 500) {INVENTORY_FIELDS} }}",
             json!(h.clusters[*c].name),
             json!(rfc3339(*at))
         );
@@ -650,7 +650,10 @@ fn graphql_in_process(
         let v = black_box(serde_json::to_value(&resp)?);
         let b = black_box(serde_json::to_vec(&v)?);
         via_value.push(t.elapsed(), b.len());
-        let n = v["data"]["inventory"].as_array().map_or(0, Vec::len);
+        // The first page of 500; its totalCount is the whole answer's size.
+        let n = v["data"]["inventory"]["totalCount"]
+            .as_u64()
+            .map_or(0, |n| n as usize);
         if n != graph.inventory.items[q] {
             bail!(
                 "in-process GraphQL inventory: {n} items, the core call {}",
@@ -839,6 +842,32 @@ async fn graphql_timed(
     Ok((d, v["data"].clone()))
 }
 
+/// Every node of the connection `field`, 500 at a time by cursor (`query` takes `$after`):
+/// the summed time of the pages, the nodes, and the bytes of every page's `data`.
+async fn all_pages(
+    http: &reqwest::Client,
+    url: &str,
+    query: &str,
+    vars: &Value,
+    field: &str,
+) -> Result<(Duration, Vec<Value>, usize)> {
+    let (mut took, mut nodes, mut bytes) = (Duration::ZERO, Vec::new(), 0);
+    let mut after = Value::Null;
+    loop {
+        let mut v = vars.clone();
+        v["after"] = after;
+        let (d, data) = graphql_timed(http, url, &gql_body(query, v)?).await?;
+        took += d;
+        bytes += serde_json::to_vec(&data)?.len();
+        let c = &data[field];
+        nodes.extend(c["nodes"].as_array().cloned().unwrap_or_default());
+        if c["pageInfo"]["hasNextPage"] != true {
+            return Ok((took, nodes, bytes));
+        }
+        after = c["pageInfo"]["endCursor"].clone();
+    }
+}
+
 fn gql_body(query: &str, variables: Value) -> Result<Bytes> {
     Ok(Bytes::from(serde_json::to_vec(
         &json!({"query": query, "variables": variables}),
@@ -946,16 +975,18 @@ fn rate_by_fifth(r: &Recorded, base: i64, n: usize) -> String {
     out.join(" / ")
 }
 
-/// The selection the issue asks for.
-const INVENTORY_FIELDS: &str =
-    "{ cluster namespace workload since status runs { component version digest } }";
+/// The selection the issue asks for, as a page of the connection.
+const INVENTORY_FIELDS: &str = "{ totalCount pageInfo { hasNextPage endCursor } \
+nodes { cluster namespace workload since status runs { component version digest } } }";
+/// `inventory(cluster, at)` 500 at a time: the benchmark walks every page.
 fn inventory_query(fields: &str) -> String {
     format!(
-        "query($cluster: String, $at: DateTime) {{ inventory(cluster: $cluster, at: $at) {fields} }}"
+        "query($cluster: String, $at: DateTime, $after: String) {{ inventory(cluster: $cluster, at: $at, first: 500, after: $after) {fields} }}"
     )
 }
-const WHERE_IS_Q: &str = "query($component: String) { whereIs(component: $component) \
-{ cluster namespace workload runs { version digest owner } } }";
+const WHERE_IS_Q: &str = "query($component: String, $after: String) { \
+whereIs(component: $component, first: 500, after: $after) { pageInfo { hasNextPage endCursor } \
+nodes { cluster namespace workload runs { version digest owner } } } }";
 
 struct Http {
     batched: Posted,
@@ -1047,7 +1078,8 @@ fn over_http(
         .map(|(b, a)| b.saturating_sub(a));
 
     let timed = rt.block_on(async {
-        let names_q = inventory_query("{ workload }");
+        let names_q =
+            inventory_query("{ totalCount pageInfo { hasNextPage endCursor } nodes { workload } }");
         let inv_body = |q: &str, c: usize, at: i64| {
             gql_body(q, json!({"cluster": h.clusters[c].name, "at": rfc3339(at)}))
         };
@@ -1056,7 +1088,9 @@ fn over_http(
         loop {
             let (c, at) = pairs[pairs.len() - 1];
             let (_, d) = graphql_timed(&http, &gql, &inv_body(&names_q, c, at)?).await?;
-            let n = d["inventory"].as_array().map_or(0, Vec::len);
+            let n = d["inventory"]["totalCount"]
+                .as_u64()
+                .map_or(0, |n| n as usize);
             if n == graph.inventory.items[pairs.len() - 1] {
                 break;
             }
@@ -1081,14 +1115,15 @@ fn over_http(
         let (inventory, bytes) = http_inventory(&http, &gql, h, pairs, graph).await?;
         let mut names = Timings::default();
         for (c, at) in pairs {
-            let (d, data) = graphql_timed(&http, &gql, &inv_body(&names_q, *c, *at)?).await?;
-            names.push(d, data["inventory"].as_array().map_or(0, Vec::len));
+            let vars = json!({"cluster": h.clusters[*c].name, "at": rfc3339(*at)});
+            let (d, nodes, _) = all_pages(&http, &gql, &names_q, &vars, "inventory").await?;
+            names.push(d, nodes.len());
         }
         let mut where_is = Timings::default();
         for (q, i) in wanted.iter().enumerate() {
-            let body = gql_body(WHERE_IS_Q, json!({"component": h.components[*i].name}))?;
-            let (d, data) = graphql_timed(&http, &gql, &body).await?;
-            let n = data["whereIs"].as_array().map_or(0, Vec::len);
+            let vars = json!({"component": h.components[*i].name});
+            let (d, nodes, _) = all_pages(&http, &gql, WHERE_IS_Q, &vars, "whereIs").await?;
+            let n = nodes.len();
             if n != graph.where_is.items[q] {
                 bail!(
                     "HTTP whereIs({}): {n} items, in-process {}",
@@ -1150,16 +1185,12 @@ async fn http_inventory(
     graph: &InProcess,
 ) -> Result<(Timings, usize)> {
     let inventory_q = inventory_query(INVENTORY_FIELDS);
-    let inv_body = |q: &str, c: usize, at: i64| {
-        gql_body(q, json!({"cluster": h.clusters[c].name, "at": rfc3339(at)}))
-    };
     let mut inventory = Timings::default();
     let mut bytes = 0usize;
     for (q, (c, at)) in pairs.iter().enumerate() {
-        let body = inv_body(&inventory_q, *c, *at)?;
-        let (d, data) = graphql_timed(http, gql, &body).await?;
-        bytes += serde_json::to_vec(&data)?.len();
-        let items = data["inventory"].as_array().cloned().unwrap_or_default();
+        let vars = json!({"cluster": h.clusters[*c].name, "at": rfc3339(*at)});
+        let (d, items, b) = all_pages(http, gql, &inventory_q, &vars, "inventory").await?;
+        bytes += b;
         inventory.push(d, items.len());
         if let Some(want) = graph.checked.get(q) {
             let got = sorted(

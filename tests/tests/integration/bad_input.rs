@@ -254,7 +254,8 @@ fn graphql_refuses_unauthenticated_mutations_and_bad_queries() {
         v["errors"][0]["extensions"]["code"],
         "GRAPHQL_VALIDATION_FAILED"
     );
-    let deep = "{ teams { edges { node { components { owner { components { owner { components { owner { components { owner { components { owner { name } } } } } } } } } } } } } }";
+    // teams > edges > node, then components > nodes > owner three times: 13 levels.
+    let deep = "{ teams { edges { node { components { nodes { owner { components { nodes { owner { components { nodes { owner { name } } } } } } } } } } } } }";
     let (_, v) = s.graphql_as(None, deep, json!({})).unwrap();
     assert!(
         v["errors"][0]["message"]

@@ -10,17 +10,19 @@ use serde_json::{json, Value};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-const WHERE_IS: &str = r#"query($c: String, $v: String, $i: String, $at: DateTime) {
-  whereIs(component: $c, version: $v, image: $i, at: $at) {
-    environment cluster namespace workload since until status source actor revision url
-    runs { reference digest component version owner known ownerTeam { name } }
+const WHERE_IS: &str = r#"query($c: String, $v: String, $i: String, $at: DateTime, $first: Int, $after: String) {
+  whereIs(component: $c, version: $v, image: $i, at: $at, first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage hasPreviousPage endCursor }
+    nodes { environment cluster namespace workload since until status source actor revision url
+      runs { reference digest component version owner known ownerTeam { name } } }
   }
 }"#;
 
-const INVENTORY: &str = r#"query($e: String, $c: String, $n: String, $at: DateTime) {
-  inventory(environment: $e, cluster: $c, namespace: $n, at: $at) {
-    environment cluster namespace workload since until status replicas source
-    runs { container reference digest component version known }
+const INVENTORY: &str = r#"query($e: String, $c: String, $n: String, $at: DateTime, $first: Int, $after: String) {
+  inventory(environment: $e, cluster: $c, namespace: $n, at: $at, first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage hasPreviousPage endCursor }
+    nodes { environment cluster namespace workload since until status replicas source
+      runs { container reference digest component version known } }
   }
 }"#;
 
@@ -68,18 +70,21 @@ fn deploy(server_url: &str, token: &str, args: &[&str]) -> (i32, String, String)
     )
 }
 
-fn where_is(server: &CatalogServer, vars: Value) -> Vec<Value> {
-    server.query(WHERE_IS, vars).unwrap()["whereIs"]
+/// The first 500 (every one in these tests) of a connection's nodes.
+fn nodes_of(server: &CatalogServer, query: &str, mut vars: Value, field: &str) -> Vec<Value> {
+    vars["first"] = json!(500);
+    server.query(query, vars).unwrap()[field]["nodes"]
         .as_array()
         .cloned()
         .unwrap_or_default()
 }
 
+fn where_is(server: &CatalogServer, vars: Value) -> Vec<Value> {
+    nodes_of(server, WHERE_IS, vars, "whereIs")
+}
+
 fn inventory(server: &CatalogServer, vars: Value) -> Vec<Value> {
-    server.query(INVENTORY, vars).unwrap()["inventory"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+    nodes_of(server, INVENTORY, vars, "inventory")
 }
 
 /// A `graphql-transport-ws` subscription over a real WebSocket.
@@ -241,6 +246,11 @@ fn catalog_deploy_then_where_is_answers_with_digest_cluster_namespace_and_owner(
         2
     );
     assert!(where_is(&server, json!({"c": "shop/cart", "v": "9.9.9"})).is_empty());
+    // One at a time, the same two, each once.
+    let paged = server
+        .paged(WHERE_IS, json!({"c": "shop/cart"}), "/whereIs", 1, None)
+        .unwrap();
+    assert_eq!(paged.len(), 2);
 
     // The subscription saw the prod deployment, with the owner to page.
     let msg = sub.next_json();
@@ -629,7 +639,7 @@ fn every_hook_records_real_payloads_and_refuses_bad_ones_with_nothing_written() 
     let (status, v) = server
         .graphql_as(
             None,
-            "{ whereIs(image: \"latest\") { cluster } }",
+            "{ whereIs(image: \"latest\") { nodes { cluster } } }",
             json!({}),
         )
         .unwrap();
@@ -647,38 +657,101 @@ fn every_hook_records_real_payloads_and_refuses_bad_ones_with_nothing_written() 
         )
         .unwrap();
     assert_eq!(v["errors"][0]["extensions"]["field"], "after", "{v}");
-    // History pages through every deployment of staging-1 once, newest first.
-    let mut seen = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let d = server
-            .query(
-                "query($a: String) { deployments(cluster: \"staging-1\", first: 2, after: $a) { edges { cursor node { id since } } pageInfo { hasNextPage endCursor } } }",
-                json!({"a": after}),
-            )
-            .unwrap();
-        let conn = &d["deployments"];
-        for e in conn["edges"].as_array().unwrap() {
-            seen.push((
-                e["node"]["since"].as_str().unwrap().to_string(),
-                e["node"]["id"].as_str().unwrap().to_string(),
-            ));
-        }
-        if conn["pageInfo"]["hasNextPage"] != true {
-            break;
-        }
-        after = conn["pageInfo"]["endCursor"].as_str().map(str::to_string);
-    }
-    let ids: std::collections::BTreeSet<&String> = seen.iter().map(|(_, id)| id).collect();
+    // History pages through every deployment of staging-1 once (each page checked against
+    // the whole, totalCount included), newest first.
+    let seen = server
+        .paged(
+            "query($first: Int, $after: String) { deployments(cluster: \"staging-1\", first: $first, after: $after) { totalCount pageInfo { hasNextPage hasPreviousPage endCursor } nodes { id since } } }",
+            json!({}),
+            "/deployments",
+            2,
+            None,
+        )
+        .unwrap();
+    let ids: std::collections::BTreeSet<&str> =
+        seen.iter().map(|d| d["id"].as_str().unwrap()).collect();
     assert_eq!(ids.len(), seen.len(), "no deployment twice: {seen:?}");
     assert!(
-        seen.windows(2).all(|w| w[0].0 >= w[1].0),
+        seen.windows(2)
+            .all(|w| w[0]["since"].as_str() >= w[1]["since"].as_str()),
         "newest first: {seen:?}"
     );
     assert_eq!(
         seen.len(),
         snap.len(),
         "one deployment per workload of the first snapshot (checkout runs on unchanged in the second): {seen:?}"
+    );
+    // The inventory, the difference between environments and the event log, a page at a time.
+    let foreign = server
+        .query(
+            "{ deployments(first: 1) { pageInfo { endCursor } } }",
+            json!({}),
+        )
+        .unwrap()["deployments"]["pageInfo"]["endCursor"]
+        .as_str()
+        .map(str::to_string);
+    let inv = server
+        .paged(INVENTORY, json!({}), "/inventory", 1, foreign.as_deref())
+        .unwrap();
+    assert!(inv.len() >= 2, "{inv:?}");
+    let diff = server
+        .paged(
+            "query($first: Int, $after: String) { inventoryDiff(from: {environment: \"staging\"}, to: {environment: \"prod\"}, first: $first, after: $after) { totalCount pageInfo { hasNextPage hasPreviousPage endCursor } nodes { component change } } }",
+            json!({}),
+            "/inventoryDiff",
+            1,
+            foreign.as_deref(),
+        )
+        .unwrap();
+    assert!(!diff.is_empty());
+    let events = server
+        .paged(
+            "query($first: Int, $after: String) { events(first: $first, after: $after) { totalCount pageInfo { hasNextPage hasPreviousPage endCursor } nodes { seq } } }",
+            json!({}),
+            "/events",
+            7,
+            foreign.as_deref(),
+        )
+        .unwrap();
+    assert_eq!(events.len() as i64, server.event_count().unwrap());
+    // Backwards from the newest: the last page first, each page in log order.
+    let mut back: Vec<Value> = Vec::new();
+    let mut before: Option<String> = None;
+    loop {
+        let d = server
+            .query(
+                "query($b: String) { events(last: 7, before: $b) { totalCount pageInfo { hasPreviousPage startCursor } nodes { seq } } }",
+                json!({"b": before}),
+            )
+            .unwrap();
+        let c = &d["events"];
+        assert_eq!(c["totalCount"], json!(events.len()));
+        let nodes = c["nodes"].as_array().unwrap().clone();
+        back.splice(0..0, nodes);
+        if c["pageInfo"]["hasPreviousPage"] != true {
+            break;
+        }
+        before = c["pageInfo"]["startCursor"].as_str().map(str::to_string);
+    }
+    assert_eq!(back, events, "backward pages concatenate to the log");
+    let (_, v) = server
+        .graphql_as(
+            None,
+            "{ events(last: 3, before: \"12\") { nodes { seq } } }",
+            json!({}),
+        )
+        .unwrap();
+    assert_eq!(v["errors"][0]["extensions"]["field"], "before", "{v}");
+    let (_, v) = server
+        .graphql_as(
+            None,
+            "{ events(first: 3, last: 3) { nodes { seq } } }",
+            json!({}),
+        )
+        .unwrap();
+    assert_eq!(
+        v["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{v}"
     );
 }
 

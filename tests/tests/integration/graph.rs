@@ -307,19 +307,64 @@ fn backstage_descriptors_and_blast_radius_over_http() {
     // The BOM of that application version, and a diff against one of its images.
     let d = server
         .query(
-            r#"{ bom(of: {application: "payments", number: 1}) { images packages { totalCount nodes { packageVersion } } }
+            r#"{ bom(of: {application: "payments", number: 1}) { images { nodes } packages { totalCount nodes { packageVersion } } }
                  diff(from: {component: "shop/checkout", version: "1.0.0"}, to: {component: "shop/cart", version: "1.0.0"}) {
-                   components { name kind from to } packages { name kind } } }"#,
+                   components { nodes { name kind from to } } packages { nodes { name kind } } } }"#,
             json!({}),
         )
         .unwrap();
-    assert_eq!(d["bom"]["images"].as_array().unwrap().len(), 2);
+    assert_eq!(d["bom"]["images"]["nodes"].as_array().unwrap().len(), 2);
     assert_eq!(d["bom"]["packages"]["nodes"].as_array().unwrap().len(), 2);
     assert_eq!(
-        d["diff"]["packages"],
+        d["diff"]["packages"]["nodes"],
         json!([{"name": "pkg:maven/org.apache.logging.log4j/log4j-core", "kind": "ADDED"}])
     );
-    assert_eq!(d["diff"]["components"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        d["diff"]["components"]["nodes"].as_array().unwrap().len(),
+        2
+    );
+    // Each of those lists a page at a time: every item once, in order, counted.
+    const PAGE: &str = "totalCount pageInfo { hasNextPage hasPreviousPage endCursor }";
+    let of_app = r#"of: {application: "payments", number: 1}"#;
+    let diff_of = r#"from: {component: "shop/checkout", version: "1.0.0"}, to: {component: "shop/cart", version: "1.0.0"}"#;
+    for (query, at) in [
+        (format!("query($first: Int, $after: String) {{ bom({of_app}) {{ componentVersions(first: $first, after: $after) {{ {PAGE} nodes {{ component version }} }} }} }}"), "/bom/componentVersions"),
+        (format!("query($first: Int, $after: String) {{ bom({of_app}) {{ images(first: $first, after: $after) {{ {PAGE} nodes }} }} }}"), "/bom/images"),
+        (format!("query($first: Int, $after: String) {{ diff({diff_of}) {{ components(first: $first, after: $after) {{ {PAGE} nodes {{ name kind }} }} }} }}"), "/diff/components"),
+        (format!("query($first: Int, $after: String) {{ components(first: $first, after: $after) {{ {PAGE} nodes {{ name }} }} }}"), "/components"),
+        (format!("query($first: Int, $after: String) {{ components(prefix: \"shop/\", first: $first, after: $after) {{ {PAGE} nodes {{ name }} }} }}"), "/components"),
+        (format!("query($first: Int, $after: String) {{ teams(first: $first, after: $after) {{ {PAGE} nodes {{ name }} }} }}"), "/teams"),
+    ] {
+        let all = server.paged(&query, json!({}), at, 1, None).unwrap();
+        assert!(all.len() >= 2, "{at}: {all:?}");
+    }
+    // A team's components and a component's versions, against the lists they page.
+    let team = server
+        .query(
+            r#"{ team(name: "team-payments") { components(first: 500) { nodes { name } } } }"#,
+            json!({}),
+        )
+        .unwrap();
+    let owned = server
+        .paged(
+            &format!("query($first: Int, $after: String) {{ team(name: \"team-payments\") {{ components(first: $first, after: $after) {{ {PAGE} nodes {{ name }} }} }} }}"),
+            json!({}),
+            "/team/components",
+            1,
+            None,
+        )
+        .unwrap();
+    assert_eq!(json!(owned), team["team"]["components"]["nodes"]);
+    let versions = server
+        .paged(
+            &format!("query($first: Int, $after: String) {{ component(name: \"shop/cart\") {{ versions(includeDeleted: true, first: $first, after: $after) {{ {PAGE} nodes {{ version }} }} }} }}"),
+            json!({}),
+            "/component/versions",
+            1,
+            None,
+        )
+        .unwrap();
+    assert_eq!(versions, vec![json!({"version": "1.0.0"})]);
     let m = server
         .query(
             r#"{ dependencyMap(component: "shop/cart", direction: REVERSE, depth: 5) { nodes { component layer } edges { from to } } }"#,

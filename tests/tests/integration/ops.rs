@@ -157,6 +157,17 @@ fn failing_items_retry_then_park_visibly_and_an_admin_can_retry_them() {
     );
     assert_eq!(parked["body"]["key"], "distribution:park-1");
     assert_eq!(s.event_count().unwrap(), 0);
+    // The parked list is a connection like every other: counted, paged, its cursors its own.
+    let listed = s
+        .paged(
+            "query($first: Int, $after: String) { inbox(state: PARKED, first: $first, after: $after) { totalCount pageInfo { hasNextPage hasPreviousPage endCursor } nodes { id } } }",
+            serde_json::json!({}),
+            "/inbox",
+            1,
+            None,
+        )
+        .unwrap();
+    assert_eq!(listed, [serde_json::json!({"id": parked["id"]})]);
 
     let retry = format!(
         "mutation {{ retryInboxItem(id: \"{}\") }}",

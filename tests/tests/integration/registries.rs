@@ -16,7 +16,7 @@ use std::time::Duration;
 const VERSION: &str = r#"query($name: String!) {
   component(name: $name) {
     owner { name }
-    versions { version digest revision source tags }
+    versions(first: 500) { nodes { version digest revision source tags } }
   }
 }"#;
 
@@ -84,7 +84,7 @@ fn every_format_registers_the_pushed_image_with_its_labels() {
                 Duration::from_secs(30),
                 || {
                     let d = server.query(VERSION, json!({"name": img.repository}))?;
-                    Ok(d["component"]["versions"]
+                    Ok(d["component"]["versions"]["nodes"]
                         .as_array()
                         .and_then(|vs| vs.iter().find(|v| v["version"] == "1.0.0").cloned())
                         .map(|v| (v, d["component"]["owner"]["name"].clone())))
@@ -315,7 +315,7 @@ fn senders_without_event_ids_record_changes_not_resends() {
         }
         let tagged = |version: &str| -> Value {
             let d = server.query(VERSION, json!({"name": repository})).unwrap();
-            d["component"]["versions"]
+            d["component"]["versions"]["nodes"]
                 .as_array()
                 .and_then(|vs| vs.iter().find(|v| v["version"] == version).cloned())
                 .map(|v| v["tags"].clone())

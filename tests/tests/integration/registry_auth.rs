@@ -19,7 +19,7 @@ const PASSWORD: &str = "pw-e2e-Q7vX2kLm9";
 const PASSWORD_VAR: &str = "CATALOG_TEST_REG_PW";
 
 const VERSIONS: &str = r#"query($name: String!) {
-  component(name: $name) { versions { version digest revision } }
+  component(name: $name) { versions(first: 500) { nodes { version digest revision } } }
 }"#;
 const PARKED: &str = "{ inbox(state: PARKED) { edges { node { id attempts lastError body } } } }";
 
@@ -100,7 +100,7 @@ fn registry_credentials_authenticate_and_their_absence_parks_visibly() {
     let version = server
         .wait_for("secure/app 1.0.0", Duration::from_secs(30), || {
             let d = server.query(VERSIONS, json!({"name": "secure/app"}))?;
-            Ok(d["component"]["versions"]
+            Ok(d["component"]["versions"]["nodes"]
                 .as_array()
                 .and_then(|vs| vs.iter().find(|v| v["version"] == "1.0.0"))
                 .cloned())
@@ -225,7 +225,7 @@ fn registry_credentials_authenticate_and_their_absence_parks_visibly() {
             Duration::from_secs(30),
             || {
                 let d = reconciling.query(VERSIONS, json!({"name": "secure/app"}))?;
-                Ok(d["component"]["versions"]
+                Ok(d["component"]["versions"]["nodes"]
                     .as_array()
                     .and_then(|vs| vs.iter().find(|v| v["version"] == "1.0.0"))
                     .cloned())

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::time::Duration;
 
 const VERSIONS: &str = r#"query($name: String!) {
-  component(name: $name) { versions { version digest revision } }
+  component(name: $name) { versions(first: 500) { nodes { version digest revision } } }
 }"#;
 const PARKED: &str = "{ inbox(state: PARKED) { edges { node { id lastError } } } }";
 
@@ -66,7 +66,7 @@ fn wait_version(server: &CatalogServer, repo: &str, version: &str) -> Value {
             Duration::from_secs(30),
             || {
                 let d = server.query(VERSIONS, json!({"name": repo}))?;
-                Ok(d["component"]["versions"]
+                Ok(d["component"]["versions"]["nodes"]
                     .as_array()
                     .and_then(|vs| vs.iter().find(|v| v["version"] == version))
                     .cloned())

@@ -12,11 +12,11 @@ use std::time::Duration;
 
 const COMPONENT: &str = r#"query($name: String!) {
   component(name: $name) {
-    name latestVersion owner { name components { name } }
-    versions(includeDeleted: true) {
+    name latestVersion owner { name components { nodes { name } } }
+    versions(includeDeleted: true, first: 500) { nodes {
       version digest tags revision source created pushedAt deletedAt
       platforms { os architecture name digest }
-    }
+    } }
   }
 }"#;
 
@@ -34,7 +34,7 @@ fn spec(version: &str, revision: &str) -> ImageSpec {
 
 fn versions(server: &CatalogServer, name: &str) -> anyhow::Result<Vec<Value>> {
     let d = server.query(COMPONENT, json!({"name": name}))?;
-    Ok(d["component"]["versions"]
+    Ok(d["component"]["versions"]["nodes"]
         .as_array()
         .cloned()
         .unwrap_or_default())
@@ -100,7 +100,7 @@ fn registry_push_to_graphql_then_delete_replay_reconcile() {
     assert_eq!(c["component"]["owner"]["name"], "team-checkout");
     assert_eq!(c["component"]["latestVersion"], "1.1.0");
     assert_eq!(
-        c["component"]["owner"]["components"],
+        c["component"]["owner"]["components"]["nodes"],
         json!([{"name": "shop/cart"}])
     );
     // The image by digest, and search by prefix and owner.
@@ -165,13 +165,13 @@ fn registry_push_to_graphql_then_delete_replay_reconcile() {
         .unwrap();
     let live_list = server
         .query(
-            "{ component(name: \"shop/cart\") { versionCount versions { version } } }",
+            "{ component(name: \"shop/cart\") { versionCount versions { totalCount nodes { version } } } }",
             json!({}),
         )
         .unwrap();
     assert_eq!(
         live_list["component"]["versions"],
-        json!([{"version": "1.1.0"}])
+        json!({"totalCount": 1, "nodes": [{"version": "1.1.0"}]})
     );
 
     // The same notifications sent again change nothing.

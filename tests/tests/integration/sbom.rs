@@ -229,19 +229,19 @@ fn registry_sboms_are_found_without_any_upload() {
         .query(
             r#"{ package(purl: "pkg:pypi/Django@4.2.7") {
                  versions { version }
-                 images { digest componentVersions { component version } owners }
-                 owners { name } } }"#,
+                 images { nodes { digest componentVersions { component version } owners } }
+                 owners { nodes { name } } } }"#,
             json!({}),
         )
         .unwrap();
     let p = &d["package"];
     assert_eq!(p["versions"][0]["version"], "4.2.7");
-    assert_eq!(p["images"][0]["digest"], cart.as_str());
+    assert_eq!(p["images"]["nodes"][0]["digest"], cart.as_str());
     assert_eq!(
-        p["images"][0]["componentVersions"][0]["component"],
+        p["images"]["nodes"][0]["componentVersions"][0]["component"],
         "shop/cart"
     );
-    assert_eq!(p["owners"][0]["name"], "team-checkout");
+    assert_eq!(p["owners"]["nodes"][0]["name"], "team-checkout");
 
     // 2. Discovery at push: an SPDX SBOM already in the registry (an artifact pushed by
     //    digest, listed in the OCI referrers tag schema index) before the image is pushed;
@@ -414,7 +414,7 @@ const PACKAGE: &str = r#"query($p: String!, $r: String) {
     package { purl name versionCount }
     versions { version licenses vulnerabilities { id fixed } }
     totals { images deployments owners }
-    images { digest depth direct deployments { cluster namespace } }
+    images(first: 500) { totalCount nodes { digest depth direct deployments { cluster namespace } } }
   }
 }"#;
 
@@ -489,7 +489,7 @@ fn real_producer_sboms_and_osv_records_import_and_answer() {
         );
         let direct = want.values().filter(|d| **d == Some(1)).count();
         assert_eq!(img["sbom"]["directCount"], direct, "{}", file.display());
-        let got: BTreeMap<String, Option<u64>> = img["packages"]["items"]
+        let got: BTreeMap<String, Option<u64>> = img["packages"]["nodes"]
             .as_array()
             .unwrap()
             .iter()
@@ -501,7 +501,7 @@ fn real_producer_sboms_and_osv_records_import_and_answer() {
     let d = server
         .query(PACKAGE, json!({"p": "pkg:npm/dunder-proto@1.0.1"}))
         .unwrap();
-    let mut deep: Vec<(String, Option<u64>)> = d["package"]["images"]
+    let mut deep: Vec<(String, Option<u64>)> = d["package"]["images"]["nodes"]
         .as_array()
         .unwrap()
         .iter()
@@ -554,7 +554,7 @@ fn real_producer_sboms_and_osv_records_import_and_answer() {
     let p = &d["package"];
     assert_eq!(p["package"]["purl"], "pkg:pypi/django");
     assert_eq!(p["versions"][0]["version"], "4.2.7");
-    let mut imgs: Vec<&str> = p["images"]
+    let mut imgs: Vec<&str> = p["images"]["nodes"]
         .as_array()
         .unwrap()
         .iter()
@@ -565,11 +565,27 @@ fn real_producer_sboms_and_osv_records_import_and_answer() {
     want.sort();
     assert_eq!(imgs, want);
     assert_eq!(p["totals"]["deployments"], 1);
+    assert_eq!(p["images"]["totalCount"], 2);
+    // The report's lists, a page at a time: every item once, in order, counted.
+    const PAGE: &str = "totalCount pageInfo { hasNextPage hasPreviousPage endCursor }";
+    for (field, sel) in [
+        ("images", "digest direct"),
+        ("deployments", "cluster namespace workload"),
+        ("owners", "name"),
+    ] {
+        let q = format!("query($first: Int, $after: String) {{ package(purl: \"pkg:pypi/Django\") {{ {field}(first: $first, after: $after) {{ {PAGE} nodes {{ {sel} }} }} }} }}");
+        let all = server
+            .paged(&q, json!({}), &format!("/package/{field}"), 1, None)
+            .unwrap();
+        if field == "images" {
+            assert_eq!(all.len(), 2);
+        }
+    }
     // urllib3 comes through requests: transitive in the CycloneDX dependency graph.
     let d = server
         .query(PACKAGE, json!({"p": "pkg:pypi/urllib3@2.8.0"}))
         .unwrap();
-    let img = d["package"]["images"]
+    let img = d["package"]["images"]["nodes"]
         .as_array()
         .unwrap()
         .iter()
@@ -585,14 +601,18 @@ fn real_producer_sboms_and_osv_records_import_and_answer() {
         )
         .unwrap();
     assert_eq!(d["package"]["versions"][0]["version"], "4.18.2");
-    assert_eq!(d["package"]["images"][0]["direct"], true);
+    assert_eq!(d["package"]["images"]["nodes"][0]["direct"], true);
     let d = server
         .query(
             PACKAGE,
             json!({"p": "pkg:npm/express", "r": "vers:npm/>=4.19.2"}),
         )
         .unwrap();
-    assert!(d["package"]["images"].as_array().unwrap().is_empty());
+    assert!(d["package"]["images"]["nodes"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert_eq!(d["package"]["images"]["totalCount"], 0);
 
     // OSV records from a directory: matched locally.
     let osv = work.path().join("osv");
@@ -607,7 +627,7 @@ fn real_producer_sboms_and_osv_records_import_and_answer() {
             let d = server.query(
                 r#"{ vulnerability(id: "CVE-2024-24680") {
                      id summary totals { images deployments clusters }
-                     packageVersions { purl } deployments { cluster } } }"#,
+                     packageVersions { purl } deployments { nodes { cluster } } } }"#,
                 json!({}),
             )?;
             Ok((!d["vulnerability"].is_null()).then(|| d["vulnerability"].clone()))
@@ -620,7 +640,21 @@ fn real_producer_sboms_and_osv_records_import_and_answer() {
     );
     assert_eq!(report["totals"]["images"], 2);
     assert_eq!(report["totals"]["deployments"], 1);
-    assert_eq!(report["deployments"][0]["cluster"], "prod-eu-1");
+    assert_eq!(report["deployments"]["nodes"][0]["cluster"], "prod-eu-1");
+    for (field, sel) in [
+        ("images", "digest"),
+        ("deployments", "cluster workload"),
+        ("owners", "name"),
+        ("suppressed", "digest"),
+    ] {
+        let q = format!("query($first: Int, $after: String) {{ vulnerability(id: \"CVE-2024-24680\") {{ {field}(first: $first, after: $after) {{ totalCount pageInfo {{ hasNextPage hasPreviousPage endCursor }} nodes {{ {sel} }} }} }} }}");
+        let all = server
+            .paged(&q, json!({}), &format!("/vulnerability/{field}"), 1, None)
+            .unwrap();
+        if field == "images" {
+            assert_eq!(all.len(), 2);
+        }
+    }
     let v = server
         .query(
             r#"{ vulnerabilities(cluster: "prod-eu-1") { id packageVersion fixed } }"#,
@@ -664,6 +698,51 @@ fn real_producer_sboms_and_osv_records_import_and_answer() {
     assert_eq!(code, 0, "{err}");
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(server.event_count().unwrap(), before);
+
+    // VEX takes both Django images out of the counts: they move to `suppressed`, which pages
+    // like the other lists.
+    for d in [py_cdx, py_spdx] {
+        let (st, v) = server
+            .graphql_as(
+                Some(CATALOG_TOKEN),
+                r#"mutation($d: String!) { recordVexStatement(vulnerability: "GHSA-xxj9-f6rv-m3x4", image: $d,
+                     status: NOT_AFFECTED, justification: "vulnerable_code_not_in_execute_path") }"#,
+                json!({"d": d}),
+            )
+            .unwrap();
+        assert_eq!(st, 200, "{v}");
+        assert!(v.get("errors").is_none(), "{v}");
+    }
+    server
+        .wait_for("both images suppressed", Duration::from_secs(30), || {
+            let d = server.query(
+                r#"{ vulnerability(id: "CVE-2024-24680") { suppressed { totalCount } images { totalCount } } }"#,
+                json!({}),
+            )?;
+            let r = &d["vulnerability"];
+            Ok((r["suppressed"]["totalCount"] == 2 && r["images"]["totalCount"] == 0).then_some(()))
+        })
+        .unwrap();
+    let suppressed = server
+        .paged(
+            "query($first: Int, $after: String) { vulnerability(id: \"CVE-2024-24680\") { suppressed(first: $first, after: $after) { totalCount pageInfo { hasNextPage hasPreviousPage endCursor } nodes { digest vex { status author } } } } }",
+            json!({}),
+            "/vulnerability/suppressed",
+            1,
+            None,
+        )
+        .unwrap();
+    let mut digests: Vec<&str> = suppressed
+        .iter()
+        .map(|s| s["digest"].as_str().unwrap())
+        .collect();
+    digests.sort();
+    let mut want = vec![py_cdx.as_str(), py_spdx.as_str()];
+    want.sort();
+    assert_eq!(digests, want);
+    assert!(suppressed
+        .iter()
+        .all(|s| s["vex"]["status"] == "not_affected"));
 }
 
 /// Shortest distances from `roots` over `adj`, in a document's own ids.

@@ -223,12 +223,12 @@ fn deployment_keys(page: &Value) -> Vec<String> {
 fn inventory_version(server: &CatalogServer, cluster: &str, at: Option<&str>) -> Option<String> {
     let d = server
         .query(
-            r#"query($c: String, $at: DateTime) { inventory(cluster: $c, at: $at) {
-                 namespace workload runs { component version } } }"#,
+            r#"query($c: String, $at: DateTime) { inventory(cluster: $c, at: $at, first: 500) {
+                 nodes { namespace workload runs { component version } } } }"#,
             json!({"c": cluster, "at": at}),
         )
         .ok()?;
-    d["inventory"]
+    d["inventory"]["nodes"]
         .as_array()?
         .iter()
         .find(|x| x["namespace"] == "payments" && x["workload"] == "cart")?["runs"][0]["version"]
@@ -432,13 +432,13 @@ pub(crate) fn seed_shop() -> Shop {
             r#"{ component(name: "shop/cart") {
                    owner { name contacts { email chat pager } }
                    applications { name }
-                   versions { version digest revision source } }
-                 images: components(prefix: "shop/") { nodes { name versions { version digest revision source } } } }"#,
+                   versions { nodes { version digest revision source } } }
+                 images: components(prefix: "shop/") { nodes { name versions { nodes { version digest revision source } } } } }"#,
             json!({}),
         )
         .unwrap();
     let cart = &d["component"];
-    let mut versions = cart["versions"].as_array().unwrap().clone();
+    let mut versions = cart["versions"]["nodes"].as_array().unwrap().clone();
     versions.sort_by(|a, b| a["version"].as_str().cmp(&b["version"].as_str()));
     assert_eq!(
         versions
@@ -459,7 +459,7 @@ pub(crate) fn seed_shop() -> Shop {
         .unwrap()
         .iter()
         .flat_map(|c| {
-            c["versions"].as_array().unwrap().iter().map(|v| {
+            c["versions"]["nodes"].as_array().unwrap().iter().map(|v| {
                 let mut v = v.clone();
                 v["component"] = c["name"].clone();
                 v

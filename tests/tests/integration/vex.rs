@@ -64,8 +64,8 @@ fn openvex(digest: &str, status: &str, extra: Value, at: &str) -> Vec<u8> {
 const REPORT: &str = r#"query($id: String!, $d: String!) {
   vulnerability(id: $id) {
     totals { images }
-    images { digest }
-    suppressed { digest packageVersions vex { status justification author statedAt } }
+    images(first: 50) { nodes { digest } }
+    suppressed(first: 50) { nodes { digest packageVersions vex { status justification author statedAt } } }
   }
   image(digest: $d) {
     vulnerabilities { id }
@@ -186,8 +186,8 @@ fn vex_statements_suppress_exactly_their_matches_and_are_found_in_the_registry()
     assert_eq!(st, 202, "{body}");
     assert_eq!(body["statements"], 1, "{body}");
     let r = wait(&server, "cart suppressed", &cart, |r| counted(r) == 1);
-    assert_eq!(r["vulnerability"]["images"], json!([{"digest": api}]));
-    let s = &r["vulnerability"]["suppressed"][0];
+    assert_eq!(r["vulnerability"]["images"]["nodes"], json!([{"digest": api}]));
+    let s = &r["vulnerability"]["suppressed"]["nodes"][0];
     assert_eq!(s["digest"], cart.as_str());
     assert_eq!(s["packageVersions"], json!([LOG4J]));
     assert_eq!(s["vex"]["status"], "not_affected");
@@ -249,7 +249,7 @@ fn vex_statements_suppress_exactly_their_matches_and_are_found_in_the_registry()
     assert_eq!(st, 202, "{body}");
     let r = wait(&server, "cart counted again", &cart, |r| counted(r) == 2);
     assert_eq!(r["image"]["all"][0]["vex"]["status"], "affected");
-    assert_eq!(r["vulnerability"]["suppressed"], json!([]));
+    assert_eq!(r["vulnerability"]["suppressed"]["nodes"], json!([]));
 
     // 3. The owning team suppresses api's match until a few seconds from now.
     let until = (Utc::now() + TimeDelta::seconds(4)).to_rfc3339_opts(SecondsFormat::Secs, true);
@@ -265,7 +265,7 @@ fn vex_statements_suppress_exactly_their_matches_and_are_found_in_the_registry()
     assert_eq!(st, 200, "{v}");
     assert!(v["errors"].is_null(), "{v}");
     let r = wait(&server, "api suppressed", &api, |r| counted(r) == 1);
-    assert_eq!(r["vulnerability"]["suppressed"][0]["digest"], api.as_str());
+    assert_eq!(r["vulnerability"]["suppressed"]["nodes"][0]["digest"], api.as_str());
     let r = wait(&server, "api's suppression expired", &api, |r| {
         counted(r) == 2
     });
@@ -317,7 +317,7 @@ fn vex_statements_suppress_exactly_their_matches_and_are_found_in_the_registry()
     let r = wait(&server, "api suppressed from the registry", &api, |r| {
         counted(r) == 1
     });
-    let s = &r["vulnerability"]["suppressed"][0];
+    let s = &r["vulnerability"]["suppressed"]["nodes"][0];
     assert_eq!(s["digest"], api.as_str());
     assert_eq!(s["vex"]["justification"], "code_not_reachable");
     assert_eq!(s["vex"]["author"], "Platform team");

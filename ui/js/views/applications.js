@@ -2,7 +2,7 @@
 // between two versions (components and packages added, removed or changed).
 
 import { gql, graphql } from '../api.js';
-import { add, field, fill, h, link, table, time, empty, tags, appHref, componentHref, teamHref, imageHref, blastHref, shortDigest, setTitle, nf } from '../dom.js';
+import { add, field, fill, h, link, table, time, empty, tags, appHref, componentHref, teamHref, imageHref, blastHref, shortDigest, setTitle, nf, paged } from '../dom.js';
 import { ownerCard } from './component.js';
 import { onChange, touches } from '../live.js';
 
@@ -16,14 +16,26 @@ const APP = graphql`query App($name: String!) {
   }
 }`;
 const BOM = graphql`query Bom($of: BomRootInput!) {
-  bom(of: $of) { componentVersions { component version digest } images
+  bom(of: $of) { componentVersions(first: 500) { totalCount pageInfo { hasNextPage endCursor } nodes { component version digest } }
     packages(first: 500) { totalCount pageInfo { hasNextPage endCursor } nodes { name version purl licenses direct } } }
 }`;
 const BOM_PACKAGES = graphql`query BomPackages($of: BomRootInput!, $after: String) {
-  bom(of: $of) { packages(first: 500, after: $after) { pageInfo { hasNextPage endCursor } nodes { name version purl licenses direct } } }
+  bom(of: $of) { packages(first: 500, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { name version purl licenses direct } } }
+}`;
+const BOM_COMPONENTS = graphql`query BomComponents($of: BomRootInput!, $after: String) {
+  bom(of: $of) { componentVersions(first: 500, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { component version digest } } }
 }`;
 const DIFF = graphql`query Diff($from: BomRootInput!, $to: BomRootInput!) {
-  diff(from: $from, to: $to) { components { name kind from to } packages { name kind from to } }
+  diff(from: $from, to: $to) {
+    components(first: 500) { totalCount pageInfo { hasNextPage endCursor } nodes { name kind from to } }
+    packages(first: 500) { totalCount pageInfo { hasNextPage endCursor } nodes { name kind from to } }
+  }
+}`;
+const DIFF_COMPONENTS = graphql`query DiffComponents($from: BomRootInput!, $to: BomRootInput!, $after: String) {
+  diff(from: $from, to: $to) { components(first: 500, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { name kind from to } } }
+}`;
+const DIFF_PACKAGES = graphql`query DiffPackages($from: BomRootInput!, $to: BomRootInput!, $after: String) {
+  diff(from: $from, to: $to) { packages(first: 500, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { name kind from to } } }
 }`;
 
 export async function renderList(ctx) {
@@ -93,51 +105,48 @@ export async function render(ctx) {
       h('section', { 'aria-labelledby': 'diff-h' }, h('h2', { id: 'diff-h' }, `What changed from #${from} to #${to}`), diffForm, diffSlot),
     );
     if (!latest) { fill(bomSlot, empty('No version.')); fill(diffSlot, empty('No versions to compare.')); return; }
+    const diffVars = { from: { application: name, number: from }, to: { application: name, number: to } };
     const [bom, diff] = await Promise.all([
       gql(BOM, { of: { application: name, number: chosen } }, { signal: ctx.signal }),
-      gql(DIFF, { from: { application: name, number: from }, to: { application: name, number: to } }, { signal: ctx.signal }),
+      gql(DIFF, diffVars, { signal: ctx.signal }),
     ]);
     if (!ctx.alive()) return;
     const b = bom.bom;
     const bomPackages = h('div');
     fill(bomSlot, b ? [
-      h('h3', {}, `Component versions (${b.componentVersions.length})`),
+      h('h3', {}, `Component versions (${nf.format(b.componentVersions.totalCount)})`),
+      paged(h('div'), b.componentVersions, (rows) =>
       table(null, [
         { label: 'Component', cell: (c) => link(componentHref(c.component, c.version), c.component) },
         { label: 'Version', cell: (c) => c.version },
         { label: 'Image', cell: (c) => link(imageHref(c.digest), h('code', { title: c.digest }, shortDigest(c.digest))) },
-      ], b.componentVersions, { class: 'bom-components' }),
+      ], rows, { class: 'bom-components' }),
+      async (after) => { const m = await gql(BOM_COMPONENTS, { of: { application: name, number: chosen }, after }, { signal: ctx.signal }); return ctx.alive() ? m.bom?.componentVersions ?? null : null; }),
       h('h3', {}, `Packages (${nf.format(b.packages.totalCount)})`),
       bomPackages,
     ] : empty('No such version.'));
     if (b) {
-      // 500 rows at a time; "more" asks for the page after the last one shown, by its cursor.
-      const rows = [...b.packages.nodes];
-      let after = b.packages.pageInfo.hasNextPage ? b.packages.pageInfo.endCursor : null;
-      const show = () => {
-        fill(bomPackages, rows.length ? table(null, [
-          { label: 'Package', cell: (p) => (p.purl ? link(blastHref({ purl: p.purl }), p.name) : p.name) },
-          { label: 'Version', cell: (p) => h('span', { class: 'mono' }, p.version || '—') },
-          { label: 'Licenses', cell: (p) => tags(p.licenses) },
-        ], rows, { class: 'bom-packages' }) : empty('No SBOMs attached to its images.'));
-        if (!after) return;
-        const more = h('button', { type: 'button', class: 'more' }, `Show ${nf.format(Math.min(500, b.packages.totalCount - rows.length))} more`);
-        more.addEventListener('click', async () => {
-          more.disabled = true;
-          const d = await gql(BOM_PACKAGES, { of: { application: name, number: chosen }, after }, { signal: ctx.signal });
-          if (!ctx.alive() || !d.bom) return;
-          rows.push(...d.bom.packages.nodes);
-          after = d.bom.packages.pageInfo.hasNextPage ? d.bom.packages.pageInfo.endCursor : null;
-          show();
-        });
-        add(bomPackages, more);
-      };
-      show();
+      paged(bomPackages, b.packages, (rows) => (rows.length ? table(null, [
+        { label: 'Package', cell: (p) => (p.purl ? link(blastHref({ purl: p.purl }), p.name) : p.name) },
+        { label: 'Version', cell: (p) => h('span', { class: 'mono' }, p.version || '—') },
+        { label: 'Licenses', cell: (p) => tags(p.licenses) },
+      ], rows, { class: 'bom-packages' }) : empty('No SBOMs attached to its images.')), async (after) => {
+        const d = await gql(BOM_PACKAGES, { of: { application: name, number: chosen }, after }, { signal: ctx.signal });
+        return ctx.alive() ? d.bom?.packages ?? null : null;
+      });
     }
     const df = diff.diff;
     fill(diffSlot, df ? [
-      h('h3', {}, `Components (${df.components.length})`), changeTable(df.components, 'Component'),
-      h('h3', {}, `Packages (${df.packages.length})`), changeTable(df.packages, 'Package'),
+      h('h3', {}, `Components (${nf.format(df.components.totalCount)})`),
+      paged(h('div'), df.components, (rows) => changeTable(rows, 'Component'), async (after) => {
+        const m = await gql(DIFF_COMPONENTS, { ...diffVars, after }, { signal: ctx.signal });
+        return ctx.alive() ? m.diff?.components ?? null : null;
+      }),
+      h('h3', {}, `Packages (${nf.format(df.packages.totalCount)})`),
+      paged(h('div'), df.packages, (rows) => changeTable(rows, 'Package'), async (after) => {
+        const m = await gql(DIFF_PACKAGES, { ...diffVars, after }, { signal: ctx.signal });
+        return ctx.alive() ? m.diff?.packages ?? null : null;
+      }),
     ] : empty('One of the versions does not exist.'));
   };
   await load();

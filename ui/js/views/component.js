@@ -6,7 +6,7 @@
 import { gql, graphql } from '../api.js';
 import {
   add, fill, h, link, table, time, empty, tags, revisionLink, shortDigest, componentHref, teamHref, imageHref,
-  appHref, blastHref, inventoryHref, vulnHref, setTitle, nf, enc,
+  appHref, blastHref, inventoryHref, vulnHref, setTitle, nf, enc, paged,
 } from '../dom.js';
 import { onChange, touches } from '../live.js';
 
@@ -17,11 +17,22 @@ const Q = graphql`query Component($name: String!) {
     dependencies { name owner { name } }
     dependents { name owner { name } }
     applications { name }
-    versions { version digest registry repository tags revision source created pushedAt platforms { name } }
+    versions(first: 100) { totalCount pageInfo { hasNextPage endCursor }
+      nodes { version digest registry repository tags revision source created pushedAt platforms { name } } }
   }
-  whereIs(component: $name) {
-    id environment cluster namespace workload status since replicas
-    runs { component version digest }
+  whereIs(component: $name, first: 500) { totalCount pageInfo { hasNextPage endCursor }
+    nodes { id environment cluster namespace workload status since replicas runs { component version digest } }
+  }
+}`;
+const MORE_VERSIONS = graphql`query ComponentVersions($name: String!, $after: String) {
+  component(name: $name) {
+    versions(first: 100, after: $after) { totalCount pageInfo { hasNextPage endCursor }
+      nodes { version digest registry repository tags revision source created pushedAt platforms { name } } }
+  }
+}`;
+const MORE_RUNS = graphql`query ComponentRuns($name: String!, $after: String) {
+  whereIs(component: $name, first: 500, after: $after) { totalCount pageInfo { hasNextPage endCursor }
+    nodes { id environment cluster namespace workload status since replicas runs { component version digest } }
   }
 }`;
 
@@ -38,7 +49,7 @@ const QV = graphql`query ComponentVersion($name: String!, $version: String!) {
 
 const LIST = graphql`query Components($prefix: String!, $after: String) {
   components(prefix: $prefix, first: 100, after: $after) {
-    nodes { name latestVersion versionCount owner { name } }
+    totalCount nodes { name latestVersion versionCount owner { name } }
     pageInfo { hasNextPage endCursor }
   }
 }`;
@@ -47,13 +58,14 @@ export async function renderList(ctx) {
   setTitle('Components');
   const prefix = ctx.params.get('prefix') || '';
   const d = await gql(LIST, { prefix }, { signal: ctx.signal });
-  add(ctx.main, h('h1', {}, 'Components'), prefix ? h('p', { class: 'subtitle' }, 'named ', h('code', {}, `${prefix}…`)) : null,
-    d.components.nodes.length ? table(null, [
+  add(ctx.main, h('h1', {}, `Components (${nf.format(d.components.totalCount)})`), prefix ? h('p', { class: 'subtitle' }, 'named ', h('code', {}, `${prefix}…`)) : null,
+    paged(h('div'), d.components, (rows) => (rows.length ? table(null, [
       { label: 'Component', cell: (c) => link(componentHref(c.name), c.name) },
       { label: 'Latest', cell: (c) => c.latestVersion || '—' },
       { label: 'Versions', num: true, cell: (c) => nf.format(c.versionCount) },
       { label: 'Owner', cell: (c) => (c.owner ? link(teamHref(c.owner.name), c.owner.name) : '—') },
-    ], d.components.nodes) : empty('No components.'));
+    ], rows) : empty('No components.')),
+    async (after) => { const m = await gql(LIST, { prefix, after }, { signal: ctx.signal }); return ctx.alive() ? m.components : null; }));
 }
 
 export function contactList(contacts) {
@@ -141,9 +153,10 @@ export async function render(ctx) {
       fill(ctx.main, h('h1', {}, name), h('p', { class: 'error', role: 'alert' }, `The catalog knows no component named “${name}”.`));
       return;
     }
-    const chosen = ctx.params.get('version') || c.latestVersion || c.versions[0]?.version;
+    const chosen = ctx.params.get('version') || c.latestVersion || c.versions.nodes[0]?.version;
+    // "Runs in now" per version, from the deployments loaded (all of them up to 500).
     const byVersion = new Map();
-    for (const dep of d.whereIs) {
+    for (const dep of d.whereIs.nodes) {
       for (const r of dep.runs) {
         if (r.component !== name) continue;
         const k = r.version || '?';
@@ -151,8 +164,9 @@ export async function render(ctx) {
         byVersion.get(k).push(dep);
       }
     }
-    const versions = c.versions.slice().sort((a, b) => (b.pushedAt || '').localeCompare(a.pushedAt || ''));
-    const versionsTable = table(`Versions (${c.versionCount})`, [
+    const byPush = (rows) => rows.slice().sort((a, b) => (b.pushedAt || '').localeCompare(a.pushedAt || ''));
+    const versions = byPush(c.versions.nodes);
+    const versionsTable = (rows) => table(`Versions (${nf.format(c.versions.totalCount)})`, [
       { label: 'Version', cell: (v) => link(componentHref(name, v.version), h('strong', {}, v.version)) },
       { label: 'Digest', cell: (v) => link(imageHref(v.digest), h('code', { title: v.digest }, shortDigest(v.digest))) },
       { label: 'Tags', cell: (v) => tags(v.tags) },
@@ -161,7 +175,11 @@ export async function render(ctx) {
       { label: 'Pushed', cell: (v) => time(v.pushedAt) },
       { label: 'Runs in now', cell: (v) => { const ds = byVersion.get(v.version) || []; return ds.length ? h('ul', { class: 'plain' }, ds.map((x) => h('li', {}, deploymentWhere(x)))) : h('span', { class: 'muted' }, 'nowhere'); } },
       { label: 'Blast radius', cell: (v) => link(blastHref({ component: name, version: v.version }), 'blast radius') },
-    ], versions.map((v) => ({ ...v, __class: v.version === chosen ? 'chosen' : null })), { class: 'versions' });
+    ], byPush(rows).map((v) => ({ ...v, __class: v.version === chosen ? 'chosen' : null })), { class: 'versions' });
+    const moreVersions = async (after) => {
+      const m = await gql(MORE_VERSIONS, { name, after }, { signal: ctx.signal });
+      return ctx.alive() && m.component ? m.component.versions : null;
+    };
 
     const runs = d.whereIs;
     const sel = h('select', { id: 'version-pick', 'aria-label': 'Version to inspect' }, versions.map((v) => h('option', { value: v.version, selected: v.version === chosen }, v.version)));
@@ -175,7 +193,7 @@ export async function render(ctx) {
         c.applications.length ? [' · part of ', c.applications.map((a, i) => [i ? ', ' : '', link(appHref(a.name), a.name)])] : null,
         ' · ', link(blastHref({ component: name }), 'Blast radius of this component')),
       h('div', { class: 'split' },
-        h('div', {}, versionsTable),
+        paged(h('div'), c.versions, versionsTable, moreVersions),
         h('div', {},
           ownerCard(c.owner),
           h('section', { class: 'card', 'aria-labelledby': 'deps-h' },
@@ -185,14 +203,15 @@ export async function render(ctx) {
             h('h3', {}, `Depended on by (${c.dependents.length})`),
             c.dependents.length ? h('ul', {}, c.dependents.map((x) => h('li', {}, link(componentHref(x.name), x.name)))) : empty('Nothing declared.')))),
       h('section', { 'aria-labelledby': 'runs-h' },
-        h('h2', { id: 'runs-h' }, `Where it runs now (${runs.length})`),
-        runs.length ? table(null, [
+        h('h2', { id: 'runs-h' }, `Where it runs now (${nf.format(runs.totalCount)})`),
+        paged(h('div'), runs, (rows) => (rows.length ? table(null, [
           { label: 'Where', cell: (x) => deploymentWhere(x) },
           { label: 'Version', cell: (x) => x.runs.filter((r) => r.component === name).map((r) => r.version || shortDigest(r.digest)).join(', ') },
           { label: 'Status', cell: (x) => h('span', { class: `status-${x.status}` }, x.status.toLowerCase()) },
           { label: 'Replicas', num: true, cell: (x) => (x.replicas ?? '—') },
           { label: 'Since', cell: (x) => time(x.since) },
-        ], runs, { class: 'runs' }) : empty('Not running anywhere the catalog has heard of.')),
+        ], rows, { class: 'runs' }) : empty('Not running anywhere the catalog has heard of.')),
+        async (after) => { const m = await gql(MORE_RUNS, { name, after }, { signal: ctx.signal }); return ctx.alive() ? m.whereIs : null; })),
       h('section', { 'aria-labelledby': 'pk-h' },
         h('h2', { id: 'pk-h' }, 'Packages and vulnerabilities of ', h('label', { for: 'version-pick', class: 'visually-hidden' }, 'version'), sel),
         versionDetail),

@@ -2,16 +2,19 @@
 // changes as they arrive.
 
 import { gql, graphql } from '../api.js';
-import { add, fill, h, link, table, time, empty, componentHref, teamHref, inventoryHref, appHref, setTitle, nf } from '../dom.js';
+import { add, fill, h, link, table, time, empty, componentHref, teamHref, inventoryHref, appHref, setTitle, nf, paged } from '../dom.js';
 import { onChange, onFeed, recentChanges } from '../live.js';
 
-const COUNT = graphql`query EventCount { eventCount }`;
-const RECENT = graphql`query Recent($after: String) { events(first: 100, after: $after) { nodes { seq kind occurredAt summary } } }`;
+// The newest 30 events: the last page of the log, paging backwards from its end.
+const RECENT = graphql`query Recent { events(last: 30) { nodes { seq kind occurredAt summary } } }`;
 
 const Q = graphql`{
   environments { name clusters }
   applications { name versionCount owner { name } }
-  components(first: 100) { nodes { name latestVersion versionCount owner { name } } }
+  components(first: 100) { totalCount pageInfo { hasNextPage endCursor } nodes { name latestVersion versionCount owner { name } } }
+}`;
+const MORE = graphql`query HomeComponents($after: String) {
+  components(first: 100, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { name latestVersion versionCount owner { name } } }
 }`;
 
 export async function render(ctx) {
@@ -29,14 +32,12 @@ export async function render(ctx) {
     feed.prepend(li);
     while (feed.children.length > 30) feed.lastChild.remove();
   };
-  // The feed starts with the log's latest entries (sequence numbers only grow, with holes,
-  // so the last 30 events all have seq > count - 30), then this tab's live changes.
+  // The feed starts with the log's latest entries, then this tab's live changes.
   const seen = new Set();
   const addOnce = (c) => { if (!seen.has(String(c.seq))) { seen.add(String(c.seq)); addFeed(c); } };
   try {
-    const n = (await gql(COUNT, {}, { signal: ctx.signal })).eventCount;
-    const log = await gql(RECENT, { after: String(Math.max(0, n - 30)) }, { signal: ctx.signal });
-    for (const e of log.events.nodes.slice(-30)) addOnce({ seq: e.seq, at: e.occurredAt, kind: e.kind, summary: e.summary });
+    const log = await gql(RECENT, {}, { signal: ctx.signal });
+    for (const e of log.events.nodes) addOnce({ seq: e.seq, at: e.occurredAt, kind: e.kind, summary: e.summary });
   } catch (e) {
     if (e.name === 'AbortError') throw e;
   }
@@ -60,15 +61,16 @@ export async function render(ctx) {
           ? h('ul', {}, d.applications.map((a) => h('li', {}, link(appHref(a.name), a.name), ` — ${nf.format(a.versionCount)} versions`, a.owner ? [', owned by ', link(teamHref(a.owner.name), a.owner.name)] : null)))
           : empty('No applications declared.')),
       h('section', { 'aria-labelledby': 'comp-h' },
-        h('h2', { id: 'comp-h' }, 'Components'),
-        d.components.nodes.length
+        h('h2', { id: 'comp-h' }, `Components (${nf.format(d.components.totalCount)})`),
+        paged(h('div'), d.components, (rows) => (rows.length
           ? table(null, [
             { label: 'Component', cell: (c) => link(componentHref(c.name), c.name) },
             { label: 'Latest', cell: (c) => c.latestVersion || '—' },
             { label: 'Versions', num: true, cell: (c) => nf.format(c.versionCount) },
             { label: 'Owner', cell: (c) => (c.owner ? link(teamHref(c.owner.name), c.owner.name) : h('span', { class: 'muted' }, 'none')) },
-          ], d.components.nodes)
+          ], rows)
           : empty('No components yet: push an image to a registry that notifies the catalog.')),
+        async (after) => { const m = await gql(MORE, { after }, { signal: ctx.signal }); return ctx.alive() ? m.components : null; })),
     );
   };
   await load();

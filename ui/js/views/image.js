@@ -2,11 +2,11 @@
 // vulnerabilities, the component versions built from it, and a way to its blast radius.
 
 import { gql, graphql } from '../api.js';
-import { add, fill, h, link, table, time, empty, tags, componentHref, blastHref, setTitle, nf } from '../dom.js';
+import { add, h, link, time, empty, tags, componentHref, blastHref, setTitle, nf, paged } from '../dom.js';
 import { packageTable, vulnSections } from './component.js';
 
 const PACKAGES = graphql`query ImagePackages($digest: String!, $after: String) {
-  image(digest: $digest) { packages(first: 500, after: $after) { pageInfo { hasNextPage endCursor } nodes { name version purl direct depth licenses } } }
+  image(digest: $digest) { packages(first: 500, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { name version purl direct depth licenses } } }
 }`;
 
 const Q = graphql`query Image($digest: String!) {
@@ -50,22 +50,8 @@ export async function render(ctx) {
     h('h2', {}, `Packages (${nf.format(i.packages.totalCount)})`),
     packagesSlot,
   );
-  // 500 rows at a time; "more" asks for the page after the last one shown, by its cursor.
-  const packages = [...i.packages.nodes];
-  let after = i.packages.pageInfo.hasNextPage ? i.packages.pageInfo.endCursor : null;
-  const show = () => {
-    fill(packagesSlot, packages.length ? packageTable(packages) : empty('No SBOM attached.'));
-    if (!after) return;
-    const more = h('button', { type: 'button', class: 'more' }, `Show ${nf.format(Math.min(500, i.packages.totalCount - packages.length))} more`);
-    more.addEventListener('click', async () => {
-      more.disabled = true;
-      const d = await gql(PACKAGES, { digest, after }, { signal: ctx.signal });
-      if (!ctx.alive() || !d.image) return;
-      packages.push(...d.image.packages.nodes);
-      after = d.image.packages.pageInfo.hasNextPage ? d.image.packages.pageInfo.endCursor : null;
-      show();
-    });
-    add(packagesSlot, more);
-  };
-  show();
+  paged(packagesSlot, i.packages, (rows) => (rows.length ? packageTable(rows) : empty('No SBOM attached.')), async (after) => {
+    const d = await gql(PACKAGES, { digest, after }, { signal: ctx.signal });
+    return ctx.alive() ? d.image?.packages ?? null : null;
+  });
 }

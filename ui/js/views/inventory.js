@@ -3,18 +3,21 @@
 // Live: while showing "now", a deployment in scope re-renders the tree.
 
 import { gql, graphql } from '../api.js';
-import { add, field, fill, h, link, table, time, empty, componentHref, inventoryHref, setTitle, nf, shortDigest } from '../dom.js';
+import { add, field, fill, h, link, table, time, empty, componentHref, inventoryHref, setTitle, nf, shortDigest, paged } from '../dom.js';
 import { onChange } from '../live.js';
 
 const ENVS = graphql`{ environments { name clusters } clusters { name environment } }`;
-const INV = graphql`query Inventory($environment: String, $cluster: String, $namespace: String, $at: DateTime) {
-  inventory(environment: $environment, cluster: $cluster, namespace: $namespace, at: $at) {
-    id environment cluster namespace workload status since until replicas source revision url
-    runs { container component version digest known owner }
+const INV = graphql`query Inventory($environment: String, $cluster: String, $namespace: String, $at: DateTime, $after: String) {
+  inventory(environment: $environment, cluster: $cluster, namespace: $namespace, at: $at, first: 500, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor }
+    nodes { id environment cluster namespace workload status since until replicas source revision url
+      runs { container component version digest known owner } }
   }
 }`;
-const DIFF = graphql`query Diff($from: ScopeInput!, $to: ScopeInput!, $at: DateTime) {
-  inventoryDiff(from: $from, to: $to, at: $at) { component fromVersions toVersions change }
+const DIFF = graphql`query Diff($from: ScopeInput!, $to: ScopeInput!, $at: DateTime, $after: String) {
+  inventoryDiff(from: $from, to: $to, at: $at, first: 500, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor } nodes { component fromVersions toVersions change }
+  }
 }`;
 
 /** `datetime-local` value (local time) for an ISO instant, and back. */
@@ -92,8 +95,16 @@ export async function render(ctx) {
   const load = async () => {
     const d = await gql(INV, { ...scope, at }, { signal: ctx.signal });
     if (!ctx.alive()) return;
+    // The tree of the workloads loaded so far (500 at a time, by cluster, namespace, workload).
+    paged(treeSlot, d.inventory, (rows) => treeOf(rows), async (after) => {
+      const m = await gql(INV, { ...scope, at, after }, { signal: ctx.signal });
+      return ctx.alive() ? m.inventory : null;
+    });
+  };
+
+  const treeOf = (rows) => {
     const tree = new Map();
-    for (const dep of d.inventory) {
+    for (const dep of rows) {
       const env = dep.environment || '(no environment)';
       if (!tree.has(env)) tree.set(env, new Map());
       const cl = tree.get(env);
@@ -103,7 +114,7 @@ export async function render(ctx) {
       ns.get(dep.namespace).push(dep);
     }
     const count = (m) => [...m.values()].reduce((n, v) => n + (v instanceof Map ? count(v) : v.length), 0);
-    fill(treeSlot, d.inventory.length ? [...tree.entries()].sort().map(([env, clusters]) =>
+    return rows.length ? [...tree.entries()].sort().map(([env, clusters]) =>
       h('details', { open: true, class: 'env' }, h('summary', {}, h('span', { class: 'kind' }, 'environment '), h('strong', {}, env), h('span', { class: 'count' }, ` · ${nf.format(count(clusters))} workloads`)),
         [...clusters.entries()].sort().map(([cluster, nss]) =>
           h('details', { open: true, class: 'cluster' }, h('summary', {}, h('span', { class: 'kind' }, 'cluster '), link(inventoryHref({ cluster, at }), cluster), h('span', { class: 'count' }, ` · ${nf.format(count(nss))} workloads`)),
@@ -116,7 +127,7 @@ export async function render(ctx) {
                   { label: 'Replicas', num: true, cell: (x) => x.replicas ?? '—' },
                   { label: 'Since', cell: (x) => time(x.since) },
                   { label: 'By', cell: (x) => (x.url ? h('a', { href: x.url, rel: 'noopener noreferrer' }, x.source) : x.source) },
-                ], deps.sort((a, b) => a.workload.localeCompare(b.workload)), { class: 'workloads' }))))))) : empty(at ? 'Nothing ran there at that moment.' : 'Nothing runs there.'));
+                ], deps.sort((a, b) => a.workload.localeCompare(b.workload)), { class: 'workloads' }))))))) : empty(at ? 'Nothing ran there at that moment.' : 'Nothing runs there.');
   };
 
   const loadDiff = async () => {
@@ -124,14 +135,16 @@ export async function render(ctx) {
     const d = await gql(DIFF, { from: { environment: compareA }, to: { environment: compareB }, at }, { signal: ctx.signal });
     if (!ctx.alive()) return;
     const label = { ONLY_IN_FROM: `only in ${compareA}`, ONLY_IN_TO: `only in ${compareB}`, VERSIONS_DIFFER: 'versions differ' };
+    const vars = { from: { environment: compareA }, to: { environment: compareB }, at };
     fill(diffSlot, h('section', { 'aria-labelledby': 'diff-h' },
       h('h2', { id: 'diff-h' }, `${compareA} compared with ${compareB}${at ? ` at ${new Date(at).toLocaleString()}` : ''}`),
-      d.inventoryDiff.length ? table(null, [
+      paged(h('div'), d.inventoryDiff, (rows) => (rows.length ? table(null, [
         { label: 'Component', cell: (x) => link(componentHref(x.component), x.component) },
         { label: compareA, cell: (x) => x.fromVersions.join(', ') || '—' },
         { label: compareB, cell: (x) => x.toVersions.join(', ') || '—' },
         { label: 'Difference', cell: (x) => h('span', { class: x.change === 'VERSIONS_DIFFER' ? 'diff-changed' : x.change === 'ONLY_IN_FROM' ? 'diff-removed' : 'diff-added' }, label[x.change]) },
-      ], d.inventoryDiff, { class: 'env-diff' }) : empty('They run the same versions of the same components.')));
+      ], rows, { class: 'env-diff' }) : empty('They run the same versions of the same components.')),
+      async (after) => { const m = await gql(DIFF, { ...vars, after }, { signal: ctx.signal }); return ctx.alive() ? m.inventoryDiff : null; })));
   };
 
   await Promise.all([load(), loadDiff()]);
