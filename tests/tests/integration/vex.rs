@@ -186,7 +186,10 @@ fn vex_statements_suppress_exactly_their_matches_and_are_found_in_the_registry()
     assert_eq!(st, 202, "{body}");
     assert_eq!(body["statements"], 1, "{body}");
     let r = wait(&server, "cart suppressed", &cart, |r| counted(r) == 1);
-    assert_eq!(r["vulnerability"]["images"]["nodes"], json!([{"digest": api}]));
+    assert_eq!(
+        r["vulnerability"]["images"]["nodes"],
+        json!([{"digest": api}])
+    );
     let s = &r["vulnerability"]["suppressed"]["nodes"][0];
     assert_eq!(s["digest"], cart.as_str());
     assert_eq!(s["packageVersions"], json!([LOG4J]));
@@ -265,7 +268,10 @@ fn vex_statements_suppress_exactly_their_matches_and_are_found_in_the_registry()
     assert_eq!(st, 200, "{v}");
     assert!(v["errors"].is_null(), "{v}");
     let r = wait(&server, "api suppressed", &api, |r| counted(r) == 1);
-    assert_eq!(r["vulnerability"]["suppressed"]["nodes"][0]["digest"], api.as_str());
+    assert_eq!(
+        r["vulnerability"]["suppressed"]["nodes"][0]["digest"],
+        api.as_str()
+    );
     let r = wait(&server, "api's suppression expired", &api, |r| {
         counted(r) == 2
     });
