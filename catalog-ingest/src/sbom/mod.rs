@@ -708,6 +708,31 @@ pub(crate) fn subject_digest(
 
 /// Shortest distances from `sources` (distance 0) over `adj`; `None` for what is not reached.
 /// Every node is visited at most once, so cycles end the search like any other edge.
+/// An SPDX document's layout (2.3 and 3.0 alike): each element's depth from the described
+/// ones, and which output package each element is (described elements are the subject, not
+/// packages), with the number of packages.
+pub(crate) fn described_layout(
+    adj: &[Vec<u32>],
+    described: &[bool],
+) -> (Vec<Option<u32>>, Vec<Option<u32>>, u32) {
+    let n = described.len();
+    let sources: Vec<usize> = (0..n).filter(|&i| described[i]).collect();
+    let dist = if sources.is_empty() {
+        vec![None; n]
+    } else {
+        bfs(adj, &sources)
+    };
+    let mut out: Vec<Option<u32>> = vec![None; n];
+    let mut next = 0u32;
+    for (i, o) in out.iter_mut().enumerate() {
+        if !described[i] {
+            *o = Some(next);
+            next += 1;
+        }
+    }
+    (dist, out, next)
+}
+
 pub(crate) fn bfs(adj: &[Vec<u32>], sources: &[usize]) -> Vec<Option<u32>> {
     let mut dist: Vec<Option<u32>> = vec![None; adj.len()];
     let mut queue = VecDeque::with_capacity(adj.len());

@@ -26,8 +26,8 @@
 //! serialization does not use it.
 
 use super::{
-    as_object, at, at_most, bfs, hash_alg, hash_hex, label, licenses, opt_array, opt_str,
-    opt_str_array, purl_or_warn, subject_digest, Edges, ParseError, Stop, Str,
+    as_object, at, at_most, described_layout, hash_alg, hash_hex, label, licenses, opt_array,
+    opt_str, opt_str_array, purl_or_warn, subject_digest, Edges, ParseError, Stop, Str,
 };
 use crate::item::FieldError;
 use catalog_core::sbom::{Sbom, SbomPackage, Warnings};
@@ -399,21 +399,7 @@ pub(super) fn build(doc: Doc<'_>, base: &str, stop: Stop<'_>) -> Result<Sbom, Pa
     }
 
     let adj = edges.adj;
-    let sources: Vec<usize> = (0..n).filter(|&i| described[i]).collect();
-    let dist = if sources.is_empty() {
-        vec![None; n]
-    } else {
-        bfs(&adj, &sources)
-    };
-    // Package i is output package out[i] (described ones are not packages).
-    let mut out: Vec<Option<u32>> = vec![None; n];
-    let mut next = 0u32;
-    for (i, o) in out.iter_mut().enumerate() {
-        if !described[i] {
-            *o = Some(next);
-            next += 1;
-        }
-    }
+    let (dist, out, next) = described_layout(&adj, &described);
 
     let mut packages = Vec::with_capacity(next as usize);
     let mut digest = None;
