@@ -713,7 +713,10 @@ impl PackageQuery {
     }
 
     /// Vulnerabilities of an image (by digest), a component version (`component` and
-    /// `version`), or everything running in a cluster now. Give exactly one.
+    /// `version`), or everything running in a cluster now. Give exactly one. A connection:
+    /// a cluster's list can be long.
+    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
+    #[allow(clippy::too_many_arguments)]
     async fn vulnerabilities(
         &self,
         ctx: &Context<'_>,
@@ -726,7 +729,10 @@ impl PackageQuery {
             desc = "Also the matches VEX statements suppress (each says so in `suppressed`)."
         )]
         include_suppressed: bool,
-    ) -> async_graphql::Result<Vec<VulnerabilityMatch>> {
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<CountedConnection<VulnerabilityMatch>> {
+        let window = Window::new("vulnerabilities", first, after)?;
         let c = graph(ctx)?;
         let found = match (image, component, version, cluster) {
             (Some(d), None, None, None) => {
@@ -752,10 +758,12 @@ impl PackageQuery {
                 .graphql())
             }
         };
-        Ok(found
-            .into_iter()
-            .map(VulnerabilityMatch::from)
-            .filter(|m| include_suppressed || !m.suppressed)
-            .collect())
+        Ok(window.cut(
+            found
+                .into_iter()
+                .map(VulnerabilityMatch::from)
+                .filter(|m| include_suppressed || !m.suppressed)
+                .collect(),
+        ))
     }
 }

@@ -657,22 +657,34 @@ fn real_producer_sboms_and_osv_records_import_and_answer() {
     }
     let v = server
         .query(
-            r#"{ vulnerabilities(cluster: "prod-eu-1") { id packageVersion fixed } }"#,
+            r#"{ vulnerabilities(cluster: "prod-eu-1") { totalCount nodes { id packageVersion fixed } } }"#,
             json!({}),
         )
         .unwrap();
-    assert_eq!(v["vulnerabilities"][0]["id"], "GHSA-xxj9-f6rv-m3x4", "{v}");
-    assert_eq!(
-        v["vulnerabilities"][0]["fixed"],
-        json!(["3.2.24", "4.2.10", "5.0.2"])
-    );
+    let nodes = &v["vulnerabilities"]["nodes"];
+    assert_eq!(nodes[0]["id"], "GHSA-xxj9-f6rv-m3x4", "{v}");
+    assert_eq!(nodes[0]["fixed"], json!(["3.2.24", "4.2.10", "5.0.2"]));
     let v = server
         .query(
-            "query($d:String!){ vulnerabilities(image: $d) { id } }",
+            "query($d:String!){ vulnerabilities(image: $d) { nodes { id } } }",
             json!({"d": npm_cdx}),
         )
         .unwrap();
-    assert_eq!(v["vulnerabilities"][0]["id"], "GHSA-rv95-896h-c2vc", "{v}");
+    assert_eq!(
+        v["vulnerabilities"]["nodes"][0]["id"], "GHSA-rv95-896h-c2vc",
+        "{v}"
+    );
+    // Paged one at a time, the cluster's list is the same, each match once.
+    server
+        .paged(
+            r#"query($first: Int, $after: String) { vulnerabilities(cluster: "prod-eu-1", first: $first, after: $after) {
+                 totalCount pageInfo { hasNextPage hasPreviousPage endCursor } nodes { id packageVersion } } }"#,
+            json!({}),
+            "/vulnerabilities",
+            1,
+            None,
+        )
+        .unwrap();
 
     // Re-importing the same records (now as a zip, as osv.dev publishes them) and the same
     // SBOM changes nothing.
@@ -1038,9 +1050,12 @@ fn bad_sboms_are_refused_whole_and_bad_osv_records_one_by_one() {
             r#"{ package(purl: "pkg:npm/x@1", range: "vers:npm/>=1") { totals { images } } }"#,
             "range",
         ),
-        (r#"{ vulnerabilities(image: "latest") { id } }"#, "image"),
         (
-            r#"{ vulnerabilities(component: "shop/cart") { id } }"#,
+            r#"{ vulnerabilities(image: "latest") { nodes { id } } }"#,
+            "image",
+        ),
+        (
+            r#"{ vulnerabilities(component: "shop/cart") { nodes { id } } }"#,
             "version",
         ),
         (r#"{ search(text: "x", first: 0) { id } }"#, "first"),
