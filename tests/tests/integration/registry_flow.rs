@@ -174,10 +174,38 @@ fn registry_push_to_graphql_then_delete_replay_reconcile() {
         json!({"totalCount": 1, "nodes": [{"version": "1.1.0"}]})
     );
 
-    // The same notifications sent again change nothing.
+    // The same notifications sent again change nothing. First the registry's own deliveries
+    // must all be in: it posts to the capture and to the catalog separately (retrying after a
+    // 2 s timeout, 1 s backoff), so the capture can hold one the catalog has not received yet;
+    // replaying that one would be its first delivery, not a replay. Settled means: the inbox
+    // drained, and the catalog's distribution acks, the capture and the log unchanged for 3 s.
+    let acks = |server: &CatalogServer| -> anyhow::Result<String> {
+        let m = reqwest::blocking::get(server.url("/metrics"))?.text()?;
+        Ok(m.lines()
+            .filter(|l| l.starts_with("catalog_hook_requests_total{hook=\"distribution\""))
+            .collect::<Vec<_>>()
+            .join(","))
+    };
+    let mut last = (String::new(), 0, -1);
+    let mut since = std::time::Instant::now();
     server
-        .wait_for("the inbox to drain", Duration::from_secs(30), || {
-            Ok((server.pending()? == 0).then_some(()))
+        .wait_for("the deliveries to settle", Duration::from_secs(60), || {
+            std::thread::sleep(Duration::from_millis(250));
+            if server.pending()? != 0 {
+                since = std::time::Instant::now();
+                return Ok(None);
+            }
+            let now = (
+                acks(&server)?,
+                capture.bodies().len(),
+                server.event_count()?,
+            );
+            if now != last {
+                last = now;
+                since = std::time::Instant::now();
+                return Ok(None);
+            }
+            Ok((since.elapsed() >= Duration::from_secs(3)).then_some(()))
         })
         .unwrap();
     let before = server.event_count().unwrap();
