@@ -32,6 +32,26 @@ fn err<T>(msg: impl Into<String>) -> Result<T, PurlError> {
     Err(PurlError(msg.into()))
 }
 
+/// `%XX` escapes decoded; `None` for a malformed escape or bytes that are not UTF-8.
+pub fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let v = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())?;
+            out.push(v);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 fn decode(s: &str, what: &str) -> Result<String, PurlError> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());

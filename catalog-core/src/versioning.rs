@@ -1174,24 +1174,6 @@ fn vers_err<T>(msg: impl Into<String>) -> Result<T, VersError> {
     Err(VersError(msg.into()))
 }
 
-fn percent_decode(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let v = s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())?;
-            out.push(v);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
 
 impl VersRange {
     /// Parses and validates per the vers specification. The error says which part is wrong.
@@ -1284,7 +1266,7 @@ impl VersRange {
                      percent-encode it"
                 ));
             }
-            let Some(version) = percent_decode(rest) else {
+            let Some(version) = crate::purl::percent_decode(rest) else {
                 return vers_err(format!("constraint {text:?}: bad percent-encoding"));
             };
             if !scheme.is_valid(&version) {

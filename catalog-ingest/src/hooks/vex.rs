@@ -364,7 +364,7 @@ fn cyclonedx(
             // its bom-ref is read as a purl when it is one (cdxgen's are).
             let local = r.rsplit_once('#').map_or(r, |(_, f)| f);
             let purl = refs.get(local).cloned().or_else(|| {
-                let decoded = percent_decode(local);
+                let decoded = catalog_core::purl::percent_decode(local)?;
                 Purl::parse(&decoded).ok().map(|p| p.to_string())
             });
             match purl.as_deref().and_then(product_of) {
@@ -438,23 +438,6 @@ fn cyclonedx(
     })
 }
 
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(x) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(x);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
 
 struct Doc {
     id: Option<String>,
