@@ -19,7 +19,7 @@ use crate::osv::Vulnerability;
 use crate::purl::Purl;
 use crate::vex::{VexDocument, VexProduct, VexStatus};
 use chrono::{DateTime, Utc};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// The statement holding for one (product, vulnerability, subcomponent).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -42,6 +42,9 @@ pub(super) struct Vex {
     held: HashMap<(String, String, String), Held>,
     /// Vulnerability name -> the other names statements gave it (a CVE for a GHSA).
     aliases: HashMap<String, BTreeSet<String>>,
+    /// The vulnerability names some statement is filed under: a match of any other
+    /// vulnerability needs no lookup at all (a blast radius asks once per edge it walks).
+    named: HashSet<String>,
     /// How many statements were recorded (superseded ones included).
     recorded: u64,
 }
@@ -78,6 +81,7 @@ impl Catalog {
             } else {
                 s.subcomponents.iter().map(|p| canonical(p)).collect()
             };
+            self.vex.named.insert(s.vulnerability.clone());
             for product in &s.products {
                 let product = match product {
                     VexProduct::Package { purl } => VexProduct::Package {
@@ -136,6 +140,9 @@ impl Catalog {
             if let Some(more) = self.vex.aliases.get(n) {
                 names.extend(more.iter().map(String::as_str));
             }
+        }
+        if !names.iter().any(|n| self.vex.named.contains(*n)) {
+            return None;
         }
         let mut products: Vec<String> = vec![
             VexProduct::Package {
