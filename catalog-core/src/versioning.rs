@@ -1174,7 +1174,6 @@ fn vers_err<T>(msg: impl Into<String>) -> Result<T, VersError> {
     Err(VersError(msg.into()))
 }
 
-
 impl VersRange {
     /// Parses and validates per the vers specification. The error says which part is wrong.
     pub fn parse(input: &str) -> Result<VersRange, VersError> {

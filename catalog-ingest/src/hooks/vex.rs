@@ -438,7 +438,6 @@ fn cyclonedx(
     })
 }
 
-
 struct Doc {
     id: Option<String>,
     format: &'static str,
@@ -467,6 +466,12 @@ pub fn is_vex(root: &Value) -> bool {
 /// a DSSE envelope (`cosign attest --type openvex`).
 pub fn vex_document(bytes: &[u8]) -> Option<Vec<u8>> {
     use base64::Engine;
+    // Most documents found are SBOMs, megabytes each, parsed right after as SBOMs: a scan for
+    // the marks a VEX must carry saves parsing them twice.
+    let has = |mark: &[u8]| bytes.windows(mark.len()).any(|w| w == mark);
+    if !has(b"openvex.dev/ns") && !has(b"\"analysis\"") && !has(b"\"payloadType\"") {
+        return None;
+    }
     let root: Value = serde_json::from_slice(bytes).ok()?;
     if is_vex(&root) {
         return Some(bytes.to_vec());
@@ -767,5 +772,38 @@ mod tests {
         assert!(!is_vex(&serde_json::from_str(sbom).unwrap()));
         let e = parse(sbom.as_bytes(), Some(IMG), "upload", Utc::now(), "t").unwrap_err();
         assert_eq!(e.field, "vulnerabilities");
+    }
+
+    #[test]
+    fn vex_is_found_bare_or_in_an_attestation_and_an_sbom_is_not_vex() {
+        use base64::Engine;
+        let doc = openvex_doc();
+        assert_eq!(
+            vex_document(doc.as_bytes()).as_deref(),
+            Some(doc.as_bytes())
+        );
+        let statement = serde_json::json!({
+            "_type": "https://in-toto.io/Statement/v1",
+            "predicateType": "https://openvex.dev/ns/v0.2.0",
+            "subject": [{"name": "cart", "digest": {"sha256": IMG.trim_start_matches("sha256:")}}],
+            "predicate": serde_json::from_str::<Value>(&doc).unwrap(),
+        });
+        let envelope = serde_json::json!({
+            "payloadType": "application/vnd.in-toto+json",
+            "payload": base64::engine::general_purpose::STANDARD
+                .encode(serde_json::to_vec(&statement).unwrap()),
+            "signatures": [],
+        });
+        let found = vex_document(&serde_json::to_vec(&envelope).unwrap()).unwrap();
+        let p = parse(&found, Some(IMG), "tag", Utc::now(), "t").unwrap();
+        assert_eq!(p.statements, 2);
+        let sbom = br#"{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": []}"#;
+        assert!(vex_document(sbom).is_none());
+        let spdx_attestation = serde_json::json!({
+            "payloadType": "application/vnd.in-toto+json",
+            "payload": base64::engine::general_purpose::STANDARD.encode(
+                br#"{"predicateType": "https://spdx.dev/Document", "predicate": {}}"#),
+        });
+        assert!(vex_document(&serde_json::to_vec(&spdx_attestation).unwrap()).is_none());
     }
 }
