@@ -41,17 +41,31 @@ pub async fn sbom(
     respond("sbom", &st, started, outcome)
 }
 
+/// A document upload about an image (an SBOM, a VEX): the caller has `scope`, the content
+/// type is one of `types`, `?image=` is read, and the body is within `--max-sbom-bytes`.
+async fn upload(
+    req: &HttpRequest,
+    payload: web::Payload,
+    st: &AppState,
+    scope: Scope,
+    types: &[&str],
+) -> Result<(crate::auth::Caller, SbomQuery, web::Bytes), ApiError> {
+    let caller = st.auth.caller(req).await?;
+    caller.require(scope)?;
+    require_content_type(req, types)?;
+    let q = web::Query::<SbomQuery>::from_query(req.query_string())
+        .map_err(|e| ApiError::bad("query", e.to_string()))?
+        .into_inner();
+    let body = read_body(req, payload, st.max_sbom, LIMIT_FLAG).await?;
+    Ok((caller, q, body))
+}
+
 async fn accept_sbom(
     req: &HttpRequest,
     payload: web::Payload,
     st: &AppState,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = st.auth.caller(req).await?;
-    caller.require(Scope::Ingest)?;
-    require_content_type(req, &SBOM_TYPES)?;
-    let q = web::Query::<SbomQuery>::from_query(req.query_string())
-        .map_err(|e| ApiError::bad("query", e.to_string()))?;
-    let body = read_body(req, payload, st.max_sbom, LIMIT_FLAG).await?;
+    let (caller, q, body) = upload(req, payload, st, Scope::Ingest, &SBOM_TYPES).await?;
     let actor = caller.name();
     // Parsing a large document is CPU work: off the I/O threads, and given up when the
     // server stops (a SIGTERM must not wait for a 32 MiB parse).
@@ -131,12 +145,7 @@ async fn accept_vex(
     payload: web::Payload,
     st: &AppState,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = st.auth.caller(req).await?;
-    caller.require(Scope::Catalog)?;
-    require_content_type(req, &VEX_TYPES)?;
-    let q = web::Query::<SbomQuery>::from_query(req.query_string())
-        .map_err(|e| ApiError::bad("query", e.to_string()))?;
-    let body = read_body(req, payload, st.max_sbom, LIMIT_FLAG).await?;
+    let (caller, q, body) = upload(req, payload, st, Scope::Catalog, &VEX_TYPES).await?;
     let actor = caller.name();
     let image = q.image.clone();
     let parsed =
