@@ -364,9 +364,13 @@ impl CatalogMutation {
 /// A VEX status.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 pub enum VexStatus {
+    /// Not affected: needs a justification or an impact; suppresses the match.
     NotAffected,
+    /// Affected: the match counts.
     Affected,
+    /// Fixed in this product: suppresses the match.
     Fixed,
+    /// Being looked at: the match counts.
     UnderInvestigation,
 }
 

@@ -420,7 +420,9 @@ pub struct VexVerdict {
     pub status: String,
     /// Why it is not affected (`vulnerable_code_not_in_execute_path`, ...).
     pub justification: Option<String>,
+    /// The impact statement: how the product is (not) affected, in the author's words.
     pub impact: Option<String>,
+    /// What to do about it (`affected`: the action statement; CycloneDX: the responses).
     pub action: Option<String>,
     /// The statement's author (the document's, or the token's name).
     pub author: String,
@@ -429,6 +431,7 @@ pub struct VexVerdict {
     /// What the statement was about (`image:sha256:...`, `version:shop/cart@1.2.0`,
     /// `package:pkg:...`).
     pub product: String,
+    /// When the statement was made; a later one about the same match supersedes it.
     pub stated_at: DateTime<Utc>,
     /// When a suppression ends.
     pub until: Option<DateTime<Utc>>,
@@ -459,9 +462,13 @@ impl From<model::VexVerdict> for VexVerdict {
 /// An image a vulnerability reaches, out of the counts by VEX.
 #[derive(SimpleObject)]
 pub struct SuppressedImage {
+    /// The image's digest.
     pub digest: String,
+    /// The affected package versions (purls) it contains, each suppressed there.
     pub package_versions: Vec<String>,
+    /// The component versions built from it.
     pub component_versions: Vec<ComponentVersion>,
+    /// The statement that suppresses it (the first, when several package versions match).
     pub vex: VexVerdict,
 }
 
