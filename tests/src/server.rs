@@ -370,6 +370,30 @@ impl CatalogServer {
         Ok(all)
     }
 
+    /// Waits until the served graph holds the log's last event. `eventCount` counts the store,
+    /// and the graph applies a committed event a moment later, so a test that compares answers
+    /// after a count must wait for this too.
+    pub fn wait_graph_current(&self) -> Result<()> {
+        self.wait_for(
+            "the graph at the log's last event",
+            Duration::from_secs(60),
+            || {
+                let d = self.query("{ events(last: 1) { nodes { seq } } }", json!({}))?;
+                let last: i64 = match d["events"]["nodes"][0]["seq"].as_str() {
+                    Some(s) => s.parse()?,
+                    None => 0,
+                };
+                let metrics = self.http.get(self.url("/metrics")).send()?.text()?;
+                let graph = metrics
+                    .lines()
+                    .find_map(|l| l.strip_prefix("catalog_graph_seq "))
+                    .and_then(|v| v.trim().parse::<i64>().ok())
+                    .ok_or_else(|| anyhow!("no catalog_graph_seq in /metrics"))?;
+                Ok((graph >= last).then_some(()))
+            },
+        )
+    }
+
     pub fn event_count(&self) -> Result<i64> {
         Ok(self.query("{ eventCount }", json!({}))?["eventCount"]
             .as_i64()

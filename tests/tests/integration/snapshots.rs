@@ -37,6 +37,7 @@ fn wait_events(server: &CatalogServer, n: usize) {
             Ok((server.event_count()? == n as i64).then_some(()))
         })
         .unwrap();
+    server.wait_graph_current().unwrap();
 }
 
 /// Waits for the server's log to say `what` after byte `from` of it; returns the log after.

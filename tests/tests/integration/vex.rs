@@ -19,7 +19,7 @@ const CVE: &str = "CVE-2021-44228";
 const GHSA: &str = "GHSA-jfh8-c2jp-5v3q";
 const LOG4J: &str = "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1";
 // Generous: on a loaded machine a registry read can fail and the worker retries it with
-// backoff (1 s, 2 s, 4 s, ...); the waits end as soon as the answer is there.
+// backoff (`--retry-base 2s`, doubling: 2 s, 4 s, 8 s, 16 s); the waits end as soon as the answer is there.
 const WAIT: Duration = Duration::from_secs(90);
 
 const LOG4SHELL: &str = r#"{
