@@ -130,6 +130,17 @@ impl RepoImage {
     }
 }
 
+/// A (registry, repository) key borrowed for a lookup: hashed as the owned pair is, so
+/// reading a repository's state allocates nothing.
+#[derive(Hash)]
+struct RepoKey<'a>(&'a str, &'a str);
+
+impl hashbrown::Equivalent<(String, String)> for RepoKey<'_> {
+    fn equivalent(&self, key: &(String, String)) -> bool {
+        self.0 == key.0 && self.1 == key.1
+    }
+}
+
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 struct RepoState {
     tags: BTreeMap<String, TagState>,
@@ -191,7 +202,7 @@ pub struct Catalog {
     versions: HashMap<(String, String), NodeIndex>,
     images: HashMap<String, NodeIndex>,
     teams: BTreeMap<String, NodeIndex>,
-    repos: HashMap<(String, String), RepoState>,
+    repos: hashbrown::HashMap<(String, String), RepoState>,
     /// Per-platform manifest digest -> the index digest holding it (Kubernetes reports either).
     platform_parent: HashMap<String, String>,
     inventory: inventory::Inventory,
@@ -611,7 +622,7 @@ impl Catalog {
         repository: &str,
     ) -> impl Iterator<Item = (&'a String, &'a String)> + 'a {
         self.repos
-            .get(&(registry.to_string(), repository.to_string()))
+            .get(&RepoKey(registry, repository))
             .into_iter()
             .flat_map(|r| {
                 r.tags.iter().filter_map(move |(tag, s)| {
@@ -626,10 +637,7 @@ impl Catalog {
     }
 
     fn tags_for(&self, registry: &str, repository: &str, digest: &str) -> Vec<String> {
-        let Some(r) = self
-            .repos
-            .get(&(registry.to_string(), repository.to_string()))
-        else {
+        let Some(r) = self.repos.get(&RepoKey(registry, repository)) else {
             return Vec::new();
         };
         let Some(tags) = r.tags_of.get(digest) else {
@@ -649,7 +657,7 @@ impl Catalog {
 
     fn deleted_at(&self, registry: &str, repository: &str, digest: &str) -> Option<DateTime<Utc>> {
         self.repos
-            .get(&(registry.to_string(), repository.to_string()))
+            .get(&RepoKey(registry, repository))
             .and_then(|r| r.digests.get(digest))
             .and_then(RepoImage::deleted_at)
     }
@@ -819,7 +827,7 @@ impl Catalog {
     /// When a tag's current state was set (the reconcile loop keys its observations by it).
     pub fn tag_since(&self, registry: &str, repository: &str, tag: &str) -> Option<DateTime<Utc>> {
         self.repos
-            .get(&(registry.to_string(), repository.to_string()))
+            .get(&RepoKey(registry, repository))
             .and_then(|r| r.tags.get(tag))
             .map(|s| s.since)
     }

@@ -139,13 +139,108 @@ const UNSEEN: Mark = Mark {
     parent: Walk::None,
 };
 
-/// Live deployments now, indexed by what they run. Derived from the inventory; rebuilt on
-/// first use after an event that can change it.
+/// Live deployments now, indexed by what they run, and the walk's hops in flat arrays.
+/// Derived from the inventory and the graph; rebuilt on first use after an event that can
+/// change either (see `Catalog::fold`).
 #[derive(Debug, Default)]
 pub(super) struct LiveIndex {
     deployments: Vec<model::Deployment>,
-    by_node: HashMap<NodeIndex, Vec<u32>>,
+    /// Per deployment: the id of its (environment, cluster, namespace) in `locations`, so
+    /// totals count by location without comparing strings.
+    location: Vec<u32>,
+    locations: Vec<(Option<String>, String, String)>,
+    /// Live deployments by petgraph node index (compressed rows: `dep_start[n]..dep_start[n+1]`
+    /// of `dep_of`).
+    dep_start: Vec<u32>,
+    dep_of: Vec<u32>,
     by_digest: HashMap<String, Vec<u32>>,
+    /// The walk's next hops from each graph node, in the order petgraph lists the edges
+    /// (compressed rows of `hops`; the high bit marks a dependent, also reached as a whole).
+    kind: Vec<NodeKind>,
+    hop_start: Vec<u32>,
+    hops: Vec<u32>,
+    /// Application versions including each component version (compressed rows).
+    app_start: Vec<u32>,
+    app_versions: Vec<(NodeIndex, u32)>,
+}
+
+/// A dependent component: reached as a node and as a whole.
+const DEPENDENT: u32 = 1 << 31;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NodeKind {
+    Vacant,
+    Image,
+    Version,
+    Component,
+    Application,
+    Team,
+}
+
+impl NodeKind {
+    fn group(self) -> Option<BlastGroup> {
+        match self {
+            NodeKind::Image => Some(BlastGroup::Images),
+            NodeKind::Version => Some(BlastGroup::ComponentVersions),
+            NodeKind::Component => Some(BlastGroup::Components),
+            NodeKind::Application => Some(BlastGroup::Applications),
+            NodeKind::Team => Some(BlastGroup::Owners),
+            NodeKind::Vacant => None,
+        }
+    }
+}
+
+/// Rows `start[i]..start[i + 1]` of `items` (empty past the end).
+fn row<'a, T>(start: &[u32], items: &'a [T], i: usize) -> &'a [T] {
+    match (start.get(i), start.get(i + 1)) {
+        (Some(a), Some(b)) => items.get(*a as usize..*b as usize).unwrap_or(&[]),
+        _ => &[],
+    }
+}
+
+/// Compressed rows from (row, item) pairs, keeping each row's items in the order given.
+fn compress<T: Copy>(rows: usize, pairs: &[(u32, T)]) -> (Vec<u32>, Vec<T>) {
+    let mut start = vec![0u32; rows + 1];
+    for (r, _) in pairs {
+        if let Some(s) = start.get_mut(*r as usize + 1) {
+            *s += 1;
+        }
+    }
+    for i in 0..rows {
+        start[i + 1] += start[i];
+    }
+    let mut fill = start.clone();
+    let mut items: Vec<Option<T>> = vec![None; pairs.len()];
+    for (r, t) in pairs {
+        if let Some(at) = fill.get_mut(*r as usize) {
+            if let Some(slot) = items.get_mut(*at as usize) {
+                *slot = Some(*t);
+            }
+            *at += 1;
+        }
+    }
+    (start, items.into_iter().flatten().collect())
+}
+
+impl LiveIndex {
+    fn deployments_at(&self, n: NodeIndex) -> &[u32] {
+        row(&self.dep_start, &self.dep_of, n.index())
+    }
+
+    fn hops(&self, n: NodeIndex) -> &[u32] {
+        row(&self.hop_start, &self.hops, n.index())
+    }
+
+    fn app_versions_of(&self, n: NodeIndex) -> &[(NodeIndex, u32)] {
+        row(&self.app_start, &self.app_versions, n.index())
+    }
+
+    fn kind(&self, n: NodeIndex) -> NodeKind {
+        self.kind
+            .get(n.index())
+            .copied()
+            .unwrap_or(NodeKind::Vacant)
+    }
 }
 
 /// A computed blast radius: ids and marks, materialized page by page with
@@ -153,15 +248,19 @@ pub(super) struct LiveIndex {
 #[derive(Debug, Clone)]
 pub struct BlastRadius {
     roots: Vec<Walk>,
-    groups: BTreeMap<BlastGroup, Vec<Walk>>,
+    groups: Groups,
     graph_marks: Arc<Vec<Mark>>,
     whole_marks: Arc<Vec<Mark>>,
     sbom_marks: Arc<Vec<Mark>>,
     dep_marks: Arc<Vec<Mark>>,
-    app_marks: Arc<HashMap<(NodeIndex, u32), Mark>>,
+    app_marks: Arc<AppMarks>,
     live: Arc<LiveIndex>,
     pub max_depth: Option<u32>,
 }
+
+/// The items reached, per group ([`BlastGroup`] as an index), in the order the walk met them.
+type Groups = [Vec<Walk>; 7];
+type AppMarks = hashbrown::HashMap<(NodeIndex, u32), Mark>;
 
 /// How many of each, and where the deployments are.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -179,30 +278,30 @@ pub struct BlastTotals {
 
 impl BlastRadius {
     pub fn total(&self, g: BlastGroup) -> usize {
-        self.groups.get(&g).map_or(0, Vec::len)
+        self.groups[g as usize].len()
     }
 
     pub fn totals(&self) -> BlastTotals {
-        // Counted under borrowed keys; each location's names are cloned once, not once per
-        // deployment (thousands of deployments share a handful of namespaces).
-        let mut counts: BTreeMap<(&Option<String>, &String, &String), usize> = BTreeMap::new();
-        for w in self
-            .groups
-            .get(&BlastGroup::Deployments)
-            .into_iter()
-            .flatten()
-        {
+        // Counted by location id, then named: thousands of deployments share a handful of
+        // namespaces.
+        let mut counts = vec![0usize; self.live.locations.len()];
+        for w in &self.groups[BlastGroup::Deployments as usize] {
             if let Walk::Deployment(i) = w {
-                if let Some(d) = self.live.deployments.get(*i as usize) {
-                    *counts
-                        .entry((&d.environment, &d.cluster, &d.namespace))
-                        .or_insert(0) += 1;
+                if let Some(c) = self
+                    .live
+                    .location
+                    .get(*i as usize)
+                    .and_then(|l| counts.get_mut(*l as usize))
+                {
+                    *c += 1;
                 }
             }
         }
         let by_location = counts
-            .into_iter()
-            .map(|((e, c, n), k)| ((e.clone(), c.clone(), n.clone()), k))
+            .iter()
+            .zip(&self.live.locations)
+            .filter(|(k, _)| **k > 0)
+            .map(|(k, l)| (l.clone(), *k))
             .collect();
         BlastTotals {
             images: self.total(BlastGroup::Images),
@@ -226,8 +325,8 @@ struct Walker<'a> {
     whole_marks: Vec<Mark>,
     sbom_marks: Vec<Mark>,
     dep_marks: Vec<Mark>,
-    app_marks: HashMap<(NodeIndex, u32), Mark>,
-    groups: BTreeMap<BlastGroup, Vec<Walk>>,
+    app_marks: AppMarks,
+    groups: Groups,
     queue: std::collections::VecDeque<Walk>,
     /// For a vulnerability target: the record, whose VEX-suppressed (image, package version)
     /// pairs are not walked, and the time expiries are judged at.
@@ -246,10 +345,7 @@ impl<'a> Walker<'a> {
                     return false;
                 }
                 self.app_marks.insert((a, n), Mark { depth, parent });
-                self.groups
-                    .entry(BlastGroup::ApplicationVersions)
-                    .or_default()
-                    .push(w);
+                self.groups[BlastGroup::ApplicationVersions as usize].push(w);
                 return false;
             }
             Walk::Pv(_) | Walk::None => return false,
@@ -262,19 +358,12 @@ impl<'a> Walker<'a> {
         let group = match w {
             Walk::SbomImage(_) => Some(BlastGroup::Images),
             Walk::Deployment(_) => Some(BlastGroup::Deployments),
-            Walk::G(n) => match self.c.graph.node_weight(n) {
-                Some(Node::Image(_)) => Some(BlastGroup::Images),
-                Some(Node::Version(_)) => Some(BlastGroup::ComponentVersions),
-                Some(Node::Component(_)) => Some(BlastGroup::Components),
-                Some(Node::Application(_)) => Some(BlastGroup::Applications),
-                Some(Node::Team(_)) => Some(BlastGroup::Owners),
-                None => None,
-            },
+            Walk::G(n) => self.live.kind(n).group(),
             _ => None,
         };
         if depth > 0 {
             if let Some(g) = group {
-                self.groups.entry(g).or_default().push(w);
+                self.groups[g as usize].push(w);
             }
         }
         true
@@ -287,16 +376,14 @@ impl<'a> Walker<'a> {
     }
 
     fn deployments_of(&mut self, n: NodeIndex, depth: u32, parent: Walk) {
-        if let Some(ds) = self.live.by_node.get(&n) {
-            for d in ds {
-                self.push(Walk::Deployment(*d), depth, parent);
-            }
+        let live = self.live;
+        for d in live.deployments_at(n) {
+            self.push(Walk::Deployment(*d), depth, parent);
         }
     }
 
     fn expand(&mut self, w: Walk, depth: u32) {
         let next = depth + 1;
-        let g = &self.c.graph;
         match w {
             Walk::Pv(pv) => {
                 let Some(v) = self.c.packages.versions.get(pv as usize) else {
@@ -337,67 +424,26 @@ impl<'a> Walker<'a> {
                     }
                 }
             }
-            Walk::G(n) => match g.node_weight(n) {
-                Some(Node::Image(_)) => {
-                    let versions: Vec<NodeIndex> = g
-                        .edges_directed(n, PgDirection::Incoming)
-                        .filter(|e| *e.weight() == Edge::BuiltFrom)
-                        .map(|e| e.source())
-                        .collect();
-                    for v in versions {
-                        self.push(Walk::G(v), next, w);
+            Walk::G(n) => {
+                let live = self.live;
+                for h in live.hops(n) {
+                    let m = NodeIndex::new((h & !DEPENDENT) as usize);
+                    self.push(Walk::G(m), next, w);
+                    if h & DEPENDENT != 0 {
+                        self.push(Walk::Whole(m), next, w);
                     }
-                    self.deployments_of(n, next, w);
                 }
-                Some(Node::Version(_)) => {
-                    let comps: Vec<NodeIndex> = g
-                        .edges_directed(n, PgDirection::Outgoing)
-                        .filter(|e| *e.weight() == Edge::VersionOf)
-                        .map(|e| e.target())
-                        .collect();
-                    for c in comps {
-                        self.push(Walk::G(c), next, w);
-                    }
-                    if let Some(avs) = self.c.declared_app_versions(n) {
-                        for (a, num) in avs {
+                match live.kind(n) {
+                    NodeKind::Image => self.deployments_of(n, next, w),
+                    NodeKind::Version => {
+                        for (a, num) in live.app_versions_of(n) {
                             self.push(Walk::AppVersion(*a, *num), next, w);
                         }
+                        self.deployments_of(n, next, w);
                     }
-                    self.deployments_of(n, next, w);
+                    _ => {}
                 }
-                Some(Node::Component(_)) => {
-                    let mut out: Vec<(NodeIndex, bool)> = Vec::new();
-                    for e in g.edges_directed(n, PgDirection::Incoming) {
-                        match e.weight() {
-                            Edge::DependsOn => out.push((e.source(), true)),
-                            Edge::Includes => out.push((e.source(), false)),
-                            _ => {}
-                        }
-                    }
-                    for e in g.edges_directed(n, PgDirection::Outgoing) {
-                        if *e.weight() == Edge::OwnedBy {
-                            out.push((e.target(), false));
-                        }
-                    }
-                    for (m, dependent) in out {
-                        self.push(Walk::G(m), next, w);
-                        if dependent {
-                            self.push(Walk::Whole(m), next, w);
-                        }
-                    }
-                }
-                Some(Node::Application(_)) => {
-                    let owners: Vec<NodeIndex> = g
-                        .edges_directed(n, PgDirection::Outgoing)
-                        .filter(|e| *e.weight() == Edge::OwnedBy)
-                        .map(|e| e.target())
-                        .collect();
-                    for t in owners {
-                        self.push(Walk::G(t), next, w);
-                    }
-                }
-                Some(Node::Team(_)) | None => {}
-            },
+            }
             Walk::Whole(n) => self.deployments_of(n, next, w),
             Walk::AppVersion(..) | Walk::Deployment(_) | Walk::None => {}
         }
@@ -405,20 +451,30 @@ impl<'a> Walker<'a> {
 }
 
 impl Catalog {
-    /// The live deployment index, built on first use after a change.
+    /// The live deployment index and the walk's hops, built on first use after a change.
     fn live_index(&self) -> &Arc<LiveIndex> {
         self.live.get_or_init(|| {
             let deployments = self.inventory(&super::InventoryScope::default(), None);
-            let mut by_node: HashMap<NodeIndex, Vec<u32>> = HashMap::new();
+            let bound = self.graph.node_bound();
+            let mut at_node: Vec<(u32, u32)> = Vec::new();
             let mut by_digest: HashMap<String, Vec<u32>> = HashMap::new();
+            let mut location = Vec::with_capacity(deployments.len());
+            let mut locations = Vec::new();
+            let mut location_ids: HashMap<(&Option<String>, &String, &String), u32> =
+                HashMap::new();
             for (i, d) in deployments.iter().enumerate() {
                 let i = i as u32;
-                let mut add = |n: NodeIndex| {
-                    let v = by_node.entry(n).or_default();
-                    if v.last() != Some(&i) {
-                        v.push(i);
-                    }
-                };
+                let key = (&d.environment, &d.cluster, &d.namespace);
+                let l = *location_ids.entry(key).or_insert_with(|| {
+                    locations.push((
+                        d.environment.clone(),
+                        d.cluster.clone(),
+                        d.namespace.clone(),
+                    ));
+                    locations.len() as u32 - 1
+                });
+                location.push(l);
+                let mut add = |n: NodeIndex| at_node.push((n.index() as u32, i));
                 for r in &d.runs {
                     if let Some(dg) = &r.digest {
                         match self.images.get(dg) {
@@ -441,10 +497,86 @@ impl Catalog {
                     }
                 }
             }
+            drop(location_ids);
+            // One deployment is listed once per node, however many of its runs lead there.
+            at_node.sort_unstable();
+            at_node.dedup();
+            let (dep_start, dep_of) = compress(bound, &at_node);
+
+            let g = &self.graph;
+            let mut kind = vec![NodeKind::Vacant; bound];
+            let mut hops: Vec<(u32, u32)> = Vec::new();
+            let mut apps: Vec<(u32, (NodeIndex, u32))> = Vec::new();
+            for n in g.node_indices() {
+                let from = n.index() as u32;
+                let mut hop = |m: NodeIndex, dependent: bool| {
+                    let m = m.index() as u32 | if dependent { DEPENDENT } else { 0 };
+                    hops.push((from, m));
+                };
+                let k = match g.node_weight(n) {
+                    Some(Node::Image(_)) => {
+                        for e in g.edges_directed(n, PgDirection::Incoming) {
+                            if *e.weight() == Edge::BuiltFrom {
+                                hop(e.source(), false);
+                            }
+                        }
+                        NodeKind::Image
+                    }
+                    Some(Node::Version(_)) => {
+                        for e in g.edges_directed(n, PgDirection::Outgoing) {
+                            if *e.weight() == Edge::VersionOf {
+                                hop(e.target(), false);
+                            }
+                        }
+                        for av in self.declared_app_versions(n).into_iter().flatten() {
+                            apps.push((from, *av));
+                        }
+                        NodeKind::Version
+                    }
+                    Some(Node::Component(_)) => {
+                        for e in g.edges_directed(n, PgDirection::Incoming) {
+                            match e.weight() {
+                                Edge::DependsOn => hop(e.source(), true),
+                                Edge::Includes => hop(e.source(), false),
+                                _ => {}
+                            }
+                        }
+                        for e in g.edges_directed(n, PgDirection::Outgoing) {
+                            if *e.weight() == Edge::OwnedBy {
+                                hop(e.target(), false);
+                            }
+                        }
+                        NodeKind::Component
+                    }
+                    Some(Node::Application(_)) => {
+                        for e in g.edges_directed(n, PgDirection::Outgoing) {
+                            if *e.weight() == Edge::OwnedBy {
+                                hop(e.target(), false);
+                            }
+                        }
+                        NodeKind::Application
+                    }
+                    Some(Node::Team(_)) => NodeKind::Team,
+                    None => NodeKind::Vacant,
+                };
+                if let Some(slot) = kind.get_mut(n.index()) {
+                    *slot = k;
+                }
+            }
+            let (hop_start, hops) = compress(bound, &hops);
+            let (app_start, app_versions) = compress(bound, &apps);
             Arc::new(LiveIndex {
                 deployments,
-                by_node,
+                location,
+                locations,
+                dep_start,
+                dep_of,
                 by_digest,
+                kind,
+                hop_start,
+                hops,
+                app_start,
+                app_versions,
             })
         })
     }
@@ -463,8 +595,8 @@ impl Catalog {
             whole_marks: vec![UNSEEN; bound],
             sbom_marks: vec![UNSEEN; self.packages.digests.len()],
             dep_marks: vec![UNSEEN; live.deployments.len()],
-            app_marks: HashMap::new(),
-            groups: BTreeMap::new(),
+            app_marks: AppMarks::default(),
+            groups: Default::default(),
             queue: std::collections::VecDeque::new(),
             vuln: match of {
                 BlastTarget::Vulnerability(id) => self
@@ -557,7 +689,7 @@ impl Catalog {
         first: usize,
         after: usize,
     ) -> Page<BlastItem> {
-        let all = r.groups.get(&group).map(Vec::as_slice).unwrap_or(&[]);
+        let all = r.groups[group as usize].as_slice();
         let items = all
             .iter()
             .skip(after)

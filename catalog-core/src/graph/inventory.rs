@@ -424,7 +424,7 @@ impl Catalog {
     fn tag_at(&self, registry: &str, repository: &str, tag: &str, t: Micros) -> Option<String> {
         let history = self
             .repos
-            .get(&(registry.to_string(), repository.to_string()))?
+            .get(&super::RepoKey(registry, repository))?
             .tag_history
             .get(tag)?;
         let t = time(t);

@@ -57,7 +57,8 @@ use std::time::{Duration, Instant};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const USAGE: &str = "usage: bench-graph [--size small|large] [--seed 42] [--no-pg] [--no-http]";
+const USAGE: &str =
+    "usage: bench-graph [--size small|large] [--seed 42] [--no-pg] [--no-http] [--core-only]";
 
 const REGISTRY: &str = "bench.local";
 /// Q1: in exactly 10% of the images.
@@ -164,6 +165,9 @@ struct Args {
     seed: u64,
     pg: bool,
     http: bool,
+    /// Only the in-process part: fold, memory and the three questions (no store, replay,
+    /// snapshot, PostgreSQL or HTTP): the quick loop for work on the core.
+    core_only: bool,
 }
 
 fn parse_args() -> Result<Args> {
@@ -172,6 +176,7 @@ fn parse_args() -> Result<Args> {
         seed: 42,
         pg: true,
         http: true,
+        core_only: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -191,6 +196,7 @@ fn parse_args() -> Result<Args> {
             }
             "--no-pg" => a.pg = false,
             "--no-http" => a.http = false,
+            "--core-only" => a.core_only = true,
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -1576,7 +1582,7 @@ fn main() -> Result<()> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let load_before = loadavg();
     let _ = rustls::crypto::ring::default_provider().install_default();
-    if a.http {
+    if a.http && !a.core_only {
         // Fail now rather than after generating the workload.
         catalog_tests::server::binary()?;
     }
@@ -1773,6 +1779,21 @@ fn main() -> Result<()> {
         ));
     }
 
+    if a.core_only {
+        return print_report(&Report {
+            setup: &setup,
+            rows: &rows,
+            notes: &[
+                format!("graph invariants (Catalog::verify): {verify}"),
+                "--core-only: no store, replay, snapshot, PostgreSQL or HTTP".to_string(),
+            ],
+            cores,
+            load_before: &load_before,
+            total,
+            bad: &bad,
+        });
+    }
+
     // --- the event log into a fresh SQLite store, and the graph rebuilt from it
     let dir = TempDir::new("bench-graph")?;
     let db = dir.path().join("catalog.db");
@@ -1808,7 +1829,7 @@ fn main() -> Result<()> {
         String::new(),
     ));
     // --- the server's start-up with no snapshot: a full replay of the log (snapshots off)
-    if a.http {
+    if a.http && !a.core_only {
         eprintln!("http: catalog serve on the imported log, no snapshot (a full replay)");
         let (server, ready) = Server::start(
             &db,
@@ -2113,30 +2134,57 @@ fn main() -> Result<()> {
         "HTTP skipped: --no-http".to_string()
     };
     drop(dir);
+    print_report(&Report {
+        setup: &setup,
+        rows: &rows,
+        notes: &[
+            format!("graph invariants (Catalog::verify): {verify}"),
+            pg_note,
+            http_note,
+        ],
+        cores,
+        load_before: &load_before,
+        total,
+        bad: &bad,
+    })
+}
 
-    // --- report
+struct Report<'a> {
+    setup: &'a str,
+    rows: &'a [Row],
+    notes: &'a [String],
+    cores: usize,
+    load_before: &'a str,
+    total: Instant,
+    bad: &'a Mismatches,
+}
+
+/// Prints the table and the notes; exits 1 when an answer disagreed.
+fn print_report(r: &Report) -> Result<()> {
     println!();
-    println!("bench-graph {setup}");
+    println!("bench-graph {}", r.setup);
     println!();
     println!("| measurement | n | p50 ms | p99 ms | result | aim |");
     println!("|---|---:|---:|---:|---|---|");
-    for r in &rows {
-        r.print();
+    for row in r.rows {
+        row.print();
     }
     println!();
-    println!("graph invariants (Catalog::verify): {verify}");
-    println!("{pg_note}");
-    println!("{http_note}");
+    for n in r.notes {
+        println!("{n}");
+    }
     println!(
-        "cores: {cores} (this process, the catalog server and PostgreSQL share them); load average \
-         (1 min) {load_before} before, {} after; total run time {:.1}s",
+        "cores: {} (this process, the catalog server and PostgreSQL share them); load average \
+         (1 min) {} before, {} after; total run time {:.1}s",
+        r.cores,
+        r.load_before,
         loadavg(),
-        total.elapsed().as_secs_f64()
+        r.total.elapsed().as_secs_f64()
     );
-    if !bad.0.is_empty() {
+    if !r.bad.0.is_empty() {
         println!();
-        println!("MISMATCH: {} answer(s) disagree:", bad.0.len());
-        for m in &bad.0 {
+        println!("MISMATCH: {} answer(s) disagree:", r.bad.0.len());
+        for m in &r.bad.0 {
             println!("  - {m}");
         }
         std::process::exit(1);
