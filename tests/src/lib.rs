@@ -16,5 +16,6 @@ pub mod registry;
 pub mod sbom;
 pub mod senders;
 pub mod server;
+pub mod synthetic;
 
 pub use server::{CatalogServer, CatalogWorker, ServerOpts};
