@@ -3,7 +3,7 @@
 use crate::auth::{self, Authenticator, Scope};
 use crate::config::{ServeArgs, TokenCommand};
 use crate::errors::ApiError;
-use crate::graphql::{build_schema, AppCtx, CatalogSchema};
+use crate::graphql::{build_query_schema, build_schema, AppCtx, CatalogSchema};
 use crate::hooks::{read_body, require_content_type};
 use crate::origin::BrowserPolicy;
 use crate::ws::{self, WsLimits};
@@ -29,7 +29,11 @@ use tracing::Instrument;
 /// Everything a request handler needs.
 pub struct AppState {
     pub ctx: AppCtx,
+    /// Queries and mutations over HTTP ([`build_query_schema`]: no extension).
     pub schema: CatalogSchema,
+    /// The same schema with its checks as extensions: subscriptions, and the precise refusal
+    /// of a query too complex.
+    pub checked: CatalogSchema,
     pub auth: Authenticator,
     pub metrics: Arc<Metrics>,
     pub max_body: usize,
@@ -217,7 +221,23 @@ async fn execute(
     if st.require_read_token() {
         caller.require(Scope::Read)?;
     }
-    let resp = st.schema.execute(gql.data(caller)).await;
+    let mut gql = gql.data(caller.clone());
+    let resp = match crate::graphql::preflight(&mut gql, st.read_only.as_deref()) {
+        Err(e) => async_graphql::Response::from_errors(vec![e]),
+        Ok(()) => {
+            let resp = st.schema.execute(gql).await;
+            if crate::graphql::too_complex(&resp) {
+                // Refused in validation, before anything ran: the checked schema says what
+                // the query costs (the body parsed as this request did a moment ago).
+                match serde_json::from_slice::<async_graphql::Request>(&body) {
+                    Ok(again) => st.checked.execute(again.data(caller)).await,
+                    Err(_) => resp,
+                }
+            } else {
+                resp
+            }
+        }
+    };
     if resp.errors.is_empty() {
         // The common case, written straight to bytes (a large answer costs a quarter of
         // what building a JSON tree first does).
@@ -510,7 +530,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         read_only: read_only.clone(),
     };
     let state = web::Data::new(AppState {
-        schema: build_schema(Some(ctx.clone())),
+        schema: build_query_schema(Some(ctx.clone())),
+        checked: build_schema(Some(ctx.clone())),
         ctx,
         auth,
         metrics: core.metrics.clone(),

@@ -238,7 +238,7 @@ async fn start(
     let conn = Connection {
         ws: session,
         protocol,
-        schema: st.schema.clone(),
+        schema: st.checked.clone(),
         auth: st.auth.clone(),
         header_caller,
         require_read: st.require_read,

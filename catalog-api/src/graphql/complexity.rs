@@ -183,4 +183,107 @@ mod tests {
         let code = e.extensions.as_ref().and_then(|x| x.get("code")).cloned();
         assert_eq!(code, Some(async_graphql::Value::from("QUERY_TOO_COMPLEX")));
     }
+
+    /// What an answer says, for comparing two schemas: the data, and each error's message,
+    /// code and locations.
+    fn outcome(r: &async_graphql::Response) -> String {
+        let errors: Vec<String> = r
+            .errors
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} {:?} {:?}",
+                    e.message,
+                    e.extensions.as_ref().and_then(|x| x.get("code")),
+                    e.locations
+                )
+            })
+            .collect();
+        format!("{:?} {errors:?}", r.data)
+    }
+
+    /// The query schema (no extension; `preflight`, then async-graphql's own complexity
+    /// limit, re-asked of the checked schema when it refuses) answers every document as the
+    /// checked schema does: the dashboard's queries, floods around the limit, documents
+    /// around the depth limit, introspection, and bad documents.
+    #[test]
+    fn the_query_schema_refuses_and_answers_as_the_checked_one() {
+        let checked = build_schema(None);
+        let fast = crate::graphql::build_query_schema(None);
+        let flood = |n: usize| -> String {
+            let f: String = (0..n)
+                .map(|i| format!("a{i}: components(first: 500) {{ nodes {{ name }} }} "))
+                .collect();
+            format!("{{ {f} }}")
+        };
+        let nest = |n: usize| -> String {
+            let mut q = "name".to_string();
+            for _ in 0..n {
+                q = format!("components {{ nodes {{ owner {{ {q} }} }} }}");
+            }
+            format!("{{ teams {{ edges {{ node {{ {q} }} }} }} }}")
+        };
+        let mut docs: Vec<String> = ui_queries().into_iter().map(|(_, q)| q).collect();
+        for n in [1, 10, 19, 20, 21, 40, 1000] {
+            docs.push(flood(n));
+        }
+        for n in 1..6 {
+            docs.push(nest(n));
+        }
+        docs.extend(
+            [
+                "{ __typename }",
+                "{ __schema { types { name fields { name type { name ofType { name ofType { name ofType { name } } } } } } } }",
+                "{ __schema { types { fields { type { fields { type { fields { type { fields { type { name } } } } } } } } } } }",
+                "{ nope }",
+                "{ components(",
+                "query A { __typename } query B { __typename }",
+                "mutation { __typename }",
+            ]
+            .map(str::to_string),
+        );
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let vars = serde_json::json!({"first": 100, "text": "x", "name": "x", "version": "1",
+            "digest": "sha256:0", "purl": "pkg:npm/x", "id": "x", "prefix": ""});
+        for q in &docs {
+            let req = || {
+                async_graphql::Request::new(q.clone())
+                    .variables(async_graphql::Variables::from_json(vars.clone()))
+            };
+            let want = rt.block_on(checked.execute(req()));
+            let mut r = req();
+            let got = match crate::graphql::preflight(&mut r, None) {
+                Err(e) => async_graphql::Response::from_errors(vec![e]),
+                Ok(()) => {
+                    let resp = rt.block_on(fast.execute(r));
+                    if crate::graphql::too_complex(&resp) {
+                        rt.block_on(checked.execute(req()))
+                    } else {
+                        resp
+                    }
+                }
+            };
+            assert_eq!(outcome(&got), outcome(&want), "{q}");
+        }
+        // The floods and the deep documents were refused, not answered.
+        let refused = |q: String| {
+            let r = rt.block_on(checked.execute(q));
+            r.errors
+                .first()
+                .and_then(|e| e.extensions.as_ref())
+                .and_then(|x| x.get("code"))
+                .cloned()
+        };
+        assert_eq!(
+            refused(flood(1000)),
+            Some(async_graphql::Value::from("QUERY_TOO_COMPLEX"))
+        );
+        assert_eq!(
+            refused(nest(5)),
+            Some(async_graphql::Value::from("QUERY_TOO_DEEP"))
+        );
+    }
 }

@@ -34,23 +34,28 @@ impl Extension for DepthLimit {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let doc = next.run(ctx, query, variables).await?;
-        let depth = depth(&doc);
-        if depth > self.max {
-            let mut e = ServerError::new(
-                format!(
-                    "Query is nested too deep: {depth} levels of fields, the limit is {} \
-                     (introspection's `ofType` chains do not count)",
-                    self.max
-                ),
-                None,
-            );
-            let mut ext = async_graphql::ErrorExtensionValues::default();
-            ext.set("code", "QUERY_TOO_DEEP");
-            e.extensions = Some(ext);
-            return Err(e);
-        }
+        check(&doc, self.max)?;
         Ok(doc)
     }
+}
+
+/// Refuses a document nested deeper than `max`, saying how deep it is (code `QUERY_TOO_DEEP`).
+pub(super) fn check(doc: &ExecutableDocument, max: usize) -> ServerResult<()> {
+    let depth = depth(doc);
+    if depth > max {
+        let mut e = ServerError::new(
+            format!(
+                "Query is nested too deep: {depth} levels of fields, the limit is {max} \
+                 (introspection's `ofType` chains do not count)"
+            ),
+            None,
+        );
+        let mut ext = async_graphql::ErrorExtensionValues::default();
+        ext.set("code", "QUERY_TOO_DEEP");
+        e.extensions = Some(ext);
+        return Err(e);
+    }
+    Ok(())
 }
 
 /// The deepest field nesting of any operation in `doc`, fragments inlined.

@@ -54,16 +54,27 @@ impl Extension for PerRequest {
     ) -> ServerResult<ExecutableDocument> {
         let doc = next.run(ctx, query, variables).await?;
         let name = self.operation.lock().ok().and_then(|o| o.clone());
-        let selected = doc.operations.iter().find(|(n, _)| match &name {
-            Some(want) => n.is_some_and(|n| n.as_str() == want),
-            None => true,
-        });
-        if let Some((_, op)) = selected {
-            if op.node.ty == OperationType::Mutation {
-                let e = ApiError::ReadOnly(self.message.to_string()).graphql();
-                return Err(e.into_server_error(op.pos));
-            }
-        }
+        refuse_mutation(&doc, name.as_deref(), &self.message)?;
         Ok(doc)
     }
+}
+
+/// Refuses the document's selected operation if it is a mutation (code `READ_ONLY`, with
+/// `message`); `operation` is the name the request selects, if any.
+pub(super) fn refuse_mutation(
+    doc: &ExecutableDocument,
+    operation: Option<&str>,
+    message: &str,
+) -> ServerResult<()> {
+    let selected = doc.operations.iter().find(|(n, _)| match operation {
+        Some(want) => n.is_some_and(|n| n.as_str() == want),
+        None => true,
+    });
+    if let Some((_, op)) = selected {
+        if op.node.ty == OperationType::Mutation {
+            let e = ApiError::ReadOnly(message.to_string()).graphql();
+            return Err(e.into_server_error(op.pos));
+        }
+    }
+    Ok(())
 }

@@ -22,7 +22,7 @@
 
 use actix_web::web::Bytes;
 use anyhow::{anyhow, bail, Context, Result};
-use catalog_api::graphql::{build_schema, AppCtx};
+use catalog_api::graphql::{build_query_schema, AppCtx};
 use catalog_core::event::{NewEvent, RecordedEvent};
 use catalog_core::{Catalog, InventoryScope, WhereIs};
 use catalog_ingest::hooks::{deployments, HookContext};
@@ -624,7 +624,8 @@ fn graphql_in_process(
         registries: Arc::new(Registries::new(&[])),
         read_only: None,
     };
-    let schema = build_schema(Some(ctx));
+    // The schema HTTP queries run on (no extension: see `build_query_schema`).
+    let schema = build_query_schema(Some(ctx));
     let mut execute = Timings::default();
     let mut serialize = Timings::default();
     let mut via_value = Timings::default();
