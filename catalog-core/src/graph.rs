@@ -203,6 +203,11 @@ pub struct Catalog {
     images: HashMap<String, NodeIndex>,
     teams: BTreeMap<String, NodeIndex>,
     repos: hashbrown::HashMap<(String, String), RepoState>,
+    /// Digest -> the repositories (any registry) holding it: derived from `repos` (which only
+    /// ever gains digests), rebuilt when a snapshot is restored. Asking where an image runs
+    /// scanned every repository before; a package report asks that once per image.
+    #[serde(skip)]
+    repos_of: HashMap<String, BTreeSet<String>>,
     /// Per-platform manifest digest -> the index digest holding it (Kubernetes reports either).
     platform_parent: HashMap<String, String>,
     inventory: inventory::Inventory,
@@ -323,6 +328,35 @@ impl Catalog {
         }
     }
 
+    /// Rebuilds `repos_of` from `repos` (after a snapshot is restored).
+    fn index_repos(&mut self) {
+        self.repos_of = self.repos_by_digest();
+    }
+
+    fn repos_by_digest(&self) -> HashMap<String, BTreeSet<String>> {
+        let mut of: HashMap<String, BTreeSet<String>> = HashMap::new();
+        for ((_, repository), r) in &self.repos {
+            for d in r.digests.keys() {
+                of.entry(d.clone()).or_default().insert(repository.clone());
+            }
+        }
+        of
+    }
+
+    /// Records in `repos_of` that `repository` holds (an entry for) `digest`.
+    fn note_repo_digest(&mut self, repository: &str, digest: &str) {
+        if !self
+            .repos_of
+            .get(digest)
+            .is_some_and(|r| r.contains(repository))
+        {
+            self.repos_of
+                .entry(digest.to_string())
+                .or_default()
+                .insert(repository.to_string());
+        }
+    }
+
     fn repo(&mut self, registry: &str, repository: &str) -> &mut RepoState {
         self.repos
             .entry((registry.to_string(), repository.to_string()))
@@ -331,6 +365,7 @@ impl Catalog {
 
     fn image_registered(&mut self, e: &ImageRegistered, t: DateTime<Utc>) {
         let image = self.ensure_image(e);
+        self.note_repo_digest(&e.repository, &e.digest);
         let repo = self.repo(&e.registry, &e.repository);
         let ri = repo.digests.entry(e.digest.clone()).or_default();
         ri.first_pushed = Some(ri.first_pushed.map_or(t, |p| p.min(t)));
@@ -418,6 +453,7 @@ impl Catalog {
         digest: &str,
         t: DateTime<Utc>,
     ) {
+        self.note_repo_digest(repository, digest);
         let ri = self
             .repo(registry, repository)
             .digests
@@ -894,6 +930,9 @@ impl Catalog {
     /// Checks the graph's invariants; tests call it after every fold.
     #[doc(hidden)]
     pub fn verify(&self) -> Result<(), String> {
+        if self.repos_by_digest() != self.repos_of {
+            return Err("the digest -> repositories index differs from the repositories".into());
+        }
         for ((registry, repo), r) in &self.repos {
             for (tag, st) in &r.tags {
                 if let Some(d) = &st.digest {

@@ -621,11 +621,7 @@ impl Catalog {
             {
                 digests.extend(img.platforms.iter().map(|p| p.digest.clone()));
             }
-            for (_, repo) in self.repos.keys().filter(|k| {
-                self.repos
-                    .get(*k)
-                    .is_some_and(|r| r.digests.contains_key(d))
-            }) {
+            for repo in self.repos_of.get(d).into_iter().flatten() {
                 add_name(repo, &mut candidates);
             }
         }

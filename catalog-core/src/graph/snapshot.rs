@@ -177,6 +177,7 @@ impl Catalog {
             });
         }
         c.packages.reindex();
+        c.index_repos();
         Ok(c)
     }
 }
