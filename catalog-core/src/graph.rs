@@ -220,6 +220,11 @@ pub struct Catalog {
     /// Live deployments indexed for blast radius; derived, rebuilt on first use after a change.
     #[serde(skip)]
     live: std::sync::OnceLock<std::sync::Arc<blast::LiveIndex>>,
+    /// Live (not deleted) versions per component node; derived, rebuilt on first use after an
+    /// event that can register, delete or re-own something (deployments, SBOMs, advisories and
+    /// VEX cannot). Search ranks every matching component by it.
+    #[serde(skip)]
+    live_versions: std::sync::OnceLock<Vec<u32>>,
     last_seq: i64,
 }
 
@@ -271,6 +276,12 @@ impl Catalog {
         ) {
             // What runs where, and what it resolves to, may have changed.
             self.live = std::sync::OnceLock::new();
+            if !matches!(
+                rec.event,
+                Event::DeploymentObserved(_) | Event::ClusterSnapshot(_)
+            ) {
+                self.live_versions = std::sync::OnceLock::new();
+            }
         }
         self.last_seq = self.last_seq.max(rec.seq);
         let t = rec.occurred_at;
@@ -591,6 +602,28 @@ impl Catalog {
                 .max_by(|a, b| compare_versions(&a.version, &b.version))
                 .map(|v| v.version.clone()),
         })
+    }
+
+    /// How many versions of component `c` are not deleted (`component_at`'s `version_count`),
+    /// from a table built once per change.
+    fn live_version_count(&self, c: NodeIndex) -> usize {
+        use petgraph::visit::NodeIndexable;
+        let table = self.live_versions.get_or_init(|| {
+            let mut t = vec![0u32; self.graph.node_bound()];
+            for n in self.components.values() {
+                if let Some(slot) = t.get_mut(n.index()) {
+                    *slot = self
+                        .version_nodes(*n)
+                        .filter(|v| {
+                            self.deleted_at(&v.registry, &v.repository, &v.digest)
+                                .is_none()
+                        })
+                        .count() as u32;
+                }
+            }
+            t
+        });
+        table.get(c.index()).map_or(0, |n| *n as usize)
     }
 
     /// Components by name prefix (and optionally owner), ordered by name, after a cursor.

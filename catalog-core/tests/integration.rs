@@ -270,3 +270,35 @@ mod tagged;
 mod versioning;
 #[path = "integration/vex.rs"]
 mod vex;
+
+/// A component's search line (versions, owner) follows every push, delete and owner change,
+/// asked after each event, so a table of live versions built for one answer is never reused
+/// after the catalog changed.
+#[test]
+fn a_component_search_line_follows_pushes_deletes_and_owners() {
+    let mut c = Catalog::new();
+    let mut lines = std::collections::BTreeSet::new();
+    for e in history() {
+        c.apply(&e);
+        let Some(comp) = c.component("shop/cart") else {
+            continue;
+        };
+        let mut want = format!("{} versions", comp.version_count);
+        if let Some(o) = &comp.owner {
+            want.push_str(&format!(", owned by {o}"));
+        }
+        let hit = c
+            .search("cart", &[catalog_core::graph::SearchKind::Component], 10)
+            .into_iter()
+            .find(|h| h.id == "shop/cart")
+            .expect("the component is found");
+        assert_eq!(
+            hit.detail.as_deref(),
+            Some(want.as_str()),
+            "after {}",
+            e.key
+        );
+        lines.insert(want);
+    }
+    assert!(lines.len() >= 3, "the history changes the line: {lines:?}");
+}

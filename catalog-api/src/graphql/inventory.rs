@@ -273,8 +273,14 @@ impl InventoryQuery {
             cluster,
             namespace,
         };
-        let items = graph(ctx)?.inventory(&scope, at);
-        Ok(w.cut(items.into_iter().map(Deployment::from).collect()))
+        // Only the page is built: a cluster holds thousands of workloads, a page 50.
+        let (total, page) = graph(ctx)?.inventory_page(&scope, at, w.offset, w.first);
+        let has_next = total > w.offset + page.len();
+        Ok(w.connection(
+            page.into_iter().map(Deployment::from).collect(),
+            has_next,
+            total,
+        ))
     }
 
     /// Where a component, a component version, or an image (by digest, an index or one of

@@ -589,6 +589,38 @@ impl Catalog {
             .collect()
     }
 
+    /// One page of [`Catalog::inventory`] (`first` after `offset`, in the same order) and how
+    /// many there are in all: every workload's state at `at` is looked up, but only the
+    /// page's deployments are built (runs resolved, strings copied).
+    pub fn inventory_page(
+        &self,
+        scope: &InventoryScope,
+        at: Option<DateTime<Utc>>,
+        offset: usize,
+        first: usize,
+    ) -> (usize, Vec<model::Deployment>) {
+        let t = at.map_or(Micros::MAX, micros);
+        let inv = &self.inventory;
+        let live: Vec<(WorkloadId, &ObsKey, &Obs)> = inv
+            .scope_workloads(scope)
+            .into_iter()
+            .filter_map(|id| {
+                let (k, o) = inv.state_at(id, t)?;
+                // What `deployment_model` needs before it builds anything.
+                let (start, _) = inv.interval(id, k)?;
+                inv.workloads.get(id as usize)?.timeline.get(start)?;
+                Some((id, k, o))
+            })
+            .collect();
+        let page = live
+            .iter()
+            .skip(offset)
+            .take(first)
+            .filter_map(|(id, k, o)| self.deployment_model(*id, k, o))
+            .collect();
+        (live.len(), page)
+    }
+
     /// Where a component, a version or an image runs at `at` (now when `None`).
     pub fn where_is(&self, what: &WhereIs, at: Option<DateTime<Utc>>) -> Vec<model::Deployment> {
         let t = at.map_or(Micros::MAX, micros);

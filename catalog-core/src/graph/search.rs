@@ -316,13 +316,16 @@ impl Catalog {
             (usize::BITS - n.leading_zeros()).min(9) as i64
         }
         match kind {
-            SearchKind::Component => match self.component(id) {
-                Some(c) => {
-                    let mut d = format!("{} versions", c.version_count);
-                    if let Some(o) = &c.owner {
+            // What `component(id)` would say of its versions and owner, without building it:
+            // a short prefix matches every component.
+            SearchKind::Component => match self.components.get(id) {
+                Some(n) => {
+                    let count = self.live_version_count(*n);
+                    let mut d = format!("{count} versions");
+                    if let Some(o) = self.owner_of(*n) {
                         d.push_str(&format!(", owned by {o}"));
                     }
-                    (Some(d), pop(c.version_count))
+                    (Some(d), pop(count))
                 }
                 None => (None, 0),
             },

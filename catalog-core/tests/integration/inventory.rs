@@ -487,3 +487,44 @@ fn configuration_maps_clusters_to_environments() {
     );
     assert_eq!(qa.len(), 2);
 }
+
+#[test]
+fn an_inventory_page_is_the_same_slice_of_the_whole_inventory() {
+    let c = fold_rebased(&sequence());
+    let scopes = [
+        InventoryScope::default(),
+        InventoryScope {
+            cluster: Some("prod-eu-1".into()),
+            ..Default::default()
+        },
+        InventoryScope {
+            cluster: Some("nowhere".into()),
+            ..Default::default()
+        },
+    ];
+    let mut pages = 0;
+    for scope in &scopes {
+        for at in [
+            None,
+            Some(at_min(0)),
+            Some(at_min(5)),
+            Some(at_min(30)),
+            Some(at_min(1000)),
+        ] {
+            let all = c.inventory(scope, at);
+            for offset in 0..=all.len() + 1 {
+                for first in [0, 1, 2, 3, 50] {
+                    let (total, page) = c.inventory_page(scope, at, offset, first);
+                    assert_eq!(total, all.len(), "{scope:?} {at:?}");
+                    let want: Vec<_> = all.iter().skip(offset).take(first).cloned().collect();
+                    assert_eq!(page, want, "{scope:?} {at:?} {offset} {first}");
+                    pages += usize::from(!page.is_empty());
+                }
+            }
+        }
+    }
+    assert!(
+        pages > 20,
+        "the history has deployments to page through: {pages}"
+    );
+}
