@@ -249,6 +249,37 @@ async fn client(
     (samples, failures)
 }
 
+/// Runs `clients` clients (seeds `seed`, `2 * seed`, ...) until `until`; each one's samples and
+/// failures, or why its task failed.
+#[allow(clippy::too_many_arguments)]
+async fn clients_until(
+    http: &reqwest::Client,
+    url: &str,
+    q: &Arc<Questions>,
+    clients: usize,
+    seed: u64,
+    floor: bool,
+    until: Instant,
+) -> Vec<Result<(Vec<(Kind, Duration)>, Vec<String>), tokio::task::JoinError>> {
+    let tasks: Vec<_> = (0..clients)
+        .map(|c| {
+            tokio::spawn(client(
+                http.clone(),
+                url.to_string(),
+                q.clone(),
+                (c as u64 + 1) * seed,
+                floor,
+                until,
+            ))
+        })
+        .collect();
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await);
+    }
+    out
+}
+
 fn run_phase(
     url: &str,
     q: &Arc<Questions>,
@@ -268,44 +299,14 @@ fn run_phase(
         .build()?;
     // Warm the connections and the server's caches, unmeasured.
     let warm_until = Instant::now() + Duration::from_secs(2);
-    rt.block_on(async {
-        let mut tasks = Vec::new();
-        for c in 0..clients {
-            tasks.push(tokio::spawn(client(
-                http.clone(),
-                url.to_string(),
-                q.clone(),
-                1_000 + c as u64,
-                floor,
-                warm_until,
-            )));
-        }
-        for t in tasks {
-            let _ = t.await;
-        }
-    });
+    let _ = rt.block_on(clients_until(
+        &http, url, q, clients, 1_000, floor, warm_until,
+    ));
     let server_cpu0 = pid.and_then(cpu_time);
     let client_cpu0 = cpu_time("self");
     let t0 = Instant::now();
     let until = t0 + Duration::from_secs(secs);
-    let results = rt.block_on(async {
-        let mut tasks = Vec::new();
-        for c in 0..clients {
-            tasks.push(tokio::spawn(client(
-                http.clone(),
-                url.to_string(),
-                q.clone(),
-                (c as u64 + 1) * 7919,
-                floor,
-                until,
-            )));
-        }
-        let mut out = Vec::new();
-        for t in tasks {
-            out.push(t.await);
-        }
-        out
-    });
+    let results = rt.block_on(clients_until(&http, url, q, clients, 7_919, floor, until));
     let elapsed = t0.elapsed();
     let mut samples = Vec::new();
     let mut failures = Vec::new();

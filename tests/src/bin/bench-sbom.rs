@@ -33,6 +33,7 @@ use catalog_tests::baseline::Baseline;
 use catalog_tests::bench::{catalog_pid, cpu_time, loadavg, metric, percentile, Rng};
 use catalog_tests::registry::TempDir;
 use catalog_tests::server::{PgDatabase, INGEST_TOKEN};
+use catalog_tests::synthetic::{Zipf, ZIPF_S};
 use catalog_tests::{CatalogServer, ServerOpts};
 use chrono::Utc;
 use serde_json::{json, Value};
@@ -49,8 +50,6 @@ const MARKER_NEW: &str = "2.17.1";
 const RANGE: &str = "vers:maven/>=2.0.0|<2.15.0";
 /// Package versions the documents draw from.
 const POOL: usize = 20_000;
-/// Zipf exponent: rank r is drawn with weight 1 / (r + 1)^s.
-const ZIPF_S: f64 = 1.0;
 /// Direct dependencies of each image.
 const DIRECT: usize = 30;
 /// Share of the non-direct components at depth 2 (the rest at depth 3).
@@ -352,37 +351,6 @@ fn marker(version: &str) -> Pkg {
     )
 }
 
-/// Draws pool indexes with a Zipf-like skew: rank r (a random permutation of the pool, so
-/// popular packages are spread across ecosystems) with weight 1 / (r + 1)^s.
-struct Zipf {
-    cdf: Vec<f64>,
-    perm: Vec<usize>,
-}
-
-impl Zipf {
-    fn new(n: usize, rng: &mut Rng) -> Zipf {
-        let mut cdf = Vec::with_capacity(n);
-        let mut total = 0.0;
-        for r in 0..n {
-            total += 1.0 / ((r + 1) as f64).powf(ZIPF_S);
-            cdf.push(total);
-        }
-        let mut perm: Vec<usize> = (0..n).collect();
-        rng.shuffle(&mut perm);
-        Zipf { cdf, perm }
-    }
-
-    fn draw(&self, rng: &mut Rng) -> usize {
-        let total = self.cdf.last().copied().unwrap_or(1.0);
-        let u = rng.unit() * total;
-        let r = self
-            .cdf
-            .partition_point(|c| *c < u)
-            .min(self.perm.len() - 1);
-        self.perm[r]
-    }
-}
-
 /// Which marker (if any) document `i` carries, and at which depth (1, 2 or 3).
 fn planted(i: usize) -> Option<(&'static str, usize)> {
     let depth = 1 + (i / 10) % 3;
@@ -440,7 +408,7 @@ fn document(
     let mut seen = HashSet::with_capacity(want * 2);
     let mut chosen: Vec<&Pkg> = Vec::with_capacity(components);
     while chosen.len() < want {
-        let k = src.zipf.draw(rng);
+        let k = src.zipf.draw(rng) as usize;
         if seen.insert(k) {
             chosen.push(&src.pool[k]);
             used.insert(k);
