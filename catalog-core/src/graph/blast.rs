@@ -134,10 +134,66 @@ struct Mark {
     parent: Walk,
 }
 
-const UNSEEN: Mark = Mark {
-    depth: u32::MAX,
-    parent: Walk::None,
-};
+/// The marks of one kind of walk node: 8 bytes each and all-zero while unseen, so a query's
+/// arrays come zeroed from the allocator instead of being filled (a query used to fill
+/// 8 MB of 16-byte marks at the large size). A seen mark holds depth + 1 (bits 35..64), its
+/// parent's kind (bits 32..35) and index (bits 0..32). An application version is never a
+/// parent (it has no hops), so every parent fits.
+#[derive(Debug, Clone)]
+struct Marks(Vec<u64>);
+
+const DEPTH_SHIFT: u32 = 35;
+const MAX_DEPTH: u32 = (1 << (64 - DEPTH_SHIFT)) - 2;
+
+impl Marks {
+    fn new(n: usize) -> Marks {
+        Marks(vec![0; n])
+    }
+
+    fn get(&self, i: usize) -> Option<Mark> {
+        let v = *self.0.get(i)?;
+        if v == 0 {
+            return None;
+        }
+        let at = v as u32;
+        let parent = match (v >> 32) & 7 {
+            1 => Walk::Pv(at),
+            2 => Walk::SbomImage(at),
+            3 => Walk::G(NodeIndex::new(at as usize)),
+            4 => Walk::Whole(NodeIndex::new(at as usize)),
+            5 => Walk::Deployment(at),
+            _ => Walk::None,
+        };
+        Some(Mark {
+            depth: (v >> DEPTH_SHIFT) as u32 - 1,
+            parent,
+        })
+    }
+
+    /// Marks `i` with `m` unless it is marked already; true when it was not.
+    fn set(&mut self, i: usize, m: Mark) -> bool {
+        let Some(slot) = self.0.get_mut(i) else {
+            return false;
+        };
+        if *slot != 0 {
+            return false;
+        }
+        let (kind, at): (u64, u32) = match m.parent {
+            Walk::Pv(pv) => (1, pv),
+            Walk::SbomImage(i) => (2, i),
+            Walk::G(n) => (3, n.index() as u32),
+            Walk::Whole(n) => (4, n.index() as u32),
+            Walk::Deployment(i) => (5, i),
+            Walk::None | Walk::AppVersion(..) => (0, 0),
+        };
+        *slot = (u64::from(m.depth.min(MAX_DEPTH)) + 1) << DEPTH_SHIFT | kind << 32 | u64::from(at);
+        true
+    }
+
+    fn depth(&self, i: usize) -> u32 {
+        self.get(i).map_or(0, |m| m.depth)
+    }
+}
 
 /// Live deployments now, indexed by what they run, and the walk's hops in flat arrays.
 /// Derived from the inventory and the graph; rebuilt on first use after an event that can
@@ -249,10 +305,10 @@ impl LiveIndex {
 pub struct BlastRadius {
     roots: Vec<Walk>,
     groups: Groups,
-    graph_marks: Arc<Vec<Mark>>,
-    whole_marks: Arc<Vec<Mark>>,
-    sbom_marks: Arc<Vec<Mark>>,
-    dep_marks: Arc<Vec<Mark>>,
+    graph_marks: Arc<Marks>,
+    whole_marks: Arc<Marks>,
+    sbom_marks: Arc<Marks>,
+    dep_marks: Arc<Marks>,
     app_marks: Arc<AppMarks>,
     live: Arc<LiveIndex>,
     pub max_depth: Option<u32>,
@@ -320,11 +376,11 @@ struct Walker<'a> {
     c: &'a Catalog,
     live: &'a LiveIndex,
     max_depth: u32,
-    graph_marks: Vec<Mark>,
+    graph_marks: Marks,
     /// Components affected as a whole (the target or a dependent).
-    whole_marks: Vec<Mark>,
-    sbom_marks: Vec<Mark>,
-    dep_marks: Vec<Mark>,
+    whole_marks: Marks,
+    sbom_marks: Marks,
+    dep_marks: Marks,
     app_marks: AppMarks,
     groups: Groups,
     queue: std::collections::VecDeque<Walk>,
@@ -335,26 +391,25 @@ struct Walker<'a> {
 
 impl<'a> Walker<'a> {
     fn visit(&mut self, w: Walk, depth: u32, parent: Walk) -> bool {
-        let slot = match w {
-            Walk::SbomImage(i) => self.sbom_marks.get_mut(i as usize),
-            Walk::G(n) => self.graph_marks.get_mut(n.index()),
-            Walk::Whole(n) => self.whole_marks.get_mut(n.index()),
-            Walk::Deployment(i) => self.dep_marks.get_mut(i as usize),
+        let m = Mark { depth, parent };
+        let fresh = match w {
+            Walk::SbomImage(i) => self.sbom_marks.set(i as usize, m),
+            Walk::G(n) => self.graph_marks.set(n.index(), m),
+            Walk::Whole(n) => self.whole_marks.set(n.index(), m),
+            Walk::Deployment(i) => self.dep_marks.set(i as usize, m),
             Walk::AppVersion(a, n) => {
                 if self.app_marks.contains_key(&(a, n)) {
                     return false;
                 }
-                self.app_marks.insert((a, n), Mark { depth, parent });
+                self.app_marks.insert((a, n), m);
                 self.groups[BlastGroup::ApplicationVersions as usize].push(w);
                 return false;
             }
             Walk::Pv(_) | Walk::None => return false,
         };
-        let Some(slot) = slot else { return false };
-        if slot.depth != u32::MAX {
+        if !fresh {
             return false;
         }
-        *slot = Mark { depth, parent };
         let group = match w {
             Walk::SbomImage(_) => Some(BlastGroup::Images),
             Walk::Deployment(_) => Some(BlastGroup::Deployments),
@@ -591,10 +646,10 @@ impl Catalog {
             c: self,
             live: &live,
             max_depth: max_depth.unwrap_or(u32::MAX),
-            graph_marks: vec![UNSEEN; bound],
-            whole_marks: vec![UNSEEN; bound],
-            sbom_marks: vec![UNSEEN; self.packages.digests.len()],
-            dep_marks: vec![UNSEEN; live.deployments.len()],
+            graph_marks: Marks::new(bound),
+            whole_marks: Marks::new(bound),
+            sbom_marks: Marks::new(self.packages.digests.len()),
+            dep_marks: Marks::new(live.deployments.len()),
             app_marks: AppMarks::default(),
             groups: Default::default(),
             queue: std::collections::VecDeque::new(),
@@ -703,15 +758,14 @@ impl Catalog {
     }
 
     fn mark_of(&self, r: &BlastRadius, w: Walk) -> Option<Mark> {
-        let m = match w {
-            Walk::G(n) => r.graph_marks.get(n.index()).copied(),
-            Walk::Whole(n) => r.whole_marks.get(n.index()).copied(),
-            Walk::SbomImage(i) => r.sbom_marks.get(i as usize).copied(),
-            Walk::Deployment(i) => r.dep_marks.get(i as usize).copied(),
+        match w {
+            Walk::G(n) => r.graph_marks.get(n.index()),
+            Walk::Whole(n) => r.whole_marks.get(n.index()),
+            Walk::SbomImage(i) => r.sbom_marks.get(i as usize),
+            Walk::Deployment(i) => r.dep_marks.get(i as usize),
             Walk::AppVersion(a, n) => r.app_marks.get(&(a, n)).copied(),
             Walk::Pv(_) | Walk::None => None,
-        }?;
-        (m.depth != u32::MAX).then_some(m)
+        }
     }
 
     fn blast_item(&self, r: &BlastRadius, w: Walk) -> Option<BlastItem> {
@@ -748,10 +802,7 @@ impl Catalog {
                 Node::Component(_) => BlastThing::Component {
                     component: self.component_at(n)?,
                     // It depends on something affected (the target is no item).
-                    dependent: r
-                        .whole_marks
-                        .get(n.index())
-                        .is_some_and(|m| m.depth != u32::MAX && m.depth > 0),
+                    dependent: r.whole_marks.get(n.index()).is_some_and(|m| m.depth > 0),
                 },
                 Node::Application(a) => BlastThing::Application(self.app_model(a)),
                 Node::Team(_) => BlastThing::Owner(self.team_at(n)?),
@@ -844,10 +895,10 @@ impl Walker<'_> {
     fn depth_of(&self, w: Walk) -> u32 {
         match w {
             Walk::Pv(_) => 0,
-            Walk::G(n) => self.graph_marks[n.index()].depth,
-            Walk::Whole(n) => self.whole_marks[n.index()].depth,
-            Walk::SbomImage(i) => self.sbom_marks[i as usize].depth,
-            Walk::Deployment(i) => self.dep_marks[i as usize].depth,
+            Walk::G(n) => self.graph_marks.depth(n.index()),
+            Walk::Whole(n) => self.whole_marks.depth(n.index()),
+            Walk::SbomImage(i) => self.sbom_marks.depth(i as usize),
+            Walk::Deployment(i) => self.dep_marks.depth(i as usize),
             Walk::AppVersion(a, n) => self.app_marks.get(&(a, n)).map_or(0, |m| m.depth),
             Walk::None => 0,
         }
