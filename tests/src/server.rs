@@ -111,6 +111,21 @@ impl CatalogServer {
         Self::start_in(dir, opts)
     }
 
+    /// The usual end-to-end pair: a real registry that notifies the catalog's
+    /// `/hooks/distribution` (ingest token), and the catalog, started with `opts`, reading
+    /// from it (its port and `registries` are set here).
+    pub fn with_registry(opts: ServerOpts) -> Result<(crate::registry::Registry, CatalogServer)> {
+        let port = free_port()?;
+        let hook = format!("http://127.0.0.1:{port}/hooks/distribution");
+        let registry = crate::registry::Registry::start(&[(&hook, INGEST_TOKEN)])?;
+        let server = CatalogServer::start(ServerOpts {
+            port: Some(port),
+            registries: vec![format!("http://{}", registry.host())],
+            ..opts
+        })?;
+        Ok((registry, server))
+    }
+
     fn start_in(dir: std::sync::Arc<TempDir>, mut opts: ServerOpts) -> Result<CatalogServer> {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let port = match opts.port {

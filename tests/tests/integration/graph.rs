@@ -5,9 +5,9 @@
 //! deployment and the owners with their contacts. Mutations change the answer; bad input is
 //! refused whole, naming the document and field.
 
-use catalog_tests::registry::{push, ImageSpec, Layout, Registry, TempDir};
+use catalog_tests::registry::{push, ImageSpec, Layout, TempDir};
 use catalog_tests::sbom::cyclonedx as sbom;
-use catalog_tests::server::{binary, free_port, ADMIN_TOKEN, CATALOG_TOKEN, INGEST_TOKEN};
+use catalog_tests::server::{binary, ADMIN_TOKEN, CATALOG_TOKEN, INGEST_TOKEN};
 use catalog_tests::{CatalogServer, ServerOpts};
 use serde_json::{json, Value};
 use std::process::Command;
@@ -69,16 +69,8 @@ fn names(v: &Value) -> Vec<String> {
 
 #[test]
 fn backstage_descriptors_and_blast_radius_over_http() {
-    let catalog_port = free_port().unwrap();
-    let hook = format!("http://127.0.0.1:{catalog_port}/hooks/distribution");
-    let registry = Registry::start(&[(&hook, INGEST_TOKEN)]).unwrap();
+    let (registry, server) = CatalogServer::with_registry(ServerOpts::default()).unwrap();
     let host = registry.host();
-    let server = CatalogServer::start(ServerOpts {
-        port: Some(catalog_port),
-        registries: vec![format!("http://{host}")],
-        ..ServerOpts::default()
-    })
-    .unwrap();
 
     // Images, pushed for real; SBOMs uploaded for two of them.
     let layout = Layout::new().unwrap();

@@ -7,7 +7,7 @@
 
 use catalog_tests::registry::{push, require_tool, ImageSpec, Layout, Registry, TempDir};
 use catalog_tests::sbom::cyclonedx as sbom;
-use catalog_tests::server::{free_port, ADMIN_TOKEN, CATALOG_TOKEN, INGEST_TOKEN};
+use catalog_tests::server::{ADMIN_TOKEN, CATALOG_TOKEN, INGEST_TOKEN};
 use catalog_tests::{CatalogServer, ServerOpts};
 use chrono::{DateTime, DurationRound, SecondsFormat, TimeDelta, Utc};
 use serde_json::{json, Value};
@@ -267,13 +267,7 @@ pub(crate) struct Shop {
 }
 
 pub(crate) fn seed_shop() -> Shop {
-    let catalog_port = free_port().unwrap();
-    let hook = format!("http://127.0.0.1:{catalog_port}/hooks/distribution");
-    let registry = Registry::start(&[(&hook, INGEST_TOKEN)]).unwrap();
-    let host = registry.host();
-    let server = CatalogServer::start(ServerOpts {
-        port: Some(catalog_port),
-        registries: vec![format!("http://{host}")],
+    let (registry, server) = CatalogServer::with_registry(ServerOpts {
         // Configuration names each cluster's environment; the events say the same.
         extra_args: vec![
             "--cluster-environment".into(),
@@ -282,6 +276,7 @@ pub(crate) fn seed_shop() -> Shop {
         ..ServerOpts::default()
     })
     .unwrap();
+    let host = registry.host();
 
     // Ownership, the application and declared dependencies.
     let receipt = post_ok(

@@ -8,8 +8,8 @@
 
 use super::sbom::{descriptor, push_sbom_artifact};
 use super::ui::{prerequisites, run_browser};
-use catalog_tests::registry::{push, ImageSpec, Layout, Registry, TempDir};
-use catalog_tests::server::{free_port, CATALOG_TOKEN, INGEST_TOKEN};
+use catalog_tests::registry::{push, ImageSpec, Layout, TempDir};
+use catalog_tests::server::{CATALOG_TOKEN, INGEST_TOKEN};
 use catalog_tests::{CatalogServer, ServerOpts};
 use chrono::{Duration as TimeDelta, SecondsFormat, Utc};
 use serde_json::{json, Value};
@@ -105,16 +105,8 @@ fn wait(server: &CatalogServer, what: &str, digest: &str, f: impl Fn(&Value) -> 
 
 #[test]
 fn vex_statements_suppress_exactly_their_matches_and_are_found_in_the_registry() {
-    let catalog_port = free_port().unwrap();
-    let hook = format!("http://127.0.0.1:{catalog_port}/hooks/distribution");
-    let registry = Registry::start(&[(&hook, INGEST_TOKEN)]).unwrap();
+    let (registry, server) = CatalogServer::with_registry(ServerOpts::default()).unwrap();
     let host = registry.host();
-    let server = CatalogServer::start(ServerOpts {
-        port: Some(catalog_port),
-        registries: vec![format!("http://{host}")],
-        ..ServerOpts::default()
-    })
-    .unwrap();
     let layout = Layout::new().unwrap();
     let mut digests = Vec::new();
     for (name, repo) in [("cart", "shop/cart"), ("api", "shop/api")] {
