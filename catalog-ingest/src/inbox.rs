@@ -1,12 +1,15 @@
-//! The intake writer: one thread, one connection, group commit of everything the hooks
-//! accepted.
+//! The intake writers: group commit of everything the hooks accepted.
 //!
-//! Hooks hand their validated items here and wait; the writer drains whatever is queued and
+//! Hooks hand their validated items here and wait; a writer drains whatever is queued and
 //! commits it all in one transaction (one fsync for many requests), then answers each. A 2xx
 //! therefore always means "on disk". What still needs a registry (pushes, deletes) goes to
 //! the inbox for a worker; what is complete at intake (deployments, SBOMs, descriptors,
-//! advisories) is appended to the event log in the same transaction and handed to this
-//! process's graph: a worker would only have copied it over, writing it a second time.
+//! advisories) is appended to the event log and handed to this process's graph: a worker would
+//! only have copied it over, writing it a second time.
+//!
+//! Two writers, so that a registry's acknowledgement never waits for the log: one commits
+//! requests of inbox items only (on SQLite to the inbox's own file, its own write lock), the
+//! other requests with events for the log (which share the log's lock with the worker).
 
 use crate::item::InboxBody;
 use crate::metrics::Metrics;
@@ -35,7 +38,11 @@ pub enum InboxError {
 
 #[derive(Clone)]
 pub struct InboxWriter {
-    tx: mpsc::Sender<Request>,
+    /// Requests of inbox items only (registry notifications): their own writer, since on
+    /// SQLite the inbox is a file of its own and needs no turn at the log's write lock.
+    items: mpsc::Sender<Request>,
+    /// Requests with events for the log (deployments, SBOMs, imports).
+    log: mpsc::Sender<Request>,
     /// This process's graph, once it has one: what the writer appends to the log goes there.
     graph: Arc<OnceLock<Arc<GraphSync>>>,
 }
@@ -46,42 +53,26 @@ const MAX_BATCH_ITEMS: usize = 4096;
 const MAX_PART: usize = 100;
 
 impl InboxWriter {
-    /// Starts the writer thread. `wake` is notified after a commit that added inbox items
+    /// Starts the writer threads. `wake` is notified after a commit that added inbox items
     /// (the worker waits on it).
     pub fn start(store: Store, wake: Arc<Notify>, metrics: Arc<Metrics>) -> InboxWriter {
-        let (tx, mut rx) = mpsc::channel::<Request>(8192);
         let graph: Arc<OnceLock<Arc<GraphSync>>> = Arc::default();
-        let sink = graph.clone();
-        std::thread::Builder::new()
-            .name("inbox-writer".into())
-            .spawn(move || {
-                while let Some(first) = rx.blocking_recv() {
-                    let mut batch = vec![first];
-                    let mut n = batch[0].items.len() + batch[0].events.len();
-                    while n < MAX_BATCH_ITEMS {
-                        match rx.try_recv() {
-                            Ok(r) => {
-                                n += r.items.len() + r.events.len();
-                                batch.push(r);
-                            }
-                            Err(_) => break,
-                        }
-                    }
-                    // Parts of a large request commit after everything small that queued
-                    // with them: a notification's ack never waits for an import's part.
-                    let (small, large): (Vec<Request>, Vec<Request>) = batch
-                        .into_iter()
-                        .partition(|r| r.items.len() + r.events.len() < MAX_PART);
-                    for group in [small, large] {
-                        if !group.is_empty() {
-                            commit(&store, &metrics, &sink, &wake, group);
-                        }
-                    }
-                }
-            })
-            .map(|_| ())
-            .unwrap_or_else(|e| tracing::error!(error = %e, "cannot start the inbox writer"));
-        InboxWriter { tx, graph }
+        let spawn = |name: &str| {
+            let (tx, rx) = mpsc::channel::<Request>(8192);
+            let (store, wake, metrics, sink) =
+                (store.clone(), wake.clone(), metrics.clone(), graph.clone());
+            std::thread::Builder::new()
+                .name(name.into())
+                .spawn(move || write(rx, &store, &metrics, &sink, &wake))
+                .map(|_| ())
+                .unwrap_or_else(
+                    |e| tracing::error!(error = %e, name, "cannot start an inbox writer"),
+                );
+            tx
+        };
+        let items = spawn("inbox-writer");
+        let log = spawn("intake-log-writer");
+        InboxWriter { items, log, graph }
     }
 
     /// Gives the writer this process's graph: events it appends are applied there at once
@@ -134,7 +125,12 @@ impl InboxWriter {
         events: Vec<NewEvent>,
     ) -> Result<(), InboxError> {
         let (done, wait) = oneshot::channel();
-        self.tx
+        let queue = if events.is_empty() {
+            &self.items
+        } else {
+            &self.log
+        };
+        queue
             .send(Request {
                 items,
                 events,
@@ -145,6 +141,39 @@ impl InboxWriter {
         wait.await
             .map_err(|_| InboxError::Closed)?
             .map_err(InboxError::Write)
+    }
+}
+
+/// A writer thread: drains what queued, commits it as one group, answers, repeats.
+fn write(
+    mut rx: mpsc::Receiver<Request>,
+    store: &Store,
+    metrics: &Metrics,
+    sink: &OnceLock<Arc<GraphSync>>,
+    wake: &Notify,
+) {
+    while let Some(first) = rx.blocking_recv() {
+        let mut batch = vec![first];
+        let mut n = batch[0].items.len() + batch[0].events.len();
+        while n < MAX_BATCH_ITEMS {
+            match rx.try_recv() {
+                Ok(r) => {
+                    n += r.items.len() + r.events.len();
+                    batch.push(r);
+                }
+                Err(_) => break,
+            }
+        }
+        // Parts of a large request commit after everything small that queued with them: a
+        // notification's ack never waits for an import's part.
+        let (small, large): (Vec<Request>, Vec<Request>) = batch
+            .into_iter()
+            .partition(|r| r.items.len() + r.events.len() < MAX_PART);
+        for group in [small, large] {
+            if !group.is_empty() {
+                commit(store, metrics, sink, wake, group);
+            }
+        }
     }
 }
 

@@ -382,8 +382,11 @@ impl Store {
         self.record_with(batch, Durability::Immediate)
     }
 
-    /// [`Store::record`] with a chosen durability (the worker records `Deferred`: its input
-    /// is the durable inbox, and it should not hold SQLite's lock through an fsync per batch).
+    /// [`Store::record`] with a chosen durability. `Deferred` is for loading from a source
+    /// that stays durable elsewhere (a benchmark's generator): on SQLite its commit is not
+    /// fsynced. When the inbox is a file of its own (SQLite), the events are committed first,
+    /// then the items removed ([`Store::inbox_remove`]); with items to remove the events'
+    /// commit is always durable, since a removal must never outlive the events it stands for.
     pub fn record_with(
         &self,
         batch: &[(Option<i64>, Vec<NewEvent>)],
@@ -393,26 +396,36 @@ impl Store {
         let now = to_micros(Utc::now());
         let done: Vec<i64> = batch.iter().filter_map(|(id, _)| *id).collect();
         let events = Batch::of(batch.iter().flat_map(|(_, events)| events), now)?;
-        let (_turn, mut conn) = self.writer()?;
-        Ok(match &mut *conn {
-            DbConnection::Postgresql(c) => pg::record(c, &done, events, now)?,
-            DbConnection::Sqlite(c) => {
-                let relax = durability == Durability::Deferred;
-                if relax {
-                    c.batch_execute("PRAGMA synchronous = NORMAL")?;
+        let apart = self.inbox_apart();
+        let recorded = {
+            let (_turn, mut conn) = self.writer()?;
+            match &mut *conn {
+                DbConnection::Postgresql(c) => pg::record(c, &done, events, now)?,
+                DbConnection::Sqlite(c) => {
+                    let relax = durability == Durability::Deferred && !(apart && !done.is_empty());
+                    if relax {
+                        c.batch_execute("PRAGMA synchronous = NORMAL")?;
+                    }
+                    let here: &[i64] = if apart { &[] } else { &done };
+                    let rows = sqlite::record(c, here, events, now);
+                    if relax {
+                        c.batch_execute("PRAGMA synchronous = FULL")?;
+                    }
+                    rows?
                 }
-                let rows = sqlite::record(c, &done, events, now);
-                if relax {
-                    c.batch_execute("PRAGMA synchronous = FULL")?;
-                }
-                rows?
             }
-        })
+        };
+        if apart {
+            self.inbox_remove(&done)?;
+        }
+        Ok(recorded)
     }
 
     /// A hook's group commit: inbox items (to be enriched by a worker) and events complete at
-    /// intake (appended to the log at once), all or none, durable when it returns. Returns
-    /// the events that were new.
+    /// intake (appended to the log at once), durable when it returns. Returns the events that
+    /// were new. All or none on PostgreSQL; on SQLite, where the inbox is a file of its own,
+    /// the items commit first and then the events: should the second fail, the caller is told
+    /// so and retries, and the items it sends again are processed idempotently.
     pub fn intake(
         &self,
         inbox_items: &[NewInboxItem],
@@ -423,6 +436,15 @@ impl Store {
         }
         let now = to_micros(Utc::now());
         let events = Batch::of(events.iter(), now)?;
+        let inbox_items = if self.inbox_apart() {
+            self.inbox_append(inbox_items)?;
+            if events.events.is_empty() {
+                return Ok(Vec::new());
+            }
+            &[]
+        } else {
+            inbox_items
+        };
         let (_turn, mut conn) = self.writer()?;
         Ok(match &mut *conn {
             DbConnection::Postgresql(c) => pg::intake(c, inbox_items, events, now)?,

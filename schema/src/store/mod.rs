@@ -5,6 +5,10 @@
 //! (`tokens.rs`) and graph snapshots (`snapshots.rs`). Every domain rule lives in
 //! catalog-core; the store never interprets an event beyond the columns it indexes it by.
 //!
+//! On SQLite the inbox lives in a file of its own beside the log (`<db>.inbox`): SQLite has one
+//! write lock per file, and a registry's acknowledgement (an inbox append) must not queue
+//! behind the worker's commits to the log. See [`Store::inbox_path`].
+//!
 //! One `DbConnection` (diesel's `MultiConnection` over PostgreSQL and SQLite) backs a pool.
 //! Portable reads go through it directly. Writes that need each dialect's upsert, `RETURNING`
 //! or transaction flavour (SQLite takes the write lock up front with `BEGIN IMMEDIATE`) are
@@ -167,6 +171,16 @@ pub struct Store {
     url: std::sync::Arc<str>,
     /// Queues this process's SQLite writers (PostgreSQL locks rows, not the database).
     writes: std::sync::Arc<FairLock>,
+    /// SQLite's inbox file, with its own pool and writer queue: its own lock domain. `None`
+    /// on PostgreSQL (rows are locked, not files), where the inbox is a table of the database.
+    inbox: Option<InboxDb>,
+}
+
+/// The inbox's own SQLite file.
+#[derive(Clone)]
+struct InboxDb {
+    pool: Pool<Manager>,
+    writes: std::sync::Arc<FairLock>,
 }
 
 /// How durable a write must be before it returns.
@@ -174,9 +188,9 @@ pub struct Store {
 pub enum Durability {
     /// On disk before returning: what is acknowledged to a sender or a user.
     Immediate,
-    /// Derived from something already durable (the inbox): on SQLite the commit is not
-    /// fsynced on its own. A power loss can only roll it back together with the inbox
-    /// deletion in the same transaction, so the item is simply processed again.
+    /// Derived from something that stays durable elsewhere: on SQLite the commit is not
+    /// fsynced on its own, unless it removes inbox items kept in the inbox's own file (that
+    /// removal is a second commit, and must never outlive the events; see `inbox.rs`).
     Deferred,
 }
 
@@ -209,12 +223,13 @@ impl Store {
                 access,
             })
             .map_err(|e| StoreError::Connect(e.to_string()))?;
-        let store = Store {
+        let mut store = Store {
             pool,
             backend,
             access,
             url: std::sync::Arc::from(url),
             writes: std::sync::Arc::default(),
+            inbox: None,
         };
         match access {
             Access::ReadWrite => {
@@ -222,7 +237,29 @@ impl Store {
             }
             Access::ReadOnly => store.check_schema()?,
         }
+        if let Some(path) = Store::inbox_path(url) {
+            // A read-only store reads an inbox file only where one exists (opening creates).
+            if access == Access::ReadWrite || std::path::Path::new(&path).exists() {
+                store.inbox = Some(inbox::open(&path, pool_size, access)?);
+                if access == Access::ReadWrite {
+                    store.inbox_adopt_legacy()?;
+                }
+            }
+        }
         Ok(store)
+    }
+
+    /// Where a SQLite catalog keeps its inbox: `<database file>.inbox` (with its own `-wal`
+    /// and `-shm`), so that appending to it never waits for SQLite's write lock on the log.
+    /// Back both files up together. `None` on PostgreSQL.
+    pub fn inbox_path(url: &str) -> Option<String> {
+        match Backend::of_url(url) {
+            Backend::Postgres => None,
+            Backend::Sqlite => {
+                let path = url.strip_prefix("sqlite://").unwrap_or(url);
+                Some(format!("{path}.inbox"))
+            }
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -252,6 +289,41 @@ impl Store {
         self.pool
             .get()
             .map_err(|e| StoreError::Connect(e.to_string()))
+    }
+
+    /// A connection for writing the inbox: its own file's writer queue on SQLite.
+    fn inbox_writer(&self) -> StoreResult<(Option<FairGuard<'_>>, PooledConnection<Manager>)> {
+        match &self.inbox {
+            None => self.writer(),
+            Some(db) => {
+                if self.access == Access::ReadOnly {
+                    return Err(StoreError::ReadOnly);
+                }
+                let turn = db.writes.lock();
+                let conn = db
+                    .pool
+                    .get()
+                    .map_err(|e| StoreError::Connect(e.to_string()))?;
+                Ok((Some(turn), conn))
+            }
+        }
+    }
+
+    /// A connection for reading the inbox.
+    fn inbox_conn(&self) -> StoreResult<PooledConnection<Manager>> {
+        match &self.inbox {
+            None => self.conn(),
+            Some(db) => db
+                .pool
+                .get()
+                .map_err(|e| StoreError::Connect(e.to_string())),
+        }
+    }
+
+    /// Is the inbox in a file of its own (SQLite)? Then recording events and removing the
+    /// inbox items they came from are two commits, in that order.
+    fn inbox_apart(&self) -> bool {
+        self.inbox.is_some()
     }
 
     /// Runs pending migrations; returns how many ran.

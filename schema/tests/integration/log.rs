@@ -5,8 +5,9 @@
 
 use super::{manifest_deleted, push, small_batch, tag_deleted, Kind, TestDb, CART, REG, SEC, WEB};
 use catalog_core::event::{Event, NewEvent, RecordedEvent};
-use catalog_schema::{Access, NewInboxItem, Store, StoreError};
+use catalog_schema::{Access, InboxState, NewInboxItem, Store, StoreError};
 use diesel::prelude::*;
+use diesel::SqliteConnection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -399,4 +400,116 @@ pub(crate) fn a_read_only_store_refuses_every_write(store: &Store, db: &TestDb) 
         Err(StoreError::SchemaBehind(_)) => {}
         other => panic!("a blank database opened read-only: {other:?}"),
     }
+}
+
+fn inbox_item(body: &str) -> NewInboxItem {
+    NewInboxItem {
+        source: "distribution".into(),
+        body: body.into(),
+        received_at: 1,
+        next_attempt_at: 1,
+    }
+}
+
+/// SQLite: the inbox is a file of its own, so appending to it (a registry's acknowledgement)
+/// goes through while another connection holds the log's write lock. Were they one file, the
+/// append would wait out the busy timeout and fail with "database is locked".
+#[test]
+fn sqlite_inbox_appends_while_the_log_is_write_locked() {
+    let db = TestDb::new(Kind::Sqlite);
+    let store = db.open();
+    let inbox_file = Store::inbox_path(&db.url).unwrap();
+    assert!(std::path::Path::new(&inbox_file).exists(), "{inbox_file}");
+    let mut holder = db.sqlite_conn();
+    diesel::sql_query("BEGIN IMMEDIATE")
+        .execute(&mut holder)
+        .unwrap();
+    store.inbox_append(&[inbox_item("{\"n\":1}")]).unwrap();
+    // Everything else the worker does with the inbox does not need the log's lock either.
+    let claimed = store.inbox_claim(2, Duration::from_secs(60), 10).unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(store.inbox_depth().unwrap(), (1, 0));
+    diesel::sql_query("COMMIT").execute(&mut holder).unwrap();
+    // The item is in the inbox file, not in the log's file.
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let count = |c: &mut SqliteConnection| {
+        diesel::sql_query("SELECT count(*) AS n FROM inbox")
+            .get_result::<N>(c)
+            .unwrap()
+            .n
+    };
+    assert_eq!(count(&mut db.sqlite_conn()), 0);
+    assert_eq!(
+        count(&mut SqliteConnection::establish(&inbox_file).unwrap()),
+        1
+    );
+    // Recording the item's events removes it from the inbox file.
+    store
+        .record(&[(Some(claimed[0].id), small_batch())])
+        .unwrap();
+    assert_eq!(store.inbox_depth().unwrap(), (0, 0));
+    assert_eq!(
+        count(&mut SqliteConnection::establish(&inbox_file).unwrap()),
+        0
+    );
+}
+
+/// SQLite: what an older catalog left in the log database's inbox table moves to the inbox
+/// file on open, ids and states kept, each item once, even when an earlier move was cut
+/// short after copying (the copy is there, the original not yet removed).
+#[test]
+fn sqlite_inbox_left_in_the_log_file_moves_to_the_inbox_file_once() {
+    let db = TestDb::new(Kind::Sqlite);
+    drop(db.open());
+    let inbox_file = Store::inbox_path(&db.url).unwrap();
+    let legacy = "INSERT INTO inbox (id, source, body, received_at, attempts, next_attempt_at, \
+                  lease_until, last_error, state) VALUES ";
+    let mut main = db.sqlite_conn();
+    diesel::sql_query(format!(
+        "{legacy} (7, 'harbor', 'a', 1, 0, 1, NULL, NULL, 'pending'), \
+         (9, 'ghcr', 'b', 2, 5, 2, NULL, 'registry said 404', 'parked')"
+    ))
+    .execute(&mut main)
+    .unwrap();
+    // A move that copied item 7 and died before removing the originals.
+    diesel::sql_query(format!(
+        "{legacy} (7, 'harbor', 'a', 1, 0, 1, NULL, NULL, 'pending')"
+    ))
+    .execute(&mut SqliteConnection::establish(&inbox_file).unwrap())
+    .unwrap();
+    drop(main);
+    let store = db.open();
+    let pending = store.inbox_items(InboxState::Pending, 10, 0).unwrap();
+    let parked = store.inbox_items(InboxState::Parked, 10, 0).unwrap();
+    assert_eq!(
+        pending
+            .iter()
+            .map(|i| (i.id, i.body.as_str()))
+            .collect::<Vec<_>>(),
+        [(7, "a")]
+    );
+    assert_eq!(
+        parked
+            .iter()
+            .map(|i| (i.id, i.attempts, i.last_error.as_deref()))
+            .collect::<Vec<_>>(),
+        [(9, 5, Some("registry said 404"))]
+    );
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let left: N = diesel::sql_query("SELECT count(*) AS n FROM inbox")
+        .get_result(&mut db.sqlite_conn())
+        .unwrap();
+    assert_eq!(left.n, 0, "the log's file keeps no inbox item");
+    // New items are numbered after the adopted ones.
+    store.inbox_append(&[inbox_item("c")]).unwrap();
+    let all = store.inbox_items(InboxState::Pending, 10, 0).unwrap();
+    assert!(all.last().unwrap().id > 9, "{all:?}");
 }
