@@ -402,7 +402,9 @@ impl Store {
             match &mut *conn {
                 DbConnection::Postgresql(c) => pg::record(c, &done, events, now)?,
                 DbConnection::Sqlite(c) => {
-                    let relax = durability == Durability::Deferred && !(apart && !done.is_empty());
+                    // Removals in the inbox's own file must never outlive these events.
+                    let removes_apart = apart && !done.is_empty();
+                    let relax = durability == Durability::Deferred && !removes_apart;
                     if relax {
                         c.batch_execute("PRAGMA synchronous = NORMAL")?;
                     }
