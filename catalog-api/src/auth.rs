@@ -1,10 +1,12 @@
-//! Bearer tokens with scopes (`read`, `ingest`, `catalog`, `admin`; admin implies the others).
+//! Bearer tokens with scopes (`read`, `ingest`, `catalog`, `approve`, `admin`; admin implies
+//! the others).
 //!
 //! The scopes follow the damage a leaked token can do. `ingest` is handed to registries and CD
 //! pipelines: it records what happened (pushes, deployments, SBOMs). `catalog` declares what
 //! people are accountable for: ownership, team contacts, declared dependencies, applications
 //! and advisories (Backstage and OSV imports), so a leaked CI token cannot redirect a page or
-//! withdraw an advisory. `admin` manages the catalog itself (tokens, the inbox).
+//! withdraw an advisory. `approve` approves or rejects a version for an environment, which
+//! release policies may require (and require from someone other than the deployer). `admin` manages the catalog itself (tokens, the inbox).
 //!
 //! Secrets are never stored: the store keeps SHA-256 hashes, and tokens given by flag are
 //! hashed at start. A fresh install with no token at all gets a bootstrap admin token written
@@ -23,6 +25,7 @@ pub enum Scope {
     Read,
     Ingest,
     Catalog,
+    Approve,
     Admin,
 }
 
@@ -32,6 +35,7 @@ impl Scope {
             Scope::Read => "read",
             Scope::Ingest => "ingest",
             Scope::Catalog => "catalog",
+            Scope::Approve => "approve",
             Scope::Admin => "admin",
         }
     }
@@ -41,6 +45,7 @@ impl Scope {
             "read" => Some(Scope::Read),
             "ingest" => Some(Scope::Ingest),
             "catalog" => Some(Scope::Catalog),
+            "approve" => Some(Scope::Approve),
             "admin" => Some(Scope::Admin),
             _ => None,
         }

@@ -14,6 +14,8 @@ pub const REFUSED: u8 = 2;
 pub const AUTH: u8 = 3;
 /// The catalog could not be reached, or kept failing, until the timeout.
 pub const UNAVAILABLE: u8 = 4;
+/// `catalog deploy --check`: a policy denies the deployment.
+pub const DENIED: u8 = 5;
 
 /// A failed POST: the exit code and what to tell the user.
 pub type Failure = (u8, String);
@@ -91,6 +93,48 @@ impl Target<'_> {
             tokio::time::sleep(delay).await;
             delay = (delay * 2).min(Duration::from_secs(5));
         }
+    }
+}
+
+impl Target<'_> {
+    /// Runs a GraphQL operation; returns its `data`. An error in the answer is the input's
+    /// fault (REFUSED) unless it says the token lacks a scope (AUTH).
+    pub async fn graphql(
+        &self,
+        query: &str,
+        variables: Value,
+        what: &str,
+    ) -> Result<Value, Failure> {
+        let body = serde_json::json!({"query": query, "variables": variables});
+        let answer = self
+            .post(
+                "/graphql",
+                "application/json",
+                body.to_string().into_bytes(),
+                what,
+            )
+            .await?;
+        if let Some(errors) = answer.get("errors").and_then(Value::as_array) {
+            if let Some(e) = errors.first() {
+                let message = e
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("the catalog refused it");
+                let code = e.pointer("/extensions/code").and_then(Value::as_str);
+                let field = e.pointer("/extensions/field").and_then(Value::as_str);
+                let text = match field {
+                    Some(f) => format!("{what} refused: {f}: {message}"),
+                    None => format!("{what} refused: {message}"),
+                };
+                let exit = match code {
+                    Some("UNAUTHENTICATED") | Some("FORBIDDEN") => AUTH,
+                    Some("UNAVAILABLE") | Some("INTERNAL") => UNAVAILABLE,
+                    _ => REFUSED,
+                };
+                return Err((exit, text));
+            }
+        }
+        Ok(answer.get("data").cloned().unwrap_or(Value::Null))
     }
 }
 

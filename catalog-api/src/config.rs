@@ -109,9 +109,14 @@ pub enum Command {
     /// Exit codes as for deploy: 0 done, 2 refused input, 3 token refused, 4 unreachable.
     #[command(subcommand)]
     Import(ImportCommand),
-    /// Record a deployment from a CI pipeline (a client of a running catalog's API).
-    /// Exit codes: 0 recorded, 2 refused input, 3 token refused, 4 catalog unreachable or failing.
+    /// Record a deployment from a CI pipeline (a client of a running catalog's API); with
+    /// --check, ask the policies first and record nothing.
+    /// Exit codes: 0 recorded (or allowed), 2 refused input, 3 token refused, 4 catalog
+    /// unreachable or failing, 5 denied by policy (--check).
     Deploy(DeployArgs),
+    /// Approve (or --reject) a component version for an environment (approve scope).
+    /// Exit codes as for deploy.
+    Approve(ApproveArgs),
 }
 
 /// `catalog deploy`: what was deployed where.
@@ -160,6 +165,35 @@ pub struct DeployArgs {
     /// from the arguments and the time).
     #[arg(long)]
     pub id: Option<String>,
+    /// Give up after this long of retrying an unreachable or failing catalog.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Ask the policies instead of recording: exit 0 when allowed, 5 when denied (with the
+    /// reasons). Needs --component and --version. Records nothing.
+    #[arg(long, requires = "component")]
+    pub check: bool,
+}
+
+/// `catalog approve`: approve (or reject) a version for an environment.
+#[derive(Debug, Clone, Args)]
+pub struct ApproveArgs {
+    /// The catalog to record in.
+    #[arg(long, env = "CATALOG_SERVER", default_value = "http://127.0.0.1:8080")]
+    pub server: String,
+    /// A token with the approve scope; its name is the approver.
+    #[arg(long, env = "CATALOG_TOKEN", hide_env_values = true)]
+    pub token: Option<Secret>,
+    #[arg(long)]
+    pub component: String,
+    #[arg(long)]
+    pub version: String,
+    #[arg(long)]
+    pub environment: String,
+    #[arg(long)]
+    pub comment: Option<String>,
+    /// Reject instead of approve.
+    #[arg(long)]
+    pub reject: bool,
     /// Give up after this long of retrying an unreachable or failing catalog.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     pub timeout: Duration,
@@ -283,6 +317,17 @@ pub struct ServeArgs {
     /// A token with the admin scope, in addition to stored ones.
     #[arg(long, env = "CATALOG_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<Secret>,
+    /// A directory of Rego policies (`*.rego`, each package with a `deny` rule) that judge
+    /// deployments: `deploymentCheck`, `catalog deploy --check`. Re-read every --policy-poll;
+    /// a set that does not compile is refused and the one in force stays.
+    #[arg(long, env = "CATALOG_POLICY_DIR")]
+    pub policy_dir: Option<std::path::PathBuf>,
+    /// How often to look for changed policies, e.g. 2s; 0 reads them at start only.
+    #[arg(long, env = "CATALOG_POLICY_POLL", default_value = "2s", value_parser = parse_duration)]
+    pub policy_poll: Duration,
+    /// The most one policy evaluation may take before it is stopped (and denies), e.g. 250ms.
+    #[arg(long, env = "CATALOG_POLICY_BUDGET", default_value = "250ms", value_parser = parse_duration)]
+    pub policy_budget: Duration,
     /// Require a token with the read scope for queries, subscriptions and /metrics (by
     /// default reads are open; a token that is sent must be valid either way).
     #[arg(long, env = "CATALOG_REQUIRE_READ_TOKEN")]
@@ -424,7 +469,7 @@ pub enum TokenCommand {
         /// A name to recognise it by (e.g. registry-prod, argocd).
         #[arg(long)]
         name: String,
-        /// Scopes, comma-separated: read, ingest, admin.
+        /// Scopes, comma-separated: read, ingest, catalog, approve, admin.
         #[arg(long, value_delimiter = ',', default_value = "ingest")]
         scope: Vec<String>,
     },

@@ -4,7 +4,7 @@
 
 use crate::client::{self, Target};
 pub use crate::client::{AUTH, OK, REFUSED, UNAVAILABLE};
-use crate::config::DeployArgs;
+use crate::config::{ApproveArgs, DeployArgs};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use std::process::ExitCode;
@@ -56,6 +56,9 @@ pub fn body(a: &DeployArgs, now: DateTime<Utc>) -> Result<Value, String> {
 }
 
 pub fn run(a: DeployArgs) -> ExitCode {
+    if a.check {
+        return check(a);
+    }
     let body = match body(&a, Utc::now()) {
         Ok(b) => b,
         Err(e) => {
@@ -87,6 +90,111 @@ pub fn run(a: DeployArgs) -> ExitCode {
             a.cluster,
             a.namespace,
             body["id"].as_str().unwrap_or("")
+        ))
+    })
+}
+
+const CHECK: &str = "query($component: String!, $version: String!, $cluster: String!, \
+    $namespace: String!, $workload: String, $environment: String) { \
+    deploymentCheck(component: $component, version: $version, cluster: $cluster, \
+    namespace: $namespace, workload: $workload, environment: $environment) { \
+    allowed reasons { policy message } policySet } }";
+
+/// `catalog deploy --check`: asks the policies in force; exit 0 allowed, 5 denied.
+fn check(a: DeployArgs) -> ExitCode {
+    let (Some(component), Some(version)) = (&a.component, &a.version) else {
+        eprintln!("error: --check needs --component and --version");
+        return ExitCode::from(REFUSED);
+    };
+    let variables = json!({
+        "component": component,
+        "version": version,
+        "cluster": a.cluster,
+        "namespace": a.namespace,
+        "workload": a.workload,
+        "environment": a.environment,
+    });
+    let target = Target {
+        server: &a.server,
+        token: a.token.as_ref(),
+        timeout: a.timeout,
+    };
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start: {e}");
+            return ExitCode::from(UNAVAILABLE);
+        }
+    };
+    let answer = rt.block_on(target.graphql(CHECK, variables, "the check"));
+    let data = match answer {
+        Ok(d) => d,
+        Err((code, message)) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(code);
+        }
+    };
+    let verdict = &data["deploymentCheck"];
+    let set = verdict["policySet"].as_str().unwrap_or("none in force");
+    let what = format!("{component}@{version} to {}/{}", a.cluster, a.namespace);
+    if verdict["allowed"].as_bool() == Some(true) {
+        println!("allowed: {what} (policy set {set})");
+        return ExitCode::from(OK);
+    }
+    eprintln!("denied: {what} (policy set {set})");
+    for r in verdict["reasons"].as_array().into_iter().flatten() {
+        eprintln!(
+            "  {}: {}",
+            r["policy"].as_str().unwrap_or("?"),
+            r["message"].as_str().unwrap_or("?")
+        );
+    }
+    ExitCode::from(crate::client::DENIED)
+}
+
+const DECIDE: &str = "mutation($component: String!, $version: String!, $environment: String!, \
+    $comment: String, $reject: Boolean!) { \
+    approve(component: $component, version: $version, environment: $environment, \
+    comment: $comment) @skip(if: $reject) { approver decision } \
+    reject(component: $component, version: $version, environment: $environment, \
+    comment: $comment) @include(if: $reject) { approver decision } }";
+
+/// `catalog approve`: records an approval (or rejection) through the API.
+pub fn approve(a: ApproveArgs) -> ExitCode {
+    client::run(async {
+        let target = Target {
+            server: &a.server,
+            token: a.token.as_ref(),
+            timeout: a.timeout,
+        };
+        let data = target
+            .graphql(
+                DECIDE,
+                json!({
+                    "component": a.component,
+                    "version": a.version,
+                    "environment": a.environment,
+                    "comment": a.comment,
+                    "reject": a.reject,
+                }),
+                "the approval",
+            )
+            .await?;
+        let d = if a.reject {
+            &data["reject"]
+        } else {
+            &data["approve"]
+        };
+        Ok(format!(
+            "{}: {}@{} for {} by {}",
+            d["decision"].as_str().unwrap_or("recorded"),
+            a.component,
+            a.version,
+            a.environment,
+            d["approver"].as_str().unwrap_or("?")
         ))
     })
 }

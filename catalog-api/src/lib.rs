@@ -11,6 +11,7 @@ pub mod hooks;
 pub mod import;
 pub mod ops;
 pub mod origin;
+pub mod policy;
 pub mod secret_file;
 pub mod server;
 pub mod ui;

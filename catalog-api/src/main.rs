@@ -30,6 +30,10 @@ fn main() -> std::process::ExitCode {
             let _ = rustls::crypto::ring::default_provider().install_default();
             return catalog_api::deploy::run(a);
         }
+        Some(Command::Approve(a)) => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            return catalog_api::deploy::approve(a);
+        }
         Some(Command::Import(cmd)) => {
             let _ = rustls::crypto::ring::default_provider().install_default();
             return catalog_api::import::run(cmd);

@@ -528,7 +528,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         inbox: core.inbox.clone(),
         registries: core.registries.clone(),
         read_only: read_only.clone(),
+        policies: Arc::new(crate::policy::Policies::new(
+            args.policy_dir.clone(),
+            args.policy_budget,
+        )),
     };
+    let policy_ctx = ctx.clone();
     let state = web::Data::new(AppState {
         schema: build_query_schema(Some(ctx.clone())),
         checked: build_schema(Some(ctx.clone())),
@@ -632,6 +637,33 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let (sync, args) = (sync.clone(), args.clone());
         tokio::task::spawn_blocking(move || load_graph(&sync, &args)).await??
     };
+    // The policy set is in force before the first query is answered.
+    {
+        let from_dir = !args.read_only;
+        let mut seen: Option<String> = None;
+        let c = policy_ctx.clone();
+        seen = tokio::task::spawn_blocking(move || {
+            refresh_policies(&c, from_dir, &mut seen);
+            seen
+        })
+        .await?;
+        let poll = args.policy_poll;
+        if !poll.is_zero() {
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(poll).await;
+                    let c = policy_ctx.clone();
+                    let mut s = seen.take();
+                    seen = tokio::task::spawn_blocking(move || {
+                        refresh_policies(&c, from_dir, &mut s);
+                        s
+                    })
+                    .await
+                    .unwrap_or_default();
+                }
+            });
+        }
+    }
     ready.store(true, Ordering::Release);
     if !args.read_only {
         if !args.no_worker {
@@ -660,6 +692,43 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     server.await?;
     Ok(())
+}
+
+/// Brings the policy set in force up to date (see [`crate::policy::Policies::refresh`]), and
+/// records a set newly put in force from the directory as a `policy.loaded` event.
+fn refresh_policies(ctx: &AppCtx, from_dir: bool, seen: &mut Option<String>) {
+    let (recorded, count) = match ctx.catalog.read() {
+        Ok(g) => (
+            g.governance().policy_set_in_force().map(|r| r.set.clone()),
+            g.governance().policy_sets().len(),
+        ),
+        Err(_) => return,
+    };
+    let Some(set) = ctx.policies.refresh(recorded.as_ref(), from_dir, seen) else {
+        return;
+    };
+    let actor = ctx.policies.dir().map_or_else(
+        || "catalog".to_string(),
+        |d| format!("policy-dir:{}", d.display()),
+    );
+    let ev = catalog_core::event::NewEvent {
+        // Numbered: putting back an earlier set is a change of its own.
+        key: format!("policy.loaded:{}:{}", count + 1, set.digest),
+        occurred_at: chrono::Utc::now(),
+        source: "policy-dir".into(),
+        actor,
+        event: catalog_core::event::Event::PolicySetLoaded(Box::new(set)),
+    };
+    let recorded = ctx
+        .store
+        .record(&[(None, vec![ev])])
+        .map_err(anyhow::Error::from)
+        .and_then(|_| ctx.sync.sync().map_err(anyhow::Error::from));
+    if let Err(e) = recorded {
+        // Tried again on the next poll.
+        *seen = None;
+        tracing::warn!(error = %e, "cannot record the policy set put in force");
+    }
 }
 
 /// Sets `flag` on the first SIGTERM or SIGINT (those actix-web stops on).
@@ -706,7 +775,7 @@ pub fn token(cmd: TokenCommand) -> anyhow::Result<()> {
             for s in &scope {
                 if Scope::parse(s).is_none() {
                     anyhow::bail!(
-                        "--scope: unknown scope {s:?}; use read, ingest, catalog or admin"
+                        "--scope: unknown scope {s:?}; use read, ingest, catalog, approve or admin"
                     );
                 }
             }

@@ -80,6 +80,13 @@ pub enum Event {
     /// subcomponent, the latest statement (by its timestamp, then log order) holds.
     #[serde(rename = "vex.recorded")]
     VexRecorded(Box<crate::vex::VexDocument>),
+    /// Someone approved or rejected a component version for an environment (the approve and
+    /// reject mutations, `catalog approve`).
+    #[serde(rename = "approval.recorded")]
+    ApprovalRecorded(crate::governance::Approval),
+    /// A policy set was put in force (loaded from `--policy-dir`); the newest holds.
+    #[serde(rename = "policy.loaded")]
+    PolicySetLoaded(Box<crate::governance::PolicySet>),
 }
 
 impl<'de> Deserialize<'de> for Event {
@@ -151,6 +158,8 @@ impl crate::tagged::TaggedEnum for Event {
         "team.contacts",
         "application.declared",
         "vex.recorded",
+        "approval.recorded",
+        "policy.loaded",
     ];
 
     fn variant<'de, D: serde::Deserializer<'de>>(tag: &str, d: D) -> Result<Event, D::Error> {
@@ -215,6 +224,12 @@ impl crate::tagged::TaggedEnum for Event {
                 }
             }
             Some(EventKind::VexRecorded) => Event::VexRecorded(Deserialize::deserialize(d)?),
+            Some(EventKind::ApprovalRecorded) => {
+                Event::ApprovalRecorded(Deserialize::deserialize(d)?)
+            }
+            Some(EventKind::PolicySetLoaded) => {
+                Event::PolicySetLoaded(Deserialize::deserialize(d)?)
+            }
             Some(EventKind::ApplicationDeclared) => {
                 let f = fields::Application::deserialize(d)?;
                 Event::ApplicationDeclared {
@@ -281,10 +296,12 @@ pub enum EventKind {
     TeamContacts,
     ApplicationDeclared,
     VexRecorded,
+    ApprovalRecorded,
+    PolicySetLoaded,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 14] = [
+    pub const ALL: [EventKind; 16] = [
         EventKind::ImageRegistered,
         EventKind::TagDeleted,
         EventKind::ManifestDeleted,
@@ -299,6 +316,8 @@ impl EventKind {
         EventKind::TeamContacts,
         EventKind::ApplicationDeclared,
         EventKind::VexRecorded,
+        EventKind::ApprovalRecorded,
+        EventKind::PolicySetLoaded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -317,6 +336,8 @@ impl EventKind {
             EventKind::TeamContacts => "team.contacts",
             EventKind::ApplicationDeclared => "application.declared",
             EventKind::VexRecorded => "vex.recorded",
+            EventKind::ApprovalRecorded => "approval.recorded",
+            EventKind::PolicySetLoaded => "policy.loaded",
         }
     }
 
@@ -342,6 +363,8 @@ impl Event {
             Event::TeamContacts { .. } => EventKind::TeamContacts,
             Event::ApplicationDeclared { .. } => EventKind::ApplicationDeclared,
             Event::VexRecorded(_) => EventKind::VexRecorded,
+            Event::ApprovalRecorded(_) => EventKind::ApprovalRecorded,
+            Event::PolicySetLoaded(_) => EventKind::PolicySetLoaded,
         }
     }
 }

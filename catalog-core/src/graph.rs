@@ -217,6 +217,9 @@ pub struct Catalog {
     search: search::SearchIndex,
     declared: declared::Declared,
     applications: BTreeMap<String, NodeIndex>,
+    /// Approvals and policy sets (JSON in a snapshot: optional fields are skipped).
+    #[serde(with = "crate::graph::snapshot::as_json")]
+    governance: crate::governance::Governance,
     /// Live deployments indexed for blast radius; derived, rebuilt on first use after a change.
     #[serde(skip)]
     live: std::sync::OnceLock<std::sync::Arc<blast::LiveIndex>>,
@@ -272,7 +275,11 @@ impl Catalog {
         }
         if !matches!(
             rec.event,
-            Event::SbomAttached(_) | Event::VulnerabilityPublished(_) | Event::VexRecorded(_)
+            Event::SbomAttached(_)
+                | Event::VulnerabilityPublished(_)
+                | Event::VexRecorded(_)
+                | Event::ApprovalRecorded(_)
+                | Event::PolicySetLoaded(_)
         ) {
             // What runs where, and what it resolves to, may have changed.
             self.live = std::sync::OnceLock::new();
@@ -336,7 +343,14 @@ impl Catalog {
                 components,
                 owner,
             } => self.application_declared(application, components, owner.as_deref(), t, &rec.key),
+            Event::ApprovalRecorded(a) => self.governance.approval(a, t, &rec.key),
+            Event::PolicySetLoaded(p) => self.governance.policy_set(p, t, rec.seq, &rec.actor),
         }
+    }
+
+    /// Approvals and policy sets.
+    pub fn governance(&self) -> &crate::governance::Governance {
+        &self.governance
     }
 
     /// Rebuilds `repos_of` from `repos` (after a snapshot is restored).

@@ -7,6 +7,7 @@
 pub mod deployment;
 pub mod entity;
 pub mod event;
+pub mod governance;
 pub mod graph;
 pub mod identity;
 pub mod model;

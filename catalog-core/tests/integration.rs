@@ -247,6 +247,8 @@ fn prefix_search_and_pagination() {
 
 #[path = "integration/blast_property.rs"]
 mod blast_property;
+#[path = "integration/governance.rs"]
+mod governance;
 #[path = "integration/graph.rs"]
 mod graph;
 #[path = "integration/inventory.rs"]

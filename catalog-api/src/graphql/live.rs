@@ -199,6 +199,28 @@ pub(super) fn describe(e: &Event) -> (Vec<String>, String) {
             vec![format!("application:{application}")],
             format!("application {application} declared"),
         ),
+        Event::ApprovalRecorded(a) => (
+            vec![
+                format!("component:{}", a.component),
+                format!("version:{}@{}", a.component, a.version),
+            ],
+            format!(
+                "{} {} {} for {} by {}",
+                a.component,
+                a.version,
+                a.decision.as_str(),
+                a.environment,
+                a.approver
+            ),
+        ),
+        Event::PolicySetLoaded(p) => (
+            vec![format!("policies:{}", p.digest)],
+            format!(
+                "policy set {} put in force ({} file(s))",
+                p.digest,
+                p.files.len()
+            ),
+        ),
         Event::VexRecorded(d) => {
             let mut s: Vec<String> = Vec::new();
             for st in &d.statements {

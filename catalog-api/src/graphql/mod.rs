@@ -8,6 +8,7 @@ mod blast;
 mod catalog;
 mod complexity;
 mod depth;
+mod governance;
 mod inventory;
 mod live;
 mod packages;
@@ -37,6 +38,8 @@ pub struct AppCtx {
     pub registries: Arc<Registries>,
     /// Set on a read-only replica: the error every mutation gets, naming where writes go.
     pub read_only: Option<Arc<str>>,
+    /// The Rego policy set in force (see [`crate::policy`]).
+    pub policies: Arc<crate::policy::Policies>,
 }
 
 #[derive(MergedObject, Default)]
@@ -47,6 +50,7 @@ pub struct Query(
     blast::BlastQuery,
     applications::ApplicationQuery,
     audit::AuditQuery,
+    governance::GovernanceQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -54,6 +58,7 @@ pub struct Mutation(
     catalog::CatalogMutation,
     applications::ApplicationMutation,
     audit::AuditMutation,
+    governance::GovernanceMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -12,6 +12,7 @@ fn every_kind() -> Vec<RecordedEvent> {
     all.extend(super::packages::history());
     all.extend(super::inventory::sequence());
     all.extend(super::history());
+    all.extend(super::governance::history());
     all.push(super::rec(
         900,
         50,

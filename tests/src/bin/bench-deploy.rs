@@ -623,6 +623,10 @@ fn graphql_in_process(
         }),
         registries: Arc::new(Registries::new(&[])),
         read_only: None,
+        policies: Arc::new(catalog_api::policy::Policies::new(
+            None,
+            std::time::Duration::from_millis(250),
+        )),
     };
     // The schema HTTP queries run on (no extension: see `build_query_schema`).
     let schema = build_query_schema(Some(ctx));

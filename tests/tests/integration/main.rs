@@ -7,6 +7,7 @@ mod bad_input;
 mod crash;
 mod declared;
 mod deployments;
+mod governance;
 mod graph;
 mod graphql_clients;
 mod operations;

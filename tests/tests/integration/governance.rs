@@ -1,0 +1,512 @@
+//! Release governance end to end, with real parts: an image pushed to the real registry, its
+//! SBOM, a critical advisory, a Rego policy set loaded from a directory, `catalog deploy
+//! --check` (exit 5, then 0) as the events that satisfy the policy arrive, approvals with
+//! separation of duties, a policy set that does not compile (refused with file and line, the
+//! set in force stays), and a policy that runs too long (stopped by the budget, and denying).
+
+use catalog_tests::registry::{push, ImageSpec, Layout, TempDir};
+use catalog_tests::server::{binary, ADMIN_TOKEN, CATALOG_TOKEN, INGEST_TOKEN};
+use catalog_tests::{CatalogServer, ServerOpts};
+use chrono::{SecondsFormat, TimeDelta, Utc};
+use serde_json::{json, Value};
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(60);
+
+/// Prod needs the same version healthy in staging for an hour, an approval for prod by
+/// someone other than the deployer, and no unsuppressed critical vulnerability.
+const PROD_POLICY: &str = r#"package catalog.prod
+
+import rego.v1
+
+prod if input.deployment.environment == "prod"
+
+deny contains msg if {
+	prod
+	object.get(input.healthy_seconds, "staging", 0) < 3600
+	msg := sprintf("%s %s has not been healthy in staging for 1 h", [input.deployment.component, input.deployment.version])
+}
+
+deny contains msg if {
+	prod
+	not independent_approval
+	msg := "needs an approval for prod by someone other than the deployer"
+}
+
+independent_approval if {
+	some a in input.approvals
+	a.environment == "prod"
+	a.decision == "approved"
+	a.approver != input.deployment.actor
+}
+
+deny contains msg if {
+	prod
+	some v in input.vulnerabilities
+	v.level == "critical"
+	msg := sprintf("unsuppressed critical vulnerability %s in %s", [v.id, v.package])
+}
+"#;
+
+/// Runs only for the `slow` environment: 25 million iterations, far past a 300 ms budget.
+const SLOW_POLICY: &str = r#"package catalog.slow
+
+import rego.v1
+
+deny contains msg if {
+	input.deployment.environment == "slow"
+	n := count([1 | some i in numbers.range(1, 5000); some j in numbers.range(1, 5000)])
+	n > 0
+	msg := "never reached"
+}
+"#;
+
+const LOG4J: &str = "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1";
+
+/// Log4Shell with its CVSS 3.1 vector (10.0, critical).
+const LOG4SHELL: &str = r#"{
+  "id": "GHSA-jfh8-c2jp-5v3q",
+  "modified": "2024-01-01T00:00:00Z",
+  "aliases": ["CVE-2021-44228"],
+  "summary": "Remote code injection in Log4j",
+  "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H"}],
+  "affected": [{
+    "package": {"ecosystem": "Maven", "name": "org.apache.logging.log4j:log4j-core"},
+    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "2.0-beta9"}, {"fixed": "2.15.0"}]}]
+  }]
+}"#;
+
+const CHECK: &str = r#"query($e: String) {
+  deploymentCheck(component: "shop/cart", version: "1.0.0", cluster: "prod-eu-1",
+                  namespace: "shop", environment: $e) {
+    allowed reasons { policy message } policySet input } }"#;
+
+const POLICIES: &str = r#"{ policies {
+  inForce { digest files { file package digest } actor }
+  history { digest }
+  lastError { file message } } }"#;
+
+/// Runs the `catalog` binary; returns (exit code, stdout, stderr).
+fn catalog(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(binary().unwrap())
+        .args(args)
+        .env_remove("CATALOG_TOKEN")
+        .env_remove("CATALOG_SERVER")
+        .env_remove("CATALOG_DATABASE_URL")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `catalog deploy --check` of shop/cart 1.0.0 to prod, as `token`.
+fn check_prod(server: &CatalogServer, token: &str) -> (i32, String, String) {
+    let url = server.url("");
+    catalog(&[
+        "deploy",
+        "--check",
+        "--server",
+        &url,
+        "--token",
+        token,
+        "--cluster",
+        "prod-eu-1",
+        "--namespace",
+        "shop",
+        "--component",
+        "shop/cart",
+        "--version",
+        "1.0.0",
+        "--environment",
+        "prod",
+    ])
+}
+
+/// A stored token with `scopes`, named `name`; returns its secret.
+fn token(server: &CatalogServer, name: &str, scopes: &str) -> String {
+    let db = server.dir.path().join("catalog.db").display().to_string();
+    let (code, out, err) = catalog(&[
+        "token",
+        "create",
+        "--database-url",
+        &db,
+        "--name",
+        name,
+        "--scope",
+        scopes,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    out.trim().to_string()
+}
+
+fn write(dir: &Path, file: &str, text: &str) {
+    // Written aside and renamed, so the poller never reads half a file.
+    let tmp = dir.join(format!(".{file}.tmp"));
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(&tmp, dir.join(file)).unwrap();
+}
+
+fn reasons(v: &Value) -> Vec<String> {
+    let mut r: Vec<String> = v["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{}: {}",
+                r["policy"].as_str().unwrap(),
+                r["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    r.sort();
+    r
+}
+
+#[test]
+fn a_rego_policy_gates_prod_as_the_events_arrive() {
+    let policies = TempDir::new("policies").unwrap();
+    write(policies.path(), "prod.rego", PROD_POLICY);
+    write(policies.path(), "slow.rego", SLOW_POLICY);
+    let dir = policies.path().display().to_string();
+    let (registry, server) = CatalogServer::with_registry(ServerOpts {
+        extra_args: [
+            "--policy-dir",
+            &dir,
+            "--policy-poll",
+            "200ms",
+            "--policy-budget",
+            "300ms",
+        ]
+        .map(String::from)
+        .to_vec(),
+        ..Default::default()
+    })
+    .unwrap();
+
+    // The set in force is the directory's, recorded once with its files' packages.
+    let p = server.query(POLICIES, json!({})).unwrap()["policies"].clone();
+    let first_set = p["inForce"]["digest"].as_str().unwrap().to_string();
+    assert_eq!(
+        p["inForce"]["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| (f["file"].as_str().unwrap(), f["package"].as_str().unwrap()))
+            .collect::<Vec<_>>(),
+        [("prod.rego", "catalog.prod"), ("slow.rego", "catalog.slow")]
+    );
+    assert!(p["lastError"].is_null(), "{p}");
+
+    // shop/cart 1.0.0: a real image, its SBOM (log4j-core 2.14.1), and Log4Shell.
+    let layout = Layout::new().unwrap();
+    layout.build("cart", &ImageSpec::new("cart")).unwrap();
+    let digest = push(&layout, "cart", &registry.host(), "shop/cart", "1.0.0").unwrap();
+    server
+        .wait_for("the version registered", WAIT, || {
+            let r = server.query(
+                r#"{ component(name: "shop/cart") { versions(first: 5) { nodes { version } } } }"#,
+                json!({}),
+            )?;
+            Ok((r["component"]["versions"]["nodes"][0]["version"] == "1.0.0").then_some(()))
+        })
+        .unwrap();
+    let bom = json!({"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1,
+        "components": [{"type": "library", "bom-ref": LOG4J, "name": "log4j-core",
+                        "version": "2.14.1", "purl": LOG4J}]});
+    let (st, body) = server
+        .post(
+            &format!("/hooks/sbom?image={digest}"),
+            "application/vnd.cyclonedx+json",
+            Some(INGEST_TOKEN),
+            bom.to_string().into_bytes(),
+        )
+        .unwrap();
+    assert_eq!(st, 202, "{body}");
+    let (st, body) = server
+        .post(
+            "/hooks/osv",
+            "application/json",
+            Some(CATALOG_TOKEN),
+            LOG4SHELL.as_bytes().to_vec(),
+        )
+        .unwrap();
+    assert_eq!(st, 202, "{body}");
+    server.wait_graph_current().unwrap();
+
+    // 1. Nothing is satisfied yet: three reasons; the CLI exits 5 and records nothing.
+    let events_before = server.event_count().unwrap();
+    let v = server.query(CHECK, json!({"e": "prod"})).unwrap()["deploymentCheck"].clone();
+    assert_eq!(v["allowed"], false);
+    assert_eq!(v["policySet"], first_set.as_str());
+    assert_eq!(
+        reasons(&v),
+        [
+            "catalog.prod: needs an approval for prod by someone other than the deployer",
+            "catalog.prod: shop/cart 1.0.0 has not been healthy in staging for 1 h",
+            "catalog.prod: unsuppressed critical vulnerability GHSA-jfh8-c2jp-5v3q in pkg:maven/org.apache.logging.log4j/log4j-core",
+        ]
+    );
+    let input: Value = serde_json::from_str(v["input"].as_str().unwrap()).unwrap();
+    assert_eq!(input["vulnerabilities"][0]["level"], "critical", "{input}");
+    assert_eq!(input["vulnerabilities"][0]["score"], 10.0);
+    assert_eq!(input["sbom"]["packages"], 1);
+    assert_eq!(input["image"]["digest"], digest.as_str());
+    let deployer = token(&server, "ci-bot", "ingest,approve");
+    let (code, out, err) = check_prod(&server, &deployer);
+    assert_eq!(code, 5, "{out}{err}");
+    assert!(
+        err.contains("denied: shop/cart@1.0.0 to prod-eu-1/shop"),
+        "{err}"
+    );
+    assert!(err.contains("has not been healthy in staging"), "{err}");
+    // Other environments are not prod's business.
+    let v = server.query(CHECK, json!({"e": "staging"})).unwrap()["deploymentCheck"].clone();
+    assert_eq!(v["allowed"], true, "{v}");
+
+    // 2. Healthy in staging since two hours ago (the pipeline recorded it then).
+    let two_hours_ago =
+        (Utc::now() - TimeDelta::hours(2)).to_rfc3339_opts(SecondsFormat::Secs, true);
+    let url = server.url("");
+    let (code, _, err) = catalog(&[
+        "deploy",
+        "--server",
+        &url,
+        "--token",
+        &deployer,
+        "--cluster",
+        "staging-1",
+        "--namespace",
+        "shop",
+        "--component",
+        "shop/cart",
+        "--version",
+        "1.0.0",
+        "--environment",
+        "staging",
+        "--at",
+        &two_hours_ago,
+        "--id",
+        "staging-deploy-1",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    server.wait_graph_current().unwrap();
+
+    // 3. The deployer approving its own deployment does not count; another person does.
+    let (code, out, err) = catalog(&[
+        "approve",
+        "--server",
+        &url,
+        "--token",
+        &deployer,
+        "--component",
+        "shop/cart",
+        "--version",
+        "1.0.0",
+        "--environment",
+        "prod",
+        "--comment",
+        "lgtm (mine)",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("approved: shop/cart@1.0.0 for prod by ci-bot"),
+        "{out}"
+    );
+    server.wait_graph_current().unwrap();
+    let (code, _, err) = check_prod(&server, &deployer);
+    assert_eq!(code, 5, "{err}");
+    assert!(!err.contains("healthy in staging"), "{err}");
+    assert!(
+        err.contains("needs an approval for prod by someone other"),
+        "{err}"
+    );
+    let alice = token(&server, "alice", "approve");
+    let (st, v) = server
+        .graphql_as(
+            Some(&alice),
+            r#"mutation { approve(component: "shop/cart", version: "1.0.0", environment: "prod",
+                 comment: "reviewed the change") { approver decision environment } }"#,
+            json!({}),
+        )
+        .unwrap();
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(
+        v["data"]["approve"],
+        json!({"approver": "alice", "decision": "approved", "environment": "prod"})
+    );
+    server.wait_graph_current().unwrap();
+    let (code, _, err) = check_prod(&server, &deployer);
+    assert_eq!(code, 5, "{err}");
+    assert!(!err.contains("needs an approval"), "{err}");
+    assert!(
+        err.contains("unsuppressed critical vulnerability GHSA-jfh8-c2jp-5v3q"),
+        "{err}"
+    );
+
+    // 4. The owning team states the image is not affected: nothing denies any more.
+    let (st, v) = server
+        .graphql_as(
+            Some(CATALOG_TOKEN),
+            r#"mutation($d: String!) { recordVexStatement(vulnerability: "CVE-2021-44228",
+                 image: $d, status: NOT_AFFECTED, justification: "vulnerable_code_not_in_execute_path") }"#,
+            json!({"d": digest}),
+        )
+        .unwrap();
+    assert_eq!(st, 200, "{v}");
+    assert!(v["errors"].is_null(), "{v}");
+    server.wait_graph_current().unwrap();
+    let (code, out, err) = check_prod(&server, &deployer);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(&format!(
+            "allowed: shop/cart@1.0.0 to prod-eu-1/shop (policy set {first_set})"
+        )),
+        "{out}"
+    );
+    // The checks recorded nothing; the deploy, the two approvals and the statement did.
+    assert_eq!(server.event_count().unwrap(), events_before + 4);
+    let a = server
+        .query(
+            r#"{ approvals(component: "shop/cart", version: "1.0.0", environment: "prod") { approver decision comment } }"#,
+            json!({}),
+        )
+        .unwrap();
+    assert_eq!(
+        a["approvals"],
+        json!([
+            {"approver": "ci-bot", "decision": "approved", "comment": "lgtm (mine)"},
+            {"approver": "alice", "decision": "approved", "comment": "reviewed the change"},
+        ])
+    );
+
+    // 5. Bad input: an unknown version, a missing scope.
+    let (st, v) = server
+        .graphql_as(
+            Some(&alice),
+            r#"mutation { approve(component: "shop/cart", version: "9.9.9", environment: "prod") { approver } }"#,
+            json!({}),
+        )
+        .unwrap();
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(
+        v["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{v}"
+    );
+    assert_eq!(v["errors"][0]["extensions"]["field"], "version", "{v}");
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("9.9.9"),
+        "{v}"
+    );
+    for t in [INGEST_TOKEN, CATALOG_TOKEN] {
+        let (st, v) = server
+            .graphql_as(
+                Some(t),
+                r#"mutation { reject(component: "shop/cart", version: "1.0.0", environment: "prod") { approver } }"#,
+                json!({}),
+            )
+            .unwrap();
+        assert_eq!(st, 403, "{v}");
+        assert!(
+            v["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("approve scope"),
+            "{v}"
+        );
+    }
+    // Admin implies approve.
+    let (st, v) = server
+        .graphql_as(
+            Some(ADMIN_TOKEN),
+            r#"mutation { reject(component: "shop/cart", version: "1.0.0", environment: "qa") { decision } }"#,
+            json!({}),
+        )
+        .unwrap();
+    assert_eq!(
+        (st, &v["data"]["reject"]["decision"]),
+        (200, &json!("rejected")),
+        "{v}"
+    );
+
+    // 6. A policy that runs too long is stopped by the budget, and denies.
+    let v = server.query(CHECK, json!({"e": "slow"})).unwrap()["deploymentCheck"].clone();
+    assert_eq!(v["allowed"], false, "{v}");
+    let r = reasons(&v);
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert!(
+        r[0].starts_with("catalog.slow: evaluation failed, so the deployment is denied:"),
+        "{r:?}"
+    );
+    assert!(r[0].contains("execution exceeded time limit"), "{r:?}");
+
+    // 7. A file that does not compile is refused with its file and line; the set in force
+    // stays, and still judges.
+    write(
+        policies.path(),
+        "broken.rego",
+        "package catalog.broken\n\nimport rego.v1\n\ndeny contains msg if {\n\tmsg := \n}\n",
+    );
+    let p = server
+        .wait_for("the broken set refused", WAIT, || {
+            let p = server.query(POLICIES, json!({}))?["policies"].clone();
+            Ok((!p["lastError"].is_null()).then_some(p))
+        })
+        .unwrap();
+    assert_eq!(p["lastError"]["file"], "broken.rego", "{p}");
+    let message = p["lastError"]["message"].as_str().unwrap();
+    assert!(message.contains("broken.rego:6:9"), "{message}");
+    assert_eq!(p["inForce"]["digest"], first_set.as_str());
+    let v = server.query(CHECK, json!({"e": "prod"})).unwrap()["deploymentCheck"].clone();
+    assert_eq!(
+        (v["allowed"].clone(), v["policySet"].clone()),
+        (json!(true), json!(first_set))
+    );
+
+    // 8. Fixed: the new set is put in force and recorded; the history keeps the first.
+    write(
+        policies.path(),
+        "broken.rego",
+        "package catalog.broken\n\nimport rego.v1\n\ndeny contains \"frozen\" if input.deployment.environment == \"prod\"\n",
+    );
+    let p = server
+        .wait_for("the fixed set in force", WAIT, || {
+            let p = server.query(POLICIES, json!({}))?["policies"].clone();
+            Ok((p["inForce"]["digest"] != first_set.as_str()).then_some(p))
+        })
+        .unwrap();
+    assert!(p["lastError"].is_null(), "{p}");
+    let second_set = p["inForce"]["digest"].as_str().unwrap().to_string();
+    assert_eq!(
+        p["history"],
+        json!([{"digest": second_set}, {"digest": first_set}])
+    );
+    let v = server.query(CHECK, json!({"e": "prod"})).unwrap()["deploymentCheck"].clone();
+    assert_eq!(reasons(&v), ["catalog.broken: frozen"]);
+
+    // 9. A restart on the same directory records nothing new and judges the same.
+    let loaded = |s: &CatalogServer| {
+        s.query(
+            r#"{ events(kind: "policy.loaded", first: 10) { totalCount } }"#,
+            json!({}),
+        )
+        .unwrap()["events"]["totalCount"]
+            .as_i64()
+            .unwrap()
+    };
+    assert_eq!(loaded(&server), 2);
+    let server = server.restart().unwrap();
+    assert_eq!(loaded(&server), 2);
+    let v = server.query(CHECK, json!({"e": "prod"})).unwrap()["deploymentCheck"].clone();
+    assert_eq!(reasons(&v), ["catalog.broken: frozen"]);
+    assert_eq!(v["policySet"], second_set.as_str());
+    drop(registry);
+}
