@@ -25,7 +25,46 @@ pub(super) fn events() -> Vec<NewEvent> {
     all.extend(dependency_events());
     all.extend(contacts_events());
     all.extend(application_events());
+    all.extend(governance_events());
     all
+}
+
+/// An approval, a rejection, and a policy set put in force.
+fn governance_events() -> Vec<NewEvent> {
+    use catalog_core::governance::{Approval, Decision, PolicyFile, PolicySet};
+    let decide = |min: u32, who: &str, decision: Decision| {
+        new_event(
+            format!("approval:shop/cart@1.0.0:prod:{who}:{min}"),
+            min,
+            Event::ApprovalRecorded(Approval {
+                component: "shop/cart".into(),
+                version: "1.0.0".into(),
+                environment: "prod".into(),
+                decision,
+                approver: who.into(),
+                comment: Some("looked at the diff".into()),
+            }),
+        )
+    };
+    let files = vec![PolicyFile {
+        file: "prod.rego".into(),
+        digest: "sha256:00".into(),
+        package: "data.catalog.prod".into(),
+        source: "package catalog.prod\n".into(),
+    }];
+    let set = PolicySet {
+        digest: PolicySet::digest_of(&files),
+        files,
+    };
+    vec![
+        decide(5, "alice", Decision::Approved),
+        decide(6, "bob", Decision::Rejected),
+        new_event(
+            format!("policy.loaded:1:{}", set.digest),
+            7,
+            Event::PolicySetLoaded(Box::new(set)),
+        ),
+    ]
 }
 
 fn observed(cluster: &str, workload: &str, status: S, tag: Option<&str>) -> DeploymentObserved {
