@@ -495,3 +495,143 @@ pub fn input(c: &Catalog, p: &Proposal, now: DateTime<Utc>) -> Value {
         "owner": {"team": owner, "contacts": contacts},
     })
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn docs() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/policies")
+    }
+
+    fn loaded() -> Policies {
+        let p = Policies::new(Some(docs()), Duration::from_millis(500));
+        let mut seen = None;
+        let set = p.refresh(None, true, &mut seen);
+        assert!(p.last_error().is_none(), "{:?}", p.last_error());
+        assert!(set.is_some(), "a set to record");
+        p
+    }
+
+    /// An input that every shipped policy allows for prod, deployed by `ci`.
+    fn good() -> Value {
+        json!({
+            "deployment": {"environment": "prod", "cluster": "prod-1", "namespace": "shop",
+                           "workload": "cart", "component": "shop/cart", "version": "1.0.0",
+                           "actor": "ci"},
+            "known_version": true,
+            "sbom": {"present": true, "packages": 3},
+            "vulnerabilities": [{"id": "GHSA-low", "package": "pkg:npm/x", "level": "low"}],
+            "approvals": [{"environment": "prod", "approver": "alice", "decision": "approved"}],
+            "healthy_seconds": {"staging": 7200},
+            "owner": {"team": "checkout"},
+        })
+    }
+
+    fn messages(v: &Verdict) -> Vec<String> {
+        v.reasons
+            .iter()
+            .map(|r| format!("{}: {}", r.policy, r.message))
+            .collect()
+    }
+
+    #[test]
+    fn the_shipped_policies_compile_and_are_the_readme_s() {
+        let readme = std::fs::read_to_string(docs().join("../../README.md")).unwrap();
+        let set = read_set(&docs()).unwrap();
+        assert_eq!(set.files.len(), 2);
+        for f in &set.files {
+            assert!(
+                readme.contains(&format!("```rego\n{}```", f.source)),
+                "README does not show {} as it is",
+                f.file
+            );
+        }
+        let p = loaded();
+        assert_eq!(p.in_force(), Some(set.digest));
+    }
+
+    #[test]
+    fn each_rule_of_the_shipped_policies_denies_what_it_says_and_nothing_else() {
+        let p = loaded();
+        let v = p.evaluate(&good());
+        assert!(v.allowed, "{:?}", messages(&v));
+        assert!(v.policy_set.is_some());
+        let cases: Vec<(&str, Value, &str)> = vec![
+            ("/healthy_seconds", json!({"staging": 3599}), "catalog.prod: shop/cart 1.0.0 has not been healthy in staging for 1 h"),
+            ("/approvals", json!([{"environment": "prod", "approver": "ci", "decision": "approved"}]), "catalog.prod: needs an approval for prod by someone other than the deployer"),
+            ("/vulnerabilities", json!([{"id": "GHSA-c", "package": "pkg:npm/x", "level": "critical"}]), "catalog.prod: unsuppressed critical vulnerability GHSA-c in pkg:npm/x"),
+            ("/known_version", json!(false), "catalog.provenance: shop/cart 1.0.0 is not in the catalog: push it to a configured registry first"),
+            ("/sbom", json!({"present": false, "packages": 0}), "catalog.provenance: shop/cart 1.0.0 has no SBOM"),
+            ("/owner", json!({"team": null}), "catalog.provenance: shop/cart has no owning team"),
+        ];
+        for (pointer, value, want) in cases {
+            let mut input = good();
+            *input.pointer_mut(pointer).unwrap() = value;
+            let v = p.evaluate(&input);
+            assert!(!v.allowed, "{pointer}");
+            assert_eq!(messages(&v), [want], "{pointer}");
+        }
+        // A rejection for the environment denies even with an approval beside it.
+        let mut input = good();
+        input["approvals"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"environment": "prod", "approver": "bob", "decision": "rejected"}));
+        assert_eq!(
+            messages(&p.evaluate(&input)),
+            ["catalog.provenance: rejected for prod by bob"]
+        );
+        // Dev is nobody's business.
+        let mut input = good();
+        input["deployment"]["environment"] = json!("dev");
+        input["known_version"] = json!(false);
+        input["healthy_seconds"] = json!({});
+        assert!(p.evaluate(&input).allowed);
+    }
+
+    #[test]
+    fn a_set_that_does_not_compile_is_refused_and_the_set_in_force_stays() {
+        let dir = std::env::temp_dir().join(format!("catalog-policy-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("a.rego"),
+            "package a\nimport rego.v1\ndeny contains \"no\" if input.x\n",
+        )
+        .unwrap();
+        let p = Policies::new(Some(dir.clone()), Duration::from_millis(500));
+        let mut seen = None;
+        let first = p.refresh(None, true, &mut seen).unwrap();
+        // Unchanged: nothing to record.
+        assert!(p.refresh(Some(&first), true, &mut seen).is_none());
+        std::fs::write(
+            dir.join("b.rego"),
+            "package b\nimport rego.v1\ndeny contains x if {\n  x := \n}\n",
+        )
+        .unwrap();
+        assert!(p.refresh(Some(&first), true, &mut seen).is_none());
+        let e = p.last_error().unwrap();
+        assert_eq!(e.file, "b.rego");
+        assert!(e.message.contains("b.rego:4:"), "{}", e.message);
+        assert_eq!(p.in_force(), Some(first.digest.clone()));
+        assert_eq!(messages(&p.evaluate(&json!({"x": true}))), ["a: no"]);
+        // A package without `deny` is refused too, naming it.
+        std::fs::write(dir.join("b.rego"), "package b\nallow := true\n").unwrap();
+        assert!(p.refresh(Some(&first), true, &mut seen).is_none());
+        let e = p.last_error().unwrap();
+        assert_eq!(e.file, "b.rego");
+        assert!(
+            e.message.contains("package b must define a `deny` rule"),
+            "{}",
+            e.message
+        );
+        // A new process whose directory is broken puts the recorded set back.
+        let fresh = Policies::new(Some(dir.clone()), Duration::from_millis(500));
+        let mut seen = None;
+        assert!(fresh.refresh(Some(&first), true, &mut seen).is_none());
+        assert_eq!(fresh.in_force(), Some(first.digest.clone()));
+        assert!(fresh.last_error().is_some());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -50,13 +50,15 @@ pub(crate) fn history() -> Vec<RecordedEvent> {
     ]
 }
 
-fn answers(
-    c: &Catalog,
-) -> (
+/// Prod's approvals as (approver, environment, decision), the policy sets' digests, and the
+/// digest of the one in force.
+type Answers = (
     Vec<(String, String, &'static str)>,
     Vec<String>,
     Option<String>,
-) {
+);
+
+fn answers(c: &Catalog) -> Answers {
     let g = c.governance();
     let prod = g
         .approvals("shop/cart", "1.0.0", Some("prod"))

@@ -15,40 +15,10 @@ use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(60);
 
-/// Prod needs the same version healthy in staging for an hour, an approval for prod by
-/// someone other than the deployer, and no unsuppressed critical vulnerability.
-const PROD_POLICY: &str = r#"package catalog.prod
-
-import rego.v1
-
-prod if input.deployment.environment == "prod"
-
-deny contains msg if {
-	prod
-	object.get(input.healthy_seconds, "staging", 0) < 3600
-	msg := sprintf("%s %s has not been healthy in staging for 1 h", [input.deployment.component, input.deployment.version])
-}
-
-deny contains msg if {
-	prod
-	not independent_approval
-	msg := "needs an approval for prod by someone other than the deployer"
-}
-
-independent_approval if {
-	some a in input.approvals
-	a.environment == "prod"
-	a.decision == "approved"
-	a.approver != input.deployment.actor
-}
-
-deny contains msg if {
-	prod
-	some v in input.vulnerabilities
-	v.level == "critical"
-	msg := sprintf("unsuppressed critical vulnerability %s in %s", [v.id, v.package])
-}
-"#;
+/// The README's example: prod needs the same version healthy in staging for an hour, an
+/// approval for prod by someone other than the deployer, and no unsuppressed critical
+/// vulnerability.
+const PROD_POLICY: &str = include_str!("../../../docs/policies/prod-promotion.rego");
 
 /// Runs only for the `slow` environment: 25 million iterations, far past a 300 ms budget.
 const SLOW_POLICY: &str = r#"package catalog.slow
