@@ -19,6 +19,7 @@ mod applications;
 mod blast;
 mod bom;
 mod declared;
+mod drift;
 mod inventory;
 mod packages;
 mod search;
@@ -31,6 +32,7 @@ pub use blast::{
 pub use bom::{
     Bom, BomDiff, BomRoot, Change, DependencyEdge, DependencyMap, DependencyNode, Direction,
 };
+pub use drift::OBSERVERS;
 pub use inventory::{valid_deployment_cursor, DeploymentFilter, InventoryScope, WhereIs};
 pub use search::{SearchHit, SearchKind};
 pub use snapshot::{SnapshotError, SnapshotInfo, SNAPSHOT_FORMAT};

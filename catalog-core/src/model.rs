@@ -148,6 +148,26 @@ pub struct Deployment {
     pub id: String,
 }
 
+/// Something an observer (a cluster snapshot, Argo CD, Flux) showed running in a workload
+/// that no pipeline recorded putting there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Drift {
+    pub environment: Option<String>,
+    pub cluster: String,
+    pub namespace: String,
+    pub workload: String,
+    pub component: Option<String>,
+    pub version: Option<String>,
+    pub digest: Option<String>,
+    pub reference: Option<String>,
+    /// The observer that showed it.
+    pub source: String,
+    pub actor: String,
+    pub since: DateTime<Utc>,
+    /// When it stopped running there (a flag stays in history).
+    pub until: Option<DateTime<Utc>>,
+}
+
 /// One thing running in a deployment, resolved against what the catalog knows now: an image
 /// the catalog had not seen when it was deployed is linked once it is registered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

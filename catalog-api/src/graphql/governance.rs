@@ -81,6 +81,27 @@ pub struct ApprovalInfo {
     at: DateTime<Utc>,
 }
 
+/// Something an observer (a `kubernetes` snapshot, Argo CD, Flux) showed running in a
+/// workload that no pipeline (`catalog deploy`, `/hooks/deployments`, the API) recorded
+/// putting there: an unrecorded change.
+#[derive(SimpleObject)]
+pub struct DriftFlag {
+    environment: Option<String>,
+    cluster: String,
+    namespace: String,
+    workload: String,
+    component: Option<String>,
+    version: Option<String>,
+    digest: Option<String>,
+    reference: Option<String>,
+    /// The observer that showed it: kubernetes, argocd or flux.
+    source: String,
+    actor: String,
+    since: DateTime<Utc>,
+    /// When it stopped running there (null: it still runs).
+    until: Option<DateTime<Utc>>,
+}
+
 #[derive(Default)]
 pub struct GovernanceQuery;
 
@@ -176,6 +197,42 @@ impl GovernanceQuery {
                 message: e.message,
             }),
         })
+    }
+
+    /// Unrecorded changes, newest first, in an environment, cluster or namespace (all when
+    /// none is given), optionally only those of `component`. Flags stay after the workload
+    /// moves on (`until`).
+    async fn drift(
+        &self,
+        ctx: &Context<'_>,
+        environment: Option<String>,
+        cluster: Option<String>,
+        namespace: Option<String>,
+        component: Option<String>,
+    ) -> async_graphql::Result<Vec<DriftFlag>> {
+        let g = graph(ctx)?;
+        let scope = catalog_core::graph::InventoryScope {
+            environment,
+            cluster,
+            namespace,
+        };
+        Ok(g.drift(&scope, component.as_deref())
+            .into_iter()
+            .map(|d| DriftFlag {
+                environment: d.environment,
+                cluster: d.cluster,
+                namespace: d.namespace,
+                workload: d.workload,
+                component: d.component,
+                version: d.version,
+                digest: d.digest,
+                reference: d.reference,
+                source: d.source,
+                actor: d.actor,
+                since: d.since,
+                until: d.until,
+            })
+            .collect())
     }
 
     /// Approvals and rejections of a component version, oldest first (`environment` narrows).

@@ -76,6 +76,21 @@ pub struct DeploymentFilter {
     pub component: Option<String>,
 }
 
+/// One report on a workload (see [`Catalog::observed_history`]).
+pub(super) struct Observation {
+    pub at: DateTime<Utc>,
+    pub source: String,
+    pub actor: String,
+    pub runs: Vec<model::RunningImage>,
+}
+
+/// A deployment and the reports that made it up.
+pub(super) struct ObservedDeployment {
+    pub workload: usize,
+    pub deployment: model::Deployment,
+    pub observations: Vec<Observation>,
+}
+
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct Obs {
     status: DeploymentStatus,
@@ -567,6 +582,49 @@ impl Catalog {
             url: o.url.clone().or_else(|| first.url.clone()),
             id: format!("{}/{}/{}#{}", w.cluster, w.namespace, w.name, start.1),
         })
+    }
+
+    /// Every deployment in `scope`, as [`Catalog::deployments`] gives it, each with the
+    /// observations that made it up, oldest first: when, which source and actor, and what
+    /// ran (resolved). Grouped by workload (the `usize`: one number per workload).
+    pub(super) fn observed_history(&self, scope: &InventoryScope) -> Vec<ObservedDeployment> {
+        let inv = &self.inventory;
+        let mut out = Vec::new();
+        for id in inv.scope_workloads(scope) {
+            let w = &inv.workloads[id as usize];
+            for start in &w.starts {
+                let Some(entry) = self.history_entry(id, start) else {
+                    continue;
+                };
+                let next = w
+                    .starts
+                    .range((Bound::Excluded(start), Bound::Unbounded))
+                    .next();
+                let range: Vec<(&ObsKey, &Obs)> = match next {
+                    Some(n) => w.timeline.range(start.clone()..n.clone()).collect(),
+                    None => w.timeline.range(start.clone()..).collect(),
+                };
+                let observations = range
+                    .into_iter()
+                    .map(|(k, o)| Observation {
+                        at: time(k.0),
+                        source: o.source.to_string(),
+                        actor: o.actor.to_string(),
+                        runs: o
+                            .runs
+                            .iter()
+                            .map(|r| self.resolve(r, k.0, o.revision.as_deref()))
+                            .collect(),
+                    })
+                    .collect();
+                out.push(ObservedDeployment {
+                    workload: id as usize,
+                    deployment: entry,
+                    observations,
+                });
+            }
+        }
+        out
     }
 
     /// The deployment live in a workload at `at` (now when `None`).

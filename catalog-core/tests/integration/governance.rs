@@ -125,3 +125,72 @@ fn approvals_and_policy_sets_survive_a_snapshot_anywhere() {
         assert_eq!(answers(&restored), answers(&whole), "split at {split}");
     }
 }
+
+/// `source` saw (or recorded) shop/cart `version` running in prod-1/shop/cart at minute `min`.
+fn seen(seq: i64, min: u32, source: &str, version: &str) -> RecordedEvent {
+    use catalog_core::deployment::{DeploymentObserved, DeploymentStatus, Run};
+    let mut r = rec(
+        seq,
+        min,
+        Event::DeploymentObserved(DeploymentObserved {
+            cluster: "prod-1".into(),
+            namespace: "shop".into(),
+            workload: "cart".into(),
+            environment: Some("prod".into()),
+            status: DeploymentStatus::Healthy,
+            replicas: Some(2),
+            runs: vec![Run {
+                container: None,
+                image: None,
+                component: Some("shop/cart".into()),
+                version: Some(version.into()),
+            }],
+            revision: None,
+            url: None,
+        }),
+    );
+    r.source = source.into();
+    r
+}
+
+fn drifted(c: &Catalog) -> Vec<(String, String, bool)> {
+    c.drift(&Default::default(), None)
+        .into_iter()
+        .map(|d| (d.version.unwrap_or_default(), d.source, d.until.is_some()))
+        .collect()
+}
+
+#[test]
+fn drift_is_what_observers_show_that_no_pipeline_recorded_in_time() {
+    let mut c = Catalog::new();
+    // The pipeline records 1.0.0; the cluster then shows it: nothing drifted.
+    c.apply_all(&[
+        seen(1, 0, "cli", "1.0.0"),
+        seen(2, 1, "kubernetes", "1.0.0"),
+    ]);
+    assert!(drifted(&c).is_empty());
+    // Argo CD applies 1.0.1 from a repository no pipeline touched.
+    c.apply(&seen(3, 10, "argocd", "1.0.1"));
+    assert_eq!(
+        drifted(&c),
+        [("1.0.1".to_string(), "argocd".to_string(), false)]
+    );
+    // The pipeline records it 2 minutes later (inside the grace): not drift after all.
+    c.apply(&seen(4, 12, "cli", "1.0.1"));
+    assert!(drifted(&c).is_empty(), "{:?}", drifted(&c));
+    // 1.0.2 appears in a snapshot, and a record of it 10 minutes later does not erase that.
+    c.apply(&seen(5, 30, "kubernetes", "1.0.2"));
+    c.apply(&seen(6, 40, "cli", "1.0.2"));
+    let flag = |ended: bool| [("1.0.2".to_string(), "kubernetes".to_string(), ended)];
+    assert_eq!(drifted(&c), flag(false));
+    // The pipeline rolls back to 1.0.0: the flag stays, with when 1.0.2 stopped.
+    c.apply(&seen(7, 50, "cli", "1.0.0"));
+    assert_eq!(drifted(&c), flag(true));
+    // Narrowed by component and by scope.
+    assert_eq!(c.drift(&Default::default(), Some("shop/web")).len(), 0);
+    let staging = catalog_core::graph::InventoryScope {
+        environment: Some("staging".into()),
+        ..Default::default()
+    };
+    assert_eq!(c.drift(&staging, None).len(), 0);
+}

@@ -480,3 +480,110 @@ fn a_rego_policy_gates_prod_as_the_events_arrive() {
     assert_eq!(v["policySet"], second_set.as_str());
     drop(registry);
 }
+
+/// A kubectl-shaped pod list (`kubectl get pods -o json`) of `cluster`'s shop namespace:
+/// the cart Deployment's pod of ReplicaSet `hash`, running `image` (`digest`).
+fn pods(host: &str, hash: &str, tag: &str, digest: &str) -> Vec<u8> {
+    json!({"apiVersion": "v1", "kind": "List", "items": [{
+        "metadata": {"name": format!("cart-{hash}-jd8s2"), "namespace": "shop",
+            "labels": {"pod-template-hash": hash},
+            "ownerReferences": [{"kind": "ReplicaSet", "name": format!("cart-{hash}"), "controller": true}]},
+        "spec": {"containers": [{"name": "cart", "image": format!("{host}/shop/cart:{tag}")}]},
+        "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}],
+            "containerStatuses": [{"name": "cart", "ready": true,
+                "image": format!("{host}/shop/cart:{tag}"),
+                "imageID": format!("{host}/shop/cart@{digest}")}]}
+    }]})
+    .to_string()
+    .into_bytes()
+}
+
+const DRIFT: &str = r#"query($c: String, $e: String, $comp: String) {
+  drift(cluster: $c, environment: $e, component: $comp) {
+    environment cluster namespace workload component version digest source until } }"#;
+
+#[test]
+fn a_snapshot_showing_an_unrecorded_version_raises_drift_that_stays_in_history() {
+    let (registry, server) = CatalogServer::with_registry(ServerOpts::default()).unwrap();
+    let host = registry.host();
+    let layout = Layout::new().unwrap();
+    let mut digests = Vec::new();
+    for tag in ["1.0.0", "1.0.1"] {
+        layout
+            .build(tag, &ImageSpec::new(&format!("cart {tag}")))
+            .unwrap();
+        digests.push(push(&layout, tag, &host, "shop/cart", tag).unwrap());
+    }
+    server
+        .wait_for("both versions registered", WAIT, || {
+            let r = server.query(
+                r#"{ component(name: "shop/cart") { versions(first: 5) { totalCount } } }"#,
+                json!({}),
+            )?;
+            Ok((r["component"]["versions"]["totalCount"] == 2).then_some(()))
+        })
+        .unwrap();
+    // The pipeline deploys 1.0.0 to prod-eu-1/shop/cart and records it.
+    let url = server.url("");
+    let (code, _, err) = catalog(&[
+        "deploy",
+        "--server",
+        &url,
+        "--token",
+        INGEST_TOKEN,
+        "--cluster",
+        "prod-eu-1",
+        "--namespace",
+        "shop",
+        "--component",
+        "shop/cart",
+        "--version",
+        "1.0.0",
+        "--environment",
+        "prod",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    // Each snapshot is a new view of the cluster (a rollout makes a new ReplicaSet); the
+    // same body twice would be one snapshot, replayed.
+    let snapshot = |hash: &str, tag: &str, digest: &str| {
+        let (st, body) = server
+            .post(
+                "/hooks/kubernetes?cluster=prod-eu-1",
+                "application/json",
+                Some(INGEST_TOKEN),
+                pods(&host, hash, tag, digest),
+            )
+            .unwrap();
+        assert_eq!(st, 202, "{body}");
+        server.wait_graph_current().unwrap();
+    };
+    let drift = |vars: Value| -> Vec<Value> {
+        server.query(DRIFT, vars).unwrap()["drift"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    // The cluster shows what the pipeline recorded: no drift.
+    snapshot("6f7c9d8b77", "1.0.0", &digests[0]);
+    assert_eq!(drift(json!({"c": "prod-eu-1"})), Vec::<Value>::new());
+    // Someone ran 1.0.1 by hand: the next snapshot shows it, and nobody recorded it.
+    snapshot("7a8b9c0d11", "1.0.1", &digests[1]);
+    let flags = drift(json!({"c": "prod-eu-1"}));
+    assert_eq!(
+        flags,
+        [
+            json!({"environment": "prod", "cluster": "prod-eu-1", "namespace": "shop",
+                "workload": "cart", "component": "shop/cart", "version": "1.0.1",
+                "digest": digests[1], "source": "kubernetes", "until": null})
+        ]
+    );
+    assert_eq!(drift(json!({"e": "prod", "comp": "shop/cart"})), flags);
+    assert_eq!(drift(json!({"e": "staging"})), Vec::<Value>::new());
+    assert_eq!(drift(json!({"comp": "shop/web"})), Vec::<Value>::new());
+    // Rolled back to the recorded version: the flag stays, with when it ended.
+    snapshot("5e6f7a8b99", "1.0.0", &digests[0]);
+    let flags = drift(json!({"c": "prod-eu-1"}));
+    assert_eq!(flags.len(), 1, "{flags:?}");
+    assert_eq!(flags[0]["version"], "1.0.1");
+    assert!(flags[0]["until"].is_string(), "{flags:?}");
+}
