@@ -2,6 +2,7 @@
 //! embedded UI, around transport-agnostic GraphQL resolvers and the ingest machinery.
 
 pub mod auth;
+pub mod calendar;
 pub mod client;
 pub mod config;
 pub mod deploy;

@@ -469,6 +469,33 @@ pub fn input(c: &Catalog, p: &Proposal, now: DateTime<Utc>) -> Value {
             "actor": d.actor,
         }));
     }
+    let calendar = environment.as_deref().map(|env| {
+        let s = c.governance().calendar_status(env, now);
+        let planned: Vec<Value> = c
+            .governance()
+            .calendar(Some(env), None, None)
+            .into_iter()
+            .filter(|r| {
+                r.entry.component.as_deref() == Some(p.component.as_str())
+                    && r.entry.version.as_deref() == Some(p.version.as_str())
+            })
+            .map(
+                |r| json!({"start": r.entry.start, "end": r.entry.end, "summary": r.entry.summary}),
+            )
+            .collect();
+        json!({
+            "windows_defined": s.windows_defined,
+            "in_window": s.in_window,
+            "in_freeze": s.in_freeze,
+            "current": s.current.iter().map(|e| json!({
+                "kind": crate::calendar::category(e.category),
+                "summary": e.summary,
+                "start": e.start,
+                "end": e.end,
+            })).collect::<Vec<_>>(),
+            "planned": planned,
+        })
+    });
     let owner = c.component(&p.component).and_then(|comp| comp.owner);
     let contacts = owner
         .as_deref()
@@ -493,6 +520,7 @@ pub fn input(c: &Catalog, p: &Proposal, now: DateTime<Utc>) -> Value {
         "history": ran,
         "healthy_seconds": healthy_by_env,
         "owner": {"team": owner, "contacts": contacts},
+        "calendar": calendar,
     })
 }
 

@@ -88,6 +88,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/healthz", web::get().to(ops::healthz))
         .route("/readyz", web::get().to(ops::readyz))
         .route("/metrics", web::get().to(ops::metrics))
+        .route("/calendar/{name}", web::get().to(crate::calendar::feed))
         .route("/", web::get().to(ui::index))
         .route("/ui/{path:.*}", web::get().to(ui::asset));
     hooks::registries::routes(cfg);

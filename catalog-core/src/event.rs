@@ -87,6 +87,12 @@ pub enum Event {
     /// A policy set was put in force (loaded from `--policy-dir`); the newest holds.
     #[serde(rename = "policy.loaded")]
     PolicySetLoaded(Box<crate::governance::PolicySet>),
+    /// A release window, freeze or planned release was scheduled (or changed: same id).
+    #[serde(rename = "calendar.entry")]
+    CalendarEntryRecorded(crate::governance::CalendarEntry),
+    /// A calendar entry was removed.
+    #[serde(rename = "calendar.removed")]
+    CalendarEntryRemoved { id: String },
 }
 
 impl<'de> Deserialize<'de> for Event {
@@ -118,6 +124,11 @@ mod fields {
         pub component: String,
         pub team: String,
         pub via: String,
+    }
+
+    #[derive(Deserialize)]
+    pub struct CalendarRemoved {
+        pub id: String,
     }
 
     #[derive(Deserialize)]
@@ -160,6 +171,8 @@ impl crate::tagged::TaggedEnum for Event {
         "vex.recorded",
         "approval.recorded",
         "policy.loaded",
+        "calendar.entry",
+        "calendar.removed",
     ];
 
     fn variant<'de, D: serde::Deserializer<'de>>(tag: &str, d: D) -> Result<Event, D::Error> {
@@ -230,6 +243,13 @@ impl crate::tagged::TaggedEnum for Event {
             Some(EventKind::PolicySetLoaded) => {
                 Event::PolicySetLoaded(Deserialize::deserialize(d)?)
             }
+            Some(EventKind::CalendarEntryRecorded) => {
+                Event::CalendarEntryRecorded(Deserialize::deserialize(d)?)
+            }
+            Some(EventKind::CalendarEntryRemoved) => {
+                let f = fields::CalendarRemoved::deserialize(d)?;
+                Event::CalendarEntryRemoved { id: f.id }
+            }
             Some(EventKind::ApplicationDeclared) => {
                 let f = fields::Application::deserialize(d)?;
                 Event::ApplicationDeclared {
@@ -298,10 +318,12 @@ pub enum EventKind {
     VexRecorded,
     ApprovalRecorded,
     PolicySetLoaded,
+    CalendarEntryRecorded,
+    CalendarEntryRemoved,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 16] = [
+    pub const ALL: [EventKind; 18] = [
         EventKind::ImageRegistered,
         EventKind::TagDeleted,
         EventKind::ManifestDeleted,
@@ -318,6 +340,8 @@ impl EventKind {
         EventKind::VexRecorded,
         EventKind::ApprovalRecorded,
         EventKind::PolicySetLoaded,
+        EventKind::CalendarEntryRecorded,
+        EventKind::CalendarEntryRemoved,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -338,6 +362,8 @@ impl EventKind {
             EventKind::VexRecorded => "vex.recorded",
             EventKind::ApprovalRecorded => "approval.recorded",
             EventKind::PolicySetLoaded => "policy.loaded",
+            EventKind::CalendarEntryRecorded => "calendar.entry",
+            EventKind::CalendarEntryRemoved => "calendar.removed",
         }
     }
 
@@ -365,6 +391,8 @@ impl Event {
             Event::VexRecorded(_) => EventKind::VexRecorded,
             Event::ApprovalRecorded(_) => EventKind::ApprovalRecorded,
             Event::PolicySetLoaded(_) => EventKind::PolicySetLoaded,
+            Event::CalendarEntryRecorded(_) => EventKind::CalendarEntryRecorded,
+            Event::CalendarEntryRemoved { .. } => EventKind::CalendarEntryRemoved,
         }
     }
 }

@@ -57,6 +57,56 @@ pub struct PolicySet {
     pub files: Vec<PolicyFile>,
 }
 
+/// What a calendar entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CalendarKind {
+    /// A release window: when deployments to the environment are expected.
+    Window,
+    /// A freeze: when they are not.
+    Freeze,
+    /// A planned release of a component version.
+    Release,
+}
+
+/// A release window, freeze or planned release of an environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarEntry {
+    /// Stable: a later entry with the same id replaces it.
+    pub id: String,
+    pub environment: String,
+    /// Not `kind`: the event carrying an entry is tagged by `kind`.
+    pub category: CalendarKind,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub summary: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub component: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+/// A calendar entry as the graph keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarRecord {
+    pub entry: CalendarEntry,
+    /// When it was recorded, and by whom.
+    pub at: DateTime<Utc>,
+    pub actor: String,
+}
+
+/// Where `at` falls in an environment's calendar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CalendarStatus {
+    /// Does the environment have release windows at all? (If not, `in_window` is false and
+    /// a policy decides what that means.)
+    pub windows_defined: bool,
+    pub in_window: bool,
+    pub in_freeze: bool,
+    /// The entries `at` falls in.
+    pub current: Vec<CalendarEntry>,
+}
+
 /// An approval as the graph keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApprovalRecord {
@@ -80,6 +130,9 @@ pub struct PolicySetRecord {
 pub struct Governance {
     approvals: BTreeMap<String, BTreeMap<String, Vec<ApprovalRecord>>>,
     policy_sets: Vec<PolicySetRecord>,
+    /// Calendar entries by id.
+    #[serde(default)]
+    calendar: BTreeMap<String, CalendarRecord>,
 }
 
 impl Governance {
@@ -107,6 +160,70 @@ impl Governance {
             seq,
             actor: actor.to_string(),
         });
+    }
+
+    pub(crate) fn calendar_entry(&mut self, e: &CalendarEntry, at: DateTime<Utc>, actor: &str) {
+        self.calendar.insert(
+            e.id.clone(),
+            CalendarRecord {
+                entry: e.clone(),
+                at,
+                actor: actor.to_string(),
+            },
+        );
+    }
+
+    pub(crate) fn calendar_removed(&mut self, id: &str) {
+        self.calendar.remove(id);
+    }
+
+    /// Calendar entries by start (then id), of `environment` (all when `None`), overlapping
+    /// `[from, to)` when given.
+    pub fn calendar(
+        &self,
+        environment: Option<&str>,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    ) -> Vec<&CalendarRecord> {
+        let mut out: Vec<&CalendarRecord> = self
+            .calendar
+            .values()
+            .filter(|r| environment.is_none_or(|e| r.entry.environment == e))
+            .filter(|r| from.is_none_or(|f| r.entry.end > f))
+            .filter(|r| to.is_none_or(|t| r.entry.start < t))
+            .collect();
+        out.sort_by(|a, b| (a.entry.start, &a.entry.id).cmp(&(b.entry.start, &b.entry.id)));
+        out
+    }
+
+    /// One calendar entry by id.
+    pub fn calendar_entry_by_id(&self, id: &str) -> Option<&CalendarRecord> {
+        self.calendar.get(id)
+    }
+
+    /// Where `at` falls in `environment`'s calendar.
+    pub fn calendar_status(&self, environment: &str, at: DateTime<Utc>) -> CalendarStatus {
+        let mut s = CalendarStatus {
+            windows_defined: false,
+            in_window: false,
+            in_freeze: false,
+            current: Vec::new(),
+        };
+        for r in self.calendar(Some(environment), None, None) {
+            let e = &r.entry;
+            if e.category == CalendarKind::Window {
+                s.windows_defined = true;
+            }
+            if e.start <= at && at < e.end {
+                match e.category {
+                    CalendarKind::Window => s.in_window = true,
+                    CalendarKind::Freeze => s.in_freeze = true,
+                    CalendarKind::Release => {}
+                }
+                s.current.push(e.clone());
+            }
+        }
+        s
     }
 
     /// The decisions on a version, oldest first; `environment` narrows them.

@@ -282,6 +282,8 @@ impl Catalog {
                 | Event::VexRecorded(_)
                 | Event::ApprovalRecorded(_)
                 | Event::PolicySetLoaded(_)
+                | Event::CalendarEntryRecorded(_)
+                | Event::CalendarEntryRemoved { .. }
         ) {
             // What runs where, and what it resolves to, may have changed.
             self.live = std::sync::OnceLock::new();
@@ -347,6 +349,8 @@ impl Catalog {
             } => self.application_declared(application, components, owner.as_deref(), t, &rec.key),
             Event::ApprovalRecorded(a) => self.governance.approval(a, t, &rec.key),
             Event::PolicySetLoaded(p) => self.governance.policy_set(p, t, rec.seq, &rec.actor),
+            Event::CalendarEntryRecorded(e) => self.governance.calendar_entry(e, t, &rec.actor),
+            Event::CalendarEntryRemoved { id } => self.governance.calendar_removed(id),
         }
     }
 

@@ -7,7 +7,9 @@ use crate::errors::ApiError;
 use crate::policy::{self, Proposal};
 use async_graphql::{Context, Object, SimpleObject};
 use catalog_core::event::{Event, NewEvent};
-use catalog_core::governance::{Approval as CoreApproval, Decision};
+use catalog_core::governance::{
+    Approval as CoreApproval, CalendarEntry as CoreEntry, CalendarKind, Decision,
+};
 use chrono::{DateTime, Utc};
 
 /// Why a policy denies.
@@ -100,6 +102,39 @@ pub struct DriftFlag {
     since: DateTime<Utc>,
     /// When it stopped running there (null: it still runs).
     until: Option<DateTime<Utc>>,
+}
+
+/// A release window, freeze or planned release of an environment.
+#[derive(SimpleObject)]
+pub struct CalendarEntry {
+    /// Stable id (the feed's UID); scheduling again with it replaces the entry.
+    id: String,
+    environment: String,
+    /// `release-window`, `freeze` or `planned-release`.
+    kind: String,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    summary: String,
+    component: Option<String>,
+    version: Option<String>,
+    /// Who scheduled it, and when.
+    actor: String,
+    recorded_at: DateTime<Utc>,
+}
+
+fn entry(r: &catalog_core::governance::CalendarRecord) -> CalendarEntry {
+    CalendarEntry {
+        id: r.entry.id.clone(),
+        environment: r.entry.environment.clone(),
+        kind: crate::calendar::category(r.entry.category).to_string(),
+        start: r.entry.start,
+        end: r.entry.end,
+        summary: r.entry.summary.clone(),
+        component: r.entry.component.clone(),
+        version: r.entry.version.clone(),
+        actor: r.actor.clone(),
+        recorded_at: r.at,
+    }
 }
 
 #[derive(Default)]
@@ -235,6 +270,24 @@ impl GovernanceQuery {
             .collect())
     }
 
+    /// Release windows, freezes and planned releases by start, of `environment` (all when
+    /// omitted), overlapping `from`..`to` when given. The same, as a feed any calendar
+    /// application subscribes to: `/calendar/<environment>.ics`.
+    async fn calendar(
+        &self,
+        ctx: &Context<'_>,
+        environment: Option<String>,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    ) -> async_graphql::Result<Vec<CalendarEntry>> {
+        let g = graph(ctx)?;
+        Ok(g.governance()
+            .calendar(environment.as_deref(), from, to)
+            .into_iter()
+            .map(entry)
+            .collect())
+    }
+
     /// Approvals and rejections of a component version, oldest first (`environment` narrows).
     async fn approvals(
         &self,
@@ -286,6 +339,89 @@ impl GovernanceMutation {
         .await
     }
 
+    /// Schedules a release window (or, with `freeze`, a freeze) of `environment` from `start`
+    /// to `end` (approve scope). Giving the `id` of an existing entry replaces it.
+    #[allow(clippy::too_many_arguments)]
+    async fn schedule_release_window(
+        &self,
+        ctx: &Context<'_>,
+        environment: String,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        summary: String,
+        #[graphql(default)] freeze: bool,
+        id: Option<String>,
+    ) -> async_graphql::Result<CalendarEntry> {
+        let kind = if freeze {
+            CalendarKind::Freeze
+        } else {
+            CalendarKind::Window
+        };
+        schedule(ctx, id, environment, kind, start, end, summary, None, None).await
+    }
+
+    /// Plans a release of `component` `version` to `environment` at `start` (until `end`,
+    /// default an hour later) (approve scope). The version must be in the catalog.
+    #[allow(clippy::too_many_arguments)]
+    async fn plan_release(
+        &self,
+        ctx: &Context<'_>,
+        environment: String,
+        component: String,
+        version: String,
+        start: DateTime<Utc>,
+        end: Option<DateTime<Utc>>,
+        summary: Option<String>,
+        id: Option<String>,
+    ) -> async_graphql::Result<CalendarEntry> {
+        let end = end.unwrap_or(start + chrono::TimeDelta::hours(1));
+        let summary = summary.unwrap_or_else(|| format!("release {component} {version}"));
+        let (c, v) = (component.trim().to_string(), version.trim().to_string());
+        schedule(
+            ctx,
+            id,
+            environment,
+            CalendarKind::Release,
+            start,
+            end,
+            summary,
+            Some(c),
+            Some(v),
+        )
+        .await
+    }
+
+    /// Removes a calendar entry (approve scope); false when there is none with that id.
+    async fn remove_calendar_entry(
+        &self,
+        ctx: &Context<'_>,
+        id: String,
+    ) -> async_graphql::Result<bool> {
+        let caller = require(ctx, Scope::Approve)?;
+        if graph(ctx)?.governance().calendar_entry_by_id(&id).is_none() {
+            return Ok(false);
+        }
+        let now = Utc::now();
+        let ev = NewEvent {
+            key: format!(
+                "calendar.removed:{id}:{}",
+                now.timestamp_nanos_opt().unwrap_or_default()
+            ),
+            occurred_at: now,
+            source: "api".into(),
+            actor: caller.name(),
+            event: Event::CalendarEntryRemoved { id },
+        };
+        let a = app(ctx)?;
+        let (store, sync) = (a.store.clone(), a.sync.clone());
+        blocking(move || {
+            store.record(&[(None, vec![ev])])?;
+            sync.sync()
+        })
+        .await?;
+        Ok(true)
+    }
+
     /// Rejects `component` `version` for `environment` (approve scope).
     async fn reject(
         &self,
@@ -305,6 +441,104 @@ impl GovernanceMutation {
         )
         .await
     }
+}
+
+const MAX_CALENDAR_SPAN: chrono::TimeDelta = chrono::TimeDelta::days(366);
+
+fn printable(field: &str, v: &str, max: usize) -> async_graphql::Result<String> {
+    let t = v.trim();
+    if t.is_empty() || t.len() > max || t.chars().any(char::is_control) {
+        return Err(
+            ApiError::bad(field, format!("must be 1 to {max} printable characters")).graphql(),
+        );
+    }
+    Ok(t.to_string())
+}
+
+/// Validates and records a calendar entry.
+#[allow(clippy::too_many_arguments)]
+async fn schedule(
+    ctx: &Context<'_>,
+    id: Option<String>,
+    environment: String,
+    kind: CalendarKind,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    summary: String,
+    component: Option<String>,
+    version: Option<String>,
+) -> async_graphql::Result<CalendarEntry> {
+    let caller = require(ctx, Scope::Approve)?;
+    let environment = printable("environment", &environment, 253)?;
+    let summary = printable("summary", &summary, 200)?;
+    if end <= start {
+        return Err(ApiError::bad("end", "must be after start").graphql());
+    }
+    if end - start > MAX_CALENDAR_SPAN {
+        return Err(ApiError::bad("end", "an entry spans at most 366 days").graphql());
+    }
+    let id = match id {
+        Some(i) => {
+            let i = printable("id", &i, 128)?;
+            if !i
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            {
+                return Err(
+                    ApiError::bad("id", "letters, digits, '-', '_' and '.' only").graphql(),
+                );
+            }
+            i
+        }
+        None => format!(
+            "{}-{}",
+            crate::calendar::category(kind),
+            Utc::now().timestamp_nanos_opt().unwrap_or_default()
+        ),
+    };
+    if let (Some(c), Some(v)) = (&component, &version) {
+        let g = graph(ctx)?;
+        if g.version(c, v).is_none() {
+            return Err(ApiError::bad(
+                "version",
+                format!("{c} has no version {v:?} in the catalog"),
+            )
+            .graphql());
+        }
+    }
+    let now = Utc::now();
+    let e = CoreEntry {
+        id: id.clone(),
+        environment,
+        category: kind,
+        start,
+        end,
+        summary,
+        component,
+        version,
+    };
+    let ev = NewEvent {
+        key: format!(
+            "calendar:{id}:{}",
+            now.timestamp_nanos_opt().unwrap_or_default()
+        ),
+        occurred_at: now,
+        source: "api".into(),
+        actor: caller.name(),
+        event: Event::CalendarEntryRecorded(e),
+    };
+    let a = app(ctx)?;
+    let (store, sync) = (a.store.clone(), a.sync.clone());
+    blocking(move || {
+        store.record(&[(None, vec![ev])])?;
+        sync.sync()
+    })
+    .await?;
+    let g = graph(ctx)?;
+    g.governance()
+        .calendar_entry_by_id(&id)
+        .map(entry)
+        .ok_or_else(|| ApiError::Internal("a recorded calendar entry is missing".into()).graphql())
 }
 
 async fn decide(

@@ -213,6 +213,21 @@ pub(super) fn describe(e: &Event) -> (Vec<String>, String) {
                 a.approver
             ),
         ),
+        Event::CalendarEntryRecorded(e) => (
+            vec![format!("environment:{}", e.environment)],
+            format!(
+                "{} {}: {} ({} to {})",
+                crate::calendar::category(e.category),
+                e.environment,
+                e.summary,
+                e.start.to_rfc3339(),
+                e.end.to_rfc3339()
+            ),
+        ),
+        Event::CalendarEntryRemoved { id } => (
+            vec![format!("calendar:{id}")],
+            format!("calendar entry {id} removed"),
+        ),
         Event::PolicySetLoaded(p) => (
             vec![format!("policies:{}", p.digest)],
             format!(

@@ -4,8 +4,11 @@
 
 use super::rec;
 use catalog_core::event::{Event, RecordedEvent};
-use catalog_core::governance::{Approval, Decision, PolicyFile, PolicySet};
+use catalog_core::governance::{
+    Approval, CalendarEntry, CalendarKind, Decision, PolicyFile, PolicySet,
+};
 use catalog_core::Catalog;
+use chrono::{DateTime, Utc};
 
 pub(crate) fn approval(seq: i64, env: &str, who: &str, decision: Decision) -> RecordedEvent {
     rec(
@@ -39,6 +42,29 @@ pub(crate) fn policy_set(seq: i64, text: &str) -> RecordedEvent {
     )
 }
 
+pub(crate) fn calendar(
+    seq: i64,
+    id: &str,
+    kind: CalendarKind,
+    from: u32,
+    to: u32,
+) -> RecordedEvent {
+    rec(
+        seq,
+        seq as u32,
+        Event::CalendarEntryRecorded(CalendarEntry {
+            id: id.into(),
+            environment: "prod".into(),
+            category: kind,
+            start: super::at(from),
+            end: super::at(to),
+            summary: format!("{id} summary"),
+            component: None,
+            version: None,
+        }),
+    )
+}
+
 pub(crate) fn history() -> Vec<RecordedEvent> {
     vec![
         policy_set(1, "package catalog.prod\ndeny contains 1 if false"),
@@ -47,15 +73,22 @@ pub(crate) fn history() -> Vec<RecordedEvent> {
         approval(4, "prod", "alice", Decision::Rejected),
         policy_set(5, "package catalog.prod\ndeny contains \"frozen\" if false"),
         approval(6, "prod", "alice", Decision::Approved),
+        calendar(7, "w1", CalendarKind::Window, 30, 45),
+        calendar(8, "f1", CalendarKind::Freeze, 35, 40),
+        calendar(9, "gone", CalendarKind::Window, 0, 10),
+        rec(10, 10, Event::CalendarEntryRemoved { id: "gone".into() }),
+        // The same id again replaces the entry.
+        calendar(11, "w1", CalendarKind::Window, 30, 50),
     ]
 }
 
-/// Prod's approvals as (approver, environment, decision), the policy sets' digests, and the
-/// digest of the one in force.
+/// Prod's approvals as (approver, environment, decision), the policy sets' digests, the
+/// digest of the one in force, and the calendar (id, start, end).
 type Answers = (
     Vec<(String, String, &'static str)>,
     Vec<String>,
     Option<String>,
+    Vec<(String, DateTime<Utc>, DateTime<Utc>)>,
 );
 
 fn answers(c: &Catalog) -> Answers {
@@ -80,6 +113,10 @@ fn answers(c: &Catalog) -> Answers {
         prod,
         sets,
         g.policy_set_in_force().map(|s| s.set.digest.clone()),
+        g.calendar(None, None, None)
+            .into_iter()
+            .map(|r| (r.entry.id.clone(), r.entry.start, r.entry.end))
+            .collect(),
     )
 }
 
@@ -88,7 +125,26 @@ fn approvals_and_policy_sets_fold_in_log_order() {
     let events = history();
     let mut c = Catalog::new();
     c.apply_all(&events);
-    let (prod, sets, in_force) = answers(&c);
+    let (prod, sets, in_force, cal) = answers(&c);
+    // Calendar: the removed entry is gone, the re-scheduled one replaced, by start.
+    use super::at;
+    assert_eq!(
+        cal,
+        [
+            ("w1".to_string(), at(30), at(50)),
+            ("f1".to_string(), at(35), at(40)),
+        ]
+    );
+    let g = c.governance();
+    let s = g.calendar_status("prod", at(37));
+    assert!(s.windows_defined && s.in_window && s.in_freeze, "{s:?}");
+    let s = g.calendar_status("prod", at(47));
+    assert!(s.in_window && !s.in_freeze, "{s:?}");
+    let s = g.calendar_status("prod", at(50));
+    assert!(s.windows_defined && !s.in_window, "end is exclusive: {s:?}");
+    assert!(!g.calendar_status("staging", at(37)).windows_defined);
+    assert_eq!(g.calendar(Some("prod"), Some(at(40)), None).len(), 1);
+    assert_eq!(g.calendar(Some("prod"), None, Some(at(30))).len(), 0);
     assert_eq!(
         prod,
         [

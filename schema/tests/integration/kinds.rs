@@ -56,7 +56,29 @@ fn governance_events() -> Vec<NewEvent> {
         digest: PolicySet::digest_of(&files),
         files,
     };
+    let window = catalog_core::governance::CalendarEntry {
+        id: "prod-window-1".into(),
+        environment: "prod".into(),
+        category: catalog_core::governance::CalendarKind::Window,
+        start: super::at(20),
+        end: super::at(25),
+        summary: "Tuesday release window".into(),
+        component: None,
+        version: None,
+    };
     vec![
+        new_event(
+            "calendar:prod-window-1:1".into(),
+            8,
+            Event::CalendarEntryRecorded(window),
+        ),
+        new_event(
+            "calendar.removed:prod-window-1:2".into(),
+            9,
+            Event::CalendarEntryRemoved {
+                id: "prod-window-1".into(),
+            },
+        ),
         decide(5, "alice", Decision::Approved),
         decide(6, "bob", Decision::Rejected),
         new_event(

@@ -587,3 +587,309 @@ fn a_snapshot_showing_an_unrecorded_version_raises_drift_that_stays_in_history()
     assert_eq!(flags[0]["version"], "1.0.1");
     assert!(flags[0]["until"].is_string(), "{flags:?}");
 }
+
+/// Python's `icalendar` (PyPI), the reference parser the feed is read with, in a venv under
+/// `$CATALOG_TOOLS` (default `~/.cache/catalog-tools`); made once, which needs PyPI.
+const ICALENDAR: &str = "icalendar==6.1.0";
+
+fn icalendar_python() -> std::path::PathBuf {
+    let tools = std::env::var_os("CATALOG_TOOLS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(&std::env::var_os("HOME").expect("HOME is set")).join(".cache/catalog-tools")
+        });
+    let venv = tools.join("icalendar-venv");
+    let python = venv.join("bin/python");
+    let marker = venv.join(ICALENDAR);
+    if !marker.exists() {
+        let made = python.exists()
+            || Command::new("python3")
+                .args(["-m", "venv"])
+                .arg(&venv)
+                .status()
+                .is_ok_and(|s| s.success());
+        assert!(
+            made,
+            "could not create {}: install python3-venv (apt-get install python3-venv)",
+            venv.display()
+        );
+        let pip = Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                ICALENDAR,
+            ])
+            .status();
+        assert!(
+            pip.is_ok_and(|s| s.success()),
+            "pip could not install {ICALENDAR} into {}: it needs PyPI the first time",
+            venv.display()
+        );
+        std::fs::write(&marker, "").unwrap();
+    }
+    python
+}
+
+/// The feed as Python's icalendar reads it.
+fn parse_ics(ics: &str) -> Value {
+    const SCRIPT: &str = r#"
+import json, sys, icalendar
+cal = icalendar.Calendar.from_ical(sys.stdin.read())
+events = []
+for ev in cal.walk("VEVENT"):
+    events.append({
+        "uid": str(ev["UID"]),
+        "summary": str(ev["SUMMARY"]),
+        "start": ev.decoded("DTSTART").isoformat(),
+        "end": ev.decoded("DTEND").isoformat(),
+        "categories": [str(c) for c in ev.get("CATEGORIES").cats],
+        "dtstamp": "DTSTAMP" in ev,
+    })
+print(json.dumps({"version": str(cal["VERSION"]), "prodid": "PRODID" in cal, "events": events}))
+"#;
+    use std::io::Write;
+    let mut child = Command::new(icalendar_python())
+        .args(["-c", SCRIPT])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(ics.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "icalendar refused the feed: {}\n{ics}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Prod deploys only inside a release window (once prod has any) and never in a freeze.
+const CALENDAR_POLICY: &str = r#"package catalog.calendar
+
+import rego.v1
+
+prod if input.deployment.environment == "prod"
+
+deny contains "prod is frozen" if {
+	prod
+	input.calendar.in_freeze
+}
+
+deny contains "outside prod's release windows" if {
+	prod
+	input.calendar.windows_defined
+	not input.calendar.in_window
+}
+"#;
+
+const SCHEDULE: &str = r#"mutation($start: DateTime!, $end: DateTime!, $summary: String!, $freeze: Boolean = false, $id: String) {
+  scheduleReleaseWindow(environment: "prod", start: $start, end: $end, summary: $summary,
+                        freeze: $freeze, id: $id) { id kind start end summary actor } }"#;
+
+#[test]
+fn release_calendars_are_an_icalendar_feed_and_policies_see_them() {
+    let policies = TempDir::new("policies").unwrap();
+    write(policies.path(), "calendar.rego", CALENDAR_POLICY);
+    let dir = policies.path().display().to_string();
+    let (registry, server) = CatalogServer::with_registry(ServerOpts {
+        extra_args: ["--policy-dir", &dir].map(String::from).to_vec(),
+        ..Default::default()
+    })
+    .unwrap();
+    let layout = Layout::new().unwrap();
+    layout.build("cart", &ImageSpec::new("cart")).unwrap();
+    push(&layout, "cart", &registry.host(), "shop/cart", "1.0.0").unwrap();
+    server
+        .wait_for("the version registered", WAIT, || {
+            let r = server.query(
+                r#"{ component(name: "shop/cart") { versions(first: 5) { totalCount } } }"#,
+                json!({}),
+            )?;
+            Ok((r["component"]["versions"]["totalCount"] == 1).then_some(()))
+        })
+        .unwrap();
+    let rm = token(&server, "release-manager", "approve");
+    let verdict = || -> Vec<String> {
+        let v = server.query(CHECK, json!({"e": "prod"})).unwrap()["deploymentCheck"].clone();
+        reasons(&v)
+    };
+    let schedule = |vars: Value| -> Value {
+        let (st, v) = server.graphql_as(Some(&rm), SCHEDULE, vars).unwrap();
+        assert_eq!(st, 200, "{v}");
+        assert!(v["errors"].is_null(), "{v}");
+        v["data"]["scheduleReleaseWindow"].clone()
+    };
+    // Whole seconds: the feed carries no fractions.
+    let now = chrono::DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap();
+    let t = |hours: i64| (now + TimeDelta::hours(hours)).to_rfc3339_opts(SecondsFormat::Secs, true);
+
+    // No calendar: nothing to say.
+    assert_eq!(verdict(), Vec::<String>::new());
+    // A window tomorrow: now is outside prod's windows.
+    schedule(json!({"start": t(24), "end": t(26), "summary": "Tuesday window"}));
+    assert_eq!(
+        verdict(),
+        ["catalog.calendar: outside prod's release windows"]
+    );
+    // A window now: allowed.
+    let window =
+        schedule(json!({"start": t(-1), "end": t(1), "summary": "hotfix window", "id": "hotfix"}));
+    assert_eq!(window["kind"], "release-window");
+    assert_eq!(window["actor"], "release-manager");
+    assert_eq!(verdict(), Vec::<String>::new());
+    // A freeze now, its summary full of the characters iCalendar escapes: denied.
+    let freeze = schedule(json!({"start": t(-2), "end": t(48), "freeze": true,
+        "summary": "Year-end freeze; payments, checkout \\ all"}));
+    assert_eq!(freeze["kind"], "freeze");
+    assert_eq!(verdict(), ["catalog.calendar: prod is frozen"]);
+    // A planned release of a version the catalog knows.
+    let (st, v) = server
+        .graphql_as(
+            Some(&rm),
+            r#"mutation($s: DateTime!) { planRelease(environment: "prod", component: "shop/cart",
+                 version: "1.0.0", start: $s) { id kind summary end } }"#,
+            json!({"s": t(30)}),
+        )
+        .unwrap();
+    assert_eq!(st, 200, "{v}");
+    let planned = v["data"]["planRelease"].clone();
+    assert_eq!(planned["summary"], "release shop/cart 1.0.0");
+    let instant = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+    assert_eq!(instant(&planned["end"]), instant(&json!(t(31))));
+
+    // The feed, read by Python's icalendar, holds exactly the calendar GraphQL lists.
+    let listed = server
+        .query(
+            r#"{ calendar(environment: "prod") { id kind start end summary } }"#,
+            json!({}),
+        )
+        .unwrap()["calendar"]
+        .clone();
+    assert_eq!(listed.as_array().unwrap().len(), 4, "{listed}");
+    let resp = reqwest::blocking::get(server.url("/calendar/prod.ics")).unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert!(resp.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/calendar"));
+    let ics = resp.text().unwrap();
+    let parsed = parse_ics(&ics);
+    assert_eq!(parsed["version"], "2.0");
+    assert_eq!(parsed["prodid"], true);
+    let want: Vec<Value> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let time = |k: &str| {
+                chrono::DateTime::parse_from_rfc3339(e[k].as_str().unwrap())
+                    .unwrap()
+                    .to_rfc3339()
+            };
+            json!({"uid": format!("{}@catalog", e["id"].as_str().unwrap()),
+                   "summary": e["summary"], "start": time("start"), "end": time("end"),
+                   "categories": [e["kind"]], "dtstamp": true})
+        })
+        .collect();
+    let mut got = parsed["events"].as_array().unwrap().clone();
+    got.sort_by_key(|e| e["uid"].as_str().unwrap().to_string());
+    let mut want = want;
+    want.sort_by_key(|e| e["uid"].as_str().unwrap().to_string());
+    assert_eq!(got, want);
+    assert!(
+        got.iter()
+            .any(|e| e["summary"] == "Year-end freeze; payments, checkout \\ all"),
+        "{got:?}"
+    );
+    // Another environment's feed is empty, and still a calendar.
+    let other = reqwest::blocking::get(server.url("/calendar/staging.ics"))
+        .unwrap()
+        .text()
+        .unwrap();
+    assert_eq!(parse_ics(&other)["events"], json!([]));
+
+    // The freeze lifted: allowed again, and the feed no longer has it.
+    let (st, v) = server
+        .graphql_as(
+            Some(&rm),
+            "mutation($id: String!) { removeCalendarEntry(id: $id) }",
+            json!({"id": freeze["id"]}),
+        )
+        .unwrap();
+    assert_eq!(
+        (st, &v["data"]["removeCalendarEntry"]),
+        (200, &json!(true)),
+        "{v}"
+    );
+    assert_eq!(verdict(), Vec::<String>::new());
+    let ics = reqwest::blocking::get(server.url("/calendar/prod.ics"))
+        .unwrap()
+        .text()
+        .unwrap();
+    assert_eq!(parse_ics(&ics)["events"].as_array().unwrap().len(), 3);
+
+    // Bad input, each refused by field; a token without the approve scope gets 403.
+    for (vars, field) in [
+        (
+            json!({"start": t(2), "end": t(1), "summary": "backwards"}),
+            "end",
+        ),
+        (
+            json!({"start": t(1), "end": t(10_000), "summary": "too long"}),
+            "end",
+        ),
+        (
+            json!({"start": t(1), "end": t(2), "summary": "line\nbreak"}),
+            "summary",
+        ),
+        (
+            json!({"start": t(1), "end": t(2), "summary": "ok", "id": "no spaces"}),
+            "id",
+        ),
+    ] {
+        let (st, v) = server.graphql_as(Some(&rm), SCHEDULE, vars).unwrap();
+        assert_eq!(st, 200, "{v}");
+        assert_eq!(v["errors"][0]["extensions"]["field"], field, "{v}");
+    }
+    let (st, v) = server
+        .graphql_as(
+            Some(&rm),
+            r#"mutation($s: DateTime!) { planRelease(environment: "prod", component: "shop/cart",
+                 version: "9.9.9", start: $s) { id } }"#,
+            json!({"s": t(30)}),
+        )
+        .unwrap();
+    assert_eq!(
+        (st, &v["errors"][0]["extensions"]["field"]),
+        (200, &json!("version")),
+        "{v}"
+    );
+    let (st, v) = server
+        .graphql_as(
+            Some(CATALOG_TOKEN),
+            SCHEDULE,
+            json!({"start": t(1), "end": t(2), "summary": "sneaky"}),
+        )
+        .unwrap();
+    assert_eq!(st, 403, "{v}");
+    assert_eq!(
+        server
+            .query(r#"{ calendar(environment: "prod") { id } }"#, json!({}))
+            .unwrap()["calendar"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3,
+        "nothing refused was written"
+    );
+}
