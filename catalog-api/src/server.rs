@@ -648,6 +648,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             seen
         })
         .await?;
+        if !args.read_only {
+            // Every observed deployment is judged after the fact too.
+            tokio::spawn(judge_deployments(policy_ctx.clone()));
+        }
         let poll = args.policy_poll;
         if !poll.is_zero() {
             tokio::spawn(async move {
@@ -692,6 +696,114 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tokio::spawn(snapshots.run().instrument(tracing::info_span!("snapshots")));
     }
     server.await?;
+    Ok(())
+}
+
+/// Judges every deployment this process's graph applies with the policy set in force, and
+/// records what the policies deny as `policy.violation` events (one per deployment event,
+/// thing it runs and policy set: replays and other writers record nothing twice).
+async fn judge_deployments(ctx: AppCtx) {
+    let mut rx = ctx.sync.subscribe();
+    loop {
+        let batch = match rx.recv().await {
+            Ok(b) => b,
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                tracing::warn!(
+                    missed = n,
+                    "policy judge fell behind; some deployments were not judged"
+                );
+                continue;
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        };
+        if ctx.policies.in_force().is_none()
+            || !batch
+                .iter()
+                .any(|r| matches!(r.event, catalog_core::event::Event::DeploymentObserved(_)))
+        {
+            continue;
+        }
+        let c = ctx.clone();
+        let judged = tokio::task::spawn_blocking(move || judge(&c, &batch)).await;
+        match judged {
+            Ok(Err(e)) => tracing::warn!(error = %e, "cannot record policy violations"),
+            Err(e) => tracing::warn!(error = %e, "the policy judge failed"),
+            Ok(Ok(())) => {}
+        }
+    }
+}
+
+fn judge(ctx: &AppCtx, batch: &[catalog_core::event::RecordedEvent]) -> anyhow::Result<()> {
+    use catalog_core::event::{Event, NewEvent};
+    use catalog_core::governance::{Violation, ViolationReason};
+    let now = chrono::Utc::now();
+    let mut found = Vec::new();
+    {
+        let g = ctx
+            .catalog
+            .read()
+            .map_err(|_| anyhow::anyhow!("graph lock poisoned"))?;
+        for rec in batch {
+            let Event::DeploymentObserved(d) = &rec.event else {
+                continue;
+            };
+            if d.status == catalog_core::deployment::DeploymentStatus::Removed {
+                continue;
+            }
+            let Some(live) = g.workload(&d.cluster, &d.namespace, &d.workload) else {
+                continue;
+            };
+            for run in &live.runs {
+                let (Some(component), Some(version)) = (&run.component, &run.version) else {
+                    continue;
+                };
+                let proposal = crate::policy::Proposal {
+                    environment: live.environment.clone(),
+                    cluster: d.cluster.clone(),
+                    namespace: d.namespace.clone(),
+                    workload: d.workload.clone(),
+                    component: component.clone(),
+                    version: version.clone(),
+                    actor: rec.actor.clone(),
+                };
+                let verdict = ctx
+                    .policies
+                    .evaluate(&crate::policy::input(&g, &proposal, now));
+                let (false, Some(set)) = (verdict.allowed, verdict.policy_set) else {
+                    continue;
+                };
+                found.push(NewEvent {
+                    key: format!("violation:{}:{component}@{version}:{set}", rec.key),
+                    occurred_at: rec.occurred_at,
+                    source: "policy".into(),
+                    actor: "catalog".into(),
+                    event: Event::PolicyViolated(Box::new(Violation {
+                        deployment: rec.key.clone(),
+                        environment: proposal.environment,
+                        cluster: proposal.cluster,
+                        namespace: proposal.namespace,
+                        workload: proposal.workload,
+                        component: proposal.component,
+                        version: proposal.version,
+                        deployer: proposal.actor,
+                        policy_set: set,
+                        reasons: verdict
+                            .reasons
+                            .into_iter()
+                            .map(|r| ViolationReason {
+                                policy: r.policy,
+                                message: r.message,
+                            })
+                            .collect(),
+                    })),
+                });
+            }
+        }
+    }
+    if !found.is_empty() {
+        ctx.store.record(&[(None, found)])?;
+        ctx.sync.sync()?;
+    }
     Ok(())
 }
 

@@ -93,6 +93,9 @@ pub enum Event {
     /// A calendar entry was removed.
     #[serde(rename = "calendar.removed")]
     CalendarEntryRemoved { id: String },
+    /// An observed deployment the policies in force deny: it went out against policy.
+    #[serde(rename = "policy.violation")]
+    PolicyViolated(Box<crate::governance::Violation>),
 }
 
 impl<'de> Deserialize<'de> for Event {
@@ -173,6 +176,7 @@ impl crate::tagged::TaggedEnum for Event {
         "policy.loaded",
         "calendar.entry",
         "calendar.removed",
+        "policy.violation",
     ];
 
     fn variant<'de, D: serde::Deserializer<'de>>(tag: &str, d: D) -> Result<Event, D::Error> {
@@ -246,6 +250,7 @@ impl crate::tagged::TaggedEnum for Event {
             Some(EventKind::CalendarEntryRecorded) => {
                 Event::CalendarEntryRecorded(Deserialize::deserialize(d)?)
             }
+            Some(EventKind::PolicyViolated) => Event::PolicyViolated(Deserialize::deserialize(d)?),
             Some(EventKind::CalendarEntryRemoved) => {
                 let f = fields::CalendarRemoved::deserialize(d)?;
                 Event::CalendarEntryRemoved { id: f.id }
@@ -320,10 +325,11 @@ pub enum EventKind {
     PolicySetLoaded,
     CalendarEntryRecorded,
     CalendarEntryRemoved,
+    PolicyViolated,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 18] = [
+    pub const ALL: [EventKind; 19] = [
         EventKind::ImageRegistered,
         EventKind::TagDeleted,
         EventKind::ManifestDeleted,
@@ -342,6 +348,7 @@ impl EventKind {
         EventKind::PolicySetLoaded,
         EventKind::CalendarEntryRecorded,
         EventKind::CalendarEntryRemoved,
+        EventKind::PolicyViolated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -364,6 +371,7 @@ impl EventKind {
             EventKind::PolicySetLoaded => "policy.loaded",
             EventKind::CalendarEntryRecorded => "calendar.entry",
             EventKind::CalendarEntryRemoved => "calendar.removed",
+            EventKind::PolicyViolated => "policy.violation",
         }
     }
 
@@ -393,6 +401,7 @@ impl Event {
             Event::PolicySetLoaded(_) => EventKind::PolicySetLoaded,
             Event::CalendarEntryRecorded(_) => EventKind::CalendarEntryRecorded,
             Event::CalendarEntryRemoved { .. } => EventKind::CalendarEntryRemoved,
+            Event::PolicyViolated(_) => EventKind::PolicyViolated,
         }
     }
 }

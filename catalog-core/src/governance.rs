@@ -107,6 +107,41 @@ pub struct CalendarStatus {
     pub current: Vec<CalendarEntry>,
 }
 
+/// Why a policy denied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ViolationReason {
+    pub policy: String,
+    pub message: String,
+}
+
+/// An observed deployment the policies in force would have denied: what went out against
+/// policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Violation {
+    /// The key of the deployment event judged.
+    pub deployment: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    pub cluster: String,
+    pub namespace: String,
+    pub workload: String,
+    pub component: String,
+    pub version: String,
+    /// Who deployed (the deployment event's actor).
+    pub deployer: String,
+    /// The digest of the policy set that judged.
+    pub policy_set: String,
+    pub reasons: Vec<ViolationReason>,
+}
+
+/// A violation as the graph keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ViolationRecord {
+    pub violation: Violation,
+    pub at: DateTime<Utc>,
+    pub key: String,
+}
+
 /// An approval as the graph keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApprovalRecord {
@@ -133,6 +168,9 @@ pub struct Governance {
     /// Calendar entries by id.
     #[serde(default)]
     calendar: BTreeMap<String, CalendarRecord>,
+    /// Violations in log order.
+    #[serde(default)]
+    violations: Vec<ViolationRecord>,
 }
 
 impl Governance {
@@ -171,6 +209,31 @@ impl Governance {
                 actor: actor.to_string(),
             },
         );
+    }
+
+    pub(crate) fn violation(&mut self, v: &Violation, at: DateTime<Utc>, key: &str) {
+        if self.violations.iter().rev().any(|r| r.key == key) {
+            return;
+        }
+        self.violations.push(ViolationRecord {
+            violation: v.clone(),
+            at,
+            key: key.to_string(),
+        });
+    }
+
+    /// Violations, newest first, of `environment` and `component` when given.
+    pub fn violations(
+        &self,
+        environment: Option<&str>,
+        component: Option<&str>,
+    ) -> Vec<&ViolationRecord> {
+        self.violations
+            .iter()
+            .rev()
+            .filter(|r| environment.is_none_or(|e| r.violation.environment.as_deref() == Some(e)))
+            .filter(|r| component.is_none_or(|c| r.violation.component == c))
+            .collect()
     }
 
     pub(crate) fn calendar_removed(&mut self, id: &str) {

@@ -284,6 +284,7 @@ impl Catalog {
                 | Event::PolicySetLoaded(_)
                 | Event::CalendarEntryRecorded(_)
                 | Event::CalendarEntryRemoved { .. }
+                | Event::PolicyViolated(_)
         ) {
             // What runs where, and what it resolves to, may have changed.
             self.live = std::sync::OnceLock::new();
@@ -351,6 +352,7 @@ impl Catalog {
             Event::PolicySetLoaded(p) => self.governance.policy_set(p, t, rec.seq, &rec.actor),
             Event::CalendarEntryRecorded(e) => self.governance.calendar_entry(e, t, &rec.actor),
             Event::CalendarEntryRemoved { id } => self.governance.calendar_removed(id),
+            Event::PolicyViolated(v) => self.governance.violation(v, t, &rec.key),
         }
     }
 

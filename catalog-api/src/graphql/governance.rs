@@ -137,6 +137,25 @@ fn entry(r: &catalog_core::governance::CalendarRecord) -> CalendarEntry {
     }
 }
 
+/// An observed deployment the policies in force denied: it went out against policy.
+#[derive(SimpleObject)]
+pub struct PolicyViolation {
+    environment: Option<String>,
+    cluster: String,
+    namespace: String,
+    workload: String,
+    component: String,
+    version: String,
+    /// Who deployed it.
+    deployer: String,
+    /// The key of the deployment event judged.
+    deployment: String,
+    policy_set: String,
+    reasons: Vec<PolicyReason>,
+    /// When the deployment happened.
+    at: DateTime<Utc>,
+}
+
 #[derive(Default)]
 pub struct GovernanceQuery;
 
@@ -266,6 +285,50 @@ impl GovernanceQuery {
                 actor: d.actor,
                 since: d.since,
                 until: d.until,
+            })
+            .collect())
+    }
+
+    /// Deployments that went out against policy, newest first (every observed deployment is
+    /// judged by the set in force when it is recorded), of `environment` and `component`
+    /// when given, at most `first` (100).
+    async fn policy_violations(
+        &self,
+        ctx: &Context<'_>,
+        environment: Option<String>,
+        component: Option<String>,
+        #[graphql(default = 100)] first: i32,
+    ) -> async_graphql::Result<Vec<PolicyViolation>> {
+        if !(0..=1000).contains(&first) {
+            return Err(ApiError::bad("first", "must be between 0 and 1000").graphql());
+        }
+        let g = graph(ctx)?;
+        Ok(g.governance()
+            .violations(environment.as_deref(), component.as_deref())
+            .into_iter()
+            .take(first as usize)
+            .map(|r| {
+                let v = &r.violation;
+                PolicyViolation {
+                    environment: v.environment.clone(),
+                    cluster: v.cluster.clone(),
+                    namespace: v.namespace.clone(),
+                    workload: v.workload.clone(),
+                    component: v.component.clone(),
+                    version: v.version.clone(),
+                    deployer: v.deployer.clone(),
+                    deployment: v.deployment.clone(),
+                    policy_set: v.policy_set.clone(),
+                    reasons: v
+                        .reasons
+                        .iter()
+                        .map(|x| PolicyReason {
+                            policy: x.policy.clone(),
+                            message: x.message.clone(),
+                        })
+                        .collect(),
+                    at: r.at,
+                }
             })
             .collect())
     }

@@ -224,6 +224,21 @@ pub(super) fn describe(e: &Event) -> (Vec<String>, String) {
                 e.end.to_rfc3339()
             ),
         ),
+        Event::PolicyViolated(v) => (
+            vec![
+                format!("component:{}", v.component),
+                format!("version:{}@{}", v.component, v.version),
+            ],
+            format!(
+                "{} {} went out to {}/{}/{} against policy ({} reason(s))",
+                v.component,
+                v.version,
+                v.cluster,
+                v.namespace,
+                v.workload,
+                v.reasons.len()
+            ),
+        ),
         Event::CalendarEntryRemoved { id } => (
             vec![format!("calendar:{id}")],
             format!("calendar entry {id} removed"),

@@ -65,6 +65,31 @@ pub(crate) fn calendar(
     )
 }
 
+pub(crate) fn violation(seq: i64, deployment: &str) -> RecordedEvent {
+    use catalog_core::governance::{Violation, ViolationReason};
+    let mut r = rec(
+        seq,
+        seq as u32,
+        Event::PolicyViolated(Box::new(Violation {
+            deployment: deployment.into(),
+            environment: Some("prod".into()),
+            cluster: "prod-1".into(),
+            namespace: "shop".into(),
+            workload: "cart".into(),
+            component: "shop/cart".into(),
+            version: "1.0.0".into(),
+            deployer: "ci-bot".into(),
+            policy_set: "sha256:00".into(),
+            reasons: vec![ViolationReason {
+                policy: "catalog.prod".into(),
+                message: "needs an approval".into(),
+            }],
+        })),
+    );
+    r.key = format!("violation:{deployment}");
+    r
+}
+
 pub(crate) fn history() -> Vec<RecordedEvent> {
     vec![
         policy_set(1, "package catalog.prod\ndeny contains 1 if false"),
@@ -79,6 +104,8 @@ pub(crate) fn history() -> Vec<RecordedEvent> {
         rec(10, 10, Event::CalendarEntryRemoved { id: "gone".into() }),
         // The same id again replaces the entry.
         calendar(11, "w1", CalendarKind::Window, 30, 50),
+        violation(12, "deploy-1"),
+        violation(13, "deploy-2"),
     ]
 }
 
@@ -126,6 +153,20 @@ fn approvals_and_policy_sets_fold_in_log_order() {
     let mut c = Catalog::new();
     c.apply_all(&events);
     let (prod, sets, in_force, cal) = answers(&c);
+    // Violations, newest first, narrowed; a replayed key counted once.
+    let v = c.governance().violations(Some("prod"), Some("shop/cart"));
+    assert_eq!(
+        v.iter()
+            .map(|r| r.violation.deployment.as_str())
+            .collect::<Vec<_>>(),
+        ["deploy-2", "deploy-1"]
+    );
+    assert!(c.governance().violations(Some("staging"), None).is_empty());
+    assert!(c.governance().violations(None, Some("shop/web")).is_empty());
+    let mut replay = violation(0, "deploy-1");
+    replay.seq = 0;
+    c.apply(&replay);
+    assert_eq!(c.governance().violations(None, None).len(), 2);
     // Calendar: the removed entry is gone, the re-scheduled one replaced, by start.
     use super::at;
     assert_eq!(

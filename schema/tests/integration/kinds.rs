@@ -66,7 +66,27 @@ fn governance_events() -> Vec<NewEvent> {
         component: None,
         version: None,
     };
+    let violation = catalog_core::governance::Violation {
+        deployment: "cli:1".into(),
+        environment: Some("prod".into()),
+        cluster: "prod-eu-1".into(),
+        namespace: "shop".into(),
+        workload: "cart".into(),
+        component: "shop/cart".into(),
+        version: "1.0.0".into(),
+        deployer: "ci".into(),
+        policy_set: "sha256:00".into(),
+        reasons: vec![catalog_core::governance::ViolationReason {
+            policy: "catalog.prod".into(),
+            message: "needs an approval".into(),
+        }],
+    };
     vec![
+        new_event(
+            "violation:cli:1".into(),
+            10,
+            Event::PolicyViolated(Box::new(violation)),
+        ),
         new_event(
             "calendar:prod-window-1:1".into(),
             8,

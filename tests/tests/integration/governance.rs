@@ -296,6 +296,60 @@ fn a_rego_policy_gates_prod_as_the_events_arrive() {
         err.contains("needs an approval for prod by someone other"),
         "{err}"
     );
+    // Deploying anyway (without --check) is recorded, and judged after the fact: the
+    // violation is recorded with the policy set's reasons, once.
+    let (code, _, err) = catalog(&[
+        "deploy",
+        "--server",
+        &url,
+        "--token",
+        &deployer,
+        "--cluster",
+        "prod-eu-1",
+        "--namespace",
+        "shop",
+        "--component",
+        "shop/cart",
+        "--version",
+        "1.0.0",
+        "--environment",
+        "prod",
+        "--id",
+        "prod-deploy-1",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let violations = server
+        .wait_for("the violation recorded", WAIT, || {
+            let v = server.query(
+                r#"{ policyViolations(environment: "prod") { cluster workload component version
+                     deployer deployment policySet reasons { policy message } } }"#,
+                json!({}),
+            )?["policyViolations"]
+                .clone();
+            Ok((v.as_array().is_some_and(|a| !a.is_empty())).then_some(v))
+        })
+        .unwrap();
+    assert_eq!(
+        violations,
+        json!([{"cluster": "prod-eu-1", "workload": "cart", "component": "shop/cart",
+        "version": "1.0.0", "deployer": "ci-bot", "deployment": "deployments:prod-deploy-1",
+        "policySet": first_set,
+        "reasons": [
+            {"policy": "catalog.prod", "message": "needs an approval for prod by someone other than the deployer"},
+            {"policy": "catalog.prod", "message": "unsuppressed critical vulnerability GHSA-jfh8-c2jp-5v3q in pkg:maven/org.apache.logging.log4j/log4j-core"},
+        ]}])
+    );
+    let by_component = server
+        .query(
+            r#"{ policyViolations(component: "shop/cart") { deployment } none: policyViolations(environment: "staging") { deployment } }"#,
+            json!({}),
+        )
+        .unwrap();
+    assert_eq!(
+        by_component["policyViolations"].as_array().unwrap().len(),
+        1
+    );
+    assert_eq!(by_component["none"], json!([]));
     let alice = token(&server, "alice", "approve");
     let (st, v) = server
         .graphql_as(
@@ -339,8 +393,9 @@ fn a_rego_policy_gates_prod_as_the_events_arrive() {
         )),
         "{out}"
     );
-    // The checks recorded nothing; the deploy, the two approvals and the statement did.
-    assert_eq!(server.event_count().unwrap(), events_before + 4);
+    // The checks recorded nothing; the two deploys, the violation, the two approvals and
+    // the statement did.
+    assert_eq!(server.event_count().unwrap(), events_before + 6);
     let a = server
         .query(
             r#"{ approvals(component: "shop/cart", version: "1.0.0", environment: "prod") { approver decision comment } }"#,

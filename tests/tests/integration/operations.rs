@@ -41,6 +41,9 @@ fn every_readme_and_dashboard_operation_validates_and_answers() {
             "substitutions": {
                 "127.0.0.1:5000": host,
                 "\"sha256:...\"": format!("\"{digest}\""),
+                // The README's example version (approvals and planned releases need one the
+                // catalog knows).
+                "version: \"1.4.2\"": format!("version: \"{version}\""),
             },
         })
         .to_string(),
