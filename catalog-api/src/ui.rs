@@ -35,6 +35,7 @@ pub const VIEWS: &[&str] = &[
     "teams",
     "images",
     "vulnerabilities",
+    "releases",
 ];
 
 fn serve(path: &str) -> HttpResponse {

@@ -13,6 +13,7 @@ import * as applications from './views/applications.js';
 import * as teams from './views/teams.js';
 import * as image from './views/image.js';
 import * as vulnerability from './views/vulnerability.js';
+import * as releases from './views/releases.js';
 
 const ROUTES = [
   [/^\/$/, home.render],
@@ -27,6 +28,7 @@ const ROUTES = [
   [/^\/teams\/(.+)$/, teams.render],
   [/^\/images\/(.+)$/, image.render],
   [/^\/vulnerabilities\/(.+)$/, vulnerability.render],
+  [/^\/releases$/, releases.render],
 ];
 
 const main = document.getElementById('view');

@@ -948,3 +948,133 @@ fn release_calendars_are_an_icalendar_feed_and_policies_see_them() {
         "nothing refused was written"
     );
 }
+
+/// The dashboard's Releases view, in Chromium (`tests/browser/releases.mjs`): the policy set
+/// in force and a refused one, a calendar whose summary is hostile markup, a deployment that
+/// went out against policy, and drift.
+#[test]
+fn the_dashboard_shows_policies_calendar_violations_and_drift() {
+    let browser = super::ui::prerequisites();
+    let policies = TempDir::new("policies").unwrap();
+    write(policies.path(), "prod-promotion.rego", PROD_POLICY);
+    let dir = policies.path().display().to_string();
+    let (registry, server) = CatalogServer::with_registry(ServerOpts {
+        extra_args: ["--policy-dir", &dir, "--policy-poll", "200ms"]
+            .map(String::from)
+            .to_vec(),
+        ..Default::default()
+    })
+    .unwrap();
+    let host = registry.host();
+    let layout = Layout::new().unwrap();
+    let mut digests = Vec::new();
+    for tag in ["1.0.0", "1.0.1"] {
+        layout
+            .build(tag, &ImageSpec::new(&format!("cart {tag}")))
+            .unwrap();
+        digests.push(push(&layout, tag, &host, "shop/cart", tag).unwrap());
+    }
+    server
+        .wait_for("both versions registered", WAIT, || {
+            let r = server.query(
+                r#"{ component(name: "shop/cart") { versions(first: 5) { totalCount } } }"#,
+                json!({}),
+            )?;
+            Ok((r["component"]["versions"]["totalCount"] == 2).then_some(()))
+        })
+        .unwrap();
+    let rm = token(&server, "release-manager", "approve");
+    let now = Utc::now();
+    for (start, end, summary, freeze) in [
+        (
+            now - TimeDelta::hours(1),
+            now + TimeDelta::hours(1),
+            "<img src=x onerror=window.pwned=1>",
+            false,
+        ),
+        (
+            now + TimeDelta::days(7),
+            now + TimeDelta::days(9),
+            "Year-end freeze",
+            true,
+        ),
+    ] {
+        let (st, v) = server
+            .graphql_as(
+                Some(&rm),
+                SCHEDULE,
+                json!({"start": start.to_rfc3339(), "end": end.to_rfc3339(),
+                       "summary": summary, "freeze": freeze}),
+            )
+            .unwrap();
+        assert!(st == 200 && v["errors"].is_null(), "{v}");
+    }
+    // A deployment that goes out against policy (no approval, not proven in staging).
+    let deployer = token(&server, "ci-bot", "ingest");
+    let url = server.url("");
+    let (code, _, err) = catalog(&[
+        "deploy",
+        "--server",
+        &url,
+        "--token",
+        &deployer,
+        "--cluster",
+        "prod-eu-1",
+        "--namespace",
+        "shop",
+        "--component",
+        "shop/cart",
+        "--version",
+        "1.0.0",
+        "--environment",
+        "prod",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    server
+        .wait_for("the violation recorded", WAIT, || {
+            let v = server.query("{ policyViolations { version } }", json!({}))?;
+            Ok((v["policyViolations"]
+                .as_array()
+                .is_some_and(|a| a.len() == 1))
+            .then_some(()))
+        })
+        .unwrap();
+    // Drift: the cluster runs 1.0.1, which no pipeline recorded.
+    let (st, body) = server
+        .post(
+            "/hooks/kubernetes?cluster=prod-eu-1",
+            "application/json",
+            Some(INGEST_TOKEN),
+            pods(&host, "7a8b9c0d11", "1.0.1", &digests[1]),
+        )
+        .unwrap();
+    assert_eq!(st, 202, "{body}");
+    // A newer policy set that does not compile.
+    write(
+        policies.path(),
+        "broken.rego",
+        "package catalog.broken\n\nimport rego.v1\n\ndeny contains msg if {\n\tmsg := \n}\n",
+    );
+    server
+        .wait_for("drift and the refusal", WAIT, || {
+            let d = server.query(
+                "{ drift { version } policies { lastError { file } } }",
+                json!({}),
+            )?;
+            Ok((d["drift"].as_array().is_some_and(|a| a.len() == 1)
+                && !d["policies"]["lastError"].is_null())
+            .then_some(()))
+        })
+        .unwrap();
+    let dir = TempDir::new("releases-browser").unwrap();
+    let seed = dir.path().join("seed.json");
+    std::fs::write(&seed, json!({"catalog": server.url("")}).to_string()).unwrap();
+    let run = super::ui::run_browser(&browser, "releases.mjs", &[("SEED", &seed)]);
+    assert!(
+        run.ok,
+        "node releases.mjs failed ({}):\n{}\n--- catalog log:\n{}",
+        run.status,
+        run.output,
+        server.log()
+    );
+}
