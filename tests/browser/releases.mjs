@@ -88,6 +88,21 @@ await check('staging shows none of prod\'s', async () => {
   await page.getByRole('heading', { name: 'Unrecorded changes (0)' }).waitFor({ timeout: T });
 });
 
+await check('the component page shows the version\'s approvals, its violations and its drift', async () => {
+  await page.goto(url('/components/shop/cart?version=1.0.0'));
+  const section = page.locator('section[aria-labelledby="gov-h"]');
+  await section.getByRole('heading', { name: 'Approvals of 1.0.0 (1)' }).waitFor({ timeout: T });
+  const text = await section.textContent();
+  assert.match(text, /staging/);
+  assert.match(text, /release-manager/);
+  assert.ok(text.includes('<b>looks fine</b>'), text);
+  assert.equal(await section.locator('b').count(), 0);
+  assert.match(text, /Went out against policy \(1\)/);
+  assert.match(text, /needs an approval for prod by someone other than the deployer/);
+  assert.match(text, /Unrecorded changes \(1\)/);
+  assert.match(text, /1\.0\.1/);
+});
+
 await check('no page error or dialog', async () => {
   assert.deepEqual(errors, []);
 });

@@ -1009,6 +1009,16 @@ fn the_dashboard_shows_policies_calendar_violations_and_drift() {
             .unwrap();
         assert!(st == 200 && v["errors"].is_null(), "{v}");
     }
+    // An approval for staging, its comment hostile markup.
+    let (st, v) = server
+        .graphql_as(
+            Some(&rm),
+            r#"mutation { approve(component: "shop/cart", version: "1.0.0", environment: "staging",
+                 comment: "<b>looks fine</b>") { approver } }"#,
+            json!({}),
+        )
+        .unwrap();
+    assert!(st == 200 && v["errors"].is_null(), "{v}");
     // A deployment that goes out against policy (no approval, not proven in staging).
     let deployer = token(&server, "ci-bot", "ingest");
     let url = server.url("");

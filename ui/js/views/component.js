@@ -47,6 +47,12 @@ const QV = graphql`query ComponentVersion($name: String!, $version: String!) {
   }
 }`;
 
+const QG = graphql`query ComponentGovernance($name: String!, $version: String!) {
+  approvals(component: $name, version: $version) { environment decision approver comment at }
+  policyViolations(component: $name, first: 20) { environment cluster namespace workload version deployer at reasons { policy message } }
+  drift(component: $name) { environment cluster namespace workload version source since until }
+}`;
+
 const LIST = graphql`query Components($prefix: String!, $after: String) {
   components(prefix: $prefix, first: 100, after: $after) {
     totalCount nodes { name latestVersion versionCount owner { name } }
@@ -185,6 +191,7 @@ export async function render(ctx) {
     const sel = h('select', { id: 'version-pick', 'aria-label': 'Version to inspect' }, versions.map((v) => h('option', { value: v.version, selected: v.version === chosen }, v.version)));
     sel.addEventListener('change', () => ctx.navigate(componentHref(name, sel.value), { replace: true }));
     const versionDetail = h('div', {}, h('p', { class: 'muted' }, 'Loading packages…'));
+    const governance = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
 
     fill(ctx.main,
       h('div', { class: 'crumbs' }, link('/components', 'Components'), ' /'),
@@ -212,11 +219,47 @@ export async function render(ctx) {
           { label: 'Since', cell: (x) => time(x.since) },
         ], rows, { class: 'runs' }) : empty('Not running anywhere the catalog has heard of.')),
         async (after) => { const m = await gql(MORE_RUNS, { name, after }, { signal: ctx.signal }); return ctx.alive() ? m.whereIs : null; })),
+      h('section', { 'aria-labelledby': 'gov-h' },
+        h('h2', { id: 'gov-h' }, 'Release governance'),
+        governance),
       h('section', { 'aria-labelledby': 'pk-h' },
         h('h2', { id: 'pk-h' }, 'Packages and vulnerabilities of ', h('label', { for: 'version-pick', class: 'visually-hidden' }, 'version'), sel),
         versionDetail),
     );
-    if (!chosen) { fill(versionDetail, empty('No version to inspect.')); return; }
+    if (!chosen) {
+      fill(versionDetail, empty('No version to inspect.'));
+      fill(governance, empty('No version to inspect.'));
+      return;
+    }
+    const g = await gql(QG, { name, version: chosen }, { signal: ctx.signal });
+    if (!ctx.alive()) return;
+    const where = (x) => `${x.environment ? `${x.environment} · ` : ''}${x.cluster}/${x.namespace}/${x.workload}`;
+    fill(governance,
+      h('h3', {}, `Approvals of ${chosen} (${g.approvals.length})`),
+      g.approvals.length ? table(null, [
+        { label: 'Environment', cell: (a) => a.environment },
+        { label: 'Decision', cell: (a) => a.decision },
+        { label: 'By', cell: (a) => a.approver },
+        { label: 'Comment', cell: (a) => a.comment || '—' },
+        { label: 'When', cell: (a) => time(a.at) },
+      ], g.approvals) : empty('Nobody approved or rejected this version yet.'),
+      h('h3', {}, `Went out against policy (${g.policyViolations.length})`),
+      g.policyViolations.length ? table(null, [
+        { label: 'When', cell: (v) => time(v.at) },
+        { label: 'Version', cell: (v) => v.version },
+        { label: 'Where', cell: where },
+        { label: 'Deployer', cell: (v) => v.deployer },
+        { label: 'Why', cell: (v) => h('ul', { class: 'reasons' }, v.reasons.map((r) => h('li', {}, h('code', {}, r.policy), ': ', r.message))) },
+      ], g.policyViolations) : empty('No deployment of this component went out against policy.'),
+      h('h3', {}, `Unrecorded changes (${g.drift.length})`),
+      g.drift.length ? table(null, [
+        { label: 'Seen', cell: (x) => time(x.since) },
+        { label: 'Version', cell: (x) => x.version || '—' },
+        { label: 'Where', cell: where },
+        { label: 'Shown by', cell: (x) => x.source },
+        { label: 'Until', cell: (x) => (x.until ? time(x.until) : 'still running') },
+      ], g.drift) : empty('Every deployment of this component was recorded by a pipeline.'),
+    );
     const v = (await gql(QV, { name, version: chosen }, { signal: ctx.signal })).component?.version;
     if (!ctx.alive()) return;
     if (!v) { fill(versionDetail, empty(`No version ${chosen}.`)); return; }
