@@ -67,7 +67,8 @@ const AIM_INGEST_PER_S: f64 = 5_000.0;
 
 const USAGE: &str = "usage: bench-deploy [--components 1000] [--clusters 20] [--events 200000] \
 [--queries 2000] [--http-batch 200] [--concurrency 8] [--single 5000] [--single-concurrency 32] \
-[--spread 8] [--worker-chunk-events 20000] [--seed 42] [--no-pg] [--no-http] [--no-restart]";
+[--spread 8] [--worker-chunk-events 20000] [--seed 42] [--no-pg] [--no-http] [--no-restart] \
+    [--policy-cost DIR]";
 
 struct Args {
     components: usize,
@@ -87,6 +88,9 @@ struct Args {
     pg: bool,
     http: bool,
     restart: bool,
+    /// `--policy-cost DIR`: only measure what judging every deployment with the policies of
+    /// DIR costs the HTTP ingest, against the same run without policies.
+    policy_cost: Option<std::path::PathBuf>,
 }
 
 fn parse_args() -> Result<Args> {
@@ -105,6 +109,7 @@ fn parse_args() -> Result<Args> {
         pg: true,
         http: true,
         restart: true,
+        policy_cost: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -127,6 +132,13 @@ fn parse_args() -> Result<Args> {
             "--seed" => a.seed = value("--seed")? as u64,
             "--no-pg" => a.pg = false,
             "--no-http" => a.http = false,
+            "--policy-cost" => {
+                a.policy_cost = Some(
+                    it.next()
+                        .ok_or_else(|| anyhow!("--policy-cost needs a directory"))?
+                        .into(),
+                )
+            }
             "--no-restart" => a.restart = false,
             "-h" | "--help" => {
                 println!("{USAGE}");
@@ -1012,6 +1024,108 @@ struct Http {
     log: String,
 }
 
+/// The HTTP batched ingest into a fresh `catalog`, without and then with `--policy-dir dir`:
+/// deployments recorded per second (until every one is in the graph), and with policies how
+/// long the judge took to catch up and how many violations it recorded.
+fn policy_cost(a: &Args, dir: &std::path::Path, batched: Vec<Bytes>) -> Result<()> {
+    let events: usize = a.events - a.single;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let count = |http: reqwest::Client, gql: String, kind: &'static str| async move {
+        let q = format!("{{ events(kind: \"{kind}\", first: 1) {{ totalCount }} }}");
+        let v: serde_json::Value = http
+            .post(&gql)
+            .json(&serde_json::json!({ "query": q }))
+            .send()
+            .await?
+            .json()
+            .await?;
+        v["data"]["events"]["totalCount"]
+            .as_i64()
+            .ok_or_else(|| anyhow!("no count: {v}"))
+    };
+    let mut rows = Vec::new();
+    for with in [false, true] {
+        let mut extra = vec!["--reconcile-interval".to_string(), "0".to_string()];
+        if with {
+            extra.extend(["--policy-dir".to_string(), dir.display().to_string()]);
+        }
+        let server = CatalogServer::start(ServerOpts {
+            extra_args: extra,
+            ..ServerOpts::default()
+        })?;
+        let http = reqwest::Client::builder()
+            .http1_only()
+            .no_proxy()
+            .timeout(Duration::from_secs(120))
+            .build()?;
+        let (gql, hook) = (server.url("/graphql"), server.url("/hooks/deployments"));
+        let bodies = Arc::new(batched.clone());
+        let (recorded, judged, violations) = rt.block_on(async {
+            let t = Instant::now();
+            post_all(&http, &hook, bodies, a.concurrency).await?;
+            loop {
+                if count(http.clone(), gql.clone(), "deployment.observed").await? >= events as i64 {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            let recorded = t.elapsed();
+            // The judge runs behind the graph: wait until its count stops moving.
+            let mut last = -1;
+            let mut still = 0;
+            while with && still < 10 {
+                let n = count(http.clone(), gql.clone(), "policy.violation").await?;
+                still = if n == last { still + 1 } else { 0 };
+                last = n;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            let judged = t.elapsed().saturating_sub(Duration::from_millis(1000));
+            anyhow::Ok((recorded, judged, last.max(0)))
+        })?;
+        eprintln!(
+            "policy cost: {} policies: {events} deployments recorded in {:.2}s",
+            if with { "with" } else { "without" },
+            recorded.as_secs_f64()
+        );
+        rows.push((with, recorded, judged, violations));
+        drop(server);
+    }
+    let rate = |d: Duration| events as f64 / d.as_secs_f64();
+    println!("\n## bench-deploy --policy-cost {} ({events} deployments over HTTP, {} per request, {} in flight)\n", dir.display(), a.http_batch, a.concurrency);
+    println!("| run | recorded s | deployments/s | judged s | violations |");
+    println!("|---|---:|---:|---:|---:|");
+    for (with, recorded, judged, violations) in &rows {
+        println!(
+            "| {} | {:.2} | {:.0} | {} | {} |",
+            if *with {
+                "policies in force, every deployment judged"
+            } else {
+                "no policy [baseline]"
+            },
+            recorded.as_secs_f64(),
+            rate(*recorded),
+            if *with {
+                format!("{:.2}", judged.as_secs_f64())
+            } else {
+                "-".into()
+            },
+            if *with {
+                violations.to_string()
+            } else {
+                "-".into()
+            },
+        );
+    }
+    let slower = 1.0 - rate(rows[1].1) / rate(rows[0].1);
+    println!(
+        "\ncost of judging: {:.1}% fewer deployments/s (aim <= 10%)",
+        slower * 100.0
+    );
+    Ok(())
+}
+
 fn over_http(
     a: &Args,
     h: &History,
@@ -1265,6 +1379,10 @@ fn main() -> Result<()> {
         body_bytes as f64 / a.events as f64,
         t.elapsed().as_secs_f64()
     );
+
+    if let Some(dir) = &a.policy_cost {
+        return policy_cost(&a, dir, batched);
+    }
 
     // The same (cluster, moment) pairs and components everywhere.
     let mut rng = Rng::new(a.seed ^ 0x5eed);
