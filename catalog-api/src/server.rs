@@ -699,39 +699,72 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Judges every deployment this process's graph applies with the policy set in force, and
-/// records what the policies deny as `policy.violation` events (one per deployment event,
-/// thing it runs and policy set: replays and other writers record nothing twice).
+/// Judges every deployment recorded from now on with the policy set in force, and records
+/// what the policies deny as `policy.violation` events (one per deployment event, thing it
+/// runs and policy set: replays and other writers record nothing twice). It follows the log
+/// by sequence number, woken by the graph's changes, so a burst it falls behind in is judged
+/// late, never skipped; it judges what the graph has applied, with the graph as it is then.
 async fn judge_deployments(ctx: AppCtx) {
+    use tokio::sync::broadcast::error::RecvError;
     let mut rx = ctx.sync.subscribe();
+    let mut after = ctx.catalog.read().map_or(0, |g| g.last_seq());
     loop {
-        let batch = match rx.recv().await {
-            Ok(b) => b,
-            Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                tracing::warn!(
-                    missed = n,
-                    "policy judge fell behind; some deployments were not judged"
-                );
-                continue;
-            }
-            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-        };
-        if ctx.policies.in_force().is_none()
-            || !batch
-                .iter()
-                .any(|r| matches!(r.event, catalog_core::event::Event::DeploymentObserved(_)))
-        {
-            continue;
+        match rx.recv().await {
+            Ok(_) | Err(RecvError::Lagged(_)) => {}
+            Err(RecvError::Closed) => return,
         }
-        let c = ctx.clone();
-        let judged = tokio::task::spawn_blocking(move || judge(&c, &batch)).await;
-        match judged {
-            Ok(Err(e)) => tracing::warn!(error = %e, "cannot record policy violations"),
-            Err(e) => tracing::warn!(error = %e, "the policy judge failed"),
-            Ok(Ok(())) => {}
+        loop {
+            let c = ctx.clone();
+            let from = after;
+            let step = tokio::task::spawn_blocking(move || -> anyhow::Result<(i64, bool)> {
+                let applied = c
+                    .catalog
+                    .read()
+                    .map_err(|_| anyhow::anyhow!("graph lock poisoned"))?
+                    .last_seq();
+                if c.policies.in_force().is_none() {
+                    // Nothing judges: what was recorded meanwhile stays unjudged.
+                    return Ok((applied.max(from), false));
+                }
+                let page: Vec<_> = c
+                    .store
+                    .events_page(
+                        JUDGE_PAGE,
+                        from,
+                        Some(catalog_core::event::EventKind::DeploymentObserved),
+                    )?
+                    .into_iter()
+                    .filter(|e| e.seq <= applied)
+                    .collect();
+                let Some(last) = page.last().map(|e| e.seq) else {
+                    return Ok((from, false));
+                };
+                judge(&c, &page)?;
+                Ok((last, page.len() as i64 == JUDGE_PAGE))
+            })
+            .await;
+            match step {
+                Ok(Ok((next, more))) => {
+                    after = next;
+                    if !more {
+                        break;
+                    }
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "cannot judge deployments; retried on the next change");
+                    break;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "the policy judge failed");
+                    break;
+                }
+            }
         }
     }
 }
+
+/// Deployment events the judge reads from the log at a time.
+const JUDGE_PAGE: i64 = 500;
 
 fn judge(ctx: &AppCtx, batch: &[catalog_core::event::RecordedEvent]) -> anyhow::Result<()> {
     use catalog_core::event::{Event, NewEvent};
