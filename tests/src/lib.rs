@@ -12,6 +12,7 @@ pub mod gateway;
 pub mod mixed;
 pub mod notify;
 pub mod pg;
+pub mod python;
 pub mod registry;
 pub mod sbom;
 pub mod senders;

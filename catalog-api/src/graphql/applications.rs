@@ -4,7 +4,7 @@
 use super::packages::BomPackage;
 use super::paging::{CountedConnection, Window};
 use super::types::{Application, Component, ComponentVersion, Team};
-use super::{app, blocking, graph, name_ok, require};
+use super::{app, graph, name_ok, record_now, require};
 use crate::auth::{Caller, Scope};
 use crate::errors::ApiError;
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
@@ -324,12 +324,7 @@ async fn record(
         actor: caller.name(),
         event,
     };
-    let (store, sync) = (a.store.clone(), a.sync.clone());
-    blocking(move || {
-        store.record(&[(None, vec![ev])])?;
-        sync.sync()
-    })
-    .await?;
+    record_now(a, ev).await?;
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 
 use super::paging::{CountedConnection, KeyWindow};
 use super::types::{Component, Image, Team};
-use super::{app, blocking, graph, name_ok, require};
+use super::{app, graph, name_ok, record_now, require};
 use crate::auth::Scope;
 use crate::errors::ApiError;
 use async_graphql::{Context, Enum, Object, SimpleObject};
@@ -126,12 +126,7 @@ impl CatalogMutation {
                 via: "api".into(),
             },
         };
-        let (store, sync) = (a.store.clone(), a.sync.clone());
-        blocking(move || {
-            store.record(&[(None, vec![ev])])?;
-            sync.sync()
-        })
-        .await?;
+        record_now(a, ev).await?;
         let c = graph(ctx)?;
         c.component(component.trim()).map(Component).ok_or_else(|| {
             ApiError::Internal("owner recorded but component missing".into()).graphql()
@@ -351,12 +346,7 @@ impl CatalogMutation {
             })),
         };
         let a = app(ctx)?;
-        let (store, sync) = (a.store.clone(), a.sync.clone());
-        blocking(move || {
-            store.record(&[(None, vec![ev])])?;
-            sync.sync()
-        })
-        .await?;
+        record_now(a, ev).await?;
         Ok(id)
     }
 }

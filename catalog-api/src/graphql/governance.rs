@@ -1,7 +1,7 @@
 //! Release governance: the policy gate (`deploymentCheck`), the policy sets in force, and
 //! approvals (`approve`, `reject`: the approve scope).
 
-use super::{app, blocking, graph, require};
+use super::{app, graph, record_now, require};
 use crate::auth::{Caller, Scope};
 use crate::errors::ApiError;
 use crate::policy::{self, Proposal};
@@ -476,12 +476,7 @@ impl GovernanceMutation {
             event: Event::CalendarEntryRemoved { id },
         };
         let a = app(ctx)?;
-        let (store, sync) = (a.store.clone(), a.sync.clone());
-        blocking(move || {
-            store.record(&[(None, vec![ev])])?;
-            sync.sync()
-        })
-        .await?;
+        record_now(a, ev).await?;
         Ok(true)
     }
 
@@ -591,12 +586,7 @@ async fn schedule(
         event: Event::CalendarEntryRecorded(e),
     };
     let a = app(ctx)?;
-    let (store, sync) = (a.store.clone(), a.sync.clone());
-    blocking(move || {
-        store.record(&[(None, vec![ev])])?;
-        sync.sync()
-    })
-    .await?;
+    record_now(a, ev).await?;
     let g = graph(ctx)?;
     g.governance()
         .calendar_entry_by_id(&id)
@@ -674,12 +664,7 @@ async fn decide(
         event: Event::ApprovalRecorded(approval),
     };
     let a = app(ctx)?;
-    let (store, sync) = (a.store.clone(), a.sync.clone());
-    blocking(move || {
-        store.record(&[(None, vec![ev])])?;
-        sync.sync()
-    })
-    .await?;
+    record_now(a, ev).await?;
     Ok(ApprovalInfo {
         component,
         version,

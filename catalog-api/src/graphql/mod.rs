@@ -165,6 +165,18 @@ fn require(ctx: &Context<'_>, scope: Scope) -> async_graphql::Result<Caller> {
     Ok(caller)
 }
 
+/// Records one event a mutation made, durably, and returns once this process's graph has it
+/// (so the mutation's answer, and the next query, see it).
+async fn record_now(a: &AppCtx, ev: catalog_core::event::NewEvent) -> async_graphql::Result<()> {
+    let (store, sync) = (a.store.clone(), a.sync.clone());
+    blocking(move || {
+        store.record(&[(None, vec![ev])])?;
+        sync.sync()
+    })
+    .await?;
+    Ok(())
+}
+
 /// Runs blocking store work off the async threads.
 async fn blocking<R: Send + 'static>(
     f: impl FnOnce() -> Result<R, catalog_schema::StoreError> + Send + 'static,

@@ -138,6 +138,33 @@ fn reasons(v: &Value) -> Vec<String> {
     r
 }
 
+/// Pushes shop/cart `tags` (an image each) to the registry; returns their digests once the
+/// catalog has registered every one.
+fn push_cart(
+    registry: &catalog_tests::registry::Registry,
+    server: &CatalogServer,
+    tags: &[&str],
+) -> Vec<String> {
+    let layout = Layout::new().unwrap();
+    let mut digests = Vec::new();
+    for tag in tags {
+        layout
+            .build(tag, &ImageSpec::new(&format!("cart {tag}")))
+            .unwrap();
+        digests.push(push(&layout, tag, &registry.host(), "shop/cart", tag).unwrap());
+    }
+    server
+        .wait_for("the versions registered", WAIT, || {
+            let r = server.query(
+                r#"{ component(name: "shop/cart") { versions(first: 50) { totalCount } } }"#,
+                json!({}),
+            )?;
+            Ok((r["component"]["versions"]["totalCount"] == tags.len()).then_some(()))
+        })
+        .unwrap();
+    digests
+}
+
 #[test]
 fn a_rego_policy_gates_prod_as_the_events_arrive() {
     let policies = TempDir::new("policies").unwrap();
@@ -561,23 +588,7 @@ const DRIFT: &str = r#"query($c: String, $e: String, $comp: String) {
 fn a_snapshot_showing_an_unrecorded_version_raises_drift_that_stays_in_history() {
     let (registry, server) = CatalogServer::with_registry(ServerOpts::default()).unwrap();
     let host = registry.host();
-    let layout = Layout::new().unwrap();
-    let mut digests = Vec::new();
-    for tag in ["1.0.0", "1.0.1"] {
-        layout
-            .build(tag, &ImageSpec::new(&format!("cart {tag}")))
-            .unwrap();
-        digests.push(push(&layout, tag, &host, "shop/cart", tag).unwrap());
-    }
-    server
-        .wait_for("both versions registered", WAIT, || {
-            let r = server.query(
-                r#"{ component(name: "shop/cart") { versions(first: 5) { totalCount } } }"#,
-                json!({}),
-            )?;
-            Ok((r["component"]["versions"]["totalCount"] == 2).then_some(()))
-        })
-        .unwrap();
+    let digests = push_cart(&registry, &server, &["1.0.0", "1.0.1"]);
     // The pipeline deploys 1.0.0 to prod-eu-1/shop/cart and records it.
     let url = server.url("");
     let (code, _, err) = catalog(&[
@@ -643,49 +654,11 @@ fn a_snapshot_showing_an_unrecorded_version_raises_drift_that_stays_in_history()
     assert!(flags[0]["until"].is_string(), "{flags:?}");
 }
 
-/// Python's `icalendar` (PyPI), the reference parser the feed is read with, in a venv under
-/// `$CATALOG_TOOLS` (default `~/.cache/catalog-tools`); made once, which needs PyPI.
+/// Python's `icalendar` (PyPI), the reference parser the feed is read with.
 const ICALENDAR: &str = "icalendar==6.1.0";
 
 fn icalendar_python() -> std::path::PathBuf {
-    let tools = std::env::var_os("CATALOG_TOOLS")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(&std::env::var_os("HOME").expect("HOME is set")).join(".cache/catalog-tools")
-        });
-    let venv = tools.join("icalendar-venv");
-    let python = venv.join("bin/python");
-    let marker = venv.join(ICALENDAR);
-    if !marker.exists() {
-        let made = python.exists()
-            || Command::new("python3")
-                .args(["-m", "venv"])
-                .arg(&venv)
-                .status()
-                .is_ok_and(|s| s.success());
-        assert!(
-            made,
-            "could not create {}: install python3-venv (apt-get install python3-venv)",
-            venv.display()
-        );
-        let pip = Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "-q",
-                "--disable-pip-version-check",
-                ICALENDAR,
-            ])
-            .status();
-        assert!(
-            pip.is_ok_and(|s| s.success()),
-            "pip could not install {ICALENDAR} into {}: it needs PyPI the first time",
-            venv.display()
-        );
-        std::fs::write(&marker, "").unwrap();
-    }
-    python
+    catalog_tests::python::venv_python("icalendar-venv", ICALENDAR)
 }
 
 /// The feed as Python's icalendar reads it.
@@ -966,23 +939,7 @@ fn the_dashboard_shows_policies_calendar_violations_and_drift() {
     })
     .unwrap();
     let host = registry.host();
-    let layout = Layout::new().unwrap();
-    let mut digests = Vec::new();
-    for tag in ["1.0.0", "1.0.1"] {
-        layout
-            .build(tag, &ImageSpec::new(&format!("cart {tag}")))
-            .unwrap();
-        digests.push(push(&layout, tag, &host, "shop/cart", tag).unwrap());
-    }
-    server
-        .wait_for("both versions registered", WAIT, || {
-            let r = server.query(
-                r#"{ component(name: "shop/cart") { versions(first: 5) { totalCount } } }"#,
-                json!({}),
-            )?;
-            Ok((r["component"]["versions"]["totalCount"] == 2).then_some(()))
-        })
-        .unwrap();
+    let digests = push_cart(&registry, &server, &["1.0.0", "1.0.1"]);
     let rm = token(&server, "release-manager", "approve");
     let now = Utc::now();
     for (start, end, summary, freeze) in [

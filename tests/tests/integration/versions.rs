@@ -244,47 +244,9 @@ fn maven_order_is_comparable_versions() {
 /// The `packaging` release the order is checked against.
 const PACKAGING: &str = "packaging==26.4";
 
-/// A venv with `packaging` in the shared tools cache (`$CATALOG_TOOLS`, as
-/// scripts/sbom-producers.sh uses); made once, which needs PyPI.
+/// A venv with `packaging` (see [`catalog_tests::python::venv_python`]).
 fn packaging_python() -> std::path::PathBuf {
-    let tools = std::env::var_os("CATALOG_TOOLS")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(&std::env::var_os("HOME").expect("HOME is set")).join(".cache/catalog-tools")
-        });
-    let venv = tools.join("packaging-venv");
-    let python = venv.join("bin/python");
-    let marker = venv.join(PACKAGING);
-    if !marker.exists() {
-        let made = python.exists()
-            || Command::new("python3")
-                .args(["-m", "venv"])
-                .arg(&venv)
-                .status()
-                .is_ok_and(|s| s.success());
-        assert!(
-            made,
-            "could not create {}: install python3-venv (apt-get install python3-venv)",
-            venv.display()
-        );
-        let pip = Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "-q",
-                "--disable-pip-version-check",
-                PACKAGING,
-            ])
-            .status();
-        assert!(
-            pip.is_ok_and(|s| s.success()),
-            "pip could not install {PACKAGING} into {}: it needs PyPI the first time",
-            venv.display()
-        );
-        std::fs::write(&marker, "").unwrap();
-    }
-    python
+    catalog_tests::python::venv_python("packaging-venv", PACKAGING)
 }
 
 /// For each version, whether `packaging` reads it; for each pair, its order (`<`, `==`, `>`), or
