@@ -171,6 +171,10 @@ pub struct Governance {
     /// Violations in log order.
     #[serde(default)]
     violations: Vec<ViolationRecord>,
+    /// Their keys, so a replay is found without a scan: one entry per violation, rebuilt from
+    /// `violations` after a snapshot is read.
+    #[serde(skip)]
+    violation_keys: std::collections::HashSet<String>,
 }
 
 impl Governance {
@@ -212,7 +216,10 @@ impl Governance {
     }
 
     pub(crate) fn violation(&mut self, v: &Violation, at: DateTime<Utc>, key: &str) {
-        if self.violations.iter().rev().any(|r| r.key == key) {
+        if self.violation_keys.len() != self.violations.len() {
+            self.violation_keys = self.violations.iter().map(|r| r.key.clone()).collect();
+        }
+        if !self.violation_keys.insert(key.to_string()) {
             return;
         }
         self.violations.push(ViolationRecord {

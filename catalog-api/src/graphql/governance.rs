@@ -603,19 +603,8 @@ async fn decide(
     decision: Decision,
 ) -> async_graphql::Result<ApprovalInfo> {
     let caller = require(ctx, Scope::Approve)?;
-    let (component, version, environment) = (
-        component.trim().to_string(),
-        version.trim().to_string(),
-        environment.trim().to_string(),
-    );
-    if environment.is_empty()
-        || environment.len() > 253
-        || environment.chars().any(char::is_control)
-    {
-        return Err(
-            ApiError::bad("environment", "must be 1 to 253 printable characters").graphql(),
-        );
-    }
+    let (component, version) = (component.trim().to_string(), version.trim().to_string());
+    let environment = printable("environment", &environment, 253)?;
     let comment = match comment.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(t) if t.len() > 2000 || t.chars().any(char::is_control) => {
