@@ -10,6 +10,7 @@ pub mod errors;
 pub mod graphql;
 pub mod hooks;
 pub mod import;
+pub mod judge;
 pub mod ops;
 pub mod origin;
 pub mod policy;

@@ -17,7 +17,6 @@
 //! denies (fail closed) with a reason naming it.
 
 use catalog_core::governance::{PolicyFile, PolicySet};
-use catalog_core::graph::{DeploymentFilter, InventoryScope};
 use catalog_core::Catalog;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -389,6 +388,7 @@ pub fn input(c: &Catalog, p: &Proposal, now: DateTime<Utc>) -> Value {
             "tags": v.tags,
             "revision": v.revision,
             "pushed_at": v.pushed_at,
+            "recorded_by": v.recorded_by,
             "deleted": v.deleted_at.is_some(),
         })
     });
@@ -428,25 +428,10 @@ pub fn input(c: &Catalog, p: &Proposal, now: DateTime<Utc>) -> Value {
             })
         })
         .collect();
-    // Where this version ran: every deployment of the component whose runs include it.
-    let history = c.deployments(
-        &DeploymentFilter {
-            scope: InventoryScope::default(),
-            workload: None,
-            component: Some(p.component.clone()),
-        },
-        usize::MAX,
-        None,
-    );
+    // Where this version ran.
     let mut ran: Vec<Value> = Vec::new();
     let mut healthy_by_env: serde_json::Map<String, Value> = serde_json::Map::new();
-    for d in history.items {
-        if !d.runs.iter().any(|r| {
-            r.component.as_deref() == Some(p.component.as_str())
-                && r.version.as_deref() == Some(p.version.as_str())
-        }) {
-            continue;
-        }
+    for d in c.version_history(&p.component, &p.version) {
         let end = d.until.unwrap_or(now);
         let seconds = (end - d.since).num_seconds().max(0);
         let healthy = d.status == catalog_core::deployment::DeploymentStatus::Healthy;
@@ -549,6 +534,7 @@ mod tests {
                            "workload": "cart", "component": "shop/cart", "version": "1.0.0",
                            "actor": "ci"},
             "known_version": true,
+            "image": {"digest": "sha256:00", "recorded_by": "release-bot"},
             "sbom": {"present": true, "packages": 3},
             "vulnerabilities": [{"id": "GHSA-low", "package": "pkg:npm/x", "level": "low"}],
             "approvals": [{"environment": "prod", "approver": "alice", "decision": "approved"}],
@@ -588,7 +574,9 @@ mod tests {
         assert!(v.policy_set.is_some());
         let cases: Vec<(&str, Value, &str)> = vec![
             ("/healthy_seconds", json!({"staging": 3599}), "catalog.prod: shop/cart 1.0.0 has not been healthy in staging for 1 h"),
-            ("/approvals", json!([{"environment": "prod", "approver": "ci", "decision": "approved"}]), "catalog.prod: needs an approval for prod by someone other than the deployer"),
+            ("/approvals", json!([{"environment": "prod", "approver": "ci", "decision": "approved"}]), "catalog.prod: needs an approval for prod by someone other than the deployer and the image's pusher"),
+            // Separation of duties from the recorder: the one who pushed the image.
+            ("/approvals", json!([{"environment": "prod", "approver": "release-bot", "decision": "approved"}]), "catalog.prod: needs an approval for prod by someone other than the deployer and the image's pusher"),
             ("/vulnerabilities", json!([{"id": "GHSA-c", "package": "pkg:npm/x", "level": "critical"}]), "catalog.prod: unsuppressed critical vulnerability GHSA-c in pkg:npm/x"),
             ("/known_version", json!(false), "catalog.provenance: shop/cart 1.0.0 is not in the catalog: push it to a configured registry first"),
             ("/sbom", json!({"present": false, "packages": 0}), "catalog.provenance: shop/cart 1.0.0 has no SBOM"),

@@ -96,6 +96,10 @@ pub enum Event {
     /// An observed deployment the policies in force deny: it went out against policy.
     #[serde(rename = "policy.violation")]
     PolicyViolated(Box<crate::governance::Violation>),
+    /// The policy judge judged every deployment recorded up to a sequence number: where it
+    /// resumes after a restart, and the audit's record of what was judged under which set.
+    #[serde(rename = "policy.judged")]
+    PolicyJudged(crate::governance::Judged),
 }
 
 impl<'de> Deserialize<'de> for Event {
@@ -251,6 +255,7 @@ impl crate::tagged::TaggedEnum for Event {
                 Event::CalendarEntryRecorded(Deserialize::deserialize(d)?)
             }
             Some(EventKind::PolicyViolated) => Event::PolicyViolated(Deserialize::deserialize(d)?),
+            Some(EventKind::PolicyJudged) => Event::PolicyJudged(Deserialize::deserialize(d)?),
             Some(EventKind::CalendarEntryRemoved) => {
                 let f = fields::CalendarRemoved::deserialize(d)?;
                 Event::CalendarEntryRemoved { id: f.id }
@@ -326,10 +331,11 @@ pub enum EventKind {
     CalendarEntryRecorded,
     CalendarEntryRemoved,
     PolicyViolated,
+    PolicyJudged,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 19] = [
+    pub const ALL: [EventKind; 20] = [
         EventKind::ImageRegistered,
         EventKind::TagDeleted,
         EventKind::ManifestDeleted,
@@ -349,6 +355,7 @@ impl EventKind {
         EventKind::CalendarEntryRecorded,
         EventKind::CalendarEntryRemoved,
         EventKind::PolicyViolated,
+        EventKind::PolicyJudged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -372,6 +379,7 @@ impl EventKind {
             EventKind::CalendarEntryRecorded => "calendar.entry",
             EventKind::CalendarEntryRemoved => "calendar.removed",
             EventKind::PolicyViolated => "policy.violation",
+            EventKind::PolicyJudged => "policy.judged",
         }
     }
 
@@ -402,6 +410,7 @@ impl Event {
             Event::CalendarEntryRecorded(_) => EventKind::CalendarEntryRecorded,
             Event::CalendarEntryRemoved { .. } => EventKind::CalendarEntryRemoved,
             Event::PolicyViolated(_) => EventKind::PolicyViolated,
+            Event::PolicyJudged(_) => EventKind::PolicyJudged,
         }
     }
 }

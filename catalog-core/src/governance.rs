@@ -134,6 +134,18 @@ pub struct Violation {
     pub reasons: Vec<ViolationReason>,
 }
 
+/// How far the policy judge got: every deployment recorded up to sequence number `through`
+/// was judged by the policy set `policy_set` (the last `policy.judged` event holds).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Judged {
+    pub through: i64,
+    pub policy_set: String,
+    /// Deployments judged since the previous `policy.judged` event, and how many of them
+    /// went out against policy.
+    pub deployments: u64,
+    pub violations: u64,
+}
+
 /// A violation as the graph keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ViolationRecord {
@@ -175,6 +187,9 @@ pub struct Governance {
     /// `violations` after a snapshot is read.
     #[serde(skip)]
     violation_keys: std::collections::HashSet<String>,
+    /// The sequence number the policy judge got to (the highest `policy.judged` says).
+    #[serde(default)]
+    judged_through: i64,
 }
 
 impl Governance {
@@ -227,6 +242,15 @@ impl Governance {
             at,
             key: key.to_string(),
         });
+    }
+
+    pub(crate) fn judged(&mut self, j: &Judged) {
+        self.judged_through = self.judged_through.max(j.through);
+    }
+
+    /// The sequence number up to which every deployment was judged (0: never).
+    pub fn judged_through(&self) -> i64 {
+        self.judged_through
     }
 
     /// Violations, newest first, of `environment` and `component` when given.

@@ -89,6 +89,8 @@ struct VersionNode {
     source: Option<String>,
     created: Option<DateTime<Utc>>,
     pushed_at: DateTime<Utc>,
+    /// Who pushed it (the first push's actor): separation of duties compares approvers with it.
+    recorded_by: String,
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -285,6 +287,7 @@ impl Catalog {
                 | Event::CalendarEntryRecorded(_)
                 | Event::CalendarEntryRemoved { .. }
                 | Event::PolicyViolated(_)
+                | Event::PolicyJudged(_)
         ) {
             // What runs where, and what it resolves to, may have changed.
             self.live = std::sync::OnceLock::new();
@@ -298,7 +301,7 @@ impl Catalog {
         self.last_seq = self.last_seq.max(rec.seq);
         let t = rec.occurred_at;
         match &rec.event {
-            Event::ImageRegistered(e) => self.image_registered(e, t),
+            Event::ImageRegistered(e) => self.image_registered(e, t, &rec.actor),
             Event::TagDeleted {
                 registry,
                 repository,
@@ -353,6 +356,7 @@ impl Catalog {
             Event::CalendarEntryRecorded(e) => self.governance.calendar_entry(e, t, &rec.actor),
             Event::CalendarEntryRemoved { id } => self.governance.calendar_removed(id),
             Event::PolicyViolated(v) => self.governance.violation(v, t, &rec.key),
+            Event::PolicyJudged(j) => self.governance.judged(j),
         }
     }
 
@@ -396,7 +400,7 @@ impl Catalog {
             .or_default()
     }
 
-    fn image_registered(&mut self, e: &ImageRegistered, t: DateTime<Utc>) {
+    fn image_registered(&mut self, e: &ImageRegistered, t: DateTime<Utc>, actor: &str) {
         let image = self.ensure_image(e);
         self.note_repo_digest(&e.repository, &e.digest);
         let repo = self.repo(&e.registry, &e.repository);
@@ -414,7 +418,7 @@ impl Catalog {
         }
         let component = self.ensure_component(&e.component);
         if let Some(version) = &e.version {
-            self.upsert_version(e, version, component, image, t);
+            self.upsert_version(e, version, component, image, (t, actor));
         }
         if let Some(owner) = e.labels.get(labels::OWNER).map(|s| s.trim()) {
             if !owner.is_empty() {
@@ -429,7 +433,7 @@ impl Catalog {
         version: &str,
         component: NodeIndex,
         image: NodeIndex,
-        t: DateTime<Utc>,
+        (t, actor): (DateTime<Utc>, &str),
     ) {
         self.declared.component_changed(&e.component);
         let key = (e.component.clone(), version.to_string());
@@ -443,6 +447,7 @@ impl Catalog {
             source: e.labels.get(labels::SOURCE).cloned(),
             created: e.created,
             pushed_at: t,
+            recorded_by: actor.to_string(),
         };
         match self.versions.get(&key).copied() {
             None => {
@@ -460,6 +465,7 @@ impl Catalog {
                     // first push time.
                     if t < cur.pushed_at {
                         cur.pushed_at = t;
+                        cur.recorded_by = actor.to_string();
                     }
                 } else if cur.pushed_at <= t {
                     // The version was re-pushed with new content: it now points at the new image.
@@ -805,6 +811,7 @@ impl Catalog {
             source: v.source.clone(),
             created: v.created,
             pushed_at: v.pushed_at,
+            recorded_by: v.recorded_by.clone(),
             deleted_at: self.deleted_at(&v.registry, &v.repository, &v.digest),
             platforms: self.platforms_of(&v.digest),
         }

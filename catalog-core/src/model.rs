@@ -83,6 +83,8 @@ pub struct ComponentVersion {
     pub source: Option<String>,
     pub created: Option<DateTime<Utc>>,
     pub pushed_at: DateTime<Utc>,
+    /// The actor of the push that recorded it (a registry user, a token's name).
+    pub recorded_by: String,
     pub deleted_at: Option<DateTime<Utc>>,
     pub platforms: Vec<Platform>,
 }

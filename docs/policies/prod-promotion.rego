@@ -1,6 +1,6 @@
 # Prod takes only what proved itself: the same version healthy in staging for an hour, an
-# approval for prod by someone other than the deployer, and no unsuppressed critical
-# vulnerability.
+# approval for prod by someone other than the deployer and the one who pushed the image, and
+# no unsuppressed critical vulnerability.
 package catalog.prod
 
 import rego.v1
@@ -16,7 +16,7 @@ deny contains msg if {
 deny contains msg if {
 	prod
 	not independent_approval
-	msg := "needs an approval for prod by someone other than the deployer"
+	msg := "needs an approval for prod by someone other than the deployer and the image's pusher"
 }
 
 independent_approval if {
@@ -24,6 +24,7 @@ independent_approval if {
 	a.environment == "prod"
 	a.decision == "approved"
 	a.approver != input.deployment.actor
+	a.approver != object.get(object.get(input, "image", {}), "recorded_by", "")
 }
 
 deny contains msg if {

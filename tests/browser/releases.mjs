@@ -65,12 +65,14 @@ await check('the calendar lists the entries, a hostile summary as text, and link
 });
 
 await check('what went out against policy, with the reasons', async () => {
-  await page.getByRole('heading', { name: 'Went out against policy (1)' }).waitFor({ timeout: T });
+  // The pipeline's deployment, and the version a cluster snapshot showed running.
+  await page.getByRole('heading', { name: 'Went out against policy (2)' }).waitFor({ timeout: T });
   const text = await page.locator('h2:has-text("Went out against policy") + div').textContent();
   assert.match(text, /shop\/cart 1\.0\.0/);
+  assert.match(text, /shop\/cart 1\.0\.1/);
   assert.match(text, /prod-eu-1\/shop\/cart/);
   assert.match(text, /ci-bot/);
-  assert.match(text, /needs an approval for prod by someone other than the deployer/);
+  assert.match(text, /needs an approval for prod by someone other than the deployer and the image's pusher/);
 });
 
 await check('drift: the unrecorded version, still running', async () => {
@@ -97,8 +99,10 @@ await check('the component page shows the version\'s approvals, its violations a
   assert.match(text, /release-manager/);
   assert.ok(text.includes('<b>looks fine</b>'), text);
   assert.equal(await section.locator('b').count(), 0);
-  assert.match(text, /Went out against policy \(1\)/);
-  assert.match(text, /needs an approval for prod by someone other than the deployer/);
+  // The pipeline's 1.0.0 and the snapshot's unrecorded 1.0.1 both went out against policy.
+  assert.match(text, /Went out against policy \(2\)/);
+  assert.match(text, /needs an approval for prod by someone other than the deployer and the image's pusher/);
+  assert.match(text, /shop\/cart 1\.0\.1 has not been healthy in staging/);
   assert.match(text, /Unrecorded changes \(1\)/);
   assert.match(text, /1\.0\.1/);
 });

@@ -251,6 +251,13 @@ pub(super) fn describe(e: &Event) -> (Vec<String>, String) {
                 p.files.len()
             ),
         ),
+        Event::PolicyJudged(j) => (
+            vec![format!("policies:{}", j.policy_set)],
+            format!(
+                "policy set {} judged {} deployment(s) through #{}: {} against policy",
+                j.policy_set, j.deployments, j.through, j.violations
+            ),
+        ),
         Event::VexRecorded(d) => {
             let mut s: Vec<String> = Vec::new();
             for st in &d.statements {

@@ -169,6 +169,11 @@ impl ComponentVersion {
     async fn pushed_at(&self) -> DateTime<Utc> {
         self.0.pushed_at
     }
+    /// Who pushed it first (the registry's actor, or the token that recorded it): policies
+    /// see it as `input.image.recorded_by`, to keep approvers apart from it.
+    async fn recorded_by(&self) -> &str {
+        &self.0.recorded_by
+    }
     /// When its manifest was deleted from the registry, if it was.
     async fn deleted_at(&self) -> Option<DateTime<Utc>> {
         self.0.deleted_at

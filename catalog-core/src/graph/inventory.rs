@@ -869,6 +869,76 @@ impl Catalog {
         self.deployment_model(id, lk, lo)
     }
 
+    /// The deployment that observation (`at`, `key`) of a workload started, as it stands now;
+    /// `None` when that observation only reported on a deployment already running (or is a
+    /// removal, or unknown). What the policy judge judges: each deployment once.
+    pub fn deployment_started_by(
+        &self,
+        (cluster, namespace, workload): (&str, &str, &str),
+        at: DateTime<Utc>,
+        key: &str,
+    ) -> Option<model::Deployment> {
+        let inv = &self.inventory;
+        let id = *inv.ids.get(&(
+            Arc::from(cluster),
+            namespace.to_string(),
+            workload.to_string(),
+        ))?;
+        let k: ObsKey = (micros(at), Arc::from(key));
+        let w = &inv.workloads[id as usize];
+        if !w.starts.contains(&k) {
+            return None;
+        }
+        let o = w.timeline.get(&k)?;
+        if o.status == DeploymentStatus::Removed {
+            return None;
+        }
+        self.deployment_model(id, &k, o)
+    }
+
+    /// Every deployment that ran `component` at `version`, oldest first, each as it ended
+    /// (or stands now). Only the workloads that ever named the component, its version's
+    /// repository or digest are looked at, and a deployment is built only when its first
+    /// report resolves to the version: the policy input's history, at the cost of the
+    /// version's deployments rather than the component's whole history.
+    pub fn version_history(&self, component: &str, version: &str) -> Vec<model::Deployment> {
+        let inv = &self.inventory;
+        let mut ids: BTreeSet<WorkloadId> = BTreeSet::new();
+        let mut add = |m: &HashMap<String, BTreeSet<WorkloadId>>, k: &str| {
+            if let Some(s) = m.get(k) {
+                ids.extend(s.iter().copied());
+            }
+        };
+        add(&inv.by_name, component);
+        if let Some(Node::Version(v)) = self
+            .versions
+            .get(&(component.to_string(), version.to_string()))
+            .and_then(|i| self.graph.node_weight(*i))
+        {
+            add(&inv.by_name, &v.repository);
+            add(&inv.by_digest, &v.digest);
+        }
+        let mut out = Vec::new();
+        for id in ids {
+            let w = &inv.workloads[id as usize];
+            for start in &w.starts {
+                let Some(first) = w.timeline.get(start) else {
+                    continue;
+                };
+                let runs_it = first.runs.iter().any(|r| {
+                    let m = self.resolve(r, start.0, first.revision.as_deref());
+                    m.component.as_deref() == Some(component)
+                        && m.version.as_deref() == Some(version)
+                });
+                if runs_it {
+                    out.extend(self.history_entry(id, start));
+                }
+            }
+        }
+        out.sort_by(|a, b| (a.since, &a.id).cmp(&(b.since, &b.id)));
+        out
+    }
+
     /// The cursor of a deployment returned by [`Catalog::deployments`].
     pub fn deployment_cursor(&self, d: &model::Deployment) -> Option<String> {
         let inv = &self.inventory;

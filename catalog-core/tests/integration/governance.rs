@@ -106,16 +106,35 @@ pub(crate) fn history() -> Vec<RecordedEvent> {
         calendar(11, "w1", CalendarKind::Window, 30, 50),
         violation(12, "deploy-1"),
         violation(13, "deploy-2"),
+        judged(14, 13),
+        // A cursor older than the newest moves nothing back.
+        judged(15, 9),
     ]
 }
 
+pub(crate) fn judged(seq: i64, through: i64) -> RecordedEvent {
+    let mut r = rec(
+        seq,
+        seq as u32,
+        Event::PolicyJudged(catalog_core::governance::Judged {
+            through,
+            policy_set: "sha256:00".into(),
+            deployments: 2,
+            violations: 2,
+        }),
+    );
+    r.key = format!("policy.judged:sha256:00:{through}");
+    r
+}
+
 /// Prod's approvals as (approver, environment, decision), the policy sets' digests, the
-/// digest of the one in force, and the calendar (id, start, end).
+/// digest of the one in force, the calendar (id, start, end), and where the judge got to.
 type Answers = (
     Vec<(String, String, &'static str)>,
     Vec<String>,
     Option<String>,
     Vec<(String, DateTime<Utc>, DateTime<Utc>)>,
+    i64,
 );
 
 fn answers(c: &Catalog) -> Answers {
@@ -144,6 +163,7 @@ fn answers(c: &Catalog) -> Answers {
             .into_iter()
             .map(|r| (r.entry.id.clone(), r.entry.start, r.entry.end))
             .collect(),
+        g.judged_through(),
     )
 }
 
@@ -152,7 +172,8 @@ fn approvals_and_policy_sets_fold_in_log_order() {
     let events = history();
     let mut c = Catalog::new();
     c.apply_all(&events);
-    let (prod, sets, in_force, cal) = answers(&c);
+    let (prod, sets, in_force, cal, judged) = answers(&c);
+    assert_eq!(judged, 13);
     // Violations, newest first, narrowed; a replayed key counted once.
     let v = c.governance().violations(Some("prod"), Some("shop/cart"));
     assert_eq!(

@@ -528,3 +528,169 @@ fn an_inventory_page_is_the_same_slice_of_the_whole_inventory() {
         "the history has deployments to page through: {pages}"
     );
 }
+
+/// A random history of one repository's versions deployed by tag, by digest and by name
+/// across two clusters, with removals and snapshots.
+fn random_history(seed: u64) -> Vec<RecordedEvent> {
+    let mut x = seed.max(1);
+    let mut next = |n: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % n
+    };
+    let digest = |k: u64| format!("sha256:{}", &format!("{k:x}").repeat(64)[..64]);
+    let mut out: Vec<RecordedEvent> = (0..4u64)
+        .map(|k| {
+            push(
+                k as i64 + 1,
+                k as u32,
+                &format!("1.0.{k}"),
+                &digest(k + 1),
+                &[],
+            )
+        })
+        .collect();
+    for i in 0..60u32 {
+        let seq = 10 + i64::from(i);
+        let cluster = ["prod-1", "staging-1"][next(2) as usize];
+        if next(12) == 0 {
+            // A snapshot listing one workload of the cluster (the others end).
+            let w = ["cart", "api", "web"][next(3) as usize];
+            let mut e = rec(
+                seq,
+                0,
+                Event::ClusterSnapshot(ClusterSnapshot {
+                    cluster: cluster.into(),
+                    environment: None,
+                    workloads: vec![observed(
+                        cluster,
+                        "shop",
+                        w,
+                        S::Healthy,
+                        vec![image(&format!("{CART}:1.0.{}", next(4)))],
+                    )],
+                }),
+            );
+            e.key = format!("snap{seq}");
+            e.occurred_at = at_min(10 + i);
+            out.push(e);
+            continue;
+        }
+        let k = next(4);
+        let run = match next(4) {
+            0 => image(&format!("{CART}:1.0.{k}")),
+            1 => image(&format!("{CART}@{}", digest(k + 1))),
+            2 => Run {
+                container: None,
+                image: None,
+                component: Some(CART.into()),
+                version: Some(format!("1.0.{k}")),
+            },
+            _ => Run {
+                container: None,
+                image: None,
+                component: Some(API.into()),
+                version: Some(format!("2.0.{k}")),
+            },
+        };
+        let status = [
+            S::Healthy,
+            S::Progressing,
+            S::Failed,
+            S::Healthy,
+            S::Removed,
+        ][next(5) as usize];
+        let runs = if status == S::Removed {
+            Vec::new()
+        } else {
+            vec![run]
+        };
+        let w = ["cart", "api", "web"][next(3) as usize];
+        let mut e = rec(
+            seq,
+            0,
+            Event::DeploymentObserved(observed(cluster, "shop", w, status, runs)),
+        );
+        e.key = format!("d{seq}");
+        e.occurred_at = at_min(10 + i);
+        out.push(e);
+    }
+    out
+}
+
+#[test]
+fn a_versions_history_is_the_components_history_narrowed_to_it() {
+    for seed in 1..=40u64 {
+        let events = random_history(seed);
+        let c = fold_rebased(&shuffled(&events, seed));
+        let mut versions: Vec<(String, String)> = (0..4)
+            .map(|k| (CART.to_string(), format!("1.0.{k}")))
+            .chain((0..4).map(|k| (API.to_string(), format!("2.0.{k}"))))
+            .collect();
+        versions.push((CART.into(), "9.9.9".into()));
+        for (component, version) in versions {
+            let filter = DeploymentFilter {
+                component: Some(component.clone()),
+                ..Default::default()
+            };
+            let mut want: Vec<String> = c
+                .deployments(&filter, usize::MAX, None)
+                .items
+                .into_iter()
+                .filter(|d| {
+                    d.runs.iter().any(|r| {
+                        r.component.as_deref() == Some(component.as_str())
+                            && r.version.as_deref() == Some(version.as_str())
+                    })
+                })
+                .map(|d| d.id)
+                .collect();
+            want.sort();
+            let mut got: Vec<String> = c
+                .version_history(&component, &version)
+                .into_iter()
+                .map(|d| d.id)
+                .collect();
+            got.sort();
+            assert_eq!(got, want, "seed {seed}: {component} {version}");
+        }
+        // A report starts a deployment exactly when the history has one starting at it.
+        let starts: std::collections::HashSet<String> = c
+            .deployments(&DeploymentFilter::default(), usize::MAX, None)
+            .items
+            .into_iter()
+            .map(|d| d.id)
+            .collect();
+        let mut started = 0;
+        for e in &events {
+            let observed: Vec<(&str, &DeploymentObserved)> = match &e.event {
+                Event::DeploymentObserved(d) => vec![(d.cluster.as_str(), d)],
+                Event::ClusterSnapshot(s) => s
+                    .workloads
+                    .iter()
+                    .map(|w| (s.cluster.as_str(), w))
+                    .collect(),
+                _ => continue,
+            };
+            for (cluster, d) in observed {
+                let id = format!("{cluster}/{}/{}#{}", d.namespace, d.workload, e.key);
+                let got = c.deployment_started_by(
+                    (cluster, &d.namespace, &d.workload),
+                    e.occurred_at,
+                    &e.key,
+                );
+                assert_eq!(
+                    got.as_ref().map(|d| d.id.clone()),
+                    starts.get(&id).cloned(),
+                    "seed {seed}: {id}"
+                );
+                started += usize::from(got.is_some());
+            }
+        }
+        assert!(
+            started > 5,
+            "seed {seed}: the history must start deployments ({started})"
+        );
+    }
+}

@@ -494,6 +494,26 @@ impl Store {
             .collect()
     }
 
+    /// Up to `first` events after `after` of any of `kinds`, in sequence order.
+    pub fn events_page_of(
+        &self,
+        first: i64,
+        after: i64,
+        kinds: &[EventKind],
+    ) -> StoreResult<Vec<RecordedEvent>> {
+        let mut conn = self.conn()?;
+        events::table
+            .filter(events::seq.gt(after))
+            .filter(events::kind.eq_any(kinds.iter().map(|k| k.as_str())))
+            .order(events::seq.asc())
+            .limit(first)
+            .select(RawEvent::as_select())
+            .load::<RawEvent>(&mut *conn)?
+            .into_iter()
+            .map(RawEvent::parse)
+            .collect()
+    }
+
     /// Up to `last` events of the log before `before` (the newest when `None`), optionally
     /// of one kind, in sequence order: the end of the log, paging backwards.
     pub fn events_page_before(

@@ -83,6 +83,16 @@ fn governance_events() -> Vec<NewEvent> {
     };
     vec![
         new_event(
+            "policy.judged:sha256:00:10".into(),
+            11,
+            Event::PolicyJudged(catalog_core::governance::Judged {
+                through: 10,
+                policy_set: "sha256:00".into(),
+                deployments: 1,
+                violations: 1,
+            }),
+        ),
+        new_event(
             "violation:cli:1".into(),
             10,
             Event::PolicyViolated(Box::new(violation)),
