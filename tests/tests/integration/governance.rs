@@ -138,6 +138,12 @@ fn reasons(v: &Value) -> Vec<String> {
     r
 }
 
+/// POSTs `body` to `path` as `token`; the catalog must accept it (202).
+fn accepted(server: &CatalogServer, path: &str, content_type: &str, token: &str, body: Vec<u8>) {
+    let (st, b) = server.post(path, content_type, Some(token), body).unwrap();
+    assert_eq!(st, 202, "{path}: {b}");
+}
+
 /// The events of the log but the judge's `policy.judged` cursors (recorded every few seconds
 /// of judging, whenever the judge gets there).
 fn events_but_cursors(server: &CatalogServer) -> i64 {
@@ -228,24 +234,20 @@ fn a_rego_policy_gates_prod_as_the_events_arrive() {
     let bom = json!({"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1,
         "components": [{"type": "library", "bom-ref": LOG4J, "name": "log4j-core",
                         "version": "2.14.1", "purl": LOG4J}]});
-    let (st, body) = server
-        .post(
-            &format!("/hooks/sbom?image={digest}"),
-            "application/vnd.cyclonedx+json",
-            Some(INGEST_TOKEN),
-            bom.to_string().into_bytes(),
-        )
-        .unwrap();
-    assert_eq!(st, 202, "{body}");
-    let (st, body) = server
-        .post(
-            "/hooks/osv",
-            "application/json",
-            Some(CATALOG_TOKEN),
-            LOG4SHELL.as_bytes().to_vec(),
-        )
-        .unwrap();
-    assert_eq!(st, 202, "{body}");
+    accepted(
+        &server,
+        &format!("/hooks/sbom?image={digest}"),
+        "application/vnd.cyclonedx+json",
+        INGEST_TOKEN,
+        bom.to_string().into_bytes(),
+    );
+    accepted(
+        &server,
+        "/hooks/osv",
+        "application/json",
+        CATALOG_TOKEN,
+        LOG4SHELL.as_bytes().to_vec(),
+    );
     server.wait_graph_current().unwrap();
 
     // 1. Nothing is satisfied yet: three reasons; the CLI exits 5 and records nothing.
@@ -635,15 +637,13 @@ fn a_snapshot_showing_an_unrecorded_version_raises_drift_that_stays_in_history()
     // Each snapshot is a new view of the cluster (a rollout makes a new ReplicaSet); the
     // same body twice would be one snapshot, replayed.
     let snapshot = |hash: &str, tag: &str, digest: &str| {
-        let (st, body) = server
-            .post(
-                "/hooks/kubernetes?cluster=prod-eu-1",
-                "application/json",
-                Some(INGEST_TOKEN),
-                pods(&host, hash, tag, digest),
-            )
-            .unwrap();
-        assert_eq!(st, 202, "{body}");
+        accepted(
+            &server,
+            "/hooks/kubernetes?cluster=prod-eu-1",
+            "application/json",
+            INGEST_TOKEN,
+            pods(&host, hash, tag, digest),
+        );
         server.wait_graph_current().unwrap();
     };
     let drift = |vars: Value| -> Vec<Value> {
@@ -741,27 +741,23 @@ fn each_deployment_is_judged_once_snapshots_too_and_a_crash_loses_no_judgement()
     let deploy = |server: &CatalogServer, id: &str, ns: &str, workload: &str, version: &str| {
         let body = json!({"id": id, "cluster": "prod-eu-1", "namespace": ns,
             "workload": workload, "component": "shop/cart", "version": version});
-        let (st, b) = server
-            .post(
-                "/hooks/deployments",
-                "application/json",
-                Some(INGEST_TOKEN),
-                body.to_string().into_bytes(),
-            )
-            .unwrap();
-        assert_eq!(st, 202, "{b}");
+        accepted(
+            server,
+            "/hooks/deployments",
+            "application/json",
+            INGEST_TOKEN,
+            body.to_string().into_bytes(),
+        );
     };
 
     // 1. A kubectl snapshot's workload is judged like a report; the violation names it.
-    let (st, body) = server
-        .post(
-            "/hooks/kubernetes?cluster=snap-1",
-            "application/json",
-            Some(INGEST_TOKEN),
-            pods(&host, "6f7c9d8b77", "1.0.0", &digests[0]),
-        )
-        .unwrap();
-    assert_eq!(st, 202, "{body}");
+    accepted(
+        &server,
+        "/hooks/kubernetes?cluster=snap-1",
+        "application/json",
+        INGEST_TOKEN,
+        pods(&host, "6f7c9d8b77", "1.0.0", &digests[0]),
+    );
     let v = wait_violations(&server, 1);
     assert_eq!(
         (&v[0]["cluster"], &v[0]["workload"], &v[0]["version"]),
@@ -772,15 +768,13 @@ fn each_deployment_is_judged_once_snapshots_too_and_a_crash_loses_no_judgement()
     // again, and a new version is a new deployment. A later deployment is judged after the
     // earlier ones (the judge follows the log), so its violation means they were judged.
     deploy(&server, "d1", "shop", "cart", "1.0.0");
-    let (st, body) = server
-        .post(
-            "/hooks/kubernetes?cluster=snap-1",
-            "application/json",
-            Some(INGEST_TOKEN),
-            pods(&host, "7a8b9c0d11", "1.0.0", &digests[0]),
-        )
-        .unwrap();
-    assert_eq!(st, 202, "{body}");
+    accepted(
+        &server,
+        "/hooks/kubernetes?cluster=snap-1",
+        "application/json",
+        INGEST_TOKEN,
+        pods(&host, "7a8b9c0d11", "1.0.0", &digests[0]),
+    );
     deploy(&server, "d2", "shop", "cart", "1.0.0");
     deploy(&server, "d3", "shop", "cart", "1.0.1");
     let v = wait_violations(&server, 3);
@@ -801,15 +795,13 @@ fn each_deployment_is_judged_once_snapshots_too_and_a_crash_loses_no_judgement()
                 "workload": format!("w{i}"), "component": "shop/cart", "version": "1.0.1"})
         })
         .collect();
-    let (st, b) = server
-        .post(
-            "/hooks/deployments",
-            "application/json",
-            Some(INGEST_TOKEN),
-            json!({"deployments": burst}).to_string().into_bytes(),
-        )
-        .unwrap();
-    assert_eq!(st, 202, "{b}");
+    accepted(
+        &server,
+        "/hooks/deployments",
+        "application/json",
+        INGEST_TOKEN,
+        json!({"deployments": burst}).to_string().into_bytes(),
+    );
     server.wait_graph_current().unwrap();
     let before_crash = violations(&server).len();
     assert!(
@@ -1195,15 +1187,13 @@ fn the_dashboard_shows_policies_calendar_violations_and_drift() {
         })
         .unwrap();
     // Drift: the cluster runs 1.0.1, which no pipeline recorded.
-    let (st, body) = server
-        .post(
-            "/hooks/kubernetes?cluster=prod-eu-1",
-            "application/json",
-            Some(INGEST_TOKEN),
-            pods(&host, "7a8b9c0d11", "1.0.1", &digests[1]),
-        )
-        .unwrap();
-    assert_eq!(st, 202, "{body}");
+    accepted(
+        &server,
+        "/hooks/kubernetes?cluster=prod-eu-1",
+        "application/json",
+        INGEST_TOKEN,
+        pods(&host, "7a8b9c0d11", "1.0.1", &digests[1]),
+    );
     // A newer policy set that does not compile.
     write(
         policies.path(),
