@@ -234,6 +234,9 @@ pub struct DoraMetrics {
     /// First failure to the next healthy report of the same workload.
     pub time_to_restore_median_seconds: Option<f64>,
     pub restored: usize,
+    /// Mean time to failure: the time the component ran in scope during the window, less
+    /// the time from each failure to its restore, divided by the failed deployments.
+    pub mean_time_to_failure_seconds: Option<f64>,
 }
 
 /// A package, any version: `pkg:type/namespace/name`.

@@ -214,6 +214,10 @@ pub struct DoraMetrics {
     /// From a failure to the workload's next healthy (or rolled-back) report.
     pub time_to_restore_median_seconds: Option<f64>,
     pub restored: i32,
+    /// Mean time to failure: how long the component ran in scope during the window (any
+    /// workload), less the time from each failure to its restore, per failed deployment.
+    /// Null without a failure.
+    pub mean_time_to_failure_seconds: Option<f64>,
 }
 
 #[ComplexObject]
@@ -459,6 +463,7 @@ impl InventoryQuery {
             change_failure_rate: m.change_failure_rate,
             time_to_restore_median_seconds: m.time_to_restore_median_seconds,
             restored: m.restored as i32,
+            mean_time_to_failure_seconds: m.mean_time_to_failure_seconds,
         })
     }
 }

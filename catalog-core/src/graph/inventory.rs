@@ -1079,11 +1079,18 @@ impl Catalog {
         let mut failed = 0usize;
         let mut lead: Vec<f64> = Vec::new();
         let mut restore: Vec<f64> = Vec::new();
+        // When the component ran in scope, and when it was down (a failure to its restore),
+        // within the window: MTTF's operating time is the first less the second.
+        let end_of_window = tt.min(micros(Utc::now()));
+        let mut running: Vec<(Micros, Micros)> = Vec::new();
+        let mut down: Vec<(Micros, Micros)> = Vec::new();
+        let clip = |a: Micros, b: Micros| (a.max(f), b.min(end_of_window));
         let mut after: Option<String> = None;
         loop {
             let page = self.deployments(&filter, 500, after.as_deref());
             for d in &page.items {
                 let since = micros(d.since);
+                running.push(clip(since, d.until.map_or(Micros::MAX, micros)));
                 if since < f || since >= tt {
                     continue;
                 }
@@ -1129,14 +1136,16 @@ impl Catalog {
                     });
                 if let Some(ft) = failure {
                     failed += 1;
-                    if let Some((rk, _)) = w.timeline.range(at_start(ft + 1)..).find(|(_, o)| {
+                    let restored = w.timeline.range(at_start(ft + 1)..).find(|(_, o)| {
                         matches!(
                             o.status,
                             DeploymentStatus::Healthy | DeploymentStatus::RolledBack
                         )
-                    }) {
+                    });
+                    if let Some((rk, _)) = restored {
                         restore.push((rk.0 - ft) as f64 / 1e6);
                     }
+                    down.push(clip(ft, restored.map_or(Micros::MAX, |(rk, _)| rk.0)));
                 }
             }
             if !page.has_next {
@@ -1149,6 +1158,7 @@ impl Catalog {
         }
         lead.sort_by(f64::total_cmp);
         restore.sort_by(f64::total_cmp);
+        let operating = covered(&mut running) - covered(&mut down);
         let days = ((tt - f) as f64 / 86_400e6).max(1.0 / 24.0);
         model::DoraMetrics {
             component: component.to_string(),
@@ -1163,9 +1173,28 @@ impl Catalog {
             change_failure_rate: (deployments > 0).then(|| failed as f64 / deployments as f64),
             time_to_restore_median_seconds: percentile(&restore, 0.5),
             restored: restore.len(),
+            mean_time_to_failure_seconds: (failed > 0)
+                .then(|| operating.max(0) as f64 / 1e6 / failed as f64),
         }
     }
+}
 
+/// How much time the union of `intervals` covers (empty ones ignored).
+fn covered(intervals: &mut [(Micros, Micros)]) -> Micros {
+    intervals.sort_unstable();
+    let mut total = 0;
+    let mut reach = Micros::MIN;
+    for &(a, b) in intervals.iter() {
+        let a = a.max(reach);
+        if b > a {
+            total += b - a;
+            reach = b;
+        }
+    }
+    total
+}
+
+impl Catalog {
     /// When what runs was made: the image's `created`, else the version's first push.
     fn created_of(&self, r: &model::RunningImage) -> Option<DateTime<Utc>> {
         if let Some(Node::Image(img)) = r

@@ -352,6 +352,23 @@ fn expectations(c: &Catalog) {
     assert_eq!(m.change_failure_rate, Some(1.0 / 3.0));
     assert_eq!(m.time_to_restore_median_seconds, Some(600.0));
     assert_eq!(m.deployments_per_day, 3.0 * 24.0);
+    // MTTF: cart ran in prod from 10 to the window's end at 60 (50 min), down from the
+    // failure at 40 to the rollback at 50: 40 min of operation per failure.
+    assert_eq!(m.mean_time_to_failure_seconds, Some(2400.0));
+    // A window that ends before it is restored: down from 40 to its end at 45.
+    let m = c.dora("shop/cart", Some("prod"), at_min(0), at_min(45));
+    assert_eq!(m.mean_time_to_failure_seconds, Some(30.0 * 60.0));
+    // No failure, no MTTF; and staging's failure-free hour has none.
+    let m = c.dora("shop/cart", Some("prod"), at_min(0), at_min(30));
+    assert_eq!(
+        (m.failed_deployments, m.mean_time_to_failure_seconds),
+        (0, None)
+    );
+    assert_eq!(
+        c.dora("shop/cart", Some("staging"), at_min(0), at_min(60))
+            .mean_time_to_failure_seconds,
+        None
+    );
 }
 
 /// A deterministic shuffle (xorshift), so a failure names its seed.
