@@ -74,18 +74,24 @@ fn catalog(args: &[&str]) -> (i32, String, String) {
     )
 }
 
-/// `catalog deploy --check` of shop/cart 1.0.0 to prod, as `token`.
-fn check_prod(server: &CatalogServer, token: &str) -> (i32, String, String) {
+/// `catalog deploy` of shop/cart 1.0.0 to `cluster`/shop in `environment`, as `token`, with
+/// `extra` flags (`--check`, `--at`, `--id`).
+fn deploy_cart(
+    server: &CatalogServer,
+    token: &str,
+    cluster: &str,
+    environment: &str,
+    extra: &[&str],
+) -> (i32, String, String) {
     let url = server.url("");
-    catalog(&[
+    let mut args = vec![
         "deploy",
-        "--check",
         "--server",
         &url,
         "--token",
         token,
         "--cluster",
-        "prod-eu-1",
+        cluster,
         "--namespace",
         "shop",
         "--component",
@@ -93,8 +99,15 @@ fn check_prod(server: &CatalogServer, token: &str) -> (i32, String, String) {
         "--version",
         "1.0.0",
         "--environment",
-        "prod",
-    ])
+        environment,
+    ];
+    args.extend_from_slice(extra);
+    catalog(&args)
+}
+
+/// `catalog deploy --check` of shop/cart 1.0.0 to prod, as `token`.
+fn check_prod(server: &CatalogServer, token: &str) -> (i32, String, String) {
+    deploy_cart(server, token, "prod-eu-1", "prod", &["--check"])
 }
 
 /// A stored token with `scopes`, named `name`; returns its secret.
@@ -295,27 +308,13 @@ fn a_rego_policy_gates_prod_as_the_events_arrive() {
     let two_hours_ago =
         (Utc::now() - TimeDelta::hours(2)).to_rfc3339_opts(SecondsFormat::Secs, true);
     let url = server.url("");
-    let (code, _, err) = catalog(&[
-        "deploy",
-        "--server",
-        &url,
-        "--token",
+    let (code, _, err) = deploy_cart(
+        &server,
         &deployer,
-        "--cluster",
         "staging-1",
-        "--namespace",
-        "shop",
-        "--component",
-        "shop/cart",
-        "--version",
-        "1.0.0",
-        "--environment",
         "staging",
-        "--at",
-        &two_hours_ago,
-        "--id",
-        "staging-deploy-1",
-    ]);
+        &["--at", &two_hours_ago, "--id", "staging-deploy-1"],
+    );
     assert_eq!(code, 0, "{err}");
     server.wait_graph_current().unwrap();
 
@@ -350,25 +349,13 @@ fn a_rego_policy_gates_prod_as_the_events_arrive() {
     );
     // Deploying anyway (without --check) is recorded, and judged after the fact: the
     // violation is recorded with the policy set's reasons, once.
-    let (code, _, err) = catalog(&[
-        "deploy",
-        "--server",
-        &url,
-        "--token",
+    let (code, _, err) = deploy_cart(
+        &server,
         &deployer,
-        "--cluster",
         "prod-eu-1",
-        "--namespace",
-        "shop",
-        "--component",
-        "shop/cart",
-        "--version",
-        "1.0.0",
-        "--environment",
         "prod",
-        "--id",
-        "prod-deploy-1",
-    ]);
+        &["--id", "prod-deploy-1"],
+    );
     assert_eq!(code, 0, "{err}");
     let violations = server
         .wait_for("the violation recorded", WAIT, || {
@@ -615,24 +602,7 @@ fn a_snapshot_showing_an_unrecorded_version_raises_drift_that_stays_in_history()
     let host = registry.host();
     let digests = push_cart(&registry, &server, &["1.0.0", "1.0.1"]);
     // The pipeline deploys 1.0.0 to prod-eu-1/shop/cart and records it.
-    let url = server.url("");
-    let (code, _, err) = catalog(&[
-        "deploy",
-        "--server",
-        &url,
-        "--token",
-        INGEST_TOKEN,
-        "--cluster",
-        "prod-eu-1",
-        "--namespace",
-        "shop",
-        "--component",
-        "shop/cart",
-        "--version",
-        "1.0.0",
-        "--environment",
-        "prod",
-    ]);
+    let (code, _, err) = deploy_cart(&server, INGEST_TOKEN, "prod-eu-1", "prod", &[]);
     assert_eq!(code, 0, "{err}");
     // Each snapshot is a new view of the cluster (a rollout makes a new ReplicaSet); the
     // same body twice would be one snapshot, replayed.
@@ -1158,24 +1128,7 @@ fn the_dashboard_shows_policies_calendar_violations_and_drift() {
     assert!(st == 200 && v["errors"].is_null(), "{v}");
     // A deployment that goes out against policy (no approval, not proven in staging).
     let deployer = token(&server, "ci-bot", "ingest");
-    let url = server.url("");
-    let (code, _, err) = catalog(&[
-        "deploy",
-        "--server",
-        &url,
-        "--token",
-        &deployer,
-        "--cluster",
-        "prod-eu-1",
-        "--namespace",
-        "shop",
-        "--component",
-        "shop/cart",
-        "--version",
-        "1.0.0",
-        "--environment",
-        "prod",
-    ]);
+    let (code, _, err) = deploy_cart(&server, &deployer, "prod-eu-1", "prod", &[]);
     assert_eq!(code, 0, "{err}");
     server
         .wait_for("the violation recorded", WAIT, || {
