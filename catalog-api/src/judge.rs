@@ -25,7 +25,7 @@
 use crate::graphql::AppCtx;
 use crate::policy::Proposal;
 use catalog_core::event::{Event, EventKind, NewEvent, RecordedEvent};
-use catalog_core::governance::{Judged, Violation, ViolationReason};
+use catalog_core::governance::{Judged, Violation};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -423,14 +423,7 @@ fn violation(
             version: p.version,
             deployer: p.actor,
             policy_set: set,
-            reasons: verdict
-                .reasons
-                .into_iter()
-                .map(|r| ViolationReason {
-                    policy: r.policy,
-                    message: r.message,
-                })
-                .collect(),
+            reasons: verdict.reasons,
         })),
     })
 }

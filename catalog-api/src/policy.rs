@@ -40,12 +40,9 @@ pub struct Proposal {
     pub actor: String,
 }
 
-/// Why a deployment is denied: the policy (its package) and the message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Reason {
-    pub policy: String,
-    pub message: String,
-}
+/// Why a deployment is denied: the policy (its package) and the message; the same record a
+/// violation keeps.
+pub use catalog_core::governance::ViolationReason as Reason;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Verdict {
