@@ -152,6 +152,16 @@ pub struct DeployArgs {
     pub status: String,
     #[arg(long)]
     pub replicas: Option<i32>,
+    /// The share of the workload's traffic it takes, 0 to 100: a canary step (with
+    /// --stable-version or --stable-image), or a blue/green color's 100 (live) or 0 (idle).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub traffic: Option<u8>,
+    /// A canary step: the stable version that takes the rest of the traffic.
+    #[arg(long, requires = "traffic")]
+    pub stable_version: Option<String>,
+    /// A canary step: the stable version's image.
+    #[arg(long, requires = "traffic")]
+    pub stable_image: Option<String>,
     /// The git revision deployed.
     #[arg(long, env = "CATALOG_REVISION")]
     pub revision: Option<String>,

@@ -41,6 +41,19 @@ pub fn body(a: &DeployArgs, now: DateTime<Utc>) -> Result<Value, String> {
     if let Some(r) = a.replicas {
         b["replicas"] = json!(r);
     }
+    if let Some(t) = a.traffic {
+        b["traffic"] = json!(t);
+    }
+    if a.stable_version.is_some() || a.stable_image.is_some() {
+        let mut stable = json!({});
+        if let Some(v) = &a.stable_version {
+            stable["version"] = json!(v);
+        }
+        if let Some(i) = &a.stable_image {
+            stable["image"] = json!(i);
+        }
+        b["stable"] = stable;
+    }
     let id = match &a.id {
         Some(id) => id.clone(),
         None => {

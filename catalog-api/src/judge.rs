@@ -359,7 +359,13 @@ fn build_inputs(ctx: &AppCtx, page: &[RecordedEvent]) -> anyhow::Result<(u64, Ve
             };
             started += 1;
             let mut seen = std::collections::BTreeSet::new();
+            // A canary deploys its canary: the stable side was judged when it was deployed.
+            let stable = Some(catalog_core::deployment::Track::Stable);
+            let canary = d.runs.iter().any(|r| r.track != stable);
             for r in d.runs {
+                if canary && r.track == stable {
+                    continue;
+                }
                 let (Some(component), Some(version)) = (r.component, r.version) else {
                     continue;
                 };

@@ -90,6 +90,38 @@ pub struct Run {
     pub component: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+    /// The share of the workload's traffic it receives, in percent (0 to 100), when the
+    /// sender knows it: canary weights, or a blue/green color's 100 (live) or 0 (idle).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traffic: Option<u8>,
+    /// Its part in a progressive rollout: what the rollout moves away from, or towards.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub track: Option<Track>,
+}
+
+/// A run's part in a canary rollout. A workload that runs a `stable` and a `canary` version
+/// is one deployment, of the canary: promoting it to 100% continues that deployment, and a
+/// return to the stable version alone is its recovery, not another deployment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Track {
+    Stable,
+    Canary,
+}
+
+impl Track {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Track::Stable => "stable",
+            Track::Canary => "canary",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Track> {
+        [Track::Stable, Track::Canary]
+            .into_iter()
+            .find(|t| t.as_str() == s.trim().to_ascii_lowercase())
+    }
 }
 
 /// A full view of one cluster's workloads (a `kubectl get pods -A -o json` snapshot): every

@@ -183,6 +183,9 @@ pub struct RunningImage {
     pub owner: Option<String>,
     /// True when the catalog knows the image (by digest, or the tag's digest then).
     pub known: bool,
+    /// Its share of the workload's traffic in percent, when reported (canary, blue/green).
+    pub traffic: Option<u8>,
+    pub track: Option<crate::deployment::Track>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

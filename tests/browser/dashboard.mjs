@@ -178,6 +178,18 @@ try {
     await shot(page, 'component');
   });
 
+  await check('a canary shows each version with its share of the traffic', async () => {
+    const c = seed.canary;
+    await page.goto(url(`/inventory?cluster=${encodeURIComponent(c.cluster)}`));
+    const row = page.locator('.tree table.workloads tr', { hasText: 'cart' }).first();
+    await row.waitFor({ timeout: T });
+    const items = await row.locator('li').allTextContents();
+    const of = (v) => items.find((t) => t.includes(`${seed.component} ${v}`)) || '';
+    assert.ok(of(c.canary).includes(`canary ${c.share}%`), `the canary ${c.canary} at ${c.share}%: ${items}`);
+    assert.ok(of(c.stable).includes(`stable ${100 - c.share}%`), `the stable ${c.stable} at ${100 - c.share}%: ${items}`);
+    await shot(page, 'inventory-canary');
+  });
+
   await check('inventory at a past moment shows what ran then; "now" shows what runs now; back returns', async () => {
     await page.goto(url(`/inventory?cluster=${encodeURIComponent(seed.pastCluster)}`));
     const tree = page.locator('.tree');

@@ -529,6 +529,8 @@ impl<'a> Log<'a> {
                         }),
                         component: None,
                         version: None,
+                        traffic: None,
+                        track: None,
                     }],
                     revision: None,
                     url: None,

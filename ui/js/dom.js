@@ -67,6 +67,15 @@ export function inventoryHref(scope) {
   return s ? `/inventory?${s}` : '/inventory';
 }
 
+/** A run's share of its workload's traffic ("canary 10%", "stable 90%", "0% (idle)"), as a
+ * tag; null when the deploy tool reported none. */
+export function shareTag(r) {
+  if (r.trafficPercent == null) return null;
+  const track = r.track ? `${r.track.toLowerCase()} ` : '';
+  const idle = !r.track && r.trafficPercent === 0 ? ' (idle)' : '';
+  return h('span', { class: 'tag share', title: 'Share of the workload\'s traffic' }, `${track}${r.trafficPercent}%${idle}`);
+}
+
 export function shortDigest(d) {
   if (!d) return '';
   const [alg, hex] = d.includes(':') ? d.split(':', 2) : ['', d];

@@ -88,6 +88,15 @@ impl From<model::Deployment> for Deployment {
     }
 }
 
+/// A run's part in a canary rollout (or a blue/green rollout's active and preview sides).
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum RunTrack {
+    /// What the rollout moves away from (blue/green: the active side).
+    Stable,
+    /// What the rollout moves to (blue/green: the preview).
+    Canary,
+}
+
 /// One thing running in a deployment. An image the catalog had not seen when it was deployed
 /// is linked once it is registered (`known` turns true).
 #[derive(Clone)]
@@ -119,6 +128,18 @@ impl RunningImage {
     /// True when the catalog knows the image.
     async fn known(&self) -> bool {
         self.0.known
+    }
+    /// Its share of the workload's traffic in percent, when the deploy tool reported one
+    /// (canary weights; a blue/green color's 100 or 0).
+    async fn traffic_percent(&self) -> Option<i32> {
+        self.0.traffic.map(i32::from)
+    }
+    /// Stable or canary, in a progressive rollout.
+    async fn track(&self) -> Option<RunTrack> {
+        self.0.track.map(|t| match t {
+            catalog_core::deployment::Track::Stable => RunTrack::Stable,
+            catalog_core::deployment::Track::Canary => RunTrack::Canary,
+        })
     }
     async fn owner_team(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Team>> {
         let Some(o) = &self.0.owner else {

@@ -17,7 +17,7 @@
 //! soon as it is registered, and a tag resolves to what it pointed at when it was deployed.
 
 use super::{Catalog, Node, Page};
-use crate::deployment::{ClusterSnapshot, DeploymentObserved, DeploymentStatus, Run};
+use crate::deployment::{ClusterSnapshot, DeploymentObserved, DeploymentStatus, Run, Track};
 use crate::event::RecordedEvent;
 use crate::identity::is_version_tag;
 use crate::model;
@@ -162,8 +162,28 @@ fn run_ident(run: &Run) -> String {
     }
 }
 
+/// What a report deploys: its runs, less the stable side of a canary rollout (the version
+/// the rollout moves away from), so 10%, 50% and 100% of one canary are one deployment.
+fn target(runs: &[Run]) -> impl Iterator<Item = &Run> {
+    let canary = runs.iter().any(|r| r.track != Some(Track::Stable));
+    runs.iter()
+        .filter(move |r| !canary || r.track != Some(Track::Stable))
+}
+
 fn ident(status: DeploymentStatus, runs: &[Run]) -> u64 {
-    let mut ids: Vec<String> = runs.iter().map(run_ident).collect();
+    idents(status, target(runs))
+}
+
+/// The identity of a canary's stable side (`None` without one): a report whose identity
+/// equals it returns to the stable version, the canary's recovery.
+fn stable_ident(runs: &[Run]) -> Option<u64> {
+    let stable = || runs.iter().filter(|r| r.track == Some(Track::Stable));
+    let canary = runs.iter().any(|r| r.track != Some(Track::Stable));
+    (canary && stable().next().is_some()).then(|| idents(DeploymentStatus::Healthy, stable()))
+}
+
+fn idents<'a>(status: DeploymentStatus, runs: impl Iterator<Item = &'a Run>) -> u64 {
+    let mut ids: Vec<String> = runs.map(run_ident).collect();
     ids.sort();
     ids.dedup();
     let mut h = DefaultHasher::new();
@@ -385,6 +405,22 @@ impl Inventory {
         Some((start, until))
     }
 
+    /// True when the deployment starting at `start` is a canary's stable version left
+    /// running alone (the canary aborted): the report before it ran that version as the
+    /// stable side of a canary, and nothing ended the workload between them.
+    fn recovers_canary(&self, w: &Workload, start: &ObsKey) -> bool {
+        let Some(cur) = w.timeline.get(start) else {
+            return false;
+        };
+        let Some((pk, prev)) = w.timeline.range(..start.clone()).next_back() else {
+            return false;
+        };
+        cur.status != DeploymentStatus::Removed
+            && prev.status != DeploymentStatus::Removed
+            && stable_ident(&prev.runs) == Some(cur.ident)
+            && self.snapshot_after(w, pk.0).is_none_or(|s| s >= start.0)
+    }
+
     fn scope_workloads(&self, scope: &InventoryScope) -> Vec<WorkloadId> {
         let mut out = Vec::new();
         for (name, c) in &self.clusters {
@@ -534,6 +570,8 @@ impl Catalog {
             version,
             owner,
             known,
+            traffic: run.traffic,
+            track: run.track,
         }
     }
 
@@ -1094,15 +1132,6 @@ impl Catalog {
                 if since < f || since >= tt {
                     continue;
                 }
-                deployments += 1;
-                if let Some(created) = d
-                    .runs
-                    .iter()
-                    .filter(|r| r.component.as_deref() == Some(component))
-                    .find_map(|r| self.created_of(r))
-                {
-                    lead.push((d.since - created).num_milliseconds() as f64 / 1000.0);
-                }
                 let Some(id) = inv.ids.get(&(
                     Arc::from(d.cluster.as_str()),
                     d.namespace.clone(),
@@ -1116,27 +1145,51 @@ impl Catalog {
                     Arc::<str>::from(d.id.rsplit_once('#').map_or("", |x| x.1)),
                 );
                 let end = d.until.map_or(Micros::MAX, micros);
-                let failure = w
-                    .timeline
-                    .range(start.clone()..at_start(end))
+                if inv.recovers_canary(w, &start) {
+                    continue; // the stable version, running on: not a deployment
+                }
+                deployments += 1;
+                if let Some(created) = d
+                    .runs
+                    .iter()
+                    .filter(|r| r.component.as_deref() == Some(component))
+                    .find_map(|r| self.created_of(r))
+                {
+                    lead.push((d.since - created).num_milliseconds() as f64 / 1000.0);
+                }
+                let own = w.timeline.range(start.clone()..at_start(end));
+                let next = w.timeline.range(at_start(end)..).next();
+                // Failed while it ran; or a canary rolled back (at 0%, still reported); or
+                // ended by a rollback, or by the canary's return to its stable version. The
+                // restore is the first healthy or rolled-back report after the failure, or
+                // that return itself, since the stable version serving again is the restore.
+                // (time of failure, whether the report at that time can be the restore)
+                let failure = own
+                    .clone()
                     .find(|(_, o)| {
                         matches!(
                             o.status,
                             DeploymentStatus::Failed | DeploymentStatus::Degraded
-                        )
+                        ) || (o.status == DeploymentStatus::RolledBack
+                            && o.runs.iter().any(|r| r.track == Some(Track::Canary)))
                     })
-                    .map(|(k, _)| k.0)
+                    .map(|(k, _)| (k.0, false))
                     .or_else(|| {
-                        // Rolled back by the next deployment.
-                        w.timeline
-                            .range(at_start(end)..)
-                            .next()
-                            .filter(|(_, o)| o.status == DeploymentStatus::RolledBack)
-                            .map(|(k, _)| k.0)
+                        // (A canary's own rollback is its failure, not this one's.)
+                        next.filter(|(_, o)| {
+                            o.status == DeploymentStatus::RolledBack
+                                && !o.runs.iter().any(|r| r.track == Some(Track::Canary))
+                        })
+                        .map(|(k, _)| (k.0, false))
+                    })
+                    .or_else(|| {
+                        let (nk, _) = next?;
+                        inv.recovers_canary(w, nk).then_some((nk.0, true))
                     });
-                if let Some(ft) = failure {
+                if let Some((ft, inclusive)) = failure {
                     failed += 1;
-                    let restored = w.timeline.range(at_start(ft + 1)..).find(|(_, o)| {
+                    let from = if inclusive { ft } else { ft + 1 };
+                    let restored = w.timeline.range(at_start(from)..).find(|(_, o)| {
                         matches!(
                             o.status,
                             DeploymentStatus::Healthy | DeploymentStatus::RolledBack

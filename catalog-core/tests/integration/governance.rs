@@ -262,6 +262,8 @@ fn seen(seq: i64, min: u32, source: &str, version: &str) -> RecordedEvent {
                 image: None,
                 component: Some("shop/cart".into()),
                 version: Some(version.into()),
+                traffic: None,
+                track: None,
             }],
             revision: None,
             url: None,

@@ -229,6 +229,8 @@ pub(super) fn run_ref(reference: &str) -> Run {
         image: Some(image),
         component: None,
         version: None,
+        traffic: None,
+        track: None,
     }
 }
 
@@ -239,6 +241,8 @@ pub(super) fn run_named(component: &str, version: Option<&str>) -> Run {
         image: None,
         component: Some(component.into()),
         version: version.map(str::to_string),
+        traffic: None,
+        track: None,
     }
 }
 

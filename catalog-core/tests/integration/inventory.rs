@@ -3,7 +3,7 @@
 
 use super::{at, push, rec};
 use catalog_core::deployment::{
-    ClusterSnapshot, DeploymentObserved, DeploymentStatus as S, ImageRef, Run,
+    ClusterSnapshot, DeploymentObserved, DeploymentStatus as S, ImageRef, Run, Track,
 };
 use catalog_core::event::{Event, RecordedEvent};
 use catalog_core::model::DifferenceKind;
@@ -19,6 +19,8 @@ fn image(reference: &str) -> Run {
         image: Some(r),
         component: None,
         version: None,
+        traffic: None,
+        track: None,
     }
 }
 
@@ -603,12 +605,16 @@ fn random_history(seed: u64) -> Vec<RecordedEvent> {
                 image: None,
                 component: Some(CART.into()),
                 version: Some(format!("1.0.{k}")),
+                traffic: None,
+                track: None,
             },
             _ => Run {
                 container: None,
                 image: None,
                 component: Some(API.into()),
                 version: Some(format!("2.0.{k}")),
+                traffic: None,
+                track: None,
             },
         };
         let status = [
@@ -709,5 +715,198 @@ fn a_versions_history_is_the_components_history_narrowed_to_it() {
             started > 5,
             "seed {seed}: the history must start deployments ({started})"
         );
+    }
+}
+
+/// A run of `cart` at `version` on a canary's `track` with `traffic` percent.
+fn share(version: &str, track: Option<Track>, traffic: Option<u8>) -> Run {
+    Run {
+        traffic,
+        track,
+        ..image(&format!("{CART}:{version}"))
+    }
+}
+
+/// prod cart, minutes after 09:00: 10 1.0.0; a canary of 1.1.0 at 10% (20) and 50% (30),
+/// promoted (40); a canary of 1.2.0 at 10% (50), aborted (55: degraded, at 0%) and gone
+/// (56: the stable 1.1.0 alone). Without `degraded_report`, the abort shows only as the
+/// stable version alone at 55.
+fn canary_history(degraded_report: bool) -> Vec<RecordedEvent> {
+    use Track::{Canary, Stable};
+    let report = |seq: i64, min: u32, status: S, runs: Vec<Run>| {
+        let mut e = deploy(seq, min, "prod-eu-1", "cart", status, None);
+        if let Event::DeploymentObserved(d) = &mut e.event {
+            d.runs = runs;
+            d.environment = Some("prod".into());
+        }
+        e
+    };
+    let mut v = vec![
+        report(1, 10, S::Healthy, vec![share("1.0.0", None, None)]),
+        report(
+            2,
+            20,
+            S::Progressing,
+            vec![
+                share("1.0.0", Some(Stable), Some(90)),
+                share("1.1.0", Some(Canary), Some(10)),
+            ],
+        ),
+        report(
+            3,
+            30,
+            S::Progressing,
+            vec![
+                share("1.0.0", Some(Stable), Some(50)),
+                share("1.1.0", Some(Canary), Some(50)),
+            ],
+        ),
+        // Argo Rollouts reports a promoted canary as the stable side at 100%.
+        report(
+            4,
+            40,
+            S::Healthy,
+            vec![share("1.1.0", Some(Stable), Some(100))],
+        ),
+        report(
+            5,
+            50,
+            S::Progressing,
+            vec![
+                share("1.1.0", Some(Stable), Some(90)),
+                share("1.2.0", Some(Canary), Some(10)),
+            ],
+        ),
+    ];
+    if degraded_report {
+        v.push(report(
+            6,
+            55,
+            S::Degraded,
+            vec![
+                share("1.1.0", Some(Stable), Some(100)),
+                share("1.2.0", Some(Canary), Some(0)),
+            ],
+        ));
+        v.push(report(
+            7,
+            56,
+            S::Healthy,
+            vec![share("1.1.0", Some(Stable), Some(100))],
+        ));
+    } else {
+        v.push(report(7, 55, S::Healthy, vec![share("1.1.0", None, None)]));
+    }
+    v
+}
+
+/// (version, track, traffic) of prod's cart at a minute, and its deployment's start minute.
+/// A run as the canary test compares it: (version, track, traffic).
+type Share = (String, Option<Track>, Option<u8>);
+
+fn shares(c: &Catalog, m: u32) -> (Vec<Share>, i64) {
+    let scope = InventoryScope {
+        cluster: Some("prod-eu-1".into()),
+        ..Default::default()
+    };
+    let d = c
+        .inventory(&scope, Some(at_min(m)))
+        .into_iter()
+        .find(|d| d.workload == "cart")
+        .expect("cart runs");
+    let mut runs: Vec<_> = d
+        .runs
+        .iter()
+        .map(|r| (r.version.clone().unwrap_or_default(), r.track, r.traffic))
+        .collect();
+    runs.sort();
+    (runs, (d.since - at(0)).num_minutes())
+}
+
+fn canary_expectations(c: &Catalog, degraded_report: bool) {
+    use Track::{Canary, Stable};
+    let s = |v: &str, t: Option<Track>, p: Option<u8>| (v.to_string(), t, p);
+    assert_eq!(shares(c, 15), (vec![s("1.0.0", None, None)], 10));
+    assert_eq!(
+        shares(c, 25),
+        (
+            vec![
+                s("1.0.0", Some(Stable), Some(90)),
+                s("1.1.0", Some(Canary), Some(10))
+            ],
+            20
+        )
+    );
+    assert_eq!(
+        shares(c, 35),
+        (
+            vec![
+                s("1.0.0", Some(Stable), Some(50)),
+                s("1.1.0", Some(Canary), Some(50))
+            ],
+            20
+        )
+    );
+    // Promoted: the deployment that began at 10% goes on.
+    assert_eq!(
+        shares(c, 45),
+        (vec![s("1.1.0", Some(Stable), Some(100))], 20)
+    );
+    assert_eq!(
+        shares(c, 52).0,
+        vec![
+            s("1.1.0", Some(Stable), Some(90)),
+            s("1.2.0", Some(Canary), Some(10))
+        ]
+    );
+    // Where 1.0.0 runs: during the canary of 1.1.0 (at 90%), not after its promotion.
+    let where_is = |v: &str, m: u32| {
+        c.where_is(
+            &WhereIs::Version {
+                component: CART.into(),
+                version: v.into(),
+            },
+            Some(at_min(m)),
+        )
+        .len()
+    };
+    assert_eq!([15, 25, 35, 45].map(|m| where_is("1.0.0", m)), [1, 1, 1, 0]);
+    assert_eq!(
+        [15, 25, 45, 52, 58].map(|m| where_is("1.2.0", m)),
+        [0, 0, 0, 1, 0]
+    );
+    assert_eq!([15, 25, 58].map(|m| where_is("1.1.0", m)), [0, 1, 1]);
+
+    // DORA over the hour: 1.0.0, the 1.1.0 canary (one, however many steps) and the 1.2.0
+    // canary are deployments; 1.1.0 serving alone again after the abort is its recovery.
+    let m = c.dora(CART, Some("prod"), at_min(0), at_min(60));
+    assert_eq!(m.deployments, 3);
+    assert_eq!(m.failed_deployments, 1);
+    assert_eq!(m.change_failure_rate, Some(1.0 / 3.0));
+    assert_eq!(m.restored, 1);
+    if degraded_report {
+        // Failed at 55, restored at 56; cart ran from 10 to 60, down one minute.
+        assert_eq!(m.time_to_restore_median_seconds, Some(60.0));
+        assert_eq!(m.mean_time_to_failure_seconds, Some(49.0 * 60.0));
+    } else {
+        // The abort is seen when the stable version serves alone: failure and restore at 55.
+        assert_eq!(m.time_to_restore_median_seconds, Some(0.0));
+        assert_eq!(m.mean_time_to_failure_seconds, Some(50.0 * 60.0));
+    }
+    // Before the second canary: two deployments, no failure.
+    let m = c.dora(CART, Some("prod"), at_min(0), at_min(50));
+    assert_eq!((m.deployments, m.failed_deployments), (2, 0));
+}
+
+#[test]
+fn a_canary_is_one_deployment_and_an_aborted_one_a_recovered_failure() {
+    for degraded_report in [true, false] {
+        let events = canary_history(degraded_report);
+        canary_expectations(&fold_rebased(&events), degraded_report);
+        for seed in 1..=20u64 {
+            let mut order = shuffled(&events, seed);
+            order.extend(order[..2].to_vec());
+            canary_expectations(&fold_rebased(&order), degraded_report);
+        }
     }
 }

@@ -109,6 +109,8 @@ fn deploy(seq: i64, min: u32, cluster: &str, workload: &str, reference: &str) ->
                 image: Some(image),
                 component: None,
                 version: None,
+                traffic: None,
+                track: None,
             }],
             revision: None,
             url: None,

@@ -70,6 +70,8 @@ pub fn parse(body: &[u8], ctx: &HookContext<'_>) -> Result<Parsed, FieldError> {
             image: Some(parse_image(s, field)?),
             component: None,
             version: None,
+            traffic: None,
+            track: None,
         });
     }
 

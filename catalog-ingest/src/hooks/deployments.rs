@@ -2,11 +2,17 @@
 //! `catalog deploy` send. One deployment object, or `{"deployments": [...]}` with up to
 //! [`MAX_ENTRIES`]. Each becomes one `deployment.observed` record; one bad entry rejects the
 //! whole request, so nothing is half-written. Unknown fields are ignored.
+//!
+//! Progressive delivery: `traffic` (0-100) is the share of the workload's traffic what it
+//! names receives. With `stable` (`{"version", "image"}`, of the same component), the report
+//! is a canary step: what it names is the canary at `traffic`%, and the stable version takes
+//! the rest. Without, it is the workload's share, as a blue/green color's 100 (live) or 0
+//! (idle).
 
 use super::json::{kind, parse_body, Obj};
 use super::{key_time, parse_image, sha256_hex, url, valid_name, HookContext, Parsed};
 use crate::item::{FieldError, InboxBody};
-use catalog_core::deployment::{DeploymentObserved, DeploymentStatus, ImageRef, Run};
+use catalog_core::deployment::{DeploymentObserved, DeploymentStatus, ImageRef, Run, Track};
 use catalog_core::Event;
 use serde_json::Value;
 
@@ -158,6 +164,8 @@ fn entry(o: &Obj<'_>, ctx: &HookContext<'_>) -> Result<InboxBody, FieldError> {
                 image: None,
                 component: Some(c.to_string()),
                 version: version.map(str::to_string),
+                traffic: None,
+                track: None,
             })
             .into_iter()
             .collect()
@@ -170,9 +178,53 @@ fn entry(o: &Obj<'_>, ctx: &HookContext<'_>) -> Result<InboxBody, FieldError> {
                 image: Some(image),
                 component: component.filter(|_| i == 0).map(str::to_string),
                 version: version.filter(|_| i == 0).map(str::to_string),
+                traffic: None,
+                track: None,
             })
             .collect()
     };
+    let traffic = o.percent("traffic")?;
+    if let Some(st) = o.obj("stable")? {
+        let Some(canary_share) = traffic else {
+            return Err(FieldError::new(
+                o.field("traffic"),
+                "missing: a canary step (with `stable`) needs the canary's share, 0 to 100",
+            ));
+        };
+        let stable_version = st.name("version")?;
+        let stable_image = match st.str("image")? {
+            Some(s) => Some(parse_image(s, st.field("image"))?),
+            None => None,
+        };
+        if stable_version.is_none() && stable_image.is_none() {
+            return Err(FieldError::new(
+                st.field("version"),
+                "missing: name the stable version, its image, or both",
+            ));
+        }
+        if stable_version.is_some() && component.is_none() {
+            return Err(FieldError::new(
+                o.field("component"),
+                "missing: a stable version is a version of the canary's component",
+            ));
+        }
+        for r in &mut runs {
+            r.track = Some(Track::Canary);
+            r.traffic = Some(canary_share);
+        }
+        runs.push(Run {
+            container: None,
+            image: stable_image,
+            component: stable_version.and(component).map(str::to_string),
+            version: stable_version.map(str::to_string),
+            traffic: Some(100 - canary_share),
+            track: Some(Track::Stable),
+        });
+    } else if let Some(share) = traffic {
+        for r in &mut runs {
+            r.traffic = Some(share);
+        }
+    }
     if status == DeploymentStatus::Removed {
         runs.clear();
     }
@@ -294,7 +346,7 @@ mod tests {
                         image: Some(image("ghcr.io/acme/cart:1.4.2@sha256:5c051d0a0c19b6688625ea0840c75f36cec1b88550c0dceff22bb146138164a0")),
                         component: Some("shop/cart".into()),
                         version: Some("1.4.2".into()),
-                    }],
+                     traffic: None, track: None,}],
                     revision: Some("9f2c4e1b7a3d5f6e8c0b2a4d6f8e0c2b4a6d8f0e".into()),
                     url: Some("https://github.com/acme/shop/actions/runs/8812734".into()),
                 }),
@@ -335,6 +387,8 @@ mod tests {
                         image: Some(image("ghcr.io/acme/cart:1.4.2")),
                         component: Some("shop/cart".into()),
                         version: Some("1.4.2".into()),
+                        traffic: None,
+                        track: None,
                     },
                     image_run(Some("envoy"), "docker.io/envoyproxy/envoy:v1.31.2"),
                 ],
@@ -636,5 +690,73 @@ mod tests {
         let body = r#"{"cluster":"c","namespace":"n","component":"x","environment":null,"extra":{"a":1},"images":null}"#;
         let p = parse(body.as_bytes(), &ctx()).unwrap();
         assert_eq!(observed(&p.items[0]).runs, vec![component_run("x", None)]);
+    }
+
+    #[test]
+    fn a_canary_step_names_both_tracks_and_a_share_stands_alone() {
+        let step = r#"{"cluster":"prod-eu-1","namespace":"shop","component":"shop/cart",
+            "version":"1.1.0","image":"r.example/shop/cart:1.1.0","traffic":10,
+            "status":"progressing","stable":{"version":"1.0.0","image":"r.example/shop/cart:1.0.0"}}"#;
+        let p = parse(step.as_bytes(), &ctx()).unwrap();
+        let d = observed(&p.items[0]);
+        assert_eq!(d.workload, "cart");
+        assert_eq!(
+            d.runs,
+            vec![
+                Run {
+                    traffic: Some(10),
+                    track: Some(Track::Canary),
+                    ..Run {
+                        component: Some("shop/cart".into()),
+                        version: Some("1.1.0".into()),
+                        ..image_run(None, "r.example/shop/cart:1.1.0")
+                    }
+                },
+                Run {
+                    traffic: Some(90),
+                    track: Some(Track::Stable),
+                    ..Run {
+                        component: Some("shop/cart".into()),
+                        version: Some("1.0.0".into()),
+                        ..image_run(None, "r.example/shop/cart:1.0.0")
+                    }
+                },
+            ]
+        );
+        // A blue/green color: the share alone, no track.
+        let idle = r#"{"cluster":"c","namespace":"shop","workload":"cart-green",
+            "component":"shop/cart","version":"1.1.0","traffic":0}"#;
+        let p = parse(idle.as_bytes(), &ctx()).unwrap();
+        assert_eq!(
+            observed(&p.items[0]).runs,
+            vec![Run {
+                traffic: Some(0),
+                ..component_run("shop/cart", Some("1.1.0"))
+            }]
+        );
+
+        let with = |edit: &str| {
+            format!(
+                r#"{{"cluster":"c","namespace":"n","component":"shop/cart","version":"1.1.0",{edit}}}"#
+            )
+        };
+        let cases = [
+            (with(r#""traffic":101"#), "traffic", "from 0 to 100"),
+            (with(r#""traffic":"10%""#), "traffic", "from 0 to 100"),
+            (with(r#""stable":{"version":"1.0.0"}"#), "traffic", "the canary's share"),
+            (with(r#""traffic":5,"stable":{}"#), "stable.version", "name the stable version"),
+            (with(r#""traffic":5,"stable":{"image":"r.example/x:-1"}"#), "stable.image", ""),
+            (with(r#""traffic":5,"stable":"1.0.0""#), "stable", "expected an object"),
+            (
+                r#"{"cluster":"c","namespace":"n","image":"r.example/x:2","traffic":5,"stable":{"version":"1"}}"#.to_string(),
+                "component",
+                "a stable version is a version of the canary's component",
+            ),
+        ];
+        for (body, field, why) in cases {
+            let e = err(&body);
+            assert_eq!(e.field, field, "{body}");
+            assert!(e.reason.contains(why), "{body}: {}", e.reason);
+        }
     }
 }

@@ -170,6 +170,8 @@ pub fn parse(body: &[u8], ctx: &HookContext<'_>) -> Result<Parsed, FieldError> {
             image: None,
             component: Some(component.to_string()),
             version: version.map(str::to_string),
+            traffic: None,
+            track: None,
         }],
         revision,
         url: None,

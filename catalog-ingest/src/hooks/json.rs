@@ -126,6 +126,24 @@ impl<'a> Obj<'a> {
         }
     }
 
+    /// A percentage: an integer from 0 to 100.
+    pub(crate) fn percent(&self, name: &str) -> Result<Option<u8>, FieldError> {
+        match self.value(name) {
+            None => Ok(None),
+            Some(v) => v
+                .as_u64()
+                .filter(|n| *n <= 100)
+                .and_then(|n| u8::try_from(n).ok())
+                .map(Some)
+                .ok_or_else(|| {
+                    FieldError::new(
+                        self.field(name),
+                        format!("expected a percentage (an integer from 0 to 100), got {v}"),
+                    )
+                }),
+        }
+    }
+
     /// An RFC 3339 timestamp.
     pub(crate) fn time(&self, name: &str) -> Result<Option<DateTime<Utc>>, FieldError> {
         self.str(name)?

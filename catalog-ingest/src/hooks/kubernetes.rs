@@ -4,12 +4,23 @@
 //! grouped by the workload that owns them; finished pods (phase `Succeeded`) are left out.
 //!
 //! A pod list does not name its cluster, so `?cluster=` is required.
+//!
+//! Argo Rollouts: the list may also hold `Rollout` objects (`kubectl get
+//! pods,rollouts.argoproj.io -A -o json`). A rollout's pods (labelled
+//! `rollouts-pod-template-hash`) are then one workload, named after it, whose runs carry their
+//! part and traffic share: for a canary, the stable and canary ReplicaSets' hashes and weights
+//! from `status.canary.weights` (with traffic routing), else `status.stableRS` and
+//! `status.currentPodHash` with shares by pod count, as a basic canary approximates them; for
+//! blue/green, the active selector's pods take 100% and the preview's 0%. Pods of any other
+//! ReplicaSet of the rollout (scaling down after a promotion) are left out. An aborted rollout
+//! (`status.abort`) is `rolled_back`: traffic is back on the stable version. The fields are
+//! those of argo-rollouts v1.9 (`fixtures/kubernetes/ROLLOUTS.md`).
 
 use super::json::{parse_body, Obj};
 use super::{parse_image, sha256_hex, HookContext, Parsed};
 use crate::item::FieldError;
 use catalog_core::deployment::{
-    ClusterSnapshot, DeploymentObserved, DeploymentStatus, ImageRef, Run,
+    ClusterSnapshot, DeploymentObserved, DeploymentStatus, ImageRef, Run, Track,
 };
 use catalog_core::identity::valid_digest;
 use catalog_core::Event;
@@ -33,10 +44,25 @@ struct Workload {
     any_failed: bool,
     any_broken: bool,
     not_ready: bool,
-    /// (container, image as the spec names it) -> digests the runtime resolved it to (`None`
-    /// when a pod has not pulled it yet).
-    images: BTreeMap<(String, ImageRef), BTreeSet<Option<String>>>,
+    /// (container, image as the spec names it, the pod's Argo Rollouts template hash) ->
+    /// digests the runtime resolved it to (`None` when a pod has not pulled it yet).
+    images: BTreeMap<(String, ImageRef, Option<String>), BTreeSet<Option<String>>>,
+    /// Pods per Argo Rollouts template hash.
+    by_hash: BTreeMap<String, usize>,
 }
+
+/// What an Argo Rollouts `Rollout` says about its ReplicaSets.
+#[derive(Debug, Default)]
+struct Rollout {
+    aborted: bool,
+    degraded: bool,
+    /// Template hash and traffic share (`None`: from pod counts) of the stable side...
+    stable: Option<(String, Option<u8>)>,
+    /// ...and of the canary (or blue/green preview), when it differs from the stable one.
+    canary: Option<(String, Option<u8>)>,
+}
+
+const ROLLOUT_HASH: &str = "rollouts-pod-template-hash";
 
 /// Parses a pod list into one `cluster.snapshot` record.
 pub fn parse(body: &[u8], ctx: &HookContext<'_>) -> Result<Parsed, FieldError> {
@@ -56,13 +82,24 @@ pub fn parse(body: &[u8], ctx: &HookContext<'_>) -> Result<Parsed, FieldError> {
         ));
     }
     let mut workloads: BTreeMap<(String, String), Workload> = BTreeMap::new();
+    let mut rollouts: HashMap<(String, String), Rollout> = HashMap::new();
     for pod in list.objs("items")? {
-        if let Some(kind) = pod.str("kind")? {
-            if kind != "Pod" {
+        match pod.str("kind")? {
+            None | Some("Pod") => {}
+            Some("Rollout") if pod.str("apiVersion")?.is_some_and(|v| v.starts_with("argoproj.io/")) => {
+                let meta = required(pod.obj("metadata")?, &pod, "metadata")?;
+                let name = required(meta.name("name")?, &meta, "name")?;
+                let namespace = required(meta.name("namespace")?, &meta, "namespace")?;
+                rollouts.insert((namespace.to_string(), name.to_string()), rollout(&pod)?);
+                continue;
+            }
+            Some(kind) => {
                 return Err(FieldError::new(
                     pod.field("kind"),
-                    format!("{kind:?}: expected a Pod (kubectl get pods)"),
-                ));
+                    format!(
+                        "{kind:?}: expected a Pod, or an argoproj.io Rollout (kubectl get pods,rollouts.argoproj.io)"
+                    ),
+                ))
             }
         }
         let meta = required(pod.obj("metadata")?, &pod, "metadata")?;
@@ -79,6 +116,10 @@ pub fn parse(body: &[u8], ctx: &HookContext<'_>) -> Result<Parsed, FieldError> {
             continue;
         }
         let workload = workload_name(&meta, name)?;
+        let hash = match meta.obj("labels")? {
+            Some(labels) => labels.str(ROLLOUT_HASH)?.map(str::to_string),
+            None => None,
+        };
 
         let mut digests: HashMap<&str, String> = HashMap::new();
         let mut broken = false;
@@ -113,6 +154,9 @@ pub fn parse(body: &[u8], ctx: &HookContext<'_>) -> Result<Parsed, FieldError> {
         w.any_failed |= phase == Some("Failed");
         w.any_broken |= broken;
         w.not_ready |= phase != Some("Running") || !ready;
+        if let Some(h) = &hash {
+            *w.by_hash.entry(h.clone()).or_default() += 1;
+        }
         if !spec.has("containers") {
             return Err(FieldError::new(spec.field("containers"), "missing"));
         }
@@ -125,7 +169,7 @@ pub fn parse(body: &[u8], ctx: &HookContext<'_>) -> Result<Parsed, FieldError> {
                     None => digests.get(container).cloned(),
                 };
                 w.images
-                    .entry((container.to_string(), image))
+                    .entry((container.to_string(), image, hash.clone()))
                     .or_default()
                     .insert(digest);
             }
@@ -134,24 +178,30 @@ pub fn parse(body: &[u8], ctx: &HookContext<'_>) -> Result<Parsed, FieldError> {
 
     let workloads = workloads
         .into_iter()
-        .map(|((namespace, workload), w)| DeploymentObserved {
-            cluster: cluster.to_string(),
-            namespace,
-            workload,
-            environment: environment.map(str::to_string),
-            status: if w.any_failed {
+        .map(|((namespace, workload), w)| {
+            let rollout = rollouts.get(&(namespace.clone(), workload.clone()));
+            let status = if rollout.is_some_and(|r| r.aborted) {
+                DeploymentStatus::RolledBack
+            } else if w.any_failed {
                 DeploymentStatus::Failed
-            } else if w.any_broken {
+            } else if w.any_broken || rollout.is_some_and(|r| r.degraded) {
                 DeploymentStatus::Degraded
-            } else if w.not_ready {
+            } else if w.not_ready || rollout.is_some_and(|r| r.canary.is_some()) {
                 DeploymentStatus::Progressing
             } else {
                 DeploymentStatus::Healthy
-            },
-            replicas: Some(i32::try_from(w.pods).unwrap_or(i32::MAX)),
-            runs: runs(w.images),
-            revision: None,
-            url: None,
+            };
+            DeploymentObserved {
+                cluster: cluster.to_string(),
+                namespace,
+                workload,
+                environment: environment.map(str::to_string),
+                status,
+                replicas: Some(i32::try_from(w.pods).unwrap_or(i32::MAX)),
+                runs: runs(w.images, rollout, &w.by_hash),
+                revision: None,
+                url: None,
+            }
         })
         .collect();
     let snapshot = ClusterSnapshot {
@@ -176,10 +226,22 @@ fn required<T>(v: Option<T>, parent: &Obj<'_>, name: &str) -> Result<T, FieldErr
 }
 
 /// One run per container and image; a pod that has not pulled its image yet adds nothing when
-/// another pod tells the digest the same reference resolved to.
-fn runs(images: BTreeMap<(String, ImageRef), BTreeSet<Option<String>>>) -> Vec<Run> {
+/// another pod tells the digest the same reference resolved to. A rollout's runs carry their
+/// track and share; those of its other ReplicaSets are left out.
+fn runs(
+    images: BTreeMap<(String, ImageRef, Option<String>), BTreeSet<Option<String>>>,
+    rollout: Option<&Rollout>,
+    pods: &BTreeMap<String, usize>,
+) -> Vec<Run> {
     let mut out = Vec::new();
-    for ((container, image), digests) in images {
+    for ((container, image, hash), digests) in images {
+        let (track, traffic) = match (rollout, &hash) {
+            (Some(r), Some(h)) => match share(r, h, pods) {
+                Some(s) => s,
+                None => continue,
+            },
+            _ => (None, None),
+        };
         let resolved: Vec<String> = digests.into_iter().flatten().collect();
         let refs = if resolved.is_empty() {
             vec![image]
@@ -197,9 +259,81 @@ fn runs(images: BTreeMap<(String, ImageRef), BTreeSet<Option<String>>>) -> Vec<R
             image: Some(image),
             component: None,
             version: None,
+            traffic,
+            track,
         }));
     }
     out
+}
+
+/// The track and traffic share of a rollout's pods with template hash `hash`; `None` for a
+/// ReplicaSet the rollout no longer routes to.
+fn share(
+    r: &Rollout,
+    hash: &str,
+    pods: &BTreeMap<String, usize>,
+) -> Option<(Option<Track>, Option<u8>)> {
+    let count = |h: &str| pods.get(h).copied().unwrap_or(0);
+    let by_pods = |h: &str| {
+        let all = r
+            .stable
+            .iter()
+            .chain(&r.canary)
+            .map(|(h, _)| count(h))
+            .sum::<usize>();
+        u8::try_from((count(h) * 100 + all / 2) / all.max(1)).ok()
+    };
+    match (&r.stable, &r.canary) {
+        (Some((s, w)), _) if s == hash => Some((Some(Track::Stable), w.or_else(|| by_pods(s)))),
+        (_, Some((c, w))) if c == hash => Some((Some(Track::Canary), w.or_else(|| by_pods(c)))),
+        _ => None,
+    }
+}
+
+/// Reads an Argo Rollouts `Rollout`'s status.
+fn rollout(o: &Obj<'_>) -> Result<Rollout, FieldError> {
+    let empty = serde_json::Value::Object(Default::default());
+    let status = match o.obj("status")? {
+        Some(s) => s,
+        None => Obj::new(&empty, o.field("status"))?,
+    };
+    let mut r = Rollout {
+        aborted: status.bool("abort")? == Some(true),
+        degraded: status.str("phase")? == Some("Degraded"),
+        ..Rollout::default()
+    };
+    let side = |w: Option<Obj<'_>>| -> Result<Option<(String, Option<u8>)>, FieldError> {
+        let Some(w) = w else { return Ok(None) };
+        let weight = w.percent("weight")?;
+        Ok(w.str("podTemplateHash")?.map(|h| (h.to_string(), weight)))
+    };
+    let blue_green = match status.obj("blueGreen")? {
+        Some(bg) => bg
+            .str("activeSelector")?
+            .map(|a| (a, bg.str("previewSelector"))),
+        None => None,
+    };
+    if let Some((active, preview)) = blue_green {
+        r.stable = Some((active.to_string(), Some(100)));
+        r.canary = preview?
+            .filter(|p| *p != active)
+            .map(|p| (p.to_string(), Some(0)));
+        return Ok(r);
+    }
+    let weights = match status.obj("canary")? {
+        Some(c) => c.obj("weights")?,
+        None => None,
+    };
+    let (stable, canary) = match weights {
+        Some(w) => (side(w.obj("stable")?)?, side(w.obj("canary")?)?),
+        None => (
+            status.str("stableRS")?.map(|h| (h.to_string(), None)),
+            status.str("currentPodHash")?.map(|h| (h.to_string(), None)),
+        ),
+    };
+    r.canary = canary.filter(|(c, _)| stable.as_ref().is_none_or(|(s, _)| s != c));
+    r.stable = stable.map(|(h, w)| (h, if r.canary.is_none() { Some(100) } else { w }));
+    Ok(r)
 }
 
 /// The workload a pod belongs to, from its controller (else first) owner: a ReplicaSet's
@@ -222,7 +356,10 @@ fn workload_name(meta: &Obj<'_>, pod: &str) -> Result<String, FieldError> {
     Ok(match kind {
         "ReplicaSet" => {
             let hash = match meta.obj("labels")? {
-                Some(labels) => labels.str("pod-template-hash")?,
+                Some(labels) => match labels.str("pod-template-hash")? {
+                    Some(h) => Some(h),
+                    None => labels.str(ROLLOUT_HASH)?,
+                },
                 None => None,
             };
             let by_hash = hash
@@ -566,5 +703,104 @@ mod tests {
         let mut c = prod();
         c.cluster = Some("");
         assert_eq!(parse(PODS.as_bytes(), &c).unwrap_err().field, "cluster");
+    }
+
+    /// (workload, status, [(version tag, track, traffic)]) of each workload of a fixture.
+    type Share = (String, Option<Track>, Option<u8>);
+
+    fn rollout_view(fixture: &str) -> Vec<(String, DeploymentStatus, Vec<Share>)> {
+        let p = parse(fixture.as_bytes(), &prod()).unwrap();
+        snapshot(&p)
+            .workloads
+            .iter()
+            .map(|w| {
+                let runs = w
+                    .runs
+                    .iter()
+                    .map(|r| {
+                        let img = r.image.as_ref().unwrap();
+                        assert!(img.digest.is_some(), "{img}: the pod's imageID names it");
+                        (img.tag.clone().unwrap(), r.track, r.traffic)
+                    })
+                    .collect();
+                (w.workload.clone(), w.status, runs)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_argo_rollout_is_one_workload_with_its_tracks_and_traffic() {
+        use DeploymentStatus::*;
+        use Track::{Canary, Stable};
+        let k = |f: &str| format!("{}/fixtures/kubernetes/{f}", env!("CARGO_MANIFEST_DIR"));
+        let read = |f: &str| std::fs::read_to_string(k(f)).unwrap();
+        let run = |v: &str, t: Track, p: u8| (v.to_string(), Some(t), Some(p));
+        let cart = |status, runs| vec![("cart".to_string(), status, runs)];
+        assert_eq!(
+            rollout_view(&read("rollout-canary-10.json")),
+            cart(
+                Progressing,
+                vec![run("1.0.0", Stable, 90), run("1.1.0", Canary, 10)]
+            )
+        );
+        assert_eq!(
+            rollout_view(&read("rollout-canary-50.json")),
+            cart(
+                Progressing,
+                vec![run("1.0.0", Stable, 50), run("1.1.0", Canary, 50)]
+            )
+        );
+        // Promoted: both weights name the new hash; it is the stable side at 100%.
+        assert_eq!(
+            rollout_view(&read("rollout-canary-promoted.json")),
+            cart(Healthy, vec![run("1.1.0", Stable, 100)])
+        );
+        // Aborted: traffic is back on 1.1.0; the canary's pod is still there, at 0%.
+        assert_eq!(
+            rollout_view(&read("rollout-canary-aborted.json")),
+            cart(
+                RolledBack,
+                vec![run("1.1.0", Stable, 100), run("1.2.0", Canary, 0)]
+            )
+        );
+        // Blue/green: the preview takes no traffic until promoted; then the old pods, still
+        // scaling down, are left out.
+        let checkout = |status, runs| vec![("checkout".to_string(), status, runs)];
+        assert_eq!(
+            rollout_view(&read("rollout-bluegreen-preview.json")),
+            checkout(
+                Progressing,
+                vec![run("2.0.0", Stable, 100), run("2.1.0", Canary, 0)]
+            )
+        );
+        assert_eq!(
+            rollout_view(&read("rollout-bluegreen-promoted.json")),
+            checkout(Healthy, vec![run("2.1.0", Stable, 100)])
+        );
+
+        // Without traffic routing, a basic canary's shares are its pods' (4 stable, 1 canary).
+        let mut v: Value = serde_json::from_str(&read("rollout-canary-10.json")).unwrap();
+        let n = v["items"].as_array().unwrap().len();
+        v["items"][n - 1]["status"]["canary"] = json!({});
+        assert_eq!(
+            rollout_view(&v.to_string()),
+            cart(
+                Progressing,
+                vec![run("1.0.0", Stable, 80), run("1.1.0", Canary, 20)]
+            )
+        );
+        // A bad weight is named.
+        v["items"][n - 1]["status"]["canary"] =
+            json!({"weights": {"canary": {"podTemplateHash": "5b8d6c7f8d", "weight": 150}}});
+        assert_eq!(
+            parse(v.to_string().as_bytes(), &prod()).unwrap_err().field,
+            format!("items[{}].status.canary.weights.canary.weight", n - 1)
+        );
+        // Another group's Rollout is not Argo's.
+        v["items"][n - 1]["apiVersion"] = json!("example.com/v1");
+        assert_eq!(
+            parse(v.to_string().as_bytes(), &prod()).unwrap_err().field,
+            format!("items[{}].kind", n - 1)
+        );
     }
 }

@@ -189,6 +189,8 @@ pub(crate) mod testing {
             image: Some(image(reference)),
             component: None,
             version: None,
+            traffic: None,
+            track: None,
         }
     }
 
@@ -198,6 +200,8 @@ pub(crate) mod testing {
             image: None,
             component: Some(component.to_string()),
             version: version.map(str::to_string),
+            traffic: None,
+            track: None,
         }
     }
 }

@@ -143,6 +143,8 @@ fn observed(cluster: &str, workload: &str, status: S, tag: Option<&str>) -> Depl
                     ),
                     component: None,
                     version: None,
+                    traffic: None,
+                    track: None,
                 }]
             })
             .unwrap_or_default(),

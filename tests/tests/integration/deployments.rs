@@ -6,6 +6,7 @@
 use catalog_tests::registry::{push, ImageSpec, Layout, Registry};
 use catalog_tests::server::{binary, free_port, INGEST_TOKEN};
 use catalog_tests::{CatalogServer, ServerOpts};
+use chrono::DurationRound;
 use serde_json::{json, Value};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -923,5 +924,290 @@ fn docker_hub_spellings_are_one_image_and_bad_hosts_are_refused_by_field() {
         server.event_count().unwrap(),
         before,
         "nothing was recorded"
+    );
+}
+
+const CANARY_INVENTORY: &str = r#"query($c: String, $at: DateTime) {
+  inventory(cluster: $c, at: $at, first: 50) {
+    nodes { workload since status runs { version trafficPercent track } } } }"#;
+
+const CANARY_DORA: &str = r#"query($e: String, $from: DateTime!, $to: DateTime!) {
+  dora(component: "shop/cart", environment: $e, from: $from, to: $to) {
+    deployments failedDeployments changeFailureRate timeToRestoreMedianSeconds
+    meanTimeToFailureSeconds } }"#;
+
+/// Prod's cart at a moment: (since, status, [(version, share, track)]).
+fn canary_view(server: &CatalogServer, cluster: &str, at: &str) -> (String, String, Vec<Value>) {
+    let nodes = server
+        .query(CANARY_INVENTORY, json!({"c": cluster, "at": at}))
+        .unwrap()["inventory"]["nodes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(nodes.len(), 1, "{cluster} at {at}: {nodes:?}");
+    let d = &nodes[0];
+    let mut runs: Vec<Value> = d["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| json!([r["version"], r["trafficPercent"], r["track"]]))
+        .collect();
+    runs.sort_by_key(|r| r.to_string());
+    (
+        d["since"].as_str().unwrap().to_string(),
+        d["status"].as_str().unwrap().to_string(),
+        runs,
+    )
+}
+
+#[test]
+fn a_canary_from_the_cli_and_from_argo_rollouts_is_one_deployment_and_an_abort_a_recovery() {
+    let server = CatalogServer::start(ServerOpts::default()).unwrap();
+    let url = server.url("");
+    let t0 = (chrono::Utc::now() - chrono::Duration::hours(3))
+        .duration_trunc(chrono::Duration::minutes(1))
+        .unwrap();
+    let at = |m: i64| {
+        (t0 + chrono::Duration::minutes(m)).to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+    };
+
+    // The pipeline: 1.0.0; a canary of 1.1.0 at 10% and 50%, promoted; a canary of 1.2.0 at
+    // 10% that fails at 0% and is gone a minute later.
+    let steps: [(i64, &str, &[&str]); 7] = [
+        (0, "1.0.0", &[]),
+        (
+            10,
+            "1.1.0",
+            &[
+                "--traffic",
+                "10",
+                "--stable-version",
+                "1.0.0",
+                "--status",
+                "progressing",
+            ],
+        ),
+        (
+            20,
+            "1.1.0",
+            &[
+                "--traffic",
+                "50",
+                "--stable-version",
+                "1.0.0",
+                "--status",
+                "progressing",
+            ],
+        ),
+        (30, "1.1.0", &[]),
+        (
+            40,
+            "1.2.0",
+            &[
+                "--traffic",
+                "10",
+                "--stable-version",
+                "1.1.0",
+                "--status",
+                "progressing",
+            ],
+        ),
+        (
+            45,
+            "1.2.0",
+            &[
+                "--traffic",
+                "0",
+                "--stable-version",
+                "1.1.0",
+                "--status",
+                "failed",
+            ],
+        ),
+        (46, "1.1.0", &[]),
+    ];
+    for (m, version, extra) in steps {
+        let when = at(m);
+        let mut args = vec![
+            "--cluster",
+            "prod-eu-1",
+            "--namespace",
+            "shop",
+            "--environment",
+            "prod",
+            "--component",
+            "shop/cart",
+            "--version",
+            version,
+            "--at",
+            &when,
+        ];
+        args.extend_from_slice(extra);
+        let (code, out, err) = deploy(&url, INGEST_TOKEN, &args);
+        assert_eq!(code, 0, "{m}: stdout {out}\nstderr {err}");
+    }
+    // A share out of range is refused by the CLI, naming the flag.
+    let (code, _, err) = deploy(
+        &url,
+        INGEST_TOKEN,
+        &[
+            "--cluster",
+            "prod-eu-1",
+            "--namespace",
+            "shop",
+            "--component",
+            "shop/cart",
+            "--version",
+            "9.9.9",
+            "--traffic",
+            "101",
+            "--stable-version",
+            "1.0.0",
+        ],
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("--traffic"), "{err}");
+
+    server
+        .wait_for("the seven reports", Duration::from_secs(30), || {
+            let v = canary_view(&server, "prod-eu-1", &at(50));
+            Ok((v.0 == at(46)).then_some(()))
+        })
+        .unwrap();
+    let run = |v: &str, share: Value, track: Value| json!([v, share, track]);
+    assert_eq!(
+        canary_view(&server, "prod-eu-1", &at(5)),
+        (
+            at(0),
+            "HEALTHY".into(),
+            vec![run("1.0.0", Value::Null, Value::Null)]
+        )
+    );
+    assert_eq!(
+        canary_view(&server, "prod-eu-1", &at(15)),
+        (
+            at(10),
+            "PROGRESSING".into(),
+            vec![
+                run("1.0.0", json!(90), json!("STABLE")),
+                run("1.1.0", json!(10), json!("CANARY")),
+            ]
+        )
+    );
+    assert_eq!(
+        canary_view(&server, "prod-eu-1", &at(25)),
+        (
+            at(10),
+            "PROGRESSING".into(),
+            vec![
+                run("1.0.0", json!(50), json!("STABLE")),
+                run("1.1.0", json!(50), json!("CANARY")),
+            ]
+        )
+    );
+    // Promoted: the deployment that began at 10% goes on.
+    assert_eq!(
+        canary_view(&server, "prod-eu-1", &at(35)),
+        (
+            at(10),
+            "HEALTHY".into(),
+            vec![run("1.1.0", Value::Null, Value::Null)]
+        )
+    );
+    let where_count =
+        |v: &str, m: i64| where_is(&server, json!({"c": "shop/cart", "v": v, "at": at(m)})).len();
+    assert_eq!(
+        [5, 15, 25, 35].map(|m| where_count("1.0.0", m)),
+        [1, 1, 1, 0]
+    );
+    assert_eq!(
+        [35, 42, 45, 47].map(|m| where_count("1.2.0", m)),
+        [0, 1, 1, 0]
+    );
+
+    // DORA over the hour: 1.0.0, the 1.1.0 canary and the 1.2.0 canary; the last failed at
+    // 45 and was restored at 46; cart ran all 60 minutes, down one.
+    let dora = |e: &str| {
+        server
+            .query(CANARY_DORA, json!({"e": e, "from": at(0), "to": at(60)}))
+            .unwrap()["dora"]
+            .clone()
+    };
+    assert_eq!(
+        dora("prod"),
+        json!({
+            "deployments": 3, "failedDeployments": 1, "changeFailureRate": 1.0 / 3.0,
+            "timeToRestoreMedianSeconds": 60.0, "meanTimeToFailureSeconds": 59.0 * 60.0,
+        })
+    );
+
+    // Argo Rollouts, through cluster snapshots of pods and rollouts: 10%, 50%, promoted, a
+    // second canary aborted (its pod still up at 0%), then its pod gone.
+    let snapshot = |m: i64, body: Vec<u8>| {
+        let (status, v) = post_json(
+            &server,
+            &format!(
+                "/hooks/kubernetes?cluster=argo-1&environment=canary-lab&at={}",
+                at(m).replace("+00:00", "Z")
+            ),
+            Some(INGEST_TOKEN),
+            body,
+        );
+        assert_eq!(status, 202, "{m}: {v}");
+    };
+    snapshot(0, fixture("kubernetes/rollout-canary-10.json"));
+    snapshot(10, fixture("kubernetes/rollout-canary-50.json"));
+    snapshot(20, fixture("kubernetes/rollout-canary-promoted.json"));
+    snapshot(30, fixture("kubernetes/rollout-canary-aborted.json"));
+    let mut gone: Value =
+        serde_json::from_slice(&fixture("kubernetes/rollout-canary-aborted.json")).unwrap();
+    gone["items"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|i| i["metadata"]["labels"]["app.kubernetes.io/version"] != "1.2.0");
+    snapshot(31, serde_json::to_vec(&gone).unwrap());
+    server
+        .wait_for("the five snapshots", Duration::from_secs(30), || {
+            Ok((canary_view(&server, "argo-1", &at(40)).0 == at(31)).then_some(()))
+        })
+        .unwrap();
+    assert_eq!(
+        canary_view(&server, "argo-1", &at(5)),
+        (
+            at(0),
+            "PROGRESSING".into(),
+            vec![
+                run("1.0.0", json!(90), json!("STABLE")),
+                run("1.1.0", json!(10), json!("CANARY")),
+            ]
+        )
+    );
+    assert_eq!(
+        canary_view(&server, "argo-1", &at(25)),
+        (
+            at(0),
+            "HEALTHY".into(),
+            vec![run("1.1.0", json!(100), json!("STABLE"))]
+        )
+    );
+    assert_eq!(
+        canary_view(&server, "argo-1", &at(30)),
+        (
+            at(30),
+            "ROLLED_BACK".into(),
+            vec![
+                run("1.1.0", json!(100), json!("STABLE")),
+                run("1.2.0", json!(0), json!("CANARY")),
+            ]
+        )
+    );
+    // Two deployments (the 1.1.0 canary, the 1.2.0 canary); the abort is a failure, restored
+    // when 1.1.0 serves alone. Cart ran from 0 to 60, down from 30 to 31.
+    assert_eq!(
+        dora("canary-lab"),
+        json!({
+            "deployments": 2, "failedDeployments": 1, "changeFailureRate": 0.5,
+            "timeToRestoreMedianSeconds": 60.0, "meanTimeToFailureSeconds": 59.0 * 60.0,
+        })
     );
 }

@@ -87,6 +87,9 @@ const DEPLOYMENTS: [(&str, &str, &str, &str, usize, i64, u32); 6] = [
     ("staging", "staging-eu-1", "web", "frontend", 3, 3, 1),
 ];
 
+/// Where cart 1.1.0 is a canary at 25% of the traffic, beside 1.0.0.
+const CANARY_CLUSTER: &str = "canary-eu-1";
+
 /// The image the browser script pushes itself, to watch the dashboard update live.
 const LIVE: ShopImage = ShopImage {
     repo: "shop/cart",
@@ -338,6 +341,19 @@ pub(crate) fn seed_shop() -> Shop {
             IMAGES[i].repo, IMAGES[i].version, digests[i]
         )
     };
+    // A canary of cart 1.1.0 at 25%, the stable 1.0.0 taking the rest.
+    let mut canary_step = deployment(
+        "prod",
+        CANARY_CLUSTER,
+        "payments",
+        "cart",
+        reference(1),
+        Some(hours(1)),
+        4,
+    );
+    canary_step["traffic"] = json!(25);
+    canary_step["status"] = json!("progressing");
+    canary_step["stable"] = json!({"image": reference(0)});
     let deployments: Vec<Value> = DEPLOYMENTS
         .iter()
         .map(
@@ -354,6 +370,7 @@ pub(crate) fn seed_shop() -> Shop {
                 )
             },
         )
+        .chain([canary_step])
         .collect();
     post_ok(
         &server,
@@ -512,6 +529,7 @@ pub(crate) fn seed_shop() -> Shop {
         "pastCluster": "staging-eu-1",
         "pastVersion": past_version,
         "nowVersion": now_version,
+        "canary": {"cluster": CANARY_CLUSTER, "canary": IMAGES[1].version, "stable": IMAGES[0].version, "share": 25},
         "affectedDeployments": affected,
         "blast": {
             "totals": totals,

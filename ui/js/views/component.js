@@ -6,7 +6,7 @@
 import { gql, graphql } from '../api.js';
 import {
   add, fill, h, link, table, time, empty, tags, revisionLink, shortDigest, componentHref, teamHref, imageHref,
-  appHref, blastHref, inventoryHref, vulnHref, setTitle, nf, enc, paged,
+  appHref, blastHref, inventoryHref, vulnHref, setTitle, nf, enc, paged, shareTag,
 } from '../dom.js';
 import { onChange, touches } from '../live.js';
 
@@ -21,7 +21,7 @@ const Q = graphql`query Component($name: String!) {
       nodes { version digest registry repository tags revision source created pushedAt platforms { name } } }
   }
   whereIs(component: $name, first: 500) { totalCount pageInfo { hasNextPage endCursor }
-    nodes { id environment cluster namespace workload status since replicas runs { component version digest } }
+    nodes { id environment cluster namespace workload status since replicas runs { component version digest trafficPercent track } }
   }
 }`;
 const MORE_VERSIONS = graphql`query ComponentVersions($name: String!, $after: String) {
@@ -32,7 +32,7 @@ const MORE_VERSIONS = graphql`query ComponentVersions($name: String!, $after: St
 }`;
 const MORE_RUNS = graphql`query ComponentRuns($name: String!, $after: String) {
   whereIs(component: $name, first: 500, after: $after) { totalCount pageInfo { hasNextPage endCursor }
-    nodes { id environment cluster namespace workload status since replicas runs { component version digest } }
+    nodes { id environment cluster namespace workload status since replicas runs { component version digest trafficPercent track } }
   }
 }`;
 
@@ -213,7 +213,7 @@ export async function render(ctx) {
         h('h2', { id: 'runs-h' }, `Where it runs now (${nf.format(runs.totalCount)})`),
         paged(h('div'), runs, (rows) => (rows.length ? table(null, [
           { label: 'Where', cell: (x) => deploymentWhere(x) },
-          { label: 'Version', cell: (x) => x.runs.filter((r) => r.component === name).map((r) => r.version || shortDigest(r.digest)).join(', ') },
+          { label: 'Version', cell: (x) => h('span', {}, ...x.runs.filter((r) => r.component === name).flatMap((r, i) => [i ? ', ' : '', r.version || shortDigest(r.digest), r.trafficPercent == null ? '' : ' ', shareTag(r)])) },
           { label: 'Status', cell: (x) => h('span', { class: `status-${x.status}` }, x.status.toLowerCase()) },
           { label: 'Replicas', num: true, cell: (x) => (x.replicas ?? '—') },
           { label: 'Since', cell: (x) => time(x.since) },

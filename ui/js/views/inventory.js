@@ -3,7 +3,7 @@
 // Live: while showing "now", a deployment in scope re-renders the tree.
 
 import { gql, graphql } from '../api.js';
-import { add, field, fill, h, link, table, time, empty, componentHref, inventoryHref, setTitle, nf, shortDigest, paged } from '../dom.js';
+import { add, field, fill, h, link, table, time, empty, componentHref, inventoryHref, setTitle, nf, shortDigest, shareTag, paged } from '../dom.js';
 import { onChange } from '../live.js';
 
 const ENVS = graphql`{ environments { name clusters } clusters { name environment } }`;
@@ -11,7 +11,7 @@ const INV = graphql`query Inventory($environment: String, $cluster: String, $nam
   inventory(environment: $environment, cluster: $cluster, namespace: $namespace, at: $at, first: 500, after: $after) {
     totalCount pageInfo { hasNextPage endCursor }
     nodes { id environment cluster namespace workload status since until replicas source revision url
-      runs { container component version digest known owner } }
+      runs { container component version digest known owner trafficPercent track } }
   }
 }`;
 const DIFF = graphql`query Diff($from: ScopeInput!, $to: ScopeInput!, $at: DateTime, $after: String) {
@@ -34,6 +34,7 @@ function fromLocalInput(v) {
 function runsCell(d) {
   return h('ul', { class: 'plain' }, d.runs.map((r) => h('li', {},
     r.component ? link(componentHref(r.component, r.version), `${r.component} ${r.version || ''}`) : h('code', {}, r.digest ? shortDigest(r.digest) : (r.container || '?')),
+    shareTag(r),
     r.known ? null : h('span', { class: 'tag warn', title: 'An image the catalog never saw pushed' }, 'unknown image'))));
 }
 
