@@ -117,6 +117,60 @@ pub enum Command {
     /// Approve (or --reject) a component version for an environment (approve scope).
     /// Exit codes as for deploy.
     Approve(ApproveArgs),
+    /// Record non-secret configuration of an environment, cluster or namespace (ingest
+    /// scope): `set KEY=VALUE...` or `import FILE` (.env or YAML). A value that looks like a
+    /// secret is refused, naming the key, and nothing is recorded. Exit codes as for deploy.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Set values (`KEY=VALUE`, repeatable) and remove keys (`--unset KEY`).
+    Set {
+        #[command(flatten)]
+        target: ConfigTarget,
+        /// KEY=VALUE pairs.
+        pairs: Vec<String>,
+        /// Keys to remove.
+        #[arg(long)]
+        unset: Vec<String>,
+    },
+    /// Set every value of a file: `.env` (`KEY=VALUE` lines, `export`, quotes, `#`
+    /// comments) or YAML (a mapping; nested mappings become `a.b` keys).
+    Import {
+        #[command(flatten)]
+        target: ConfigTarget,
+        file: std::path::PathBuf,
+        /// The file's format (default: from its extension, `.yaml`/`.yml` for YAML).
+        #[arg(long, value_parser = ["env", "yaml"])]
+        format: Option<String>,
+    },
+}
+
+/// Where `catalog config` records: the catalog, and the scope.
+#[derive(Debug, Clone, Args)]
+pub struct ConfigTarget {
+    #[arg(long, env = "CATALOG_SERVER", default_value = "http://127.0.0.1:8080")]
+    pub server: String,
+    /// A token with the ingest scope.
+    #[arg(long, env = "CATALOG_TOKEN", hide_env_values = true)]
+    pub token: Option<Secret>,
+    /// The environment the values are for.
+    #[arg(long, required_unless_present = "cluster", conflicts_with = "cluster")]
+    pub environment: Option<String>,
+    /// The cluster the values are for (its environment's values apply to it too).
+    #[arg(long)]
+    pub cluster: Option<String>,
+    /// A namespace of --cluster.
+    #[arg(long, requires = "cluster")]
+    pub namespace: Option<String>,
+    /// When the values took effect (RFC 3339; default now).
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Give up after this long of retrying an unreachable or failing catalog.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub timeout: Duration,
 }
 
 /// `catalog deploy`: what was deployed where.

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod calendar;
 pub mod client;
 pub mod config;
+pub mod configure;
 pub mod deploy;
 pub mod errors;
 pub mod graphql;

@@ -78,6 +78,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/hooks/kubernetes",
             web::post().to(hooks::deployments::kubernetes),
         )
+        .route(
+            "/hooks/config",
+            web::post().to(hooks::deployments::configuration),
+        )
         .route("/hooks/sbom", web::post().to(hooks::sbom::sbom))
         .route("/hooks/osv", web::post().to(hooks::sbom::osv))
         .route("/hooks/vex", web::post().to(hooks::sbom::vex))

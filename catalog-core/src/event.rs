@@ -100,6 +100,10 @@ pub enum Event {
     /// resumes after a restart, and the audit's record of what was judged under which set.
     #[serde(rename = "policy.judged")]
     PolicyJudged(crate::governance::Judged),
+    /// Configuration values set (or removed) in an environment, cluster or namespace
+    /// (`/hooks/config`, `catalog config`); per scope and key, the latest holds.
+    #[serde(rename = "config.set")]
+    ConfigSet(crate::configuration::ConfigSet),
 }
 
 impl<'de> Deserialize<'de> for Event {
@@ -181,6 +185,8 @@ impl crate::tagged::TaggedEnum for Event {
         "calendar.entry",
         "calendar.removed",
         "policy.violation",
+        "policy.judged",
+        "config.set",
     ];
 
     fn variant<'de, D: serde::Deserializer<'de>>(tag: &str, d: D) -> Result<Event, D::Error> {
@@ -256,6 +262,7 @@ impl crate::tagged::TaggedEnum for Event {
             }
             Some(EventKind::PolicyViolated) => Event::PolicyViolated(Deserialize::deserialize(d)?),
             Some(EventKind::PolicyJudged) => Event::PolicyJudged(Deserialize::deserialize(d)?),
+            Some(EventKind::ConfigSet) => Event::ConfigSet(Deserialize::deserialize(d)?),
             Some(EventKind::CalendarEntryRemoved) => {
                 let f = fields::CalendarRemoved::deserialize(d)?;
                 Event::CalendarEntryRemoved { id: f.id }
@@ -332,10 +339,11 @@ pub enum EventKind {
     CalendarEntryRemoved,
     PolicyViolated,
     PolicyJudged,
+    ConfigSet,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 20] = [
+    pub const ALL: [EventKind; 21] = [
         EventKind::ImageRegistered,
         EventKind::TagDeleted,
         EventKind::ManifestDeleted,
@@ -356,6 +364,7 @@ impl EventKind {
         EventKind::CalendarEntryRemoved,
         EventKind::PolicyViolated,
         EventKind::PolicyJudged,
+        EventKind::ConfigSet,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -380,6 +389,7 @@ impl EventKind {
             EventKind::CalendarEntryRemoved => "calendar.removed",
             EventKind::PolicyViolated => "policy.violation",
             EventKind::PolicyJudged => "policy.judged",
+            EventKind::ConfigSet => "config.set",
         }
     }
 
@@ -411,6 +421,7 @@ impl Event {
             Event::CalendarEntryRemoved { .. } => EventKind::CalendarEntryRemoved,
             Event::PolicyViolated(_) => EventKind::PolicyViolated,
             Event::PolicyJudged(_) => EventKind::PolicyJudged,
+            Event::ConfigSet(_) => EventKind::ConfigSet,
         }
     }
 }

@@ -33,7 +33,9 @@ pub use bom::{
     Bom, BomDiff, BomRoot, Change, DependencyEdge, DependencyMap, DependencyNode, Direction,
 };
 pub use drift::OBSERVERS;
-pub use inventory::{valid_deployment_cursor, DeploymentFilter, InventoryScope, WhereIs};
+pub use inventory::{
+    valid_deployment_cursor, ConfigDifference, DeploymentFilter, InventoryScope, WhereIs,
+};
 pub use search::{SearchHit, SearchKind};
 pub use snapshot::{SnapshotError, SnapshotInfo, SNAPSHOT_FORMAT};
 
@@ -224,6 +226,8 @@ pub struct Catalog {
     /// Approvals and policy sets (JSON in a snapshot: optional fields are skipped).
     #[serde(with = "crate::graph::snapshot::as_json")]
     governance: crate::governance::Governance,
+    /// Configuration values per environment, cluster and namespace, with their history.
+    configuration: crate::configuration::Configuration,
     /// Live deployments indexed for blast radius; derived, rebuilt on first use after a change.
     #[serde(skip)]
     live: std::sync::OnceLock<std::sync::Arc<blast::LiveIndex>>,
@@ -288,6 +292,7 @@ impl Catalog {
                 | Event::CalendarEntryRemoved { .. }
                 | Event::PolicyViolated(_)
                 | Event::PolicyJudged(_)
+                | Event::ConfigSet(_)
         ) {
             // What runs where, and what it resolves to, may have changed.
             self.live = std::sync::OnceLock::new();
@@ -357,6 +362,7 @@ impl Catalog {
             Event::CalendarEntryRemoved { id } => self.governance.calendar_removed(id),
             Event::PolicyViolated(v) => self.governance.violation(v, t, &rec.key),
             Event::PolicyJudged(j) => self.governance.judged(j),
+            Event::ConfigSet(c) => self.configuration.record(c, t, &rec.key, &rec.actor),
         }
     }
 

@@ -4,6 +4,7 @@
 //! the events it is given, so the graph can always be rebuilt from the store's event log, and
 //! the same code answers in-process, over HTTP, and in benchmarks.
 
+pub mod configuration;
 pub mod deployment;
 pub mod entity;
 pub mod event;

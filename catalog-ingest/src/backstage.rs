@@ -675,3 +675,33 @@ impl Refs<'_> {
         Ok(catalog_name(namespace, name))
     }
 }
+
+/// The first document of a YAML stream as JSON, read with the same limits as descriptors:
+/// for files of plain values (`catalog config import values.yaml`). An empty stream is `null`.
+pub fn yaml_value(text: &str) -> Result<serde_json::Value, String> {
+    fn json(n: &Node) -> Result<serde_json::Value, String> {
+        use serde_json::Value;
+        Ok(match n {
+            Node::Scalar(s) => match s.kind {
+                yaml::ScalarKind::Null => Value::Null,
+                yaml::ScalarKind::Bool => {
+                    Value::Bool(matches!(s.text.as_str(), "true" | "True" | "TRUE"))
+                }
+                // Kept as written (`0x1F`, `1e3`, `007`): configuration is text.
+                yaml::ScalarKind::Number | yaml::ScalarKind::Str => Value::String(s.text.clone()),
+            },
+            Node::Seq(items) => Value::Array(items.iter().map(json).collect::<Result<_, _>>()?),
+            Node::Map(m) => Value::Object(
+                m.iter()
+                    .map(|(k, v)| Ok((k.clone(), json(v)?)))
+                    .collect::<Result<_, String>>()?,
+            ),
+            Node::Tagged(tag) => return Err(format!("a value tagged {tag} is not plain YAML")),
+        })
+    }
+    let mut stream = yaml::Stream::new(text);
+    match stream.next_document().map_err(|e| e.to_string())? {
+        Some((_, node)) => json(&node),
+        None => Ok(serde_json::Value::Null),
+    }
+}

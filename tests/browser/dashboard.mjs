@@ -224,6 +224,12 @@ try {
     await diff.waitFor({ timeout: T });
     const row = diff.locator('tr', { hasText: seed.component });
     assert.ok((await row.textContent()).includes('versions differ'), 'cart differs between the environments');
+    // Configuration: exactly the keys the seed made differ, each with both values (as text).
+    const cfg = page.locator('table.config-diff');
+    await cfg.waitFor({ timeout: T });
+    const rows = await cfg.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+    assert.deepEqual(rows, seed.configDiff, 'the configuration differences');
+    assert.equal(await cfg.locator('script, img').count(), 0, 'a value is text, never markup');
     await shot(page, 'inventory-diff');
   });
 

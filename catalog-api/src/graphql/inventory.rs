@@ -207,6 +207,62 @@ pub enum DifferenceKind {
     VersionsDiffer,
 }
 
+/// A configuration key whose value differs between the two scopes.
+#[derive(SimpleObject)]
+pub struct ConfigDifference {
+    pub key: String,
+    /// Its value in `from`; null when not set there.
+    pub from_value: Option<String>,
+    /// Its value in `to`; null when not set there.
+    pub to_value: Option<String>,
+}
+
+/// What the diff's connection holds besides its page of components.
+#[derive(SimpleObject)]
+pub struct DiffFields {
+    /// How many components differ (every page together).
+    pub total_count: i32,
+    /// The configuration keys whose values differ, all of them (not paged), by key.
+    pub configuration: Vec<ConfigDifference>,
+}
+
+pub type DiffConnection = async_graphql::connection::Connection<
+    async_graphql::connection::OpaqueCursor<super::paging::At>,
+    ComponentDifference,
+    DiffFields,
+    async_graphql::connection::EmptyFields,
+>;
+
+/// A value in force, and the scope that set it.
+#[derive(SimpleObject)]
+pub struct ConfigValue {
+    pub key: String,
+    pub value: String,
+    /// `environment`, `cluster` or `namespace`: the layer the value comes from.
+    pub level: String,
+    /// The environment, cluster or `cluster/namespace` that set it.
+    pub scope: String,
+    pub set_at: DateTime<Utc>,
+    pub set_by: String,
+}
+
+/// One setting of a key (a null value: removed).
+#[derive(SimpleObject)]
+pub struct ConfigChange {
+    pub key: String,
+    pub value: Option<String>,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+}
+
+fn scope_name(s: &catalog_core::configuration::ConfigScope) -> String {
+    use catalog_core::configuration::ConfigScope as S;
+    match s {
+        S::Environment(n) | S::Cluster(n) => n.clone(),
+        S::Namespace { cluster, namespace } => format!("{cluster}/{namespace}"),
+    }
+}
+
 #[derive(SimpleObject)]
 pub struct ComponentDifference {
     pub component: String,
@@ -439,10 +495,22 @@ impl InventoryQuery {
         at: Option<DateTime<Utc>>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<CountedConnection<ComponentDifference>> {
+    ) -> async_graphql::Result<DiffConnection> {
         let w = Window::new("inventoryDiff", first, after)?;
-        let diff = graph(ctx)?.inventory_diff(&from.into(), &to.into(), at);
-        Ok(w.cut(
+        let g = graph(ctx)?;
+        let (from, to): (InventoryScope, InventoryScope) = (from.into(), to.into());
+        let configuration = g
+            .configuration_diff(&from, &to, at)
+            .into_iter()
+            .map(|d| ConfigDifference {
+                key: d.key,
+                from_value: d.from,
+                to_value: d.to,
+            })
+            .collect();
+        let diff = g.inventory_diff(&from, &to, at);
+        drop(g);
+        let page = w.cut(
             diff.into_iter()
                 .map(|d| ComponentDifference {
                     component: d.component,
@@ -453,6 +521,98 @@ impl InventoryQuery {
                         model::DifferenceKind::OnlyInTo => DifferenceKind::OnlyInTo,
                         model::DifferenceKind::VersionsDiffer => DifferenceKind::VersionsDiffer,
                     },
+                })
+                .collect(),
+        );
+        let mut out = DiffConnection::with_additional_fields(
+            page.has_previous_page,
+            page.has_next_page,
+            DiffFields {
+                total_count: page.additional_fields.total_count,
+                configuration,
+            },
+        );
+        out.edges = page.edges;
+        Ok(out)
+    }
+
+    /// The configuration in force in a scope, now or `at` a moment: an environment's values;
+    /// for a cluster, its environment's overridden by its own; for a namespace (with its
+    /// cluster), those overridden by the namespace's. By key.
+    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
+    #[allow(clippy::too_many_arguments)]
+    async fn configuration(
+        &self,
+        ctx: &Context<'_>,
+        environment: Option<String>,
+        cluster: Option<String>,
+        namespace: Option<String>,
+        at: Option<DateTime<Utc>>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<CountedConnection<ConfigValue>> {
+        let w = Window::new("configuration", first, after)?;
+        if environment.is_none() && cluster.is_none() {
+            return Err(ApiError::bad("environment", "name an environment or a cluster").graphql());
+        }
+        let scope = InventoryScope {
+            environment,
+            cluster,
+            namespace,
+        };
+        let values = graph(ctx)?.configuration(&scope, at);
+        Ok(w.cut(
+            values
+                .into_values()
+                .map(|v| ConfigValue {
+                    key: v.key,
+                    value: v.value,
+                    level: v.scope.level().to_string(),
+                    scope: scope_name(&v.scope),
+                    set_at: v.at,
+                    set_by: v.actor,
+                })
+                .collect(),
+        ))
+    }
+
+    /// Every setting made in exactly one scope (an environment, a cluster, or a cluster's
+    /// namespace), of one key or all, oldest first.
+    #[graphql(complexity = "1 + super::listed(first) * child_complexity")]
+    #[allow(clippy::too_many_arguments)]
+    async fn configuration_history(
+        &self,
+        ctx: &Context<'_>,
+        environment: Option<String>,
+        cluster: Option<String>,
+        namespace: Option<String>,
+        key: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<CountedConnection<ConfigChange>> {
+        use catalog_core::configuration::ConfigScope as S;
+        let w = Window::new("configurationHistory", first, after)?;
+        let scope = match (environment, cluster, namespace) {
+            (Some(e), None, None) => S::Environment(e),
+            (None, Some(c), None) => S::Cluster(c),
+            (None, Some(cluster), Some(namespace)) => S::Namespace { cluster, namespace },
+            _ => {
+                return Err(ApiError::bad(
+                    "environment",
+                    "name an environment, a cluster, or a cluster and a namespace",
+                )
+                .graphql())
+            }
+        };
+        let history = graph(ctx)?.configuration_history(&scope, key.as_deref());
+        Ok(w.cut(
+            history
+                .into_iter()
+                .map(|h| ConfigChange {
+                    key: h.key,
+                    value: h.value,
+                    at: h.at,
+                    actor: h.actor,
                 })
                 .collect(),
         ))

@@ -258,6 +258,27 @@ pub(super) fn describe(e: &Event) -> (Vec<String>, String) {
                 j.policy_set, j.deployments, j.through, j.violations
             ),
         ),
+        Event::ConfigSet(c) => {
+            let set = c.values.values().filter(|v| v.is_some()).count();
+            let removed = c.values.len() - set;
+            let subject = match &c.scope {
+                catalog_core::configuration::ConfigScope::Environment(e) => {
+                    format!("environment:{e}")
+                }
+                catalog_core::configuration::ConfigScope::Cluster(cl)
+                | catalog_core::configuration::ConfigScope::Namespace { cluster: cl, .. } => {
+                    format!("cluster:{cl}")
+                }
+            };
+            (
+                vec![subject],
+                format!(
+                    "configuration of {}: {set} value(s) set, {removed} removed ({})",
+                    c.scope,
+                    c.values.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            )
+        }
         Event::VexRecorded(d) => {
             let mut s: Vec<String> = Vec::new();
             for st in &d.statements {

@@ -9,7 +9,7 @@ use crate::auth::{Caller, Scope};
 use crate::errors::ApiError;
 use crate::server::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
-use catalog_ingest::hooks::{argocd, deployments, flux, kubernetes, HookContext, Parsed};
+use catalog_ingest::hooks::{argocd, config, deployments, flux, kubernetes, HookContext, Parsed};
 use catalog_ingest::item::FieldError;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -30,6 +30,8 @@ enum Format {
     ArgoCd,
     Flux,
     Kubernetes,
+    /// `/hooks/config`: environment configuration, through the same checks.
+    Config,
 }
 
 impl Format {
@@ -39,6 +41,7 @@ impl Format {
             Format::ArgoCd => "argocd",
             Format::Flux => "flux",
             Format::Kubernetes => "kubernetes",
+            Format::Config => "config",
         }
     }
 
@@ -48,6 +51,7 @@ impl Format {
             Format::ArgoCd => argocd::parse(body, ctx),
             Format::Flux => flux::parse(body, ctx),
             Format::Kubernetes => kubernetes::parse(body, ctx),
+            Format::Config => config::parse(body, ctx),
         }
     }
 }
@@ -74,6 +78,14 @@ pub async fn flux(
     st: web::Data<AppState>,
 ) -> HttpResponse {
     handle(Format::Flux, req, payload, st).await
+}
+
+pub async fn configuration(
+    req: HttpRequest,
+    payload: web::Payload,
+    st: web::Data<AppState>,
+) -> HttpResponse {
+    handle(Format::Config, req, payload, st).await
 }
 
 pub async fn kubernetes(

@@ -1326,3 +1326,83 @@ fn decode_cursor(c: &str) -> Option<(Micros, Arc<str>, WorkloadId)> {
     let key = it.next()?;
     Some((t, Arc::from(key), id))
 }
+
+/// A configuration key whose value differs between two scopes (`None`: not set there).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigDifference {
+    pub key: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+impl Catalog {
+    /// The configuration scopes that apply to an inventory scope, broadest first: a cluster's
+    /// environment, the cluster, its namespace; an environment alone is its own values.
+    pub fn configuration_layers(
+        &self,
+        scope: &InventoryScope,
+    ) -> Vec<crate::configuration::ConfigScope> {
+        use crate::configuration::ConfigScope as S;
+        let mut out = Vec::new();
+        let env = scope.environment.clone().or_else(|| {
+            scope
+                .cluster
+                .as_deref()
+                .and_then(|c| self.inventory.environment_of(c))
+        });
+        out.extend(env.map(S::Environment));
+        if let Some(c) = &scope.cluster {
+            out.push(S::Cluster(c.clone()));
+            if let Some(n) = &scope.namespace {
+                out.push(S::Namespace {
+                    cluster: c.clone(),
+                    namespace: n.clone(),
+                });
+            }
+        }
+        out
+    }
+
+    /// The configuration in force in a scope at `at` (now when `None`), by key.
+    pub fn configuration(
+        &self,
+        scope: &InventoryScope,
+        at: Option<DateTime<Utc>>,
+    ) -> BTreeMap<String, crate::configuration::ConfigValue> {
+        self.configuration
+            .layered(&self.configuration_layers(scope), at)
+    }
+
+    /// Every setting made in one configuration scope (of one key, or all), oldest first.
+    pub fn configuration_history(
+        &self,
+        scope: &crate::configuration::ConfigScope,
+        key: Option<&str>,
+    ) -> Vec<crate::configuration::ConfigChange> {
+        self.configuration.history(scope, key)
+    }
+
+    /// The configuration keys whose values differ between two scopes at `at`.
+    pub fn configuration_diff(
+        &self,
+        from: &InventoryScope,
+        to: &InventoryScope,
+        at: Option<DateTime<Utc>>,
+    ) -> Vec<ConfigDifference> {
+        let (a, b) = (self.configuration(from, at), self.configuration(to, at));
+        let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+        keys.into_iter()
+            .filter_map(|k| {
+                let (x, y) = (
+                    a.get(k).map(|v| v.value.clone()),
+                    b.get(k).map(|v| v.value.clone()),
+                );
+                (x != y).then(|| ConfigDifference {
+                    key: k.clone(),
+                    from: x,
+                    to: y,
+                })
+            })
+            .collect()
+    }
+}

@@ -2,6 +2,7 @@
 //! moments, must give the same answers whatever order (and however often) events arrive.
 
 use super::{at, push, rec};
+use catalog_core::configuration::{ConfigScope, ConfigSet};
 use catalog_core::deployment::{
     ClusterSnapshot, DeploymentObserved, DeploymentStatus as S, ImageRef, Run, Track,
 };
@@ -908,5 +909,168 @@ fn a_canary_is_one_deployment_and_an_aborted_one_a_recovered_failure() {
             order.extend(order[..2].to_vec());
             canary_expectations(&fold_rebased(&order), degraded_report);
         }
+    }
+}
+
+fn config(
+    seq: i64,
+    min: u32,
+    scope: ConfigScope,
+    values: &[(&str, Option<&str>)],
+) -> RecordedEvent {
+    let mut e = rec(
+        seq,
+        0,
+        Event::ConfigSet(ConfigSet {
+            scope,
+            values: values
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.map(str::to_string)))
+                .collect(),
+        }),
+    );
+    e.key = format!("c{seq}");
+    e.occurred_at = at_min(min);
+    e
+}
+
+/// prod and staging set the same three keys at 10 (staging logs at debug); prod-eu-1 sets a
+/// longer timeout at 20; prod logs at warn and drops the feature flag at 30.
+pub(super) fn config_history() -> Vec<RecordedEvent> {
+    let env = |e: &str| ConfigScope::Environment(e.into());
+    vec![
+        config(
+            1,
+            10,
+            env("prod"),
+            &[
+                ("LOG_LEVEL", Some("info")),
+                ("TIMEOUT", Some("30")),
+                ("FEATURE_X", Some("on")),
+            ],
+        ),
+        config(
+            2,
+            10,
+            env("staging"),
+            &[
+                ("LOG_LEVEL", Some("debug")),
+                ("TIMEOUT", Some("30")),
+                ("FEATURE_X", Some("on")),
+            ],
+        ),
+        config(
+            3,
+            20,
+            ConfigScope::Cluster("prod-eu-1".into()),
+            &[("TIMEOUT", Some("45"))],
+        ),
+        config(
+            4,
+            30,
+            env("prod"),
+            &[("LOG_LEVEL", Some("warn")), ("FEATURE_X", None)],
+        ),
+    ]
+}
+
+fn config_expectations(c: &mut Catalog) {
+    c.set_cluster_environments(HashMap::from([(
+        "prod-eu-1".to_string(),
+        "prod".to_string(),
+    )]));
+    let env = |e: &str| InventoryScope {
+        environment: Some(e.into()),
+        ..Default::default()
+    };
+    let cluster = InventoryScope {
+        cluster: Some("prod-eu-1".into()),
+        ..Default::default()
+    };
+    let values = |s: &InventoryScope, m: Option<u32>| -> Vec<(String, String)> {
+        c.configuration(s, m.map(at_min))
+            .into_values()
+            .map(|v| (v.key, v.value))
+            .collect()
+    };
+    let kv = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    assert_eq!(values(&env("prod"), Some(5)), kv(&[]));
+    assert_eq!(
+        values(&env("prod"), Some(15)),
+        kv(&[
+            ("FEATURE_X", "on"),
+            ("LOG_LEVEL", "info"),
+            ("TIMEOUT", "30")
+        ])
+    );
+    // The cluster's own value overrides its environment's.
+    assert_eq!(
+        values(&cluster, Some(25)),
+        kv(&[
+            ("FEATURE_X", "on"),
+            ("LOG_LEVEL", "info"),
+            ("TIMEOUT", "45")
+        ])
+    );
+    assert_eq!(
+        values(&env("prod"), None),
+        kv(&[("LOG_LEVEL", "warn"), ("TIMEOUT", "30")])
+    );
+    let diff = |a: &InventoryScope,
+                b: &InventoryScope,
+                m: Option<u32>|
+     -> Vec<(String, Option<String>, Option<String>)> {
+        c.configuration_diff(a, b, m.map(at_min))
+            .into_iter()
+            .map(|d| (d.key, d.from, d.to))
+            .collect()
+    };
+    let s = |v: &str| Some(v.to_string());
+    assert_eq!(
+        diff(&env("staging"), &env("prod"), None),
+        vec![
+            ("FEATURE_X".into(), s("on"), None),
+            ("LOG_LEVEL".into(), s("debug"), s("warn")),
+        ]
+    );
+    assert_eq!(
+        diff(&env("staging"), &cluster, Some(25)),
+        vec![
+            ("LOG_LEVEL".into(), s("debug"), s("info")),
+            ("TIMEOUT".into(), s("30"), s("45")),
+        ]
+    );
+    let history: Vec<(Option<String>, i64)> = c
+        .configuration_history(&ConfigScope::Environment("prod".into()), Some("FEATURE_X"))
+        .into_iter()
+        .map(|h| (h.value, (h.at - at(0)).num_minutes()))
+        .collect();
+    assert_eq!(history, vec![(s("on"), 10), (None, 30)]);
+}
+
+#[test]
+fn configuration_layers_its_scopes_keeps_history_and_diffs_any_two() {
+    let events = config_history();
+    config_expectations(&mut fold_rebased(&events));
+    for seed in 1..=20u64 {
+        let mut order = shuffled(&events, seed);
+        order.extend(order[..2].to_vec());
+        config_expectations(&mut fold_rebased(&order));
+    }
+    let numbered: Vec<RecordedEvent> = events
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut e)| {
+            e.seq = i as i64 + 1;
+            e
+        })
+        .collect();
+    for split in super::snapshot::splits(numbered.len()) {
+        config_expectations(&mut super::snapshot::through_snapshot(&numbered, split));
     }
 }

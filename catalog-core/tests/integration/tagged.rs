@@ -11,6 +11,7 @@ fn every_kind() -> Vec<RecordedEvent> {
     all.extend(super::graph::store());
     all.extend(super::packages::history());
     all.extend(super::inventory::sequence());
+    all.extend(super::inventory::config_history());
     all.extend(super::history());
     all.extend(super::governance::history());
     all.push(super::rec(

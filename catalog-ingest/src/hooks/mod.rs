@@ -9,6 +9,7 @@
 
 pub mod argocd;
 pub mod backstage;
+pub mod config;
 pub mod deployments;
 pub mod distribution;
 pub(crate) mod duplicate_keys;

@@ -116,6 +116,21 @@ fn governance_events() -> Vec<NewEvent> {
             7,
             Event::PolicySetLoaded(Box::new(set)),
         ),
+        new_event(
+            "config:prod-1".into(),
+            12,
+            Event::ConfigSet(catalog_core::configuration::ConfigSet {
+                scope: catalog_core::configuration::ConfigScope::Namespace {
+                    cluster: "prod-eu-1".into(),
+                    namespace: "shop".into(),
+                },
+                values: [
+                    ("LOG_LEVEL".to_string(), Some("info".to_string())),
+                    ("OLD_FLAG".to_string(), None),
+                ]
+                .into(),
+            }),
+        ),
     ]
 }
 

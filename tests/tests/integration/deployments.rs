@@ -1211,3 +1211,221 @@ fn a_canary_from_the_cli_and_from_argo_rollouts_is_one_deployment_and_an_abort_a
         })
     );
 }
+
+/// Runs `catalog config ...` against a server; returns (exit code, stdout, stderr).
+fn config_cli(server_url: &str, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(binary().unwrap())
+        .arg("config")
+        .args(args)
+        .args(["--server", server_url, "--token", INGEST_TOKEN])
+        .env_remove("CATALOG_TOKEN")
+        .env_remove("CATALOG_SERVER")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+const ENV_DIFF: &str = r#"query {
+  inventoryDiff(from: {environment: "staging"}, to: {environment: "prod"}) {
+    totalCount nodes { component fromVersions toVersions change }
+    configuration { key fromValue toValue } } }"#;
+
+#[test]
+fn environments_differ_in_versions_and_configuration_and_secrets_are_refused_with_nothing_written()
+{
+    let server = CatalogServer::start(ServerOpts::default()).unwrap();
+    let url = server.url("");
+    for (cluster, env, version) in [
+        ("staging-1", "staging", "1.1.0"),
+        ("prod-eu-1", "prod", "1.0.0"),
+    ] {
+        let (code, out, err) = deploy(
+            &url,
+            INGEST_TOKEN,
+            &[
+                "--cluster",
+                cluster,
+                "--namespace",
+                "shop",
+                "--environment",
+                env,
+                "--component",
+                "shop/cart",
+                "--version",
+                version,
+            ],
+        );
+        assert_eq!(code, 0, "{out}{err}");
+    }
+    // Both environments from files: staging's .env, prod's YAML; they share TIMEOUT and
+    // differ in LOG_LEVEL and in FEATURE_X (prod lacks it).
+    let dir = catalog_tests::registry::TempDir::new("config").unwrap();
+    let env_file = dir.path().join("staging.env");
+    std::fs::write(
+        &env_file,
+        "# staging\nLOG_LEVEL=debug\nexport TIMEOUT=30\nFEATURE_X=\"on\"\n",
+    )
+    .unwrap();
+    let yaml_file = dir.path().join("prod.yaml");
+    std::fs::write(&yaml_file, "LOG_LEVEL: info\nTIMEOUT: 30\n").unwrap();
+    let (code, out, err) = config_cli(
+        &url,
+        &[
+            "import",
+            "--environment",
+            "staging",
+            env_file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("3 value(s) for environment staging"), "{out}");
+    let (code, out, err) = config_cli(
+        &url,
+        &[
+            "import",
+            "--environment",
+            "prod",
+            yaml_file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+
+    let diff = server
+        .wait_for(
+            "staging and prod configured",
+            Duration::from_secs(30),
+            || {
+                let d = server.query(ENV_DIFF, json!({}))?["inventoryDiff"].clone();
+                Ok((d["configuration"].as_array().map_or(0, Vec::len) == 2).then_some(d))
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        diff,
+        json!({
+            "totalCount": 1,
+            "nodes": [{"component": "shop/cart", "fromVersions": ["1.1.0"], "toVersions": ["1.0.0"], "change": "VERSIONS_DIFFER"}],
+            "configuration": [
+                {"key": "FEATURE_X", "fromValue": "on", "toValue": null},
+                {"key": "LOG_LEVEL", "fromValue": "debug", "toValue": "info"},
+            ],
+        })
+    );
+
+    // A secret-looking value is refused by the hook and by the CLI, naming the key; nothing
+    // of the request is recorded, not even its good values.
+    let before = server
+        .query("{ events(first: 500) { totalCount } }", json!({}))
+        .unwrap();
+    let (status, v) = post_json(
+        &server,
+        "/hooks/config",
+        Some(INGEST_TOKEN),
+        br#"{"environment":"prod","values":{"LOG_LEVEL":"trace","STRIPE_KEY":"sk_live_4eC39HqLyjWDarjtT1zdp7dc"}}"#.to_vec(),
+    );
+    assert_eq!(status, 400, "{v}");
+    assert_eq!(v["error"]["field"], "values.STRIPE_KEY", "{v}");
+    assert!(
+        v["error"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("looks like a secret"),
+        "{v}"
+    );
+    assert!(
+        !v.to_string().contains("4eC39HqLyjWDarjtT1zdp7dc"),
+        "the error does not echo the secret: {v}"
+    );
+    let (code, _, err) = config_cli(
+        &url,
+        &[
+            "set",
+            "--environment",
+            "prod",
+            "LOG_LEVEL=trace",
+            "DB_PASSWORD=hunter2",
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("values.DB_PASSWORD"), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+    // Bad input is refused too.
+    for (body, field) in [
+        (r#"{"environment":"prod","values":{"A":[1]}}"#, "values.A"),
+        (
+            r#"{"environment":"prod","cluster":"c","values":{"A":"1"}}"#,
+            "environment",
+        ),
+        (r#"{"environment":"prod","values":{"A":"1"}"#, "body"),
+    ] {
+        let (status, v) = post_json(
+            &server,
+            "/hooks/config",
+            Some(INGEST_TOKEN),
+            body.as_bytes().to_vec(),
+        );
+        assert_eq!(
+            (status, v["error"]["field"].as_str()),
+            (400, Some(field)),
+            "{body}: {v}"
+        );
+    }
+    let (status, _) = post_json(
+        &server,
+        "/hooks/config",
+        None,
+        br#"{"environment":"prod","values":{"A":"1"}}"#.to_vec(),
+    );
+    assert_eq!(status, 401);
+    std::thread::sleep(Duration::from_millis(500));
+    let after = server
+        .query("{ events(first: 500) { totalCount } }", json!({}))
+        .unwrap();
+    assert_eq!(before, after, "nothing was written");
+
+    // prod-eu-1's own value overrides prod's; history keeps every setting.
+    let (code, out, err) = config_cli(&url, &["set", "--cluster", "prod-eu-1", "TIMEOUT=45"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = config_cli(
+        &url,
+        &[
+            "set",
+            "--environment",
+            "prod",
+            "--unset",
+            "TIMEOUT",
+            "LOG_LEVEL=warn",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let values = server
+        .wait_for("the cluster's configuration", Duration::from_secs(30), || {
+            let v = server.query(
+                r#"{ configuration(cluster: "prod-eu-1") { nodes { key value level scope setBy } } }"#,
+                json!({}),
+            )?["configuration"]["nodes"].clone();
+            Ok((v.to_string().contains("warn")).then_some(v))
+        })
+        .unwrap();
+    assert_eq!(
+        values,
+        json!([
+            {"key": "LOG_LEVEL", "value": "warn", "level": "environment", "scope": "prod", "setBy": "flag:ingest"},
+            {"key": "TIMEOUT", "value": "45", "level": "cluster", "scope": "prod-eu-1", "setBy": "flag:ingest"},
+        ])
+    );
+    let history = server
+        .query(
+            r#"{ configurationHistory(environment: "prod", key: "TIMEOUT") { nodes { key value } } }"#,
+            json!({}),
+        )
+        .unwrap();
+    assert_eq!(
+        history["configurationHistory"]["nodes"],
+        json!([{"key": "TIMEOUT", "value": "30"}, {"key": "TIMEOUT", "value": null}])
+    );
+}

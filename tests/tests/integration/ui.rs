@@ -379,6 +379,23 @@ pub(crate) fn seed_shop() -> Shop {
         serde_json::to_vec(&json!({ "deployments": deployments })).unwrap(),
     );
 
+    // Configuration: staging and prod share TIMEOUT and differ in two keys, one of them a
+    // value that is markup (shown as text) and one that prod lacks.
+    for (env, values) in [
+        (
+            "staging",
+            json!({"TIMEOUT": "30", "BANNER": "<img src=x onerror=alert(1)>", "FEATURE_X": "on"}),
+        ),
+        ("prod", json!({"TIMEOUT": "30", "BANNER": "Welcome"})),
+    ] {
+        post_ok(
+            &server,
+            "/hooks/config",
+            "application/json",
+            serde_json::to_vec(&json!({"environment": env, "values": values})).unwrap(),
+        );
+    }
+
     // The catalog answers what the dashboard will show.
     let past = rfc3339(hours(2));
     let (past_version, now_version) = server
@@ -508,7 +525,29 @@ pub(crate) fn seed_shop() -> Shop {
         1,
     );
 
+    // The configuration differences as the diff table shows them (key, staging, prod).
+    let config_diff = server
+        .wait_for("staging and prod configured", SEED_TIMEOUT, || {
+            let d = server.query(
+                r#"{ inventoryDiff(from: {environment: "staging"}, to: {environment: "prod"}) { configuration { key fromValue toValue } } }"#,
+                json!({}),
+            )?;
+            let rows: Vec<Value> = d["inventoryDiff"]["configuration"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .map(|c| {
+                    let text = |v: &Value| v.as_str().unwrap_or("not set").to_string();
+                    json!([c["key"], text(&c["fromValue"]), text(&c["toValue"])])
+                })
+                .collect();
+            Ok((rows.len() == 2).then_some(rows))
+        })
+        .unwrap();
+
     let seed = json!({
+        "configDiff": config_diff,
         "url": server.url(""),
         "ingestToken": INGEST_TOKEN,
         "adminToken": ADMIN_TOKEN,

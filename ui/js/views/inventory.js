@@ -17,6 +17,7 @@ const INV = graphql`query Inventory($environment: String, $cluster: String, $nam
 const DIFF = graphql`query Diff($from: ScopeInput!, $to: ScopeInput!, $at: DateTime, $after: String) {
   inventoryDiff(from: $from, to: $to, at: $at, first: 500, after: $after) {
     totalCount pageInfo { hasNextPage endCursor } nodes { component fromVersions toVersions change }
+    configuration { key fromValue toValue }
   }
 }`;
 
@@ -145,7 +146,13 @@ export async function render(ctx) {
         { label: compareB, cell: (x) => x.toVersions.join(', ') || '—' },
         { label: 'Difference', cell: (x) => h('span', { class: x.change === 'VERSIONS_DIFFER' ? 'diff-changed' : x.change === 'ONLY_IN_FROM' ? 'diff-removed' : 'diff-added' }, label[x.change]) },
       ], rows, { class: 'env-diff' }) : empty('They run the same versions of the same components.')),
-      async (after) => { const m = await gql(DIFF, { ...vars, after }, { signal: ctx.signal }); return ctx.alive() ? m.inventoryDiff : null; })));
+      async (after) => { const m = await gql(DIFF, { ...vars, after }, { signal: ctx.signal }); return ctx.alive() ? m.inventoryDiff : null; }),
+      h('h3', { id: 'cfg-diff-h' }, `Configuration (${nf.format(d.inventoryDiff.configuration.length)} keys differ)`),
+      d.inventoryDiff.configuration.length ? table(null, [
+        { label: 'Key', cell: (x) => h('code', {}, x.key) },
+        { label: compareA, cell: (x) => (x.fromValue == null ? h('span', { class: 'diff-removed' }, 'not set') : h('code', {}, x.fromValue)) },
+        { label: compareB, cell: (x) => (x.toValue == null ? h('span', { class: 'diff-removed' }, 'not set') : h('code', {}, x.toValue)) },
+      ], d.inventoryDiff.configuration, { class: 'config-diff' }) : empty('Their configuration is the same.')));
   };
 
   await Promise.all([load(), loadDiff()]);
