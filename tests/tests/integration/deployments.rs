@@ -54,10 +54,16 @@ fn fixture(path: &str) -> Vec<u8> {
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
-/// Runs `catalog deploy` against a server; returns (exit code, stdout, stderr).
-fn deploy(server_url: &str, token: &str, args: &[&str]) -> (i32, String, String) {
+/// Runs `catalog <command...> --server URL --token T <args...>`; returns (exit code,
+/// stdout, stderr).
+fn catalog_cli(
+    server_url: &str,
+    token: &str,
+    command: &[&str],
+    args: &[&str],
+) -> (i32, String, String) {
     let out = Command::new(binary().unwrap())
-        .arg("deploy")
+        .args(command)
         .args(["--server", server_url, "--token", token])
         .args(args)
         .env_remove("CATALOG_TOKEN")
@@ -69,6 +75,11 @@ fn deploy(server_url: &str, token: &str, args: &[&str]) -> (i32, String, String)
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Runs `catalog deploy` against a server.
+fn deploy(server_url: &str, token: &str, args: &[&str]) -> (i32, String, String) {
+    catalog_cli(server_url, token, &["deploy"], args)
 }
 
 /// The first 500 (every one in these tests) of a connection's nodes.
@@ -1074,45 +1085,48 @@ fn a_canary_from_the_cli_and_from_argo_rollouts_is_one_deployment_and_an_abort_a
             Ok((v.0 == at(46)).then_some(()))
         })
         .unwrap();
-    let run = |v: &str, share: Value, track: Value| json!([v, share, track]);
-    assert_eq!(
-        canary_view(&server, "prod-eu-1", &at(5)),
-        (
-            at(0),
-            "HEALTHY".into(),
-            vec![run("1.0.0", Value::Null, Value::Null)]
-        )
+    // (minute, start minute of the deployment then, status, [(version, share, track)]).
+    type View<'a> = (
+        i64,
+        i64,
+        &'a str,
+        &'a [(&'a str, Option<u8>, Option<&'a str>)],
     );
-    assert_eq!(
-        canary_view(&server, "prod-eu-1", &at(15)),
-        (
-            at(10),
-            "PROGRESSING".into(),
-            vec![
-                run("1.0.0", json!(90), json!("STABLE")),
-                run("1.1.0", json!(10), json!("CANARY")),
-            ]
-        )
-    );
-    assert_eq!(
-        canary_view(&server, "prod-eu-1", &at(25)),
-        (
-            at(10),
-            "PROGRESSING".into(),
-            vec![
-                run("1.0.0", json!(50), json!("STABLE")),
-                run("1.1.0", json!(50), json!("CANARY")),
-            ]
-        )
-    );
-    // Promoted: the deployment that began at 10% goes on.
-    assert_eq!(
-        canary_view(&server, "prod-eu-1", &at(35)),
-        (
-            at(10),
-            "HEALTHY".into(),
-            vec![run("1.1.0", Value::Null, Value::Null)]
-        )
+    let expect = |cluster: &str, views: &[View<'_>]| {
+        for (m, since, status, runs) in views {
+            let runs: Vec<Value> = runs.iter().map(|(v, p, t)| json!([v, p, t])).collect();
+            assert_eq!(
+                canary_view(&server, cluster, &at(*m)),
+                (at(*since), status.to_string(), runs),
+                "{cluster} at minute {m}"
+            );
+        }
+    };
+    // 10% and 50% are one deployment, begun at 10; promoted, it goes on.
+    expect(
+        "prod-eu-1",
+        &[
+            (5, 0, "HEALTHY", &[("1.0.0", None, None)]),
+            (
+                15,
+                10,
+                "PROGRESSING",
+                &[
+                    ("1.0.0", Some(90), Some("STABLE")),
+                    ("1.1.0", Some(10), Some("CANARY")),
+                ],
+            ),
+            (
+                25,
+                10,
+                "PROGRESSING",
+                &[
+                    ("1.0.0", Some(50), Some("STABLE")),
+                    ("1.1.0", Some(50), Some("CANARY")),
+                ],
+            ),
+            (35, 10, "HEALTHY", &[("1.1.0", None, None)]),
+        ],
     );
     let where_count =
         |v: &str, m: i64| where_is(&server, json!({"c": "shop/cart", "v": v, "at": at(m)})).len();
@@ -1171,35 +1185,29 @@ fn a_canary_from_the_cli_and_from_argo_rollouts_is_one_deployment_and_an_abort_a
             Ok((canary_view(&server, "argo-1", &at(40)).0 == at(31)).then_some(()))
         })
         .unwrap();
-    assert_eq!(
-        canary_view(&server, "argo-1", &at(5)),
-        (
-            at(0),
-            "PROGRESSING".into(),
-            vec![
-                run("1.0.0", json!(90), json!("STABLE")),
-                run("1.1.0", json!(10), json!("CANARY")),
-            ]
-        )
-    );
-    assert_eq!(
-        canary_view(&server, "argo-1", &at(25)),
-        (
-            at(0),
-            "HEALTHY".into(),
-            vec![run("1.1.0", json!(100), json!("STABLE"))]
-        )
-    );
-    assert_eq!(
-        canary_view(&server, "argo-1", &at(30)),
-        (
-            at(30),
-            "ROLLED_BACK".into(),
-            vec![
-                run("1.1.0", json!(100), json!("STABLE")),
-                run("1.2.0", json!(0), json!("CANARY")),
-            ]
-        )
+    expect(
+        "argo-1",
+        &[
+            (
+                5,
+                0,
+                "PROGRESSING",
+                &[
+                    ("1.0.0", Some(90), Some("STABLE")),
+                    ("1.1.0", Some(10), Some("CANARY")),
+                ],
+            ),
+            (25, 0, "HEALTHY", &[("1.1.0", Some(100), Some("STABLE"))]),
+            (
+                30,
+                30,
+                "ROLLED_BACK",
+                &[
+                    ("1.1.0", Some(100), Some("STABLE")),
+                    ("1.2.0", Some(0), Some("CANARY")),
+                ],
+            ),
+        ],
     );
     // Two deployments (the 1.1.0 canary, the 1.2.0 canary); the abort is a failure, restored
     // when 1.1.0 serves alone. Cart ran from 0 to 60, down from 30 to 31.
@@ -1212,21 +1220,9 @@ fn a_canary_from_the_cli_and_from_argo_rollouts_is_one_deployment_and_an_abort_a
     );
 }
 
-/// Runs `catalog config ...` against a server; returns (exit code, stdout, stderr).
+/// Runs `catalog config <sub> <args...>` against a server with the ingest token.
 fn config_cli(server_url: &str, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(binary().unwrap())
-        .arg("config")
-        .args(args)
-        .args(["--server", server_url, "--token", INGEST_TOKEN])
-        .env_remove("CATALOG_TOKEN")
-        .env_remove("CATALOG_SERVER")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    catalog_cli(server_url, INGEST_TOKEN, &["config", args[0]], &args[1..])
 }
 
 const ENV_DIFF: &str = r#"query {
