@@ -254,14 +254,21 @@ fn runs(
                 })
                 .collect()
         };
-        out.extend(refs.into_iter().map(|image| Run {
-            container: Some(container.clone()),
-            image: Some(image),
-            component: None,
-            version: None,
-            traffic,
-            track,
-        }));
+        for image in refs {
+            let run = Run {
+                container: Some(container.clone()),
+                image: Some(image),
+                component: None,
+                version: None,
+                traffic,
+                track,
+            };
+            // Two ReplicaSets of one image (a pod template changed, the image did not) are
+            // one run when no rollout tells them apart.
+            if !out.contains(&run) {
+                out.push(run);
+            }
+        }
     }
     out
 }
@@ -802,5 +809,27 @@ mod tests {
             parse(v.to_string().as_bytes(), &prod()).unwrap_err().field,
             format!("items[{}].kind", n - 1)
         );
+    }
+
+    #[test]
+    fn two_replica_sets_of_one_image_without_their_rollout_are_one_run() {
+        let k = format!(
+            "{}/fixtures/kubernetes/rollout-canary-10.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let mut v: Value = serde_json::from_str(&std::fs::read_to_string(k).unwrap()).unwrap();
+        let items = v["items"].as_array_mut().unwrap();
+        items.retain(|i| i["kind"] == "Pod");
+        // The canary's template changed, its image did not (a new environment variable, say).
+        let digest = format!("registry.example.com/shop/cart@sha256:{}", "e".repeat(64));
+        for i in items.iter_mut() {
+            i["spec"]["containers"][0]["image"] = json!("registry.example.com/shop/cart:1.0.0");
+            i["status"]["containerStatuses"][0]["imageID"] = json!(digest);
+        }
+        let p = parse(v.to_string().as_bytes(), &prod()).unwrap();
+        let w = &snapshot(&p).workloads;
+        assert_eq!(w.len(), 1);
+        assert_eq!(w[0].runs.len(), 1, "{:?}", w[0].runs);
+        assert_eq!(w[0].replicas, Some(5));
     }
 }
