@@ -26,7 +26,7 @@ impl std::str::FromStr for Secret {
     }
 }
 
-fn parse_duration(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     let (n, unit) = s.trim().split_at(
         s.trim()
             .find(|c: char| !c.is_ascii_digit())
@@ -122,6 +122,82 @@ pub enum Command {
     /// secret is refused, naming the key, and nothing is recorded. Exit codes as for deploy.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Notification rules and the outbox of a running catalog: `rule set`, `rule remove`,
+    /// `rules`, `outbox`, `retry ID`. Exit codes as for deploy.
+    #[command(subcommand)]
+    Notify(NotifyCommand),
+}
+
+/// Where `catalog notify` talks to.
+#[derive(Debug, Clone, Args)]
+pub struct NotifyTarget {
+    #[arg(long, env = "CATALOG_SERVER", default_value = "http://127.0.0.1:8080")]
+    pub server: String,
+    /// A token: the catalog scope sets rules, the admin scope retries.
+    #[arg(long, env = "CATALOG_TOKEN", hide_env_values = true)]
+    pub token: Option<Secret>,
+    /// Give up after this long of retrying an unreachable or failing catalog.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NotifyCommand {
+    /// Set the rule of a team (default: any team) in an environment (default: any): which
+    /// endpoints hear which triggers. Replaces that rule.
+    #[command(subcommand)]
+    Rule(RuleCommand),
+    /// List the rules in force.
+    Rules {
+        #[command(flatten)]
+        target: NotifyTarget,
+    },
+    /// List the outbox, newest first.
+    Outbox {
+        #[command(flatten)]
+        target: NotifyTarget,
+        #[arg(long, value_parser = ["pending", "delivered", "parked"])]
+        state: Option<String>,
+        #[arg(long)]
+        endpoint: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        first: i32,
+    },
+    /// Put a parked notification back in its endpoint's lane (admin scope).
+    Retry {
+        #[command(flatten)]
+        target: NotifyTarget,
+        id: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RuleCommand {
+    Set {
+        #[command(flatten)]
+        target: NotifyTarget,
+        #[arg(long)]
+        team: Option<String>,
+        #[arg(long)]
+        environment: Option<String>,
+        /// An endpoint of the server's --notify-config (repeatable, or comma-separated).
+        #[arg(long = "endpoint", required = true, value_delimiter = ',')]
+        endpoints: Vec<String>,
+        /// Triggers (comma-separated): vulnerability, violation, drift, failure.
+        #[arg(long, required = true, value_delimiter = ',', value_parser = ["vulnerability", "violation", "drift", "failure"])]
+        on: Vec<String>,
+        /// Vulnerabilities below this are not notified.
+        #[arg(long, value_parser = ["none", "low", "medium", "high", "critical"])]
+        min_severity: Option<String>,
+    },
+    Remove {
+        #[command(flatten)]
+        target: NotifyTarget,
+        #[arg(long)]
+        team: Option<String>,
+        #[arg(long)]
+        environment: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -489,6 +565,11 @@ pub struct ServeArgs {
     /// its origin may open the GraphQL WebSocket.
     #[arg(long, env = "CATALOG_PUBLIC_URL")]
     pub public_url: Option<WebOrigin>,
+    /// Notification endpoints (YAML or JSON): where notifications may go, with the secrets to
+    /// send with, each read from a file. Rules (`catalog notify rule`, GraphQL) say which
+    /// endpoint hears what. See the README's "Notifications".
+    #[arg(long, env = "CATALOG_NOTIFY_CONFIG")]
+    pub notify_config: Option<std::path::PathBuf>,
     /// Another origin whose pages may open the GraphQL WebSocket (repeatable; comma-separated
     /// in the variable), e.g. https://dashboards.example.com. Pages of the catalog's own
     /// origin always may; clients that send no Origin (programs) are not browsers and may.

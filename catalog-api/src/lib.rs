@@ -12,6 +12,7 @@ pub mod graphql;
 pub mod hooks;
 pub mod import;
 pub mod judge;
+pub mod notify;
 pub mod ops;
 pub mod origin;
 pub mod policy;

@@ -38,6 +38,10 @@ fn main() -> std::process::ExitCode {
             let _ = rustls::crypto::ring::default_provider().install_default();
             return catalog_api::configure::run(cmd);
         }
+        Some(Command::Notify(cmd)) => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            return catalog_api::notify::cli::run(cmd);
+        }
         Some(Command::Import(cmd)) => {
             let _ = rustls::crypto::ring::default_provider().install_default();
             return catalog_api::import::run(cmd);

@@ -354,7 +354,7 @@ fn compile(mut set: PolicySet, budget: Duration) -> Result<Loaded, LoadError> {
 }
 
 /// A CVSS vector's base score and severity (`critical`, `high`, ...), the highest of several.
-fn severity(vectors: &[String]) -> (Option<f64>, Option<String>) {
+pub(crate) fn severity(vectors: &[String]) -> (Option<f64>, Option<String>) {
     let mut best: Option<(f64, String)> = None;
     for v in vectors {
         if let Ok(c) = v.parse::<cvss::Cvss>() {

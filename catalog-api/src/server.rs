@@ -537,6 +537,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             args.policy_dir.clone(),
             args.policy_budget,
         )),
+        notify: Arc::new(crate::notify::Notifier::new(
+            match &args.notify_config {
+                Some(p) => crate::notify::config::NotifyConfig::load(p)?,
+                None => Default::default(),
+            },
+            args.public_url.as_ref().map(|u| u.to_string()),
+        )),
     };
     let policy_ctx = ctx.clone();
     let state = web::Data::new(AppState {
@@ -655,6 +662,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         if !args.read_only {
             // Every observed deployment is judged after the fact too.
             crate::judge::spawn(policy_ctx.clone())?;
+            // And what must be told to someone is.
+            let sole = policy_ctx.store.backend() == catalog_schema::Backend::Sqlite;
+            crate::notify::spawn(policy_ctx.clone(), sole)?;
         }
         let poll = args.policy_poll;
         if !poll.is_zero() {

@@ -104,6 +104,9 @@ pub enum Event {
     /// (`/hooks/config`, `catalog config`); per scope and key, the latest holds.
     #[serde(rename = "config.set")]
     ConfigSet(crate::configuration::ConfigSet),
+    /// A notification rule set (or removed) for a team, an environment, or both.
+    #[serde(rename = "notify.rule")]
+    NotificationRuleSet(crate::notify::NotificationRule),
 }
 
 impl<'de> Deserialize<'de> for Event {
@@ -187,6 +190,7 @@ impl crate::tagged::TaggedEnum for Event {
         "policy.violation",
         "policy.judged",
         "config.set",
+        "notify.rule",
     ];
 
     fn variant<'de, D: serde::Deserializer<'de>>(tag: &str, d: D) -> Result<Event, D::Error> {
@@ -263,6 +267,9 @@ impl crate::tagged::TaggedEnum for Event {
             Some(EventKind::PolicyViolated) => Event::PolicyViolated(Deserialize::deserialize(d)?),
             Some(EventKind::PolicyJudged) => Event::PolicyJudged(Deserialize::deserialize(d)?),
             Some(EventKind::ConfigSet) => Event::ConfigSet(Deserialize::deserialize(d)?),
+            Some(EventKind::NotificationRuleSet) => {
+                Event::NotificationRuleSet(Deserialize::deserialize(d)?)
+            }
             Some(EventKind::CalendarEntryRemoved) => {
                 let f = fields::CalendarRemoved::deserialize(d)?;
                 Event::CalendarEntryRemoved { id: f.id }
@@ -340,10 +347,11 @@ pub enum EventKind {
     PolicyViolated,
     PolicyJudged,
     ConfigSet,
+    NotificationRuleSet,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 21] = [
+    pub const ALL: [EventKind; 22] = [
         EventKind::ImageRegistered,
         EventKind::TagDeleted,
         EventKind::ManifestDeleted,
@@ -365,6 +373,7 @@ impl EventKind {
         EventKind::PolicyViolated,
         EventKind::PolicyJudged,
         EventKind::ConfigSet,
+        EventKind::NotificationRuleSet,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -390,6 +399,7 @@ impl EventKind {
             EventKind::PolicyViolated => "policy.violation",
             EventKind::PolicyJudged => "policy.judged",
             EventKind::ConfigSet => "config.set",
+            EventKind::NotificationRuleSet => "notify.rule",
         }
     }
 
@@ -422,6 +432,7 @@ impl Event {
             Event::PolicyViolated(_) => EventKind::PolicyViolated,
             Event::PolicyJudged(_) => EventKind::PolicyJudged,
             Event::ConfigSet(_) => EventKind::ConfigSet,
+            Event::NotificationRuleSet(_) => EventKind::NotificationRuleSet,
         }
     }
 }

@@ -228,6 +228,9 @@ pub struct Catalog {
     governance: crate::governance::Governance,
     /// Configuration values per environment, cluster and namespace, with their history.
     configuration: crate::configuration::Configuration,
+    /// Who hears which notifications.
+    #[serde(with = "crate::graph::snapshot::as_json")]
+    notification_rules: crate::notify::Rules,
     /// Live deployments indexed for blast radius; derived, rebuilt on first use after a change.
     #[serde(skip)]
     live: std::sync::OnceLock<std::sync::Arc<blast::LiveIndex>>,
@@ -293,6 +296,7 @@ impl Catalog {
                 | Event::PolicyViolated(_)
                 | Event::PolicyJudged(_)
                 | Event::ConfigSet(_)
+                | Event::NotificationRuleSet(_)
         ) {
             // What runs where, and what it resolves to, may have changed.
             self.live = std::sync::OnceLock::new();
@@ -363,7 +367,13 @@ impl Catalog {
             Event::PolicyViolated(v) => self.governance.violation(v, t, &rec.key),
             Event::PolicyJudged(j) => self.governance.judged(j),
             Event::ConfigSet(c) => self.configuration.record(c, t, &rec.key, &rec.actor),
+            Event::NotificationRuleSet(r) => self.notification_rules.record(r, t, &rec.actor),
         }
+    }
+
+    /// The notification rules in force.
+    pub fn notification_rules(&self) -> &crate::notify::Rules {
+        &self.notification_rules
     }
 
     /// Approvals and policy sets.

@@ -12,6 +12,7 @@ pub mod governance;
 pub mod graph;
 pub mod identity;
 pub mod model;
+pub mod notify;
 pub mod osv;
 pub mod purl;
 pub mod redact;

@@ -8,8 +8,8 @@ mod time;
 
 pub use store::{
     Access, Backend, DbConnection, Durability, EventIndex, EventListener, InboxItem, InboxState,
-    NewInboxItem, RawEvent, SnapshotMeta, SnapshotWrite, Store, StoreError, StoreResult, Token,
-    EVENTS_CHANNEL,
+    NewInboxItem, NewOutboxRow, OutboxBatch, OutboxRow, OutboxState, RawEvent, SnapshotMeta,
+    SnapshotWrite, Store, StoreError, StoreResult, Token, EVENTS_CHANNEL,
 };
 pub use time::{from_micros, to_micros};
 

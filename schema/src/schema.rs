@@ -58,10 +58,44 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        key -> Text,
+        endpoint -> Text,
+        body -> Text,
+        created_at -> BigInt,
+        attempts -> Integer,
+        next_attempt_at -> BigInt,
+        lease_until -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+        state -> Text,
+        delivered_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    outbox_cursor (name) {
+        name -> Text,
+        through -> BigInt,
+    }
+}
+
+diesel::table! {
+    outbox_incidents (key) {
+        key -> Text,
+        body -> Text,
+        opened_at -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     events,
     inbox,
     tokens,
     graph_snapshots,
     graph_snapshot_parts,
+    outbox,
+    outbox_cursor,
+    outbox_incidents,
 );

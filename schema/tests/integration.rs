@@ -222,12 +222,17 @@ both!(read_only, a_read_only_store_refuses_every_write);
 both!(snapshot_round_trip, snapshots_round_trip_in_parts);
 both!(snapshot_incomplete, an_incomplete_snapshot_is_never_read);
 both!(snapshot_prune, snapshots_keep_the_newest_two);
+both!(
+    outbox_lanes,
+    enqueue_once_claim_per_lane_fail_park_and_retry
+);
 use log::{
     a_commit_wakes_a_listener, a_read_only_store_refuses_every_write,
     concurrent_claims_hand_each_item_out_once, import_log_appends_in_order_once,
     migrating_a_log_indexes_what_it_holds, readers_never_see_a_hole_fill_in,
     the_log_answers_what_a_worker_asks,
 };
+use outbox::enqueue_once_claim_per_lane_fail_park_and_retry;
 use snapshots::{
     an_incomplete_snapshot_is_never_read, snapshots_keep_the_newest_two,
     snapshots_round_trip_in_parts,
@@ -237,6 +242,8 @@ use snapshots::{
 mod kinds;
 #[path = "integration/log.rs"]
 mod log;
+#[path = "integration/outbox.rs"]
+mod outbox;
 #[path = "integration/snapshots.rs"]
 mod snapshots;
 
@@ -468,6 +475,26 @@ macro_rules! dsl_tables {
             dsl_table!($conn, $DB, tokens, (String, String, String, i64)),
             dsl_table!($conn, $DB, graph_snapshots, (i64, i64, i64, i32, i64, bool)),
             dsl_table!($conn, $DB, graph_snapshot_parts, (i64, i32, Vec<u8>)),
+            dsl_table!(
+                $conn,
+                $DB,
+                outbox,
+                (
+                    i64,
+                    String,
+                    String,
+                    String,
+                    i64,
+                    i32,
+                    i64,
+                    Option<i64>,
+                    Option<String>,
+                    String,
+                    Option<i64>
+                )
+            ),
+            dsl_table!($conn, $DB, outbox_cursor, (String, i64)),
+            dsl_table!($conn, $DB, outbox_incidents, (String, String, i64)),
         ]
     };
 }

@@ -13,6 +13,7 @@ pub mod mixed;
 pub mod notify;
 pub mod pg;
 pub mod python;
+pub mod receiver;
 pub mod registry;
 pub mod sbom;
 pub mod senders;

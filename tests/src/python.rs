@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The python of the venv `name`, with `requirement` (a pinned `pkg==version`) installed;
+/// The python of the venv `name`, with `requirement` (pinned `pkg==version`s, space-separated)
+/// installed;
 /// made once, which needs PyPI the first time. Panics with what to install when it cannot.
 pub fn venv_python(name: &str, requirement: &str) -> PathBuf {
     let tools = std::env::var_os("CATALOG_TOOLS")
@@ -29,14 +30,8 @@ pub fn venv_python(name: &str, requirement: &str) -> PathBuf {
             venv.display()
         );
         let pip = Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "-q",
-                "--disable-pip-version-check",
-                requirement,
-            ])
+            .args(["-m", "pip", "install", "-q", "--disable-pip-version-check"])
+            .args(requirement.split_whitespace())
             .status();
         assert!(
             pip.is_ok_and(|s| s.success()),

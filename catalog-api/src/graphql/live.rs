@@ -279,6 +279,26 @@ pub(super) fn describe(e: &Event) -> (Vec<String>, String) {
                 ),
             )
         }
+        Event::NotificationRuleSet(r) => {
+            let team = r.team.as_deref().unwrap_or("any team");
+            let env = r.environment.as_deref().unwrap_or("any environment");
+            let what = if r.removed {
+                "removed".to_string()
+            } else {
+                format!(
+                    "{} to {}",
+                    r.on.iter()
+                        .map(|t| t.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    r.endpoints.join(", ")
+                )
+            };
+            (
+                r.team.iter().map(|t| format!("team:{t}")).collect(),
+                format!("notification rule of {team} in {env}: {what}"),
+            )
+        }
         Event::VexRecorded(d) => {
             let mut s: Vec<String> = Vec::new();
             for st in &d.statements {

@@ -11,6 +11,7 @@ mod depth;
 mod governance;
 mod inventory;
 mod live;
+mod notify;
 mod packages;
 mod paging;
 mod read_only;
@@ -40,6 +41,8 @@ pub struct AppCtx {
     pub read_only: Option<Arc<str>>,
     /// The Rego policy set in force (see [`crate::policy`]).
     pub policies: Arc<crate::policy::Policies>,
+    /// Notification endpoints (see [`crate::notify`]).
+    pub notify: Arc<crate::notify::Notifier>,
 }
 
 #[derive(MergedObject, Default)]
@@ -51,6 +54,7 @@ pub struct Query(
     applications::ApplicationQuery,
     audit::AuditQuery,
     governance::GovernanceQuery,
+    notify::NotifyQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -59,6 +63,7 @@ pub struct Mutation(
     applications::ApplicationMutation,
     audit::AuditMutation,
     governance::GovernanceMutation,
+    notify::NotifyMutation,
 );
 
 #[derive(MergedSubscription, Default)]

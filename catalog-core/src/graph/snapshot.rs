@@ -24,7 +24,7 @@ use super::Catalog;
 use sha2::{Digest, Sha256};
 
 /// The container format this build writes and reads.
-pub const SNAPSHOT_FORMAT: u32 = 4;
+pub const SNAPSHOT_FORMAT: u32 = 5;
 const MAGIC: &[u8; 8] = b"CATSNAP\n";
 const HEADER: usize = 8 + 4 + 8 + 8 + 8 + 32;
 

@@ -22,6 +22,18 @@ fn every_kind() -> Vec<RecordedEvent> {
             to: "shop/cart".into(),
         },
     ));
+    all.push(super::rec(
+        902,
+        52,
+        Event::NotificationRuleSet(catalog_core::notify::NotificationRule {
+            team: Some("payments".into()),
+            environment: None,
+            endpoints: vec!["pd-payments".into(), "slack".into()],
+            on: catalog_core::notify::Trigger::ALL.to_vec(),
+            min_severity: Some(catalog_core::notify::Severity::Critical),
+            removed: false,
+        }),
+    ));
     // Every optional field of a statement set, so each reads back.
     let at = super::rec(
         0,

@@ -24,12 +24,14 @@ mod events;
 mod fair_lock;
 mod inbox;
 mod listen;
+mod outbox;
 mod snapshots;
 mod tokens;
 
 pub use events::{EventIndex, RawEvent};
 pub use inbox::{InboxItem, InboxState, NewInboxItem};
 pub use listen::EventListener;
+pub use outbox::{NewOutboxRow, OutboxBatch, OutboxRow, OutboxState};
 pub use snapshots::{SnapshotMeta, SnapshotWrite};
 pub use tokens::Token;
 

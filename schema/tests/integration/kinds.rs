@@ -131,6 +131,18 @@ fn governance_events() -> Vec<NewEvent> {
                 .into(),
             }),
         ),
+        new_event(
+            "notify.rule:payments:prod:1".into(),
+            13,
+            Event::NotificationRuleSet(catalog_core::notify::NotificationRule {
+                team: Some("payments".into()),
+                environment: Some("prod".into()),
+                endpoints: vec!["pd-payments".into()],
+                on: vec![catalog_core::notify::Trigger::Vulnerability],
+                min_severity: Some(catalog_core::notify::Severity::High),
+                removed: false,
+            }),
+        ),
     ]
 }
 

@@ -639,6 +639,7 @@ fn graphql_in_process(
             None,
             std::time::Duration::from_millis(250),
         )),
+        notify: Default::default(),
     };
     // The schema HTTP queries run on (no extension: see `build_query_schema`).
     let schema = build_query_schema(Some(ctx));

@@ -56,7 +56,7 @@ fn fixture(path: &str) -> Vec<u8> {
 
 /// Runs `catalog <command...> --server URL --token T <args...>`; returns (exit code,
 /// stdout, stderr).
-fn catalog_cli(
+pub(super) fn catalog_cli(
     server_url: &str,
     token: &str,
     command: &[&str],

@@ -10,6 +10,7 @@ mod deployments;
 mod governance;
 mod graph;
 mod graphql_clients;
+mod notify;
 mod operations;
 mod ops;
 mod registries;

@@ -1,0 +1,128 @@
+//! Notifications through a durable outbox (see [`produce`] for what notifies, and
+//! [`schema`'s outbox](catalog_schema::OutboxRow) for how rows are kept).
+//!
+//! A producer thread follows the log and enqueues; one lane per endpoint delivers. A lane
+//! claims its endpoint's due rows, sends them (a few at a time), and records each answer:
+//! 2xx is delivered; a connection failure, a timeout, 408, 429 and 5xx are retried with
+//! exponential backoff (429's `Retry-After` is honoured); other 4xx, and a row out of
+//! attempts, are parked with the error, visible in GraphQL and on the dashboard, until
+//! someone retries them. A failing endpoint's lane waits alone: the others go on.
+
+pub mod cli;
+pub mod config;
+mod deliver;
+pub mod produce;
+pub mod render;
+
+use crate::graphql::AppCtx;
+use config::NotifyConfig;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// The configured endpoints and the handles that wake their lanes.
+#[derive(Default)]
+pub struct Notifier {
+    pub config: NotifyConfig,
+    /// The dashboard's public URL, for links in messages.
+    pub link_base: Option<String>,
+    wake: HashMap<String, Arc<Notify>>,
+}
+
+impl Notifier {
+    pub fn new(config: NotifyConfig, link_base: Option<String>) -> Notifier {
+        let wake = config
+            .endpoints
+            .iter()
+            .map(|e| (e.name.clone(), Arc::new(Notify::new())))
+            .collect();
+        Notifier {
+            config,
+            link_base,
+            wake,
+        }
+    }
+
+    /// Tells `endpoint`'s lane that rows wait.
+    pub fn wake(&self, endpoint: &str) {
+        if let Some(w) = self.wake.get(endpoint) {
+            w.notify_one();
+        }
+    }
+}
+
+/// Starts the producer (a thread of its own, woken by the graph's changes) and a lane per
+/// endpoint on the calling runtime. `sole`: this process is the only node (SQLite), so rows
+/// a killed predecessor had claimed go out again at once.
+pub fn spawn(ctx: AppCtx, sole: bool) -> anyhow::Result<()> {
+    use tokio::sync::broadcast::error::RecvError;
+    let notifier = ctx.notify.clone();
+    if sole {
+        ctx.store.outbox_release_leases()?;
+    }
+    let client = reqwest::Client::builder()
+        .timeout(notifier.config.retry.timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    for e in &notifier.config.endpoints {
+        let Some(wake) = notifier.wake.get(&e.name).cloned() else {
+            continue;
+        };
+        tokio::spawn(deliver::lane(
+            ctx.store.clone(),
+            notifier.clone(),
+            e.name.clone(),
+            client.clone(),
+            wake,
+        ));
+    }
+    let (wake, woken) = std::sync::mpsc::sync_channel::<()>(1);
+    let mut changes = ctx.sync.subscribe();
+    tokio::spawn(async move {
+        loop {
+            match changes.recv().await {
+                Ok(_) | Err(RecvError::Lagged(_)) => {
+                    if let Err(std::sync::mpsc::TrySendError::Disconnected(())) = wake.try_send(())
+                    {
+                        return;
+                    }
+                }
+                Err(RecvError::Closed) => return,
+            }
+        }
+    });
+    std::thread::Builder::new()
+        .name("notify-producer".into())
+        .spawn(move || run(&ctx, notifier, &woken))?;
+    Ok(())
+}
+
+fn run(ctx: &AppCtx, notifier: Arc<Notifier>, woken: &std::sync::mpsc::Receiver<()>) {
+    use std::sync::mpsc::RecvTimeoutError;
+    let mut producer = loop {
+        match produce::Producer::resume(ctx, notifier.clone()) {
+            Ok(p) => break p,
+            Err(e) => {
+                tracing::error!(error = %e, "the notification producer cannot start; trying again");
+                std::thread::sleep(std::time::Duration::from_secs(5));
+            }
+        }
+    };
+    loop {
+        loop {
+            match producer.step(ctx) {
+                Ok(true) => continue,
+                Ok(false) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot enqueue notifications; retried on the next change");
+                    break;
+                }
+            }
+        }
+        // A change wakes it; so does a minute of quiet, to retry after an error.
+        match woken.recv_timeout(std::time::Duration::from_secs(60)) {
+            Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+    }
+}

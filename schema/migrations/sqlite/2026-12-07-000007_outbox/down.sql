@@ -1,0 +1,3 @@
+DROP TABLE outbox_incidents;
+DROP TABLE outbox_cursor;
+DROP TABLE outbox;
