@@ -36,6 +36,7 @@ pub const VIEWS: &[&str] = &[
     "images",
     "vulnerabilities",
     "releases",
+    "notifications",
 ];
 
 fn serve(path: &str) -> HttpResponse {

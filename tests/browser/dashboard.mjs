@@ -233,6 +233,97 @@ try {
     await shot(page, 'inventory-diff');
   });
 
+  await check('notifications: endpoints with their counts, the rules, a delivered and a parked row, the state filter, markup as text', async () => {
+    const n = seed.notifications;
+    const dialogs = [];
+    const onDialog = (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); };
+    page.on('dialog', onDialog);
+    try {
+      await page.goto(url('/'));
+      await page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name: 'Notifications' }).click();
+      await page.waitForURL((u) => u.pathname === '/notifications', { timeout: T });
+      await page.getByRole('heading', { name: 'Notifications', exact: true }).waitFor({ timeout: T });
+      const cells = (table) => table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+      // Endpoints: each configured one, with the outbox's counts as the catalog gave them.
+      const endpoints = page.locator('table.notify-endpoints');
+      await endpoints.waitFor({ timeout: T });
+      assert.deepEqual(await cells(endpoints),
+        n.endpoints.map((e) => [e.name, e.kind, String(e.pending), String(e.delivered), String(e.parked)]), 'the endpoints and their counts');
+      assert.equal(await endpoints.locator('.tag.parked').count(), n.endpoints.filter((e) => e.parked > 0).length, 'parked counts stand out');
+      // The default route: any team, any environment, to both endpoints.
+      const rules = await cells(page.locator('table.notify-rules'));
+      assert.equal(rules.length, 1, `one rule: ${JSON.stringify(rules)}`);
+      const [team, env, triggers, to] = rules[0];
+      assert.deepEqual([team, env], ['any team', 'any']);
+      for (const t of ['failure', 'violation', 'drift', 'vulnerability']) assert.ok(triggers.includes(t), `trigger ${t}: ${triggers}`);
+      assert.ok(to.includes('ops-hook') && to.includes('dead-hook'), `endpoints: ${to}`);
+      // The outbox, newest first: the delivered row and the parked one with its error.
+      const outbox = page.locator('table.outbox');
+      await outbox.waitFor({ timeout: T });
+      const head = await outbox.locator('thead th').allTextContents();
+      const byId = async () => Object.fromEntries((await cells(outbox)).map((r) => [r[0], Object.fromEntries(head.map((k, i) => [k, r[i]]))]));
+      const rows = await byId();
+      const ids = Object.keys(rows).map(Number);
+      assert.deepEqual(await outbox.locator('tbody tr td:first-child').allTextContents(), [...ids].sort((a, b) => b - a).map(String), 'newest first');
+      const delivered = rows[n.delivered.id];
+      assert.ok(delivered, `row ${n.delivered.id} is listed`);
+      assert.equal(delivered.State, 'delivered');
+      assert.equal(delivered.Endpoint, n.delivered.endpoint);
+      assert.match(delivered.Trigger, /^failure · trigger/);
+      assert.equal(delivered['Last error'], '—');
+      assert.notEqual(delivered.Delivered, '—', 'the delivery time is shown');
+      const parked = rows[n.parked.id];
+      assert.ok(parked, `row ${n.parked.id} is listed`);
+      assert.equal(parked.State, 'parked');
+      assert.equal(parked.Endpoint, n.parked.endpoint);
+      assert.equal(parked.Attempts, String(n.parked.attempts));
+      assert.equal(parked['Last error'], n.parked.lastError);
+      const parkedRow = outbox.locator('tbody tr', { has: page.locator('td:first-child', { hasText: new RegExp(`^${n.parked.id}$`) }) });
+      assert.match(await parkedRow.getAttribute('class'), /\bparked\b/, 'a parked row stands out');
+      assert.equal(await parkedRow.locator('.tag.parked').textContent(), 'parked');
+      // The title and summary hold markup: shown as the characters they are, no element made.
+      for (const id of [n.delivered.id, n.parked.id]) {
+        const row = outbox.locator('tbody tr', { has: page.locator('td:first-child', { hasText: new RegExp(`^${id}$`) }) });
+        assert.equal(await row.locator('.title').textContent(), n.title, `row ${id}: the title as text`);
+        assert.equal(await row.locator('.why').textContent(), n.summary, `row ${id}: the summary as text`);
+      }
+      assert.ok(n.title.includes(n.markup));
+      assert.equal(await page.locator('main img, main script, main [onerror]').count(), 0, 'markup made no element');
+      await shot(page, 'notifications');
+      // The state filter, kept in the URL: only parked rows.
+      await page.getByRole('navigation', { name: 'Outbox state' }).getByRole('link', { name: 'Parked' }).click();
+      await page.waitForURL((u) => u.searchParams.get('state') === 'parked', { timeout: T });
+      await page.getByRole('navigation', { name: 'Outbox state' }).locator('strong', { hasText: 'Parked' }).waitFor({ timeout: T });
+      await outbox.waitFor({ timeout: T });
+      const only = async () => {
+        const got = await byId();
+        assert.deepEqual(Object.values(got).map((r) => r.State).filter((s) => s !== 'parked'), [], 'only parked rows');
+        assert.deepEqual(Object.keys(got).map(Number).sort((a, b) => a - b), [...n.parkedIds].sort((a, b) => a - b), 'every parked row');
+        assert.equal(await outbox.locator('tbody tr:not(.parked)').count(), 0, 'every row marked parked');
+      };
+      await only();
+      await shot(page, 'notifications-parked');
+      // A deep link keeps the filter; "older" pages by id below `before`.
+      await page.goto(url(`/notifications?state=parked&before=${n.parked.id}`));
+      await page.getByRole('heading', { name: 'Notifications', exact: true }).waitFor({ timeout: T });
+      await page.getByRole('link', { name: 'Newest' }).waitFor({ timeout: T });
+      const below = n.parkedIds.filter((id) => id < n.parked.id);
+      if (below.length) {
+        await outbox.waitFor({ timeout: T });
+        assert.deepEqual(Object.keys(await byId()).map(Number).sort((a, b) => a - b), [...below].sort((a, b) => a - b), 'older parked rows only');
+      } else {
+        assert.equal(await outbox.count(), 0, 'no older parked row');
+      }
+      await page.getByRole('link', { name: 'Newest' }).click();
+      await page.waitForURL((u) => u.searchParams.get('state') === 'parked' && !u.searchParams.has('before'), { timeout: T });
+      await outbox.locator('tbody tr').first().waitFor({ timeout: T });
+      await only();
+      assert.deepEqual(dialogs, [], 'no script ran from the data');
+    } finally {
+      page.off('dialog', onDialog);
+    }
+  });
+
   await check('an application: versions, the BOM of one, the diff of two', async () => {
     await page.goto(url(`/applications/${encodeURIComponent(seed.application)}`));
     await page.getByRole('heading', { name: /Bill of materials of version/ }).waitFor({ timeout: T });
@@ -308,6 +399,7 @@ try {
       ['search', '/search?q=shop'],
       ['teams', '/teams'],
       ['applications', '/applications'],
+      ['notifications', '/notifications'],
     ];
     // A deep link with a broken %-escape says so instead of leaving a blank page.
     await page.goto(url('/components/%E0%A4%A'));
@@ -324,7 +416,7 @@ try {
       assert.equal(await page.locator('main h1').count(), 1, `${path}: one h1`);
       const errors = await page.locator('main .error').allTextContents();
       assert.deepEqual(errors, [], `${path} shows an error`);
-      if (!['overview', 'component', 'application', 'blast-radius'].includes(name)) await shot(page, name);
+      if (!['overview', 'component', 'application', 'blast-radius', 'notifications'].includes(name)) await shot(page, name);
     }
   });
 } catch (e) {

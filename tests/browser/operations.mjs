@@ -125,6 +125,7 @@ const BY_OPERATION = {
   BomComponents: { of: app },
   Diff: { from: app, to: app },
   Inventory: { cluster: seed.cluster },
+  Notifications: { state: 'PARKED', before: null },
 };
 const INVENTORY_DIFF = { from: { environment: 'staging' }, to: { environment: 'prod' } };
 

@@ -14,6 +14,7 @@ import * as teams from './views/teams.js';
 import * as image from './views/image.js';
 import * as vulnerability from './views/vulnerability.js';
 import * as releases from './views/releases.js';
+import * as notifications from './views/notifications.js';
 
 const ROUTES = [
   [/^\/$/, home.render],
@@ -29,6 +30,7 @@ const ROUTES = [
   [/^\/images\/(.+)$/, image.render],
   [/^\/vulnerabilities\/(.+)$/, vulnerability.render],
   [/^\/releases$/, releases.render],
+  [/^\/notifications$/, notifications.render],
 ];
 
 const main = document.getElementById('view');

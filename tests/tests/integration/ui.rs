@@ -5,9 +5,10 @@
 //! (playwright-core driving Debian's /usr/bin/chromium) against both. What the script asserts
 //! comes from a seed file written here from what the catalog answered, never from guesses.
 
+use catalog_tests::capture::Capture;
 use catalog_tests::registry::{push, require_tool, ImageSpec, Layout, Registry, TempDir};
 use catalog_tests::sbom::cyclonedx as sbom;
-use catalog_tests::server::{ADMIN_TOKEN, CATALOG_TOKEN, INGEST_TOKEN};
+use catalog_tests::server::{free_port, ADMIN_TOKEN, CATALOG_TOKEN, INGEST_TOKEN};
 use catalog_tests::{CatalogServer, ServerOpts};
 use chrono::{DateTime, DurationRound, SecondsFormat, TimeDelta, Utc};
 use serde_json::{json, Value};
@@ -22,6 +23,8 @@ use std::time::{Duration, Instant};
 const CHROMIUM: &str = "/usr/bin/chromium";
 const BROWSER_TIMEOUT: Duration = Duration::from_secs(6 * 60);
 const SEED_TIMEOUT: Duration = Duration::from_secs(60);
+/// Patience for the outbox: one delivery, and one refused attempt before a row is parked.
+const NOTIFY_TIMEOUT: Duration = Duration::from_secs(10);
 
 const LOG4J: &str = "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1";
 const LOG4J_FIXED: &str = "pkg:maven/org.apache.logging.log4j/log4j-core@2.17.1";
@@ -96,6 +99,10 @@ const LIVE: ShopImage = ShopImage {
     version: "1.2.0",
     packages: &[],
 };
+
+/// A workload whose name is markup (names may hold anything but whitespace): the failed
+/// deployment's notification carries it in its title and summary, which must stay text.
+const MARKUP_WORKLOAD: &str = "<img/src=x/onerror=alert(1)>";
 
 /// Perf graph layers below `perf/root`: 10 + 40 + 140 + 300 + 600 + 900 = 1,990 components.
 const PERF_LAYERS: [usize; 6] = [10, 40, 140, 300, 600, 900];
@@ -266,20 +273,135 @@ pub(crate) struct Shop {
     pub(crate) registry: Registry,
     pub(crate) layout: Layout,
     _scratch: TempDir,
+    /// The notification configuration and its webhook secret.
+    _notify: TempDir,
     pub(crate) seed: Value,
 }
 
+/// `--notify-config` in a directory of its own: `ops-hook`, a webhook answered 200 by
+/// `capture`, and `dead-hook`, a Slack endpoint on a port nothing listens on.
+fn notify_config(capture: &Capture, closed: u16) -> TempDir {
+    let dir = TempDir::new("ui-notify").unwrap();
+    std::fs::write(dir.path().join("ops.key"), "whsec_c2VjcmV0").unwrap();
+    // One attempt: the dead endpoint's row is parked at its first refusal.
+    let yaml = format!(
+        "retry: {{attempts: 1, first: 100ms, max: 1s, timeout: 2s}}\n\
+         endpoints:\n\
+         \x20 - {{name: ops-hook, kind: webhook, url: \"http://127.0.0.1:{}/hook\", secret_file: ops.key}}\n\
+         \x20 - {{name: dead-hook, kind: slack, url: \"http://127.0.0.1:{closed}/\"}}\n",
+        capture.port
+    );
+    std::fs::write(dir.path().join("notify.yaml"), yaml).unwrap();
+    dir
+}
+
+const OUTBOX: &str = r#"{ notificationEndpoints { name kind pending delivered parked }
+    notificationOutbox(first: 100) { id endpoint state attempts lastError deliveredAt title summary } }"#;
+
+/// Sets the default route (any team, any environment) to both endpoints, then reports a
+/// failed deployment and waits until its notification is delivered to `ops-hook` and parked
+/// at `dead-hook` and nothing is pending: what the Notifications view will show.
+fn seed_notifications(server: &CatalogServer, capture: &Capture) -> Value {
+    let (st, v) = server
+        .graphql_as(
+            Some(CATALOG_TOKEN),
+            r#"mutation { setNotificationRule(endpoints: ["ops-hook", "dead-hook"],
+                 on: [FAILURE, VIOLATION, DRIFT, VULNERABILITY]) { team environment endpoints on } }"#,
+            json!({}),
+        )
+        .unwrap();
+    assert!(st == 200 && v.get("errors").is_none(), "{st} {v}");
+    // A digest without a tag: no version, so the title names the workload.
+    let image = format!(
+        "registry.example.com/ops/probe@sha256:{}",
+        hex::encode(Sha256::digest(b"notify probe"))
+    );
+    let mut failed = deployment("prod", "prod-eu-1", "ops", MARKUP_WORKLOAD, image, None, 1);
+    failed["status"] = json!("failed");
+    post_ok(
+        server,
+        "/hooks/deployments",
+        "application/json",
+        serde_json::to_vec(&failed).unwrap(),
+    );
+    let ours = |r: &&Value| {
+        r["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains(MARKUP_WORKLOAD))
+    };
+    let d = server
+        .wait_for(
+            "the failed deployment delivered to ops-hook and parked at dead-hook",
+            NOTIFY_TIMEOUT,
+            || {
+                let d = server.query(OUTBOX, json!({}))?;
+                let rows = d["notificationOutbox"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                let is = |endpoint: &str, state: &str| {
+                    rows.iter()
+                        .filter(ours)
+                        .any(|r| r["endpoint"] == endpoint && r["state"] == state)
+                };
+                let idle = d["notificationEndpoints"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().all(|e| e["pending"] == 0));
+                Ok((is("ops-hook", "DELIVERED") && is("dead-hook", "PARKED") && idle).then_some(d))
+            },
+        )
+        .unwrap_or_else(|e| panic!("{e}\n--- outbox: {:?}", server.query(OUTBOX, json!({}))));
+    let rows = d["notificationOutbox"].as_array().unwrap();
+    let row = |endpoint: &str| {
+        rows.iter()
+            .filter(ours)
+            .find(|r| r["endpoint"] == endpoint)
+            .unwrap()
+            .clone()
+    };
+    let (delivered, parked) = (row("ops-hook"), row("dead-hook"));
+    let title = delivered["title"].as_str().unwrap().to_string();
+    assert!(title.contains(MARKUP_WORKLOAD), "{delivered}");
+    assert!(parked["lastError"].is_string(), "{parked}");
+    // The webhook really received it.
+    let got: Vec<Value> = capture
+        .bodies()
+        .iter()
+        .filter_map(|(_, b)| serde_json::from_slice(b).ok())
+        .collect();
+    assert!(got.iter().any(|b| b["title"] == title.as_str()), "{got:?}");
+    json!({
+        "endpoints": d["notificationEndpoints"],
+        "markup": MARKUP_WORKLOAD,
+        "title": title,
+        "summary": delivered["summary"],
+        "delivered": delivered,
+        "parked": parked,
+        "parkedIds": rows.iter().filter(|r| r["state"] == "PARKED").map(|r| r["id"].clone()).collect::<Vec<_>>(),
+    })
+}
+
 pub(crate) fn seed_shop() -> Shop {
+    let capture = Capture::start().unwrap();
+    // A port nothing listens on: free_port binds it, reads it and lets it go.
+    let closed = free_port().unwrap();
+    let notify = notify_config(&capture, closed);
     let (registry, server) = CatalogServer::with_registry(ServerOpts {
         // Configuration names each cluster's environment; the events say the same.
         extra_args: vec![
             "--cluster-environment".into(),
             "prod-eu-1=prod,staging-eu-1=staging".into(),
+            "--notify-config".into(),
+            notify.path().join("notify.yaml").display().to_string(),
         ],
         ..ServerOpts::default()
     })
     .unwrap();
     let host = registry.host();
+    assert!(
+        closed != server.port && !host.ends_with(&format!(":{closed}")),
+        "the closed port {closed} was taken again"
+    );
 
     // Ownership, the application and declared dependencies.
     let receipt = post_ok(
@@ -546,8 +668,13 @@ pub(crate) fn seed_shop() -> Shop {
         })
         .unwrap();
 
+    // Last, once the rest has settled: the producer notifies what the log says after a rule
+    // exists, so the rule goes in before the failure it must report.
+    let notifications = seed_notifications(&server, &capture);
+
     let seed = json!({
         "configDiff": config_diff,
+        "notifications": notifications,
         "url": server.url(""),
         "ingestToken": INGEST_TOKEN,
         "adminToken": ADMIN_TOKEN,
@@ -595,6 +722,7 @@ pub(crate) fn seed_shop() -> Shop {
         registry,
         layout,
         _scratch: scratch,
+        _notify: notify,
         seed,
     }
 }
@@ -843,6 +971,7 @@ fn deep_links_answer_with_the_shell_and_assets_with_their_types() {
         "/images/sha256%3Aabc",
         "/vulnerabilities/CVE-2021-44228",
         "/search?q=log4j",
+        "/notifications?state=parked&before=10",
     ] {
         let r = http.get(server.url(path)).send().unwrap();
         assert_eq!(r.status().as_u16(), 200, "{path}");
