@@ -499,3 +499,115 @@ fn a_delivery_cut_by_sigkill_is_sent_again_under_the_same_key() {
     assert_eq!(receiver.at("/hook").len(), 2);
     drop(server);
 }
+
+#[test]
+fn a_violation_and_drift_notify_once_each_and_a_repeated_snapshot_adds_nothing() {
+    let receiver = Receiver::start().unwrap();
+    let dir = TempDir::new("notify-config").unwrap();
+    let cfg = config(dir.path(), &receiver, 3);
+    let policies = TempDir::new("policies").unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    std::fs::copy(
+        root.join("docs/policies/provenance.rego"),
+        policies.path().join("provenance.rego"),
+    )
+    .unwrap();
+    let server = CatalogServer::start(ServerOpts {
+        extra_args: vec![
+            "--notify-config".into(),
+            cfg,
+            "--policy-dir".into(),
+            policies.path().display().to_string(),
+        ],
+        ..Default::default()
+    })
+    .unwrap();
+    gql(
+        &server,
+        CATALOG_TOKEN,
+        RULE,
+        json!({"endpoints": ["hook"], "on": ["VIOLATION", "DRIFT"]}),
+    );
+
+    // A pipeline deploys a version the catalog does not know: provenance denies it.
+    let d = json!({
+        "environment": "prod", "cluster": "prod-eu-1", "namespace": "shop", "workload": "ghost",
+        "status": "healthy", "source": "api", "component": "shop/ghost", "version": "9.9.9",
+    });
+    let (st, body) = server
+        .post(
+            "/hooks/deployments",
+            "application/json",
+            Some(INGEST_TOKEN),
+            d.to_string().into_bytes(),
+        )
+        .unwrap();
+    assert_eq!(st, 202, "{body}");
+    let got = receiver.wait("/hook", 1, WAIT).unwrap();
+    let v = got[0].json();
+    assert_eq!(v["trigger"], "violation", "{v}");
+    assert_eq!(v["environment"], "prod");
+    assert!(
+        v["title"]
+            .as_str()
+            .unwrap()
+            .contains("shop/ghost 9.9.9 went out against policy in prod"),
+        "{v}"
+    );
+    assert!(
+        v["summary"]
+            .as_str()
+            .unwrap()
+            .contains("is not in the catalog"),
+        "{v}"
+    );
+
+    // A cluster's own pod list shows workloads no pipeline recorded: drift, one per thing.
+    let pods = std::fs::read(root.join("catalog-ingest/fixtures/kubernetes/pods.json")).unwrap();
+    let snapshot = |pods: Vec<u8>| {
+        let (st, body) = server
+            .post(
+                "/hooks/kubernetes?cluster=prod-us-1&environment=prod",
+                "application/json",
+                Some(INGEST_TOKEN),
+                pods,
+            )
+            .unwrap();
+        assert_eq!(st, 202, "{body}");
+    };
+    snapshot(pods.clone());
+    let drift = server
+        .wait_for("drift notified", WAIT, || {
+            let n = receiver
+                .at("/hook")
+                .iter()
+                .filter(|r| r.json()["trigger"] == "drift")
+                .count();
+            Ok((n > 0).then_some(n))
+        })
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    let all = receiver.at("/hook");
+    let drifts: Vec<Value> = all
+        .iter()
+        .map(|r| r.json())
+        .filter(|v| v["trigger"] == "drift")
+        .collect();
+    assert!(drifts.len() >= drift);
+    let keys: std::collections::BTreeSet<&str> =
+        drifts.iter().map(|v| v["key"].as_str().unwrap()).collect();
+    assert_eq!(keys.len(), drifts.len(), "each flag once");
+    assert!(drifts
+        .iter()
+        .all(|v| v["environment"] == "prod" && v["affected"][0]["cluster"] == "prod-us-1"));
+    assert!(
+        drifts
+            .iter()
+            .any(|v| v["title"].as_str().unwrap().contains("runs unrecorded")),
+        "{drifts:?}"
+    );
+    // The same pod list again: the same flags, nothing new.
+    snapshot(pods);
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(receiver.at("/hook").len(), all.len());
+}
