@@ -43,8 +43,24 @@ const CURSOR_EVERY: Duration = Duration::from_secs(5);
 /// Starts the judge on a thread of its own, woken through a channel by a task of the calling
 /// runtime that follows the graph's changes; it stops when that feed closes.
 pub fn spawn(ctx: AppCtx) -> std::io::Result<()> {
+    let woken = wake_on_changes(&ctx);
+    let helper = Helper::start()?;
+    std::thread::Builder::new()
+        .name("policy-judge".into())
+        .spawn(move || {
+            if let Err(e) = lower_priority() {
+                tracing::warn!(error = %e, "the policy judge runs at normal priority");
+            }
+            run(&ctx, &woken, helper);
+        })
+        .map(|_| ())
+}
+
+/// A channel that a task of the calling runtime signals whenever the graph changes; it
+/// disconnects when the change feed closes (the catalog stops). One pending wake-up is
+/// enough: a follower of the log reads everything new when it wakes.
+pub fn wake_on_changes(ctx: &AppCtx) -> std::sync::mpsc::Receiver<()> {
     use tokio::sync::broadcast::error::RecvError;
-    // One pending wake-up is enough: the judge reads everything new when it wakes.
     let (wake, woken) = std::sync::mpsc::sync_channel::<()>(1);
     let mut changes = ctx.sync.subscribe();
     tokio::spawn(async move {
@@ -60,16 +76,7 @@ pub fn spawn(ctx: AppCtx) -> std::io::Result<()> {
             }
         }
     });
-    let helper = Helper::start()?;
-    std::thread::Builder::new()
-        .name("policy-judge".into())
-        .spawn(move || {
-            if let Err(e) = lower_priority() {
-                tracing::warn!(error = %e, "the policy judge runs at normal priority");
-            }
-            run(&ctx, &woken, helper);
-        })
-        .map(|_| ())
+    woken
 }
 
 /// Nice 19 under `SCHED_BATCH`: the calling thread only takes CPU nothing else wants.

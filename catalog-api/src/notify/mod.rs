@@ -55,7 +55,6 @@ impl Notifier {
 /// endpoint on the calling runtime. `sole`: this process is the only node (SQLite), so rows
 /// a killed predecessor had claimed go out again at once.
 pub fn spawn(ctx: AppCtx, sole: bool) -> anyhow::Result<()> {
-    use tokio::sync::broadcast::error::RecvError;
     let notifier = ctx.notify.clone();
     if sole {
         ctx.store.outbox_release_leases()?;
@@ -76,21 +75,7 @@ pub fn spawn(ctx: AppCtx, sole: bool) -> anyhow::Result<()> {
             wake,
         ));
     }
-    let (wake, woken) = std::sync::mpsc::sync_channel::<()>(1);
-    let mut changes = ctx.sync.subscribe();
-    tokio::spawn(async move {
-        loop {
-            match changes.recv().await {
-                Ok(_) | Err(RecvError::Lagged(_)) => {
-                    if let Err(std::sync::mpsc::TrySendError::Disconnected(())) = wake.try_send(())
-                    {
-                        return;
-                    }
-                }
-                Err(RecvError::Closed) => return,
-            }
-        }
-    });
+    let woken = crate::judge::wake_on_changes(&ctx);
     std::thread::Builder::new()
         .name("notify-producer".into())
         .spawn(move || run(&ctx, notifier, &woken))?;

@@ -380,6 +380,26 @@ mod tests {
         .expect("json");
         assert_eq!(r["event_action"], "resolve");
         assert_eq!(r["dedup_key"], t["dedup_key"]);
+        let teams: Value =
+            serde_json::from_slice(&render(&n, &endpoint(Kind::Teams, b""), 0).body).expect("json");
+        let a = &teams["attachments"][0];
+        assert_eq!(a["contentType"], "application/vnd.microsoft.card.adaptive");
+        assert_eq!(a["content"]["type"], "AdaptiveCard");
+        assert_eq!(a["content"]["body"][0]["text"], n.title);
+        assert_eq!(
+            a["content"]["actions"][0]["url"],
+            "http://catalog.example/vulnerabilities/GHSA-1"
+        );
+        let create = render(&n, &endpoint(Kind::Opsgenie, b"K"), 0);
+        assert_eq!(create.url, "http://127.0.0.1:1/x/v2/alerts");
+        let c: Value = serde_json::from_slice(&create.body).expect("json");
+        assert_eq!(c["alias"], "vuln:GHSA-1:prod:payments");
+        assert_eq!(c["priority"], "P1");
+        assert_eq!(
+            c["responders"],
+            json!([{"name": "payments", "type": "team"}])
+        );
+        assert!(c["message"].as_str().expect("message").chars().count() <= 130);
         let o = render(&sample(Action::Resolve), &endpoint(Kind::Opsgenie, b"K"), 0);
         assert_eq!(o.url, "http://127.0.0.1:1/x/v2/alerts/vuln%3AGHSA-1%3Aprod%3Apayments/close?identifierType=alias");
         assert_eq!(o.headers, vec![("authorization", "GenieKey K".to_string())]);

@@ -261,7 +261,7 @@ fn main() -> Result<()> {
     rows.push(burst(
         0,
         "/hook",
-        "outbox: 1,000 advisories at once, one endpoint",
+        &format!("outbox: {matches} advisories at once, one endpoint"),
     )?);
     rule(&["hook", "dead"])?;
     rows.push(burst(

@@ -33,10 +33,10 @@ deny contains msg if {
 }
 "#;
 
-const LOG4J: &str = "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1";
+pub(super) const LOG4J: &str = "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1";
 
 /// Log4Shell with its CVSS 3.1 vector (10.0, critical).
-const LOG4SHELL: &str = r#"{
+pub(super) const LOG4SHELL: &str = r#"{
   "id": "GHSA-jfh8-c2jp-5v3q",
   "modified": "2024-01-01T00:00:00Z",
   "aliases": ["CVE-2021-44228"],

@@ -13,6 +13,7 @@
 //!   receiver sees one logical notification.
 
 use super::deployments::catalog_cli;
+use super::governance::{LOG4J, LOG4SHELL};
 use catalog_tests::receiver::{Answer, Receiver};
 use catalog_tests::registry::{push, ImageSpec, Layout, TempDir};
 use catalog_tests::server::{ADMIN_TOKEN, CATALOG_TOKEN, INGEST_TOKEN};
@@ -26,18 +27,6 @@ const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 /// PagerDuty integration keys are 32 characters.
 const ROUTING_KEY: &str = "R0UT1NGKEY0123456789abcdef012345";
 const GHSA: &str = "GHSA-jfh8-c2jp-5v3q";
-const LOG4J: &str = "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1";
-const LOG4SHELL: &str = r#"{
-  "id": "GHSA-jfh8-c2jp-5v3q",
-  "modified": "2024-01-01T00:00:00Z",
-  "aliases": ["CVE-2021-44228"],
-  "summary": "Remote code injection in Log4j",
-  "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H"}],
-  "affected": [{
-    "package": {"ecosystem": "Maven", "name": "org.apache.logging.log4j:log4j-core"},
-    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "2.0-beta9"}, {"fixed": "2.15.0"}]}]
-  }]
-}"#;
 
 /// Writes the endpoint configuration (and its secret files) into `dir`.
 fn config(dir: &Path, receiver: &Receiver, attempts: u32) -> String {
@@ -86,15 +75,23 @@ fn deploy(server: &CatalogServer, env: &str, cluster: &str, image: Option<&str>)
         Some(i) => d["images"] = json!([{"container": "cart", "image": i}]),
         None => d["status"] = json!("removed"),
     }
-    let (st, body) = server
-        .post(
-            "/hooks/deployments",
-            "application/json",
-            Some(INGEST_TOKEN),
-            d.to_string().into_bytes(),
-        )
-        .unwrap();
-    assert_eq!(st, 202, "{body}");
+    post_deployment(server, &d);
+}
+
+fn post_deployment(server: &CatalogServer, d: &Value) {
+    accepted(
+        server,
+        "/hooks/deployments",
+        "application/json",
+        INGEST_TOKEN,
+        d.to_string().into_bytes(),
+    );
+}
+
+/// POSTs to a hook, which must take it (202).
+fn accepted(server: &CatalogServer, path: &str, content_type: &str, token: &str, body: Vec<u8>) {
+    let (st, said) = server.post(path, content_type, Some(token), body).unwrap();
+    assert_eq!(st, 202, "{path}: {said}");
 }
 
 /// Checks the webhooks' signatures with Standard Webhooks' own library, and PagerDuty's and
@@ -182,15 +179,13 @@ fn an_advisory_matching_prod_pages_its_owner_once_and_resolves_when_nothing_affe
         "components": [{"type": "library", "bom-ref": LOG4J, "name": "log4j-core",
                         "version": "2.14.1", "purl": LOG4J}]
     });
-    let (st, body) = server
-        .post(
-            &format!("/hooks/sbom?image={digest}"),
-            "application/vnd.cyclonedx+json",
-            Some(INGEST_TOKEN),
-            sbom.to_string().into_bytes(),
-        )
-        .unwrap();
-    assert_eq!(st, 202, "{body}");
+    accepted(
+        &server,
+        &format!("/hooks/sbom?image={digest}"),
+        "application/vnd.cyclonedx+json",
+        INGEST_TOKEN,
+        sbom.to_string().into_bytes(),
+    );
     gql(
         &server,
         CATALOG_TOKEN,
@@ -270,15 +265,13 @@ fn an_advisory_matching_prod_pages_its_owner_once_and_resolves_when_nothing_affe
 
     // The advisory.
     let t0 = Instant::now();
-    let (st, body) = server
-        .post(
-            "/hooks/osv",
-            "application/json",
-            Some(CATALOG_TOKEN),
-            LOG4SHELL.as_bytes().to_vec(),
-        )
-        .unwrap();
-    assert_eq!(st, 202, "{body}");
+    accepted(
+        &server,
+        "/hooks/osv",
+        "application/json",
+        CATALOG_TOKEN,
+        LOG4SHELL.as_bytes().to_vec(),
+    );
     let hook = receiver.wait("/hook", 1, WAIT).unwrap();
     let pd = receiver.wait("/pd", 1, WAIT).unwrap();
     let slack = receiver.wait("/slack", 1, WAIT).unwrap();
@@ -453,15 +446,7 @@ fn a_delivery_cut_by_sigkill_is_sent_again_under_the_same_key() {
         "environment": "prod", "cluster": "prod-eu-1", "namespace": "shop", "workload": "cart",
         "status": "failed", "source": "api", "component": "shop/cart", "version": "2.0.0",
     });
-    let (st, body) = server
-        .post(
-            "/hooks/deployments",
-            "application/json",
-            Some(INGEST_TOKEN),
-            d.to_string().into_bytes(),
-        )
-        .unwrap();
-    assert_eq!(st, 202, "{body}");
+    post_deployment(&server, &d);
     // The receiver holds the first delivery; the catalog dies with it in flight.
     let first = receiver.wait("/hook", 1, WAIT).unwrap();
     server.kill();
@@ -534,15 +519,7 @@ fn a_violation_and_drift_notify_once_each_and_a_repeated_snapshot_adds_nothing()
         "environment": "prod", "cluster": "prod-eu-1", "namespace": "shop", "workload": "ghost",
         "status": "healthy", "source": "api", "component": "shop/ghost", "version": "9.9.9",
     });
-    let (st, body) = server
-        .post(
-            "/hooks/deployments",
-            "application/json",
-            Some(INGEST_TOKEN),
-            d.to_string().into_bytes(),
-        )
-        .unwrap();
-    assert_eq!(st, 202, "{body}");
+    post_deployment(&server, &d);
     let got = receiver.wait("/hook", 1, WAIT).unwrap();
     let v = got[0].json();
     assert_eq!(v["trigger"], "violation", "{v}");
@@ -565,15 +542,8 @@ fn a_violation_and_drift_notify_once_each_and_a_repeated_snapshot_adds_nothing()
     // A cluster's own pod list shows workloads no pipeline recorded: drift, one per thing.
     let pods = std::fs::read(root.join("catalog-ingest/fixtures/kubernetes/pods.json")).unwrap();
     let snapshot = |pods: Vec<u8>| {
-        let (st, body) = server
-            .post(
-                "/hooks/kubernetes?cluster=prod-us-1&environment=prod",
-                "application/json",
-                Some(INGEST_TOKEN),
-                pods,
-            )
-            .unwrap();
-        assert_eq!(st, 202, "{body}");
+        let path = "/hooks/kubernetes?cluster=prod-us-1&environment=prod";
+        accepted(&server, path, "application/json", INGEST_TOKEN, pods);
     };
     snapshot(pods.clone());
     let drift = server
