@@ -73,6 +73,9 @@ struct EndpointFile {
     secret_file: Option<String>,
     routing_key_file: Option<String>,
     api_key_file: Option<String>,
+    /// PagerDuty: a YAML or JSON map of team to routing key; the team's own key wins over
+    /// `routing_key_file`.
+    routing_keys_file: Option<String>,
 }
 
 /// One endpoint. `Debug` shows no URL and no secret.
@@ -82,6 +85,18 @@ pub struct Endpoint {
     pub url: String,
     /// The webhook's signing key, PagerDuty's routing key, or Opsgenie's API key.
     pub secret: Option<Vec<u8>>,
+    /// PagerDuty: each team's own routing key.
+    pub team_secrets: std::collections::HashMap<String, Vec<u8>>,
+}
+
+impl Endpoint {
+    /// The key to send a notification about `team` with: the team's own, else the
+    /// endpoint's.
+    pub fn secret_for(&self, team: Option<&str>) -> Option<&[u8]> {
+        team.and_then(|t| self.team_secrets.get(t))
+            .or(self.secret.as_ref())
+            .map(Vec::as_slice)
+    }
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -227,9 +242,32 @@ impl NotifyConfig {
             if let Some((f, _)) = others.iter().find(|(f, v)| *f != field && v.is_some()) {
                 bail!("{at}.{f}: not used by a {} endpoint", e.kind.as_str());
             }
+            let mut team_secrets = std::collections::HashMap::new();
+            if let Some(f) = &e.routing_keys_file {
+                if e.kind != Kind::Pagerduty {
+                    bail!(
+                        "{at}.routing_keys_file: not used by a {} endpoint",
+                        e.kind.as_str()
+                    );
+                }
+                let text = read("routing_keys_file", f)?;
+                let map = catalog_ingest::backstage::yaml_value(&text)
+                    .ok()
+                    .and_then(|v| v.as_object().cloned())
+                    .ok_or_else(|| {
+                        anyhow!("{at}.routing_keys_file: a YAML or JSON map of team to routing key")
+                    })?;
+                for (team, key) in map {
+                    let key = key.as_str().map(str::trim).unwrap_or_default();
+                    if key.is_empty() {
+                        bail!("{at}.routing_keys_file: the key of team {team:?} is not a string");
+                    }
+                    team_secrets.insert(team, key.as_bytes().to_vec());
+                }
+            }
             let secret = match file {
                 Some(f) => Some(secret_bytes(e.kind, &read(field, f)?)?),
-                None if field.is_empty() => None,
+                None if field.is_empty() || !team_secrets.is_empty() => None,
                 None => bail!("{at}.{field}: required for a {} endpoint", e.kind.as_str()),
             };
             out.endpoints.push(Endpoint {
@@ -237,6 +275,7 @@ impl NotifyConfig {
                 kind: e.kind,
                 url,
                 secret,
+                team_secrets,
             });
         }
         Ok(out)
@@ -275,13 +314,30 @@ mod tests {
             "https://hooks.slack.com/services/T0/B0/XXXXSECRET\n",
         );
         write(&dir, "pd.key", "R0UT1NGKEY\n");
+        write(
+            &dir,
+            "pd-teams.yaml",
+            "payments: PAYMENTSKEY\nshop: SHOPKEY\n",
+        );
         let ok = write(
             &dir,
             "ok.yaml",
-            "retry: {attempts: 3, first: 100ms, max: 1s}\nendpoints:\n  - {name: ops, kind: webhook, url: 'http://127.0.0.1:9/h', secret_file: ops.key}\n  - {name: chat, kind: slack, url_file: slack.url}\n  - {name: pd, kind: pagerduty, routing_key_file: pd.key}\n",
+            "retry: {attempts: 3, first: 100ms, max: 1s}\nendpoints:\n  - {name: ops, kind: webhook, url: 'http://127.0.0.1:9/h', secret_file: ops.key}\n  - {name: chat, kind: slack, url_file: slack.url}\n  - {name: pd, kind: pagerduty, routing_key_file: pd.key}\n  - {name: pd-teams, kind: pagerduty, routing_keys_file: pd-teams.yaml}\n",
         );
         let c = NotifyConfig::load(&ok).expect("loads");
-        assert_eq!(c.endpoints.len(), 3);
+        assert_eq!(c.endpoints.len(), 4);
+        let teams = c.endpoint("pd-teams").expect("pd-teams");
+        assert_eq!(
+            teams.secret_for(Some("payments")),
+            Some(&b"PAYMENTSKEY"[..])
+        );
+        assert_eq!(
+            teams.secret_for(Some("nobody")),
+            None,
+            "no key of its own, no default"
+        );
+        let pd = c.endpoint("pd").expect("pd");
+        assert_eq!(pd.secret_for(Some("payments")), Some(&b"R0UT1NGKEY"[..]));
         assert_eq!(
             c.endpoint("ops").and_then(|e| e.secret.clone()),
             Some(b"secret".to_vec())

@@ -174,6 +174,16 @@ async fn attempt(
             }
         }
     }
+    if e.kind == super::config::Kind::Pagerduty && e.secret_for(n.team.as_deref()).is_none() {
+        return fail(
+            format!(
+                "no routing key for team {:?}: add it to routing_keys_file, or give routing_key_file",
+                n.team.as_deref().unwrap_or("(none)")
+            ),
+            true,
+            None,
+        );
+    }
     let r = render(&n, e, chrono::Utc::now().timestamp());
     let mut req = client
         .post(&r.url)

@@ -27,7 +27,12 @@ pub struct Request {
 
 /// The request delivering `n` to `e`, signed at `now` (Unix seconds).
 pub fn render(n: &Notification, e: &Endpoint, now: i64) -> Request {
-    let secret = e.secret.as_deref().unwrap_or_default();
+    let secret = match e.kind {
+        // PagerDuty routes by key: the team's own, when it has one.
+        Kind::Pagerduty => e.secret_for(n.team.as_deref()),
+        _ => e.secret.as_deref(),
+    }
+    .unwrap_or_default();
     let json_body = |v: &Value| serde_json::to_vec(v).unwrap_or_default();
     match e.kind {
         Kind::Webhook => {
@@ -338,6 +343,7 @@ mod tests {
             kind,
             url: "http://127.0.0.1:1/x".into(),
             secret: Some(secret.to_vec()),
+            team_secrets: [("payments".to_string(), b"PAYMENTS".to_vec())].into(),
         }
     }
 
@@ -367,17 +373,17 @@ mod tests {
             serde_json::from_slice(&render(&n, &endpoint(Kind::Pagerduty, b"KEY"), 0).body)
                 .expect("json");
         assert_eq!(t["event_action"], "trigger");
-        assert_eq!(t["routing_key"], "KEY");
+        assert_eq!(t["routing_key"], "PAYMENTS", "the team's own key");
         assert_eq!(t["payload"]["severity"], "critical");
-        let r: Value = serde_json::from_slice(
-            &render(
-                &sample(Action::Resolve),
-                &endpoint(Kind::Pagerduty, b"KEY"),
-                0,
-            )
-            .body,
-        )
-        .expect("json");
+        let mut other = sample(Action::Resolve);
+        other.team = Some("shop".into());
+        let r: Value =
+            serde_json::from_slice(&render(&other, &endpoint(Kind::Pagerduty, b"KEY"), 0).body)
+                .expect("json");
+        assert_eq!(
+            r["routing_key"], "KEY",
+            "the endpoint's key for a team without one"
+        );
         assert_eq!(r["event_action"], "resolve");
         assert_eq!(r["dedup_key"], t["dedup_key"]);
         let teams: Value =

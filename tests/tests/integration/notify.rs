@@ -31,7 +31,12 @@ const GHSA: &str = "GHSA-jfh8-c2jp-5v3q";
 /// Writes the endpoint configuration (and its secret files) into `dir`.
 fn config(dir: &Path, receiver: &Receiver, attempts: u32) -> String {
     std::fs::write(dir.join("hook.key"), format!("{SECRET}\n")).unwrap();
-    std::fs::write(dir.join("pd.key"), ROUTING_KEY).unwrap();
+    // Each team's own PagerDuty service: its integration key, by team.
+    std::fs::write(
+        dir.join("pd-teams.yaml"),
+        format!("payments: {ROUTING_KEY}\n"),
+    )
+    .unwrap();
     std::fs::write(dir.join("slack.url"), receiver.url("/slack")).unwrap();
     let path = dir.join("notify.yaml");
     std::fs::write(
@@ -41,7 +46,7 @@ fn config(dir: &Path, receiver: &Receiver, attempts: u32) -> String {
              endpoints:\n\
              \x20 - {{name: hook, kind: webhook, url: '{}', secret_file: hook.key}}\n\
              \x20 - {{name: slack, kind: slack, url_file: slack.url}}\n\
-             \x20 - {{name: pd, kind: pagerduty, url: '{}', routing_key_file: pd.key}}\n\
+             \x20 - {{name: pd, kind: pagerduty, url: '{}', routing_keys_file: pd-teams.yaml}}\n\
              \x20 - {{name: dead, kind: webhook, url: '{}', secret_file: hook.key}}\n",
             receiver.url("/hook"),
             receiver.url("/pd"),
