@@ -8,8 +8,8 @@ mod time;
 
 pub use store::{
     Access, Backend, DbConnection, Durability, EventIndex, EventListener, InboxItem, InboxState,
-    NewInboxItem, NewOutboxRow, OutboxBatch, OutboxRow, OutboxState, RawEvent, SnapshotMeta,
-    SnapshotWrite, Store, StoreError, StoreResult, Token, EVENTS_CHANNEL,
+    Leader, NewInboxItem, NewOutboxRow, OutboxBatch, OutboxRow, OutboxState, RawEvent,
+    SnapshotMeta, SnapshotWrite, Store, StoreError, StoreResult, Token, EVENTS_CHANNEL,
 };
 pub use time::{from_micros, to_micros};
 

@@ -232,7 +232,8 @@ use log::{
     migrating_a_log_indexes_what_it_holds, readers_never_see_a_hole_fill_in,
     the_log_answers_what_a_worker_asks,
 };
-use outbox::enqueue_once_claim_per_lane_fail_park_and_retry;
+both!(outbox_leader, one_leader_at_a_time);
+use outbox::{enqueue_once_claim_per_lane_fail_park_and_retry, one_leader_at_a_time};
 use snapshots::{
     an_incomplete_snapshot_is_never_read, snapshots_keep_the_newest_two,
     snapshots_round_trip_in_parts,

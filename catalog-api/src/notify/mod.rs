@@ -84,6 +84,25 @@ pub fn spawn(ctx: AppCtx, sole: bool) -> anyhow::Result<()> {
 
 fn run(ctx: &AppCtx, notifier: Arc<Notifier>, woken: &std::sync::mpsc::Receiver<()>) {
     use std::sync::mpsc::RecvTimeoutError;
+    // One producer among the nodes of a PostgreSQL catalog (the others take over when it
+    // dies): two would each open the same incident under keys of their own pages.
+    let _leader = loop {
+        match ctx.store.try_lead("catalog notification producer") {
+            Ok(Some(l)) => {
+                tracing::info!("this node produces the notifications");
+                break l;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot tell whether this node produces notifications")
+            }
+        }
+        if let Err(RecvTimeoutError::Disconnected) =
+            woken.recv_timeout(std::time::Duration::from_secs(5))
+        {
+            return;
+        }
+    };
     let mut producer = loop {
         match produce::Producer::resume(ctx, notifier.clone()) {
             Ok(p) => break p,

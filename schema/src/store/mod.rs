@@ -31,7 +31,7 @@ mod tokens;
 pub use events::{EventIndex, RawEvent};
 pub use inbox::{InboxItem, InboxState, NewInboxItem};
 pub use listen::EventListener;
-pub use outbox::{NewOutboxRow, OutboxBatch, OutboxRow, OutboxState};
+pub use outbox::{Leader, NewOutboxRow, OutboxBatch, OutboxRow, OutboxState};
 pub use snapshots::{SnapshotMeta, SnapshotWrite};
 pub use tokens::Token;
 

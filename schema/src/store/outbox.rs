@@ -347,3 +347,50 @@ impl Store {
         }))
     }
 }
+
+/// The right to be the one process that does something (the notification producer): held
+/// until dropped, or until the process dies.
+pub struct Leader {
+    /// PostgreSQL: the session holding the advisory lock. SQLite has one node: nothing to hold.
+    session: Option<diesel::r2d2::PooledConnection<super::Manager>>,
+}
+
+impl Drop for Leader {
+    /// Gives the lock up before the session goes back to the pool (it lives on there).
+    fn drop(&mut self) {
+        if let Some(conn) = self.session.as_mut() {
+            if let super::DbConnection::Postgresql(c) = &mut **conn {
+                use diesel::connection::SimpleConnection;
+                let _ = c.batch_execute("SELECT pg_advisory_unlock_all()");
+            }
+        }
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct Got {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    got: bool,
+}
+
+impl Store {
+    /// Tries to become the one process that does `what` (a PostgreSQL session-level advisory
+    /// lock, keyed by `what`'s hash, on a connection the leader keeps): `None` when another
+    /// process is. On SQLite there is one node, which always leads.
+    pub fn try_lead(&self, what: &str) -> StoreResult<Option<Leader>> {
+        let mut conn = self.conn()?;
+        let super::DbConnection::Postgresql(c) = &mut *conn else {
+            return Ok(Some(Leader { session: None }));
+        };
+        // A stable 63-bit key from the name (FNV-1a).
+        let key = what.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        }) >> 1;
+        let got: Got = diesel::sql_query("SELECT pg_try_advisory_lock($1) AS got")
+            .bind::<diesel::sql_types::BigInt, _>(key as i64)
+            .get_result(c)?;
+        Ok(got.got.then_some(Leader {
+            session: Some(conn),
+        }))
+    }
+}

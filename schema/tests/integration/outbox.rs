@@ -147,3 +147,16 @@ pub(crate) fn enqueue_once_claim_per_lane_fail_park_and_retry(store: &Store, _db
         ["b>hook", "a>hook"]
     );
 }
+
+/// One leader at a time among stores of one database (PostgreSQL's advisory lock; SQLite
+/// is one node, which always leads).
+pub(crate) fn one_leader_at_a_time(store: &Store, db: &TestDb) {
+    let other = Store::open(&db.url, 2).unwrap();
+    let first = store.try_lead("notify").unwrap();
+    assert!(first.is_some());
+    let postgres = store.backend() == catalog_schema::Backend::Postgres;
+    assert_eq!(other.try_lead("notify").unwrap().is_none(), postgres);
+    assert!(other.try_lead("something else").unwrap().is_some());
+    drop(first);
+    assert!(other.try_lead("notify").unwrap().is_some(), "taken over");
+}

@@ -586,3 +586,81 @@ fn a_violation_and_drift_notify_once_each_and_a_repeated_snapshot_adds_nothing()
     std::thread::sleep(Duration::from_millis(1000));
     assert_eq!(receiver.at("/hook").len(), all.len());
 }
+
+/// Two catalogs on one PostgreSQL database: both lanes deliver, each notification once; one
+/// node produces, and when it dies the other takes over.
+#[test]
+fn two_postgres_nodes_deliver_each_notification_once_and_a_survivor_takes_over() {
+    let db = catalog_tests::server::PgDatabase::create().unwrap();
+    let receiver = Receiver::start().unwrap();
+    let dir = TempDir::new("notify-config").unwrap();
+    let cfg = config(dir.path(), &receiver, 3);
+    let opts = ServerOpts {
+        database_url: Some(db.url.clone()),
+        extra_args: vec!["--notify-config".into(), cfg],
+        ..Default::default()
+    };
+    let mut nodes = vec![
+        CatalogServer::start(opts.clone()).unwrap(),
+        CatalogServer::start(opts).unwrap(),
+    ];
+    gql(
+        &nodes[0],
+        CATALOG_TOKEN,
+        RULE,
+        json!({"endpoints": ["hook"], "on": ["FAILURE"]}),
+    );
+    let failed = |node: &CatalogServer, i: usize| {
+        post_deployment(
+            node,
+            &json!({
+                "environment": "prod", "cluster": "prod-eu-1", "namespace": "shop",
+                "workload": format!("w{i}"), "status": "failed", "source": "api",
+                "component": "shop/cart", "version": format!("1.0.{i}"),
+            }),
+        );
+    };
+    // Both nodes have the rule before anything fails.
+    nodes[1]
+        .wait_for("the rule on the second node", WAIT, || {
+            let v = nodes[1].query("{ notificationRules { endpoints } }", json!({}))?;
+            Ok((v["notificationRules"].as_array().map_or(0, Vec::len) == 1).then_some(()))
+        })
+        .unwrap();
+    for i in 0..40 {
+        failed(&nodes[i % 2], i);
+    }
+    receiver.wait("/hook", 40, WAIT).unwrap();
+    std::thread::sleep(Duration::from_millis(1000));
+    let unique = |n: usize| {
+        let got = receiver.at("/hook");
+        let keys: std::collections::BTreeSet<String> = got
+            .iter()
+            .map(|r| r.headers["webhook-id"].clone())
+            .collect();
+        assert_eq!((got.len(), keys.len()), (n, n), "each notification once");
+    };
+    unique(40);
+    // The producing node dies; the survivor takes over within its retry (5 s).
+    let leader = nodes
+        .iter()
+        .position(|n| n.log().contains("this node produces the notifications"))
+        .expect("one node produces");
+    assert!(
+        !nodes[1 - leader]
+            .log()
+            .contains("this node produces the notifications"),
+        "only one"
+    );
+    nodes[leader].kill();
+    let survivor = nodes.remove(1 - leader);
+    for i in 40..45 {
+        failed(&survivor, i);
+    }
+    receiver.wait("/hook", 45, WAIT).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    unique(45);
+    assert!(survivor
+        .log()
+        .contains("this node produces the notifications"));
+}
