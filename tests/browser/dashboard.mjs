@@ -256,7 +256,7 @@ try {
       const [team, env, triggers, to] = rules[0];
       assert.deepEqual([team, env], ['any team', 'any']);
       for (const t of ['failure', 'violation', 'drift', 'vulnerability']) assert.ok(triggers.includes(t), `trigger ${t}: ${triggers}`);
-      assert.ok(to.includes('ops-hook') && to.includes('dead-hook'), `endpoints: ${to}`);
+      assert.ok(to.includes('ops') && to.includes('chat'), `endpoints: ${to}`);
       // The outbox, newest first: the delivered row and the parked one with its error.
       const outbox = page.locator('table.outbox');
       await outbox.waitFor({ timeout: T });

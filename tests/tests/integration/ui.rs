@@ -278,8 +278,8 @@ pub(crate) struct Shop {
     pub(crate) seed: Value,
 }
 
-/// `--notify-config` in a directory of its own: `ops-hook`, a webhook answered 200 by
-/// `capture`, and `dead-hook`, a Slack endpoint on a port nothing listens on.
+/// `--notify-config` in a directory of its own: `ops`, a webhook answered 200 by
+/// `capture`, and `chat`, a Slack endpoint on a port nothing listens on.
 fn notify_config(capture: &Capture, closed: u16) -> TempDir {
     let dir = TempDir::new("ui-notify").unwrap();
     std::fs::write(dir.path().join("ops.key"), "whsec_c2VjcmV0").unwrap();
@@ -287,8 +287,8 @@ fn notify_config(capture: &Capture, closed: u16) -> TempDir {
     let yaml = format!(
         "retry: {{attempts: 1, first: 100ms, max: 1s, timeout: 2s}}\n\
          endpoints:\n\
-         \x20 - {{name: ops-hook, kind: webhook, url: \"http://127.0.0.1:{}/hook\", secret_file: ops.key}}\n\
-         \x20 - {{name: dead-hook, kind: slack, url: \"http://127.0.0.1:{closed}/\"}}\n",
+         \x20 - {{name: ops, kind: webhook, url: \"http://127.0.0.1:{}/hook\", secret_file: ops.key}}\n\
+         \x20 - {{name: chat, kind: slack, url: \"http://127.0.0.1:{closed}/\"}}\n",
         capture.port
     );
     std::fs::write(dir.path().join("notify.yaml"), yaml).unwrap();
@@ -299,13 +299,13 @@ const OUTBOX: &str = r#"{ notificationEndpoints { name kind pending delivered pa
     notificationOutbox(first: 100) { id endpoint state attempts lastError deliveredAt title summary } }"#;
 
 /// Sets the default route (any team, any environment) to both endpoints, then reports a
-/// failed deployment and waits until its notification is delivered to `ops-hook` and parked
-/// at `dead-hook` and nothing is pending: what the Notifications view will show.
+/// failed deployment and waits until its notification is delivered to `ops` and parked
+/// at `chat` and nothing is pending: what the Notifications view will show.
 fn seed_notifications(server: &CatalogServer, capture: &Capture) -> Value {
     let (st, v) = server
         .graphql_as(
             Some(CATALOG_TOKEN),
-            r#"mutation { setNotificationRule(endpoints: ["ops-hook", "dead-hook"],
+            r#"mutation { setNotificationRule(endpoints: ["ops", "chat"],
                  on: [FAILURE, VIOLATION, DRIFT, VULNERABILITY]) { team environment endpoints on } }"#,
             json!({}),
         )
@@ -331,7 +331,7 @@ fn seed_notifications(server: &CatalogServer, capture: &Capture) -> Value {
     };
     let d = server
         .wait_for(
-            "the failed deployment delivered to ops-hook and parked at dead-hook",
+            "the failed deployment delivered to ops and parked at chat",
             NOTIFY_TIMEOUT,
             || {
                 let d = server.query(OUTBOX, json!({}))?;
@@ -347,7 +347,7 @@ fn seed_notifications(server: &CatalogServer, capture: &Capture) -> Value {
                 let idle = d["notificationEndpoints"]
                     .as_array()
                     .is_some_and(|a| a.iter().all(|e| e["pending"] == 0));
-                Ok((is("ops-hook", "DELIVERED") && is("dead-hook", "PARKED") && idle).then_some(d))
+                Ok((is("ops", "DELIVERED") && is("chat", "PARKED") && idle).then_some(d))
             },
         )
         .unwrap_or_else(|e| panic!("{e}\n--- outbox: {:?}", server.query(OUTBOX, json!({}))));
@@ -359,7 +359,7 @@ fn seed_notifications(server: &CatalogServer, capture: &Capture) -> Value {
             .unwrap()
             .clone()
     };
-    let (delivered, parked) = (row("ops-hook"), row("dead-hook"));
+    let (delivered, parked) = (row("ops"), row("chat"));
     let title = delivered["title"].as_str().unwrap().to_string();
     assert!(title.contains(MARKUP_WORKLOAD), "{delivered}");
     assert!(parked["lastError"].is_string(), "{parked}");
