@@ -40,7 +40,8 @@ pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
         "" | "s" => Duration::from_secs(n),
         "m" => Duration::from_secs(n * 60),
         "h" => Duration::from_secs(n * 3600),
-        _ => return Err(format!("{s:?}: unit must be ms, s, m or h")),
+        "d" => Duration::from_secs(n * 86_400),
+        _ => return Err(format!("{s:?}: unit must be ms, s, m, h or d")),
     })
 }
 
@@ -570,6 +571,10 @@ pub struct ServeArgs {
     /// endpoint hears what. See the README's "Notifications".
     #[arg(long, env = "CATALOG_NOTIFY_CONFIG")]
     pub notify_config: Option<std::path::PathBuf>,
+    /// How long delivered notifications stay in the outbox (0: for ever). Parked and
+    /// pending ones stay until delivered.
+    #[arg(long, env = "CATALOG_NOTIFY_RETAIN", default_value = "30d", value_parser = parse_duration)]
+    pub notify_retain: Duration,
     /// Another origin whose pages may open the GraphQL WebSocket (repeatable; comma-separated
     /// in the variable), e.g. https://dashboards.example.com. Pages of the catalog's own
     /// origin always may; clients that send no Origin (programs) are not browsers and may.

@@ -65,6 +65,12 @@ pub async fn metrics(req: HttpRequest, st: web::Data<AppState>) -> HttpResponse 
         .ok()
         .and_then(Result::ok)
         .unwrap_or((-1, -1));
+    let store = st.ctx.store.clone();
+    let outbox = web::block(move || store.outbox_counts())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default();
     let mut g = Gauges {
         inbox_pending: pending,
         inbox_parked: parked,
@@ -87,6 +93,27 @@ pub async fn metrics(req: HttpRequest, st: web::Data<AppState>) -> HttpResponse 
         st.ws.open(),
         st.ws.refused()
     );
+    // Per configured endpoint (names only: URLs and keys are secrets) and state, so an alert
+    // can fire on parked notifications.
+    let _ = writeln!(
+        text,
+        "# HELP catalog_notifications Notifications in the outbox, per endpoint and state.\n\
+         # TYPE catalog_notifications gauge"
+    );
+    for e in &st.ctx.notify.config.endpoints {
+        for state in catalog_schema::OutboxState::ALL.map(|s| s.as_str()) {
+            let n: i64 = outbox
+                .iter()
+                .filter(|(name, s, _)| *name == e.name && s == state)
+                .map(|(_, _, n)| *n)
+                .sum();
+            let _ = writeln!(
+                text,
+                "catalog_notifications{{endpoint=\"{}\",state=\"{state}\"}} {n}",
+                e.name
+            );
+        }
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(text)

@@ -543,6 +543,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 None => Default::default(),
             },
             args.public_url.as_ref().map(|u| u.to_string()),
+            args.notify_retain,
         )),
     };
     let policy_ctx = ctx.clone();

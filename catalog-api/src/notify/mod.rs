@@ -26,11 +26,17 @@ pub struct Notifier {
     pub config: NotifyConfig,
     /// The dashboard's public URL, for links in messages.
     pub link_base: Option<String>,
+    /// How long delivered rows are kept (0: for ever).
+    pub retain: std::time::Duration,
     wake: HashMap<String, Arc<Notify>>,
 }
 
 impl Notifier {
-    pub fn new(config: NotifyConfig, link_base: Option<String>) -> Notifier {
+    pub fn new(
+        config: NotifyConfig,
+        link_base: Option<String>,
+        retain: std::time::Duration,
+    ) -> Notifier {
         let wake = config
             .endpoints
             .iter()
@@ -39,6 +45,7 @@ impl Notifier {
         Notifier {
             config,
             link_base,
+            retain,
             wake,
         }
     }
@@ -82,51 +89,90 @@ pub fn spawn(ctx: AppCtx, sole: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How often the producer checks it still leads, and prunes old delivered rows.
+const CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
 fn run(ctx: &AppCtx, notifier: Arc<Notifier>, woken: &std::sync::mpsc::Receiver<()>) {
     use std::sync::mpsc::RecvTimeoutError;
-    // One producer among the nodes of a PostgreSQL catalog (the others take over when it
-    // dies): two would each open the same incident under keys of their own pages.
-    let _leader = loop {
-        match ctx.store.try_lead("catalog notification producer") {
-            Ok(Some(l)) => {
-                tracing::info!("this node produces the notifications");
-                break l;
-            }
-            Ok(None) => {}
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot tell whether this node produces notifications")
-            }
-        }
-        if let Err(RecvTimeoutError::Disconnected) =
-            woken.recv_timeout(std::time::Duration::from_secs(5))
-        {
-            return;
-        }
-    };
-    let mut producer = loop {
-        match produce::Producer::resume(ctx, notifier.clone()) {
-            Ok(p) => break p,
-            Err(e) => {
-                tracing::error!(error = %e, "the notification producer cannot start; trying again");
-                std::thread::sleep(std::time::Duration::from_secs(5));
-            }
-        }
-    };
-    loop {
-        loop {
-            match producer.step(ctx) {
-                Ok(true) => continue,
-                Ok(false) => break,
+    let mut pruned: Option<std::time::Instant> = None;
+    'elect: loop {
+        // One producer among the nodes of a PostgreSQL catalog (the others take over when
+        // it dies): two would each open the same incident under keys of their own pages.
+        let mut leader = loop {
+            match ctx.store.try_lead("catalog notification producer") {
+                Ok(Some(l)) => {
+                    tracing::info!("this node produces the notifications");
+                    break l;
+                }
+                Ok(None) => {}
                 Err(e) => {
-                    tracing::warn!(error = %e, "cannot enqueue notifications; retried on the next change");
-                    break;
+                    tracing::warn!(error = %e, "cannot tell whether this node produces notifications")
+                }
+            }
+            if let Err(RecvTimeoutError::Disconnected) =
+                woken.recv_timeout(std::time::Duration::from_secs(5))
+            {
+                return;
+            }
+        };
+        // From what the database says (another node may have produced meanwhile).
+        let mut producer = loop {
+            match produce::Producer::resume(ctx, notifier.clone()) {
+                Ok(p) => break p,
+                Err(e) => {
+                    tracing::error!(error = %e, "the notification producer cannot start; trying again");
+                    if let Err(RecvTimeoutError::Disconnected) =
+                        woken.recv_timeout(std::time::Duration::from_secs(5))
+                    {
+                        return;
+                    }
+                }
+            }
+        };
+        let mut checked = std::time::Instant::now();
+        loop {
+            loop {
+                match producer.step(ctx) {
+                    Ok(true) => continue,
+                    Ok(false) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot enqueue notifications; retried on the next change");
+                        break;
+                    }
+                }
+            }
+            if pruned.is_none_or(|p| p.elapsed() >= PRUNE_EVERY) {
+                pruned = Some(std::time::Instant::now());
+                prune(ctx, notifier.retain);
+            }
+            // A change wakes it; so does the check's period, to retry after an error.
+            match woken.recv_timeout(CHECK_EVERY) {
+                Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+            // A session lost to the network lost the lock with it: another node may lead.
+            if checked.elapsed() >= CHECK_EVERY {
+                checked = std::time::Instant::now();
+                if !leader.holds() {
+                    tracing::warn!("this node lost its lead of the notifications; electing again");
+                    continue 'elect;
                 }
             }
         }
-        // A change wakes it; so does a minute of quiet, to retry after an error.
-        match woken.recv_timeout(std::time::Duration::from_secs(60)) {
-            Ok(()) | Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => return,
-        }
+    }
+}
+
+/// Removes delivered rows older than `retain` (0: keep them all).
+fn prune(ctx: &AppCtx, retain: std::time::Duration) {
+    if retain.is_zero() {
+        return;
+    }
+    let before = chrono::Utc::now()
+        - chrono::TimeDelta::from_std(retain).unwrap_or(chrono::TimeDelta::days(30));
+    match ctx.store.outbox_prune(catalog_schema::to_micros(before)) {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(rows = n, "pruned delivered notifications"),
+        Err(e) => tracing::warn!(error = %e, "cannot prune delivered notifications"),
     }
 }

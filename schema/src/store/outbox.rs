@@ -373,7 +373,30 @@ struct Got {
     got: bool,
 }
 
+impl Leader {
+    /// Whether the lock is still held: its session still answers (a session the network
+    /// ended took the lock with it).
+    pub fn holds(&mut self) -> bool {
+        let Some(conn) = self.session.as_mut() else {
+            return true;
+        };
+        use diesel::connection::SimpleConnection;
+        conn.batch_execute("SELECT 1").is_ok()
+    }
+}
+
 impl Store {
+    /// Removes delivered rows delivered before `before` (microseconds); returns how many.
+    pub fn outbox_prune(&self, before: i64) -> StoreResult<usize> {
+        let (_turn, mut conn) = self.writer()?;
+        Ok(diesel::delete(
+            outbox::table
+                .filter(outbox::state.eq(OutboxState::Delivered.as_str()))
+                .filter(outbox::delivered_at.lt(before)),
+        )
+        .execute(&mut *conn)?)
+    }
+
     /// Tries to become the one process that does `what` (a PostgreSQL session-level advisory
     /// lock, keyed by `what`'s hash, on a connection the leader keeps): `None` when another
     /// process is. On SQLite there is one node, which always leads.

@@ -104,11 +104,16 @@ pub(crate) fn enqueue_once_claim_per_lane_fail_park_and_retry(store: &Store, _db
     assert_eq!(parked.len(), 1);
     assert_eq!(parked[0].last_error.as_deref(), Some("HTTP 400"));
 
+    // Delivered rows go after their retention; pending and parked ones stay.
+    assert_eq!(store.outbox_prune(50).unwrap(), 0, "delivered at 50: kept");
+    assert_eq!(store.outbox_prune(51).unwrap(), 1);
+    assert_eq!(store.outbox_state_of("a>hook").unwrap(), None);
+    assert_eq!(store.outbox_rows(None, None, 10, None).unwrap().len(), 2);
     // Retry: only a parked row, attempts reset, due at once.
     assert_eq!(
         store.outbox_retry(hook[0].id, 2_000).unwrap(),
         None,
-        "delivered stays"
+        "not parked (delivered, and pruned)"
     );
     assert_eq!(
         store.outbox_retry(pd_id, 2_000).unwrap(),
@@ -144,7 +149,7 @@ pub(crate) fn enqueue_once_claim_per_lane_fail_park_and_retry(store: &Store, _db
         .unwrap();
     assert_eq!(
         older.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(),
-        ["b>hook", "a>hook"]
+        ["b>hook"]
     );
 }
 
@@ -158,5 +163,19 @@ pub(crate) fn one_leader_at_a_time(store: &Store, db: &TestDb) {
     assert_eq!(other.try_lead("notify").unwrap().is_none(), postgres);
     assert!(other.try_lead("something else").unwrap().is_some());
     drop(first);
-    assert!(other.try_lead("notify").unwrap().is_some(), "taken over");
+    let mut second = other.try_lead("notify").unwrap().expect("taken over");
+    assert!(second.holds());
+    if postgres {
+        // The network ends the leader's session: it no longer holds, and another leads.
+        use diesel::{Connection, RunQueryDsl};
+        let mut c = diesel::PgConnection::establish(&db.url).unwrap();
+        diesel::sql_query(
+            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' \
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        )
+        .execute(&mut c)
+        .unwrap();
+        assert!(!second.holds(), "the lock went with its session");
+        assert!(store.try_lead("notify").unwrap().is_some());
+    }
 }

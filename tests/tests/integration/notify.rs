@@ -422,6 +422,19 @@ fn an_advisory_matching_prod_pages_its_owner_once_and_resolves_when_nothing_affe
     std::thread::sleep(Duration::from_millis(800));
     assert_eq!(receiver.at("/hook").len(), 2);
     assert_eq!(receiver.at("/pd").len(), 2);
+    // /metrics counts them per endpoint and state (an alert can fire on parked ones).
+    let m = reqwest::blocking::get(server.url("/metrics"))
+        .unwrap()
+        .text()
+        .unwrap();
+    for line in [
+        "catalog_notifications{endpoint=\"pd\",state=\"delivered\"} 2",
+        "catalog_notifications{endpoint=\"hook\",state=\"delivered\"} 2",
+        "catalog_notifications{endpoint=\"dead\",state=\"parked\"} 1",
+    ] {
+        assert!(m.contains(line), "{line} missing from /metrics:\n{m}");
+    }
+    assert!(!m.contains(ROUTING_KEY) && !m.contains("/slack"));
     // Secrets stayed out of the log.
     let log = server.log();
     assert!(
