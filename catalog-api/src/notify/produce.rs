@@ -165,6 +165,51 @@ impl Producer {
     }
 }
 
+/// What a page changed that can end an open incident: everything (VEX, an SBOM), clusters
+/// (snapshots) or workloads (reports).
+#[derive(Default)]
+struct Moved {
+    /// The first event of the page that changed something.
+    first: Option<i64>,
+    all: bool,
+    clusters: BTreeSet<String>,
+    workloads: BTreeSet<(String, String, String)>,
+}
+
+impl Moved {
+    fn everything(&mut self, seq: i64) {
+        self.first.get_or_insert(seq);
+        self.all = true;
+    }
+
+    fn cluster(&mut self, seq: i64, cluster: &str) {
+        self.first.get_or_insert(seq);
+        self.clusters.insert(cluster.to_string());
+    }
+
+    fn workload(&mut self, seq: i64, cluster: &str, namespace: &str, workload: &str) {
+        self.first.get_or_insert(seq);
+        self.workloads
+            .insert((cluster.into(), namespace.into(), workload.into()));
+    }
+
+    /// Whether the incident's workloads (all of them, when the message lists them all) are
+    /// among what changed.
+    fn touches(&self, i: &Incident) -> bool {
+        let n = &i.notification;
+        self.all
+            || n.affected_total > n.affected.len()
+            || n.affected.iter().any(|a| {
+                self.clusters.contains(&a.cluster)
+                    || self.workloads.contains(&(
+                        a.cluster.clone(),
+                        a.namespace.clone(),
+                        a.workload.clone(),
+                    ))
+            })
+    }
+}
+
 struct Builder<'a> {
     g: &'a Catalog,
     link: Option<&'a str>,
@@ -185,7 +230,8 @@ impl Builder<'_> {
     fn page(&mut self, page: &[RecordedEvent]) {
         // Vulnerabilities to look at again, with the first event of the page that named one.
         let mut vulns: BTreeMap<String, i64> = BTreeMap::new();
-        let mut moved: Option<i64> = None;
+        // What changed, so only the open incidents it can have ended are looked at again.
+        let mut moved = Moved::default();
         let g = self.g;
         let name = |vulns: &mut BTreeMap<String, i64>, id: &str, seq: i64| {
             if let Some(v) = g.vulnerability_record(id) {
@@ -199,17 +245,17 @@ impl Builder<'_> {
                     for s in &d.statements {
                         name(&mut vulns, &s.vulnerability, e.seq);
                     }
-                    moved.get_or_insert(e.seq);
+                    moved.everything(e.seq);
                 }
                 Event::SbomAttached(s) => {
                     // A new SBOM may also drop a package: open incidents are looked at again.
-                    moved.get_or_insert(e.seq);
+                    moved.everything(e.seq);
                     for m in self.g.image_vulnerabilities(&s.image) {
                         name(&mut vulns, &m.id, e.seq);
                     }
                 }
                 Event::DeploymentObserved(d) => {
-                    moved.get_or_insert(e.seq);
+                    moved.workload(e.seq, &d.cluster, &d.namespace, &d.workload);
                     let now = self.workload(&d.cluster, &d.namespace, &d.workload);
                     for m in now.iter().flat_map(|w| self.running_vulns(w)) {
                         name(&mut vulns, &m, e.seq);
@@ -225,7 +271,7 @@ impl Builder<'_> {
                     }
                 }
                 Event::ClusterSnapshot(s) => {
-                    moved.get_or_insert(e.seq);
+                    moved.cluster(e.seq, &s.cluster);
                     let scope = InventoryScope {
                         cluster: Some(s.cluster.clone()),
                         ..Default::default()
@@ -247,9 +293,9 @@ impl Builder<'_> {
                 _ => {}
             }
         }
-        // What runs changed: an open incident may be over.
-        if let Some(seq) = moved {
-            for i in self.incidents.values() {
+        // What runs changed: an open incident there may be over.
+        if let Some(seq) = moved.first {
+            for i in self.incidents.values().filter(|i| moved.touches(i)) {
                 vulns.entry(i.vulnerability.clone()).or_insert(seq);
             }
         }
@@ -568,7 +614,20 @@ impl Builder<'_> {
                 team.as_deref().unwrap_or("-")
             );
             current.insert(dedup.clone());
-            if self.incidents.contains_key(&dedup) || self.opened.contains_key(&dedup) {
+            if self.opened.contains_key(&dedup) {
+                continue;
+            }
+            if let Some(open) = self.incidents.get(&dedup) {
+                // Still open. What it affects is kept current (nothing is sent): a later
+                // change to any of its workloads is what looks at it again.
+                let listed: Vec<Affected> = affected.iter().take(MAX_AFFECTED).cloned().collect();
+                let n = &open.notification;
+                if n.affected != listed || n.affected_total != affected.len() {
+                    let mut now = open.clone();
+                    now.notification.affected = listed;
+                    now.notification.affected_total = affected.len();
+                    self.opened.insert(dedup, now);
+                }
                 continue;
             }
             let title = format!(

@@ -360,8 +360,15 @@ fn an_advisory_matching_prod_pages_its_owner_once_and_resolves_when_nothing_affe
     let s = slack[0].json();
     assert!(s["text"].as_str().unwrap().starts_with(GHSA), "{s}");
 
-    // Nothing affected runs in prod any more: PagerDuty resolves the incident it opened.
+    // A second prod cluster runs it too: the incident is open already, nothing is sent.
+    // Removing the first leaves the second affected: still nothing.
+    deploy(&server, "prod", "prod-eu-2", Some(&image));
     deploy(&server, "prod", "prod-eu-1", None);
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(receiver.at("/pd").len(), 1, "prod-eu-2 still runs it");
+    assert_eq!(receiver.at("/hook").len(), 1);
+    // Nothing affected runs in prod any more: PagerDuty resolves the incident it opened.
+    deploy(&server, "prod", "prod-eu-2", None);
     let pd = receiver.wait("/pd", 2, WAIT).unwrap();
     let r = pd[1].json();
     assert_eq!(
