@@ -172,15 +172,22 @@ pub enum NotifyCommand {
     },
 }
 
+/// Whose rule: a team's (default: any team's) in an environment (default: any).
+#[derive(Debug, Clone, Args)]
+pub struct RuleScope {
+    #[arg(long)]
+    pub team: Option<String>,
+    #[arg(long)]
+    pub environment: Option<String>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum RuleCommand {
     Set {
         #[command(flatten)]
         target: NotifyTarget,
-        #[arg(long)]
-        team: Option<String>,
-        #[arg(long)]
-        environment: Option<String>,
+        #[command(flatten)]
+        scope: RuleScope,
         /// An endpoint of the server's --notify-config (repeatable, or comma-separated).
         #[arg(long = "endpoint", required = true, value_delimiter = ',')]
         endpoints: Vec<String>,
@@ -194,10 +201,8 @@ pub enum RuleCommand {
     Remove {
         #[command(flatten)]
         target: NotifyTarget,
-        #[arg(long)]
-        team: Option<String>,
-        #[arg(long)]
-        environment: Option<String>,
+        #[command(flatten)]
+        scope: RuleScope,
     },
 }
 

@@ -42,3 +42,28 @@ pub fn venv_python(name: &str, requirement: &str) -> PathBuf {
     }
     python
 }
+
+/// Runs `python` with `args`, `stdin` written to it; returns its output (stdout and stderr
+/// captured).
+pub fn run_with_stdin(
+    python: &Path,
+    args: &[&std::ffi::OsStr],
+    stdin: &[u8],
+) -> std::process::Output {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let mut child = Command::new(python)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin)
+        .expect("python reads its input");
+    child.wait_with_output().expect("python's output")
+}

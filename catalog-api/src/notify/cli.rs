@@ -23,15 +23,14 @@ pub fn run(cmd: NotifyCommand) -> ExitCode {
         match cmd {
             NotifyCommand::Rule(RuleCommand::Set {
                 target,
-                team,
-                environment,
+                scope,
                 endpoints,
                 on,
                 min_severity,
             }) => {
                 let on: Vec<String> = on.iter().map(|t| t.to_uppercase()).collect();
                 let vars = json!({
-                    "team": team, "environment": environment, "endpoints": endpoints,
+                    "team": scope.team, "environment": scope.environment, "endpoints": endpoints,
                     "on": on, "minSeverity": min_severity.map(|s| s.to_uppercase()),
                 });
                 let d = gql(&target, SET, vars, "the rule").await?;
@@ -40,12 +39,8 @@ pub fn run(cmd: NotifyCommand) -> ExitCode {
                     rule_line(&d["setNotificationRule"])
                 ))
             }
-            NotifyCommand::Rule(RuleCommand::Remove {
-                target,
-                team,
-                environment,
-            }) => {
-                let vars = json!({"team": team, "environment": environment});
+            NotifyCommand::Rule(RuleCommand::Remove { target, scope }) => {
+                let vars = json!({"team": scope.team, "environment": scope.environment});
                 let d = gql(&target, REMOVE, vars, "the rule").await?;
                 Ok(if d["removeNotificationRule"] == json!(true) {
                     "rule removed".into()

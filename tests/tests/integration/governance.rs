@@ -828,21 +828,11 @@ for ev in cal.walk("VEVENT"):
     })
 print(json.dumps({"version": str(cal["VERSION"]), "prodid": "PRODID" in cal, "events": events}))
 "#;
-    use std::io::Write;
-    let mut child = Command::new(icalendar_python())
-        .args(["-c", SCRIPT])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(ics.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = catalog_tests::python::run_with_stdin(
+        &icalendar_python(),
+        &["-c".as_ref(), SCRIPT.as_ref()],
+        ics.as_bytes(),
+    );
     assert!(
         out.status.success(),
         "icalendar refused the feed: {}\n{ics}",

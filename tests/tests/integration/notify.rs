@@ -124,20 +124,12 @@ fn verify_with_references(
             "slack": fixtures.join("slack-incoming-webhook.schema.json"),
         },
     });
-    let mut child = std::process::Command::new(python)
-        .arg(fixtures.join("verify.py"))
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write as _;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(job.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let script = fixtures.join("verify.py");
+    let out = catalog_tests::python::run_with_stdin(
+        &python,
+        &[script.as_os_str()],
+        job.to_string().as_bytes(),
+    );
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "the references refuse: {said}");
     let checks = webhooks.len() + pd.len() + slack.len();
@@ -400,19 +392,17 @@ fn an_advisory_matching_prod_pages_its_owner_once_and_resolves_when_nothing_affe
         "{out}"
     );
     let id: i64 = out.split('\t').next().unwrap().trim().parse().unwrap();
-    let (code, _, err) = catalog_cli(
-        &server.url(""),
-        CATALOG_TOKEN,
-        &["notify", "retry"],
-        &[&id.to_string()],
-    );
+    let retry = |token| {
+        catalog_cli(
+            &server.url(""),
+            token,
+            &["notify", "retry"],
+            &[&id.to_string()],
+        )
+    };
+    let (code, _, err) = retry(CATALOG_TOKEN);
     assert_eq!(code, 3, "the admin scope retries: {err}");
-    let (code, out, err) = catalog_cli(
-        &server.url(""),
-        ADMIN_TOKEN,
-        &["notify", "retry"],
-        &[&id.to_string()],
-    );
+    let (code, out, err) = retry(ADMIN_TOKEN);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("to dead is pending"), "{out}");
     receiver.wait("/dead", 6, WAIT).unwrap();
