@@ -67,6 +67,17 @@ const RULE: &str = "mutation($team: String, $environment: String, $endpoints: [S
     $on: [NotificationTrigger!]!, $min: NotificationSeverity) { setNotificationRule(team: $team, \
     environment: $environment, endpoints: $endpoints, on: $on, minSeverity: $min) { endpoints } }";
 
+/// Sets the any-team, any-environment rule (catalog scope).
+fn rule(server: &CatalogServer, endpoints: &[&str], on: &[&str]) {
+    let v = gql(
+        server,
+        CATALOG_TOKEN,
+        RULE,
+        json!({"endpoints": endpoints, "on": on}),
+    );
+    assert!(v["errors"].is_null(), "{v}");
+}
+
 const OUTBOX: &str = "query($state: OutboxEntryState, $endpoint: String) { \
     notificationOutbox(state: $state, endpoint: $endpoint) { id key endpoint state attempts \
     lastError action dedupKey team environment } }";
@@ -238,12 +249,7 @@ fn an_advisory_matching_prod_pages_its_owner_once_and_resolves_when_nothing_affe
     );
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("team=payments environment=prod on=vulnerability endpoints=hook,pd,slack min-severity=high"), "{out}");
-    gql(
-        &server,
-        CATALOG_TOKEN,
-        RULE,
-        json!({"endpoints": ["dead"], "on": ["VULNERABILITY", "FAILURE"]}),
-    );
+    rule(&server, &["dead"], &["VULNERABILITY", "FAILURE"]);
 
     let image = format!("{host}/shop/cart@{digest}");
     deploy(&server, "prod", "prod-eu-1", Some(&image));
@@ -451,12 +457,7 @@ fn a_delivery_cut_by_sigkill_is_sent_again_under_the_same_key() {
         ..Default::default()
     })
     .unwrap();
-    gql(
-        &server,
-        CATALOG_TOKEN,
-        RULE,
-        json!({"endpoints": ["hook"], "on": ["FAILURE"]}),
-    );
+    rule(&server, &["hook"], &["FAILURE"]);
     let d = json!({
         "environment": "prod", "cluster": "prod-eu-1", "namespace": "shop", "workload": "cart",
         "status": "failed", "source": "api", "component": "shop/cart", "version": "2.0.0",
@@ -522,12 +523,7 @@ fn a_violation_and_drift_notify_once_each_and_a_repeated_snapshot_adds_nothing()
         ..Default::default()
     })
     .unwrap();
-    gql(
-        &server,
-        CATALOG_TOKEN,
-        RULE,
-        json!({"endpoints": ["hook"], "on": ["VIOLATION", "DRIFT"]}),
-    );
+    rule(&server, &["hook"], &["VIOLATION", "DRIFT"]);
 
     // A pipeline deploys a version the catalog does not know: provenance denies it.
     let d = json!({
@@ -614,12 +610,7 @@ fn two_postgres_nodes_deliver_each_notification_once_and_a_survivor_takes_over()
         CatalogServer::start(opts.clone()).unwrap(),
         CatalogServer::start(opts).unwrap(),
     ];
-    gql(
-        &nodes[0],
-        CATALOG_TOKEN,
-        RULE,
-        json!({"endpoints": ["hook"], "on": ["FAILURE"]}),
-    );
+    rule(&nodes[0], &["hook"], &["FAILURE"]);
     let failed = |node: &CatalogServer, i: usize| {
         post_deployment(
             node,
