@@ -310,15 +310,8 @@ impl Builder<'_> {
         namespace: &str,
         workload: &str,
     ) -> Option<model::Deployment> {
-        let scope = InventoryScope {
-            cluster: Some(cluster.to_string()),
-            namespace: Some(namespace.to_string()),
-            ..Default::default()
-        };
-        self.g
-            .inventory(&scope, None)
-            .into_iter()
-            .find(|d| d.workload == workload)
+        // One workload's own entry: a namespace of thousands is not listed for each report.
+        self.g.workload(cluster, namespace, workload)
     }
 
     fn running_vulns(&self, d: &model::Deployment) -> Vec<String> {

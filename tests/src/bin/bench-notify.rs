@@ -18,6 +18,9 @@
 //!   to an endpoint that answers 500 (retried, then parked): its lane must not slow this one.
 //! - **one at a time**: `--single` advisories, each sent when the last one's notification
 //!   arrived: the latency of a lone match.
+//! - **deploy storm**: 2,000 deployments of other workloads (nothing vulnerable), before any
+//!   incident is open [baseline] and with the bursts' incidents open: what looking at open
+//!   incidents again costs ingest (recorded and applied, as GraphQL shows).
 
 use anyhow::{anyhow, bail, Context, Result};
 use catalog_tests::bench::percentile;
@@ -33,6 +36,8 @@ use std::time::{Duration, Instant};
 const USAGE: &str = "usage: bench-notify [--matches 1000] [--single 100]";
 const AIM_P99: Duration = Duration::from_secs(1);
 const IN_FLIGHT: usize = 8;
+/// Deployments in a deploy storm.
+const STORM: usize = 2000;
 
 fn package(i: usize) -> String {
     format!("pkg:npm/bench-notify-{i}@1.0.0")
@@ -240,6 +245,43 @@ fn main() -> Result<()> {
         latencies: Vec::new(),
     });
 
+    // A deploy storm (other workloads, nothing vulnerable): what the producer costs ingest,
+    // with and without open incidents to look at again.
+    let storm = |round: &str, name: &str| -> Result<Row> {
+        let cluster = format!("storm-{round}");
+        let bodies = (0..STORM)
+            .map(|i| {
+                let d = json!({"environment": "prod", "cluster": cluster, "namespace": "pay",
+                    "workload": format!("w{i}"), "status": "healthy", "source": "api",
+                    "images": [{"image": "example.com/other:1"}]});
+                (i, d.to_string().into_bytes())
+            })
+            .collect();
+        let t = Instant::now();
+        post_all(
+            &server.url("/hooks/deployments"),
+            Some(INGEST_TOKEN),
+            bodies,
+        )?;
+        server.wait_for("the storm applied", Duration::from_secs(300), || {
+            let r = server.query(
+                "query($c: String!) { inventory(cluster: $c, first: 1) { totalCount } }",
+                json!({"c": cluster}),
+            )?;
+            Ok((r["inventory"]["totalCount"].as_u64() == Some(STORM as u64)).then_some(()))
+        })?;
+        Ok(Row {
+            run: name.into(),
+            n: STORM,
+            took: t.elapsed(),
+            latencies: Vec::new(),
+        })
+    };
+    rows.push(storm(
+        "before",
+        "deploy storm: deployments recorded and applied, no incident open [baseline]",
+    )?);
+
     // A burst of advisories.
     let burst = |from: usize, path: &str, name: &str| -> Result<Row> {
         let before = receiver.at(path).len();
@@ -270,6 +312,10 @@ fn main() -> Result<()> {
         "outbox: the same, beside an endpoint answering 500",
     )?);
     rule(&["hook"])?;
+    rows.push(storm(
+        "after",
+        &format!("deploy storm: the same, {} incidents open", matches * 2),
+    )?);
 
     // One at a time.
     let mut lone = Vec::new();
@@ -292,7 +338,7 @@ fn main() -> Result<()> {
         "{ notificationEndpoints { name delivered parked pending } }",
         json!({}),
     )?;
-    println!("\n| run | notifications | took s | per s | latency p50 ms | p99 ms | max ms |");
+    println!("\n| run | items | took s | per s | latency p50 ms | p99 ms | max ms |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
     for r in &rows {
         let (p50, p99, max) = if r.latencies.is_empty() {
