@@ -60,7 +60,12 @@ pub async fn lane(
         };
         if rows.is_empty() {
             let (s, n) = (store.clone(), name.clone());
-            let due = blocking(move || s.outbox_next_due(&n)).await.ok().flatten();
+            // Not before a lease another node holds runs out: no spinning on its rows.
+            let now = now_micros();
+            let due = blocking(move || s.outbox_next_due(&n, now))
+                .await
+                .ok()
+                .flatten();
             let wait = due.map_or(IDLE, |d| {
                 Duration::from_micros((d - now_micros()).max(0) as u64).min(IDLE)
             });

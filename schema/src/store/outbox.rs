@@ -320,13 +320,31 @@ impl Store {
             .load(&mut *self.conn()?)?)
     }
 
-    /// When `endpoint`'s next pending row is due (microseconds), if it has one.
-    pub fn outbox_next_due(&self, endpoint: &str) -> StoreResult<Option<i64>> {
-        Ok(outbox::table
-            .filter(outbox::endpoint.eq(endpoint))
-            .filter(outbox::state.eq(OutboxState::Pending.as_str()))
+    /// When `endpoint`'s next pending row can be claimed (microseconds), if it has one: its
+    /// next attempt, or for a row another lane holds, the end of that lease.
+    pub fn outbox_next_due(&self, endpoint: &str, now: i64) -> StoreResult<Option<i64>> {
+        let mut conn = self.conn()?;
+        let pending = || {
+            outbox::table
+                .filter(outbox::endpoint.eq(endpoint))
+                .filter(outbox::state.eq(OutboxState::Pending.as_str()))
+        };
+        let free: Option<i64> = pending()
+            .filter(
+                outbox::lease_until
+                    .is_null()
+                    .or(outbox::lease_until.lt(now)),
+            )
             .select(diesel::dsl::min(outbox::next_attempt_at))
-            .first::<Option<i64>>(&mut *self.conn()?)?)
+            .first(&mut *conn)?;
+        let leased: Option<i64> = pending()
+            .filter(outbox::lease_until.ge(now))
+            .select(diesel::dsl::min(outbox::lease_until))
+            .first(&mut *conn)?;
+        Ok(match (free, leased) {
+            (Some(f), Some(l)) => Some(f.min(l)),
+            (f, l) => f.or(l),
+        })
     }
 }
 

@@ -53,7 +53,11 @@ pub(crate) fn enqueue_once_claim_per_lane_fail_park_and_retry(store: &Store, _db
         "leased"
     );
     assert_eq!(store.outbox_claim("pd", 11, lease, 10).unwrap().len(), 1);
-    assert_eq!(store.outbox_next_due("hook").unwrap(), Some(10));
+    // Both hook rows are leased: claimable when the lease runs out, not at once.
+    assert_eq!(
+        store.outbox_next_due("hook", 11).unwrap(),
+        Some(10 + lease.as_micros() as i64)
+    );
 
     // One delivered, one failed (retried at 100), the pd row parked.
     let pd_id = store.outbox_rows(None, Some("pd"), 10, None).unwrap()[0].id;
@@ -64,6 +68,11 @@ pub(crate) fn enqueue_once_claim_per_lane_fail_park_and_retry(store: &Store, _db
             (pd_id, "HTTP 400".into(), 0, true),
         ])
         .unwrap();
+    assert_eq!(
+        store.outbox_next_due("hook", 60).unwrap(),
+        Some(100),
+        "its retry"
+    );
     assert!(
         store
             .outbox_claim("hook", 99, lease, 10)
