@@ -92,6 +92,8 @@ pub fn spawn(ctx: AppCtx, sole: bool) -> anyhow::Result<()> {
 /// How often the producer checks it still leads, and prunes old delivered rows.
 const CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+/// How often a node that does not produce asks whether it may.
+const ELECT_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
 fn run(ctx: &AppCtx, notifier: Arc<Notifier>, woken: &std::sync::mpsc::Receiver<()>) {
     use std::sync::mpsc::RecvTimeoutError;
@@ -110,10 +112,13 @@ fn run(ctx: &AppCtx, notifier: Arc<Notifier>, woken: &std::sync::mpsc::Receiver<
                     tracing::warn!(error = %e, "cannot tell whether this node produces notifications")
                 }
             }
-            if let Err(RecvTimeoutError::Disconnected) =
-                woken.recv_timeout(std::time::Duration::from_secs(5))
-            {
-                return;
+            // Every few seconds, not on every commit: a follower adds no query to ingest.
+            let asked = std::time::Instant::now();
+            while asked.elapsed() < ELECT_EVERY {
+                let left = ELECT_EVERY.saturating_sub(asked.elapsed());
+                if let Err(RecvTimeoutError::Disconnected) = woken.recv_timeout(left) {
+                    return;
+                }
             }
         };
         // From what the database says (another node may have produced meanwhile).
