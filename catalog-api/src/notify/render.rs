@@ -77,10 +77,7 @@ pub fn render(n: &Notification, e: &Endpoint, now: i64) -> Request {
                     body: json_body(&opsgenie(n)),
                 },
                 Action::Resolve => Request {
-                    url: format!(
-                        "{base}/v2/alerts/{}/close?identifierType=alias",
-                        utf8_percent_encode(&alias(n))
-                    ),
+                    url: close_url(base, &alias(n)),
                     headers: vec![auth],
                     body: json_body(&json!({"source": "catalog", "note": n.summary})),
                 },
@@ -287,17 +284,20 @@ fn opsgenie(n: &Notification) -> Value {
     v
 }
 
-/// Percent-encodes everything but unreserved characters (RFC 3986), for a path segment.
-fn utf8_percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
+/// `{base}/v2/alerts/{alias}/close?identifierType=alias`, the alias one path segment
+/// (percent-encoded by the URL parser the client uses).
+fn close_url(base: &str, alias: &str) -> String {
+    match reqwest::Url::parse(base) {
+        Ok(mut u) => {
+            if let Ok(mut p) = u.path_segments_mut() {
+                p.pop_if_empty().extend(["v2", "alerts", alias, "close"]);
+            }
+            u.set_query(Some("identifierType=alias"));
+            u.to_string()
         }
+        // The configuration refuses a URL that does not parse: not reached.
+        Err(_) => base.to_string(),
     }
-    out
 }
 
 #[cfg(test)]
@@ -407,7 +407,15 @@ mod tests {
         );
         assert!(c["message"].as_str().expect("message").chars().count() <= 130);
         let o = render(&sample(Action::Resolve), &endpoint(Kind::Opsgenie, b"K"), 0);
-        assert_eq!(o.url, "http://127.0.0.1:1/x/v2/alerts/vuln%3AGHSA-1%3Aprod%3Apayments/close?identifierType=alias");
+        // The alias is one path segment: `:` may stand in one, `/`, `?` and space may not.
+        assert_eq!(
+            o.url,
+            "http://127.0.0.1:1/x/v2/alerts/vuln:GHSA-1:prod:payments/close?identifierType=alias"
+        );
+        assert_eq!(
+            close_url("https://api.opsgenie.com/", "vuln:X:prod/eu:a team?"),
+            "https://api.opsgenie.com/v2/alerts/vuln:X:prod%2Feu:a%20team%3F/close?identifierType=alias"
+        );
         assert_eq!(o.headers, vec![("authorization", "GenieKey K".to_string())]);
     }
 }
