@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone)]
 pub struct Received {
+    /// The request line as sent (`POST /hook HTTP/1.1`).
+    pub line: String,
     pub path: String,
     /// Header names lowercased.
     pub headers: HashMap<String, String>,
@@ -66,6 +68,11 @@ impl Receiver {
 
     pub fn answer(&self, path: &str, a: Answer) {
         self.answers.lock().unwrap().insert(path.to_string(), a);
+    }
+
+    /// Every request so far, in order.
+    pub fn all(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
     }
 
     /// What reached `path` so far, in order.
@@ -139,6 +146,7 @@ impl Receiver {
                 got
             };
             self.received.lock().unwrap().push(Received {
+                line: line.trim_end().to_string(),
                 path,
                 headers,
                 body,

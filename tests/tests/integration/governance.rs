@@ -152,7 +152,14 @@ fn reasons(v: &Value) -> Vec<String> {
 }
 
 /// POSTs `body` to `path` as `token`; the catalog must accept it (202).
-fn accepted(server: &CatalogServer, path: &str, content_type: &str, token: &str, body: Vec<u8>) {
+/// POSTs to a hook, which must take it (202).
+pub(super) fn accepted(
+    server: &CatalogServer,
+    path: &str,
+    content_type: &str,
+    token: &str,
+    body: Vec<u8>,
+) {
     let (st, b) = server.post(path, content_type, Some(token), body).unwrap();
     assert_eq!(st, 202, "{path}: {b}");
 }

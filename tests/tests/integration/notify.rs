@@ -13,7 +13,7 @@
 //!   receiver sees one logical notification.
 
 use super::deployments::catalog_cli;
-use super::governance::{LOG4J, LOG4SHELL};
+use super::governance::{accepted, LOG4J, LOG4SHELL};
 use catalog_tests::receiver::{Answer, Receiver};
 use catalog_tests::registry::{push, ImageSpec, Layout, TempDir};
 use catalog_tests::server::{ADMIN_TOKEN, CATALOG_TOKEN, INGEST_TOKEN};
@@ -102,12 +102,6 @@ fn post_deployment(server: &CatalogServer, d: &Value) {
         INGEST_TOKEN,
         d.to_string().into_bytes(),
     );
-}
-
-/// POSTs to a hook, which must take it (202).
-fn accepted(server: &CatalogServer, path: &str, content_type: &str, token: &str, body: Vec<u8>) {
-    let (st, said) = server.post(path, content_type, Some(token), body).unwrap();
-    assert_eq!(st, 202, "{path}: {said}");
 }
 
 /// Checks the webhooks' signatures with Standard Webhooks' own library, and PagerDuty's and
